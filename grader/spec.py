@@ -1,0 +1,159 @@
+"""The vocabulary of an assignment: calls, checks, verdicts and known mistakes.
+
+An assignment is data plus small functions. Its folder under `assignments/` holds
+
+- `assignment.toml`: the student modules it grades, the import allowlist, the timeouts;
+- `checks_visible.py` and `checks_hidden.py`: each defines `CHECKS: list[Check]`;
+- `mistakes.py`: defines `MISTAKES: list[Mistake]`, wrong implementations whose outputs
+  name a student's bug when the student's output equals theirs.
+
+The engine never names a neural-network concept: it only moves `Call`s to a worker,
+computes expected values with the reference, and asks a `Judge` for a `Verdict`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Protocol
+
+
+@dataclass(frozen=True)
+class Fn:
+    """A function argument, sent to the worker as source and evaluated there.
+
+    `source` is a Python expression over `np` and `math`, for example
+    `"lambda x: np.sum(np.sin(x))"`. The trusted side evaluates the same source.
+    """
+
+    source: str
+
+
+@dataclass(frozen=True)
+class Call:
+    """One call of an API function: `module.function(*args, **kwargs)`."""
+
+    module: str
+    """the student module, e.g. `"forward"`"""
+    function: str
+    """the API function, e.g. `"softmax"`"""
+    args: tuple[Any, ...] = ()
+    """positional arguments: plain numbers, strings, arrays, lists, tuples, dicts, `Fn`"""
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    """keyword arguments, same kinds as `args`"""
+
+    def describe(self, limit: int = 200) -> str:
+        """A short human description of the call, e.g. `softmax(Z: array (2, 3))`."""
+        parts = [describe_value(a) for a in self.args]
+        parts += [f"{k}={describe_value(v)}" for k, v in self.kwargs.items()]
+        text = f"{self.function}({', '.join(parts)})"
+        return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def describe_value(value: Any) -> str:
+    """Describe an argument briefly: small arrays in full, large ones by shape and dtype."""
+    import numpy as np
+
+    if isinstance(value, np.ndarray):
+        if value.size <= 6:
+            body = np.array2string(value, precision=4, separator=", ").replace("\n", "")
+            return body if value.dtype == np.float64 else f"{body} ({value.dtype})"
+        return f"<array {value.shape} {value.dtype}>"
+    if isinstance(value, dict):
+        inner = ", ".join(f"{k!r}: {describe_value(v)}" for k, v in value.items())
+        return "{" + inner + "}"
+    if isinstance(value, (list, tuple)):
+        inner = ", ".join(describe_value(v) for v in value)
+        return f"[{inner}]" if isinstance(value, list) else f"({inner})"
+    if isinstance(value, Fn):
+        return value.source
+    return repr(value)
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """A known wrong implementation of one API function (trusted side only)."""
+
+    module: str
+    function: str
+    name: str
+    """a short name, e.g. `"softmax over the wrong axis"`"""
+    hint: str
+    """what the student should change, written for a student at 2 a.m."""
+    impl: Callable[..., Any]
+    """same signature as the API function; computes the wrong output"""
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The outcome of one check for one submission."""
+
+    passed: bool
+    message: str = ""
+    """what was called, expected vs got; empty when passed"""
+    hint: str | None = None
+    """the named mistake this output matches, when one does"""
+    mistake: str | None = None
+    """the name of that mistake (counted in class summaries)"""
+
+
+class StudentHandle(Protocol):
+    """What a judge may do with the student: call functions, nothing else."""
+
+    def call(self, call: Call, return_args: bool = False) -> Any:
+        """Run `call` in the worker; returns plain data, or raises `StudentError`."""
+        ...
+
+
+class ReferenceHandle(Protocol):
+    """What a judge may do with the reference, on the trusted side only."""
+
+    def call(self, call: Call) -> Any:
+        """Run `call` on the reference (on copies of the arguments)."""
+        ...
+
+    def mistake_outputs(self, call: Call) -> list[tuple[str, str, Any]]:
+        """`(name, hint, output)` for every catalogued mistake of `call`'s function."""
+        ...
+
+
+class Judge(Protocol):
+    """How one check calls the student and decides. Expected data is plain data."""
+
+    def expected(self, ref: ReferenceHandle) -> Any:
+        """Compute everything the verdict needs from the reference (once per run)."""
+        ...
+
+    def judge(self, student: StudentHandle, expected: Any) -> Verdict:
+        """Call the student and compare with `expected`."""
+        ...
+
+
+@dataclass(frozen=True)
+class Check:
+    """One graded check: `module.function: what`, worth `points`."""
+
+    module: str
+    function: str
+    what: str
+    points: float
+    judge: Judge
+    visible: bool = True
+    """visible checks run in `grade check`; hidden ones only when the instructor grades"""
+
+    @property
+    def name(self) -> str:
+        return f"{self.module}.{self.function}: {self.what}"
+
+
+class StudentError(Exception):
+    """A call into the student's code did not return usable data.
+
+    `kind` is one of: "missing-module", "missing-function", "import-error", "exception",
+    "timeout", "crash", "bad-output", "policy", "skipped".
+    """
+
+    def __init__(self, kind: str, message: str, detail: str = "") -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+        self.detail = detail
