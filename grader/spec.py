@@ -16,16 +16,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Protocol
 
+from grader.codec import Fn
 
-@dataclass(frozen=True)
-class Fn:
-    """A function argument, sent to the worker as source and evaluated there.
-
-    `source` is a Python expression over `np` and `math`, for example
-    `"lambda x: np.sum(np.sin(x))"`. The trusted side evaluates the same source.
-    """
-
-    source: str
+__all__ = ["Call", "Check", "Fn", "Judge", "Mistake", "StudentError", "Verdict"]
 
 
 @dataclass(frozen=True)
@@ -111,6 +104,14 @@ class ReferenceHandle(Protocol):
         """Run `call` on the reference (on copies of the arguments)."""
         ...
 
+    def module(self, name: str) -> Any:
+        """The reference module `name` (e.g. to call its functions in an `expect`)."""
+        ...
+
+    def function(self, call: Call) -> Callable[..., Any]:
+        """The reference function `call` names (for its signature)."""
+        ...
+
     def mistake_outputs(self, call: Call) -> list[tuple[str, str, Any]]:
         """`(name, hint, output)` for every catalogued mistake of `call`'s function."""
         ...
@@ -157,3 +158,5 @@ class StudentError(Exception):
         self.kind = kind
         self.message = message
         self.detail = detail
+        self.call_text = ""
+        """the call that failed, described for the student (set by the runner)"""

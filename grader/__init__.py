@@ -1,0 +1,3 @@
+"""Auto-grading for NumPy neural-network assignments."""
+
+__version__ = "0.1.0"

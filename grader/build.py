@@ -1,0 +1,85 @@
+"""Short constructors for the checks an assignment declares.
+
+    from grader.build import Checks
+    c = Checks("forward")
+    CHECKS = [
+        c.close("softmax", "rows of a small batch", Z, points=2),
+        c.raises("init_params", "ValueError for an unknown method", [2, 3], method="nope"),
+    ]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from grader.compare import Tolerance
+from grader.judges import VALUE, Close, Gradient, Raises, Satisfies, Unchanged
+from grader.spec import Call, Check, Judge, ReferenceHandle
+
+
+@dataclass(frozen=True)
+class Checks:
+    """Builds the checks of one student module."""
+
+    module: str
+
+    def call(self, function: str, *args: Any, **kwargs: Any) -> Call:
+        return Call(self.module, function, tuple(args), dict(kwargs))
+
+    def check(self, function: str, what: str, judge: Judge, points: float = 1.0) -> Check:
+        return Check(self.module, function, what, points, judge)
+
+    def close(
+        self,
+        function: str,
+        what: str,
+        *args: Any,
+        points: float = 1.0,
+        tol: Tolerance = VALUE,
+        note: str = "",
+        expect: Callable[[ReferenceHandle], Any] | None = None,
+        **kwargs: Any,
+    ) -> Check:
+        """The output equals the reference's on these arguments, within `tol`."""
+        judge = Close(self.call(function, *args, **kwargs), tol, expect, note)
+        return self.check(function, what, judge, points)
+
+    def gradient(
+        self,
+        function: str,
+        what: str,
+        *args: Any,
+        expect: Callable[[ReferenceHandle], Any],
+        points: float = 1.0,
+        max_relative_error: float = 1e-6,
+        **kwargs: Any,
+    ) -> Check:
+        """The output equals a numerical gradient computed by `expect` (relative error)."""
+        judge = Gradient(self.call(function, *args, **kwargs), expect, max_relative_error)
+        return self.check(function, what, judge, points)
+
+    def raises(self, function: str, what: str, *args: Any, exception: str = "ValueError",
+               points: float = 1.0, **kwargs: Any) -> Check:
+        """The call raises `exception`, as the reference does."""
+        return self.check(function, what, Raises(self.call(function, *args, **kwargs), exception), points)
+
+    def unchanged(self, function: str, *args: Any, points: float = 1.0, **kwargs: Any) -> Check:
+        """The call leaves its arguments as they were."""
+        judge = Unchanged(self.call(function, *args, **kwargs))
+        return self.check(function, "does not modify its inputs", judge, points)
+
+    def satisfies(
+        self,
+        function: str,
+        what: str,
+        *args: Any,
+        predicate: Callable[[Any, Any], str | None],
+        expect: Callable[[ReferenceHandle], Any] | None = None,
+        points: float = 1.0,
+        hint: str | None = None,
+        **kwargs: Any,
+    ) -> Check:
+        """`predicate(got, expected)` returns None (pass) or a message saying what is wrong."""
+        judge = Satisfies(self.call(function, *args, **kwargs), predicate, expect, hint)
+        return self.check(function, what, judge, points)

@@ -1,0 +1,183 @@
+"""The `grade` command.
+
+    grade SUBMISSIONS [--out DIR]     grade a class (the default command, alias `grade run`)
+    grade check [ASSIGNMENT ...]      a student runs the visible checks on their own files
+    grade build-template              regenerate student_template/ from reference/ and assignments/
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from grader import __version__
+from grader.batch import Course, grade_folder
+from grader.check import run_visible_checks
+from grader.course import CourseError
+from grader.grading import SubmissionResult
+from grader.report import check_output
+from grader.runner import Limits
+
+
+class DefaultGroup(click.Group):
+    """A group whose first argument, when it is not a command, goes to `run`."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ("--help", "-h", "--version"):
+            args = ["run", *args]
+        return super().parse_args(ctx, args)
+
+
+@click.group(cls=DefaultGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="grade")
+def main() -> None:
+    """Auto-grading for the neural-network assignments.
+
+    `grade SUBMISSIONS` grades a folder of submissions; `grade check` runs the visible checks
+    on your own work.
+    """
+
+
+def _fmt(x: float) -> str:
+    return f"{x:g}"
+
+
+def _score_table(results: list[SubmissionResult], assignments: list[tuple[str, float]]) -> str:
+    head = ["submission", *(a for a, _ in assignments), "total", "status"]
+    rows = [["points possible", *(_fmt(m) for _, m in assignments), _fmt(sum(m for _, m in assignments)), ""]]
+    for r in results:
+        scores = r.assignment_scores()
+        rows.append(
+            [r.submission, *(_fmt(scores.get(a, (0, 0))[0]) for a, _ in assignments), _fmt(r.score), r.status]
+        )
+    widths = [max(len(str(x)) for x in col) for col in zip(head, *rows)]
+    lines = ["  ".join(str(x).ljust(w) for x, w in zip(head, widths)).rstrip()]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(str(x).ljust(w) for x, w in zip(row, widths)).rstrip() for row in rows]
+    return "\n".join(lines)
+
+
+@main.command("run")
+@click.argument("submissions", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"),
+              show_default=True, help="Folder for the reports.")
+@click.option("--course", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="Course folder with assignments/ and reference/ (default: $GRADER_COURSE or this checkout).")
+@click.option("--assignment", "-a", "names", multiple=True, help="Grade only this assignment (repeatable).")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Submissions graded in parallel.")
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True,
+              help="Seconds one function call may take.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress lines.")
+def run(submissions: Path, out: Path, course: Path | None, names: tuple[str, ...], jobs: int,
+        timeout: float, quiet: bool) -> None:
+    """Grade every submission under SUBMISSIONS and write reports to --out.
+
+    Each sub-folder of SUBMISSIONS is one student; a folder that itself holds the modules is
+    one submission. Writes OUT/<submission>/results.json (Gradescope's schema) and
+    feedback.md, and OUT/grades.csv. Exits 0 when grading completed, whatever the scores.
+    """
+    from grader.batch import default_course_root
+
+    root = course or default_course_root()
+    if not (root / "assignments").is_dir() or not (root / "reference").is_dir():
+        raise click.UsageError(f"{root} is not a course folder (it needs assignments/ and reference/)")
+
+    def progress(result: SubmissionResult, done: int, total: int) -> None:
+        if not quiet:
+            click.echo(f"[{done}/{total}] {result.submission}: {_fmt(result.score)}/{_fmt(result.max_score)}"
+                       f" ({result.status}, {result.execution_time:.1f}s)", err=True)
+
+    try:
+        batch = grade_folder(submissions, out, Course(root), list(names) or None,
+                             Limits(call_timeout=timeout), jobs, progress)
+    except CourseError as exc:
+        raise click.ClickException(str(exc)) from exc
+    for warning in batch.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    if not batch.results:
+        click.echo(f"No submissions found in {submissions}.", err=True)
+    click.echo(_score_table(batch.results, [(a.name, a.max_points) for a in batch.assignments]))
+    click.echo(f"\nReports: {out}/<submission>/feedback.md, results.json; class grades: {out / 'grades.csv'}")
+
+
+@main.command("check")
+@click.argument("names", nargs=-1)
+@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON (for tools).")
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True,
+              help="Seconds one function call may take.")
+def check(names: tuple[str, ...], as_json: bool, timeout: float) -> None:
+    """Run the visible checks on your own files (in your copy of the student template).
+
+    NAMES restricts the run to some assignments, e.g. `grade check forward`.
+    """
+    try:
+        result, _ = run_visible_checks(Path.cwd(), list(names) or None, Limits(call_timeout=timeout))
+    except CourseError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if as_json:
+        click.echo(json.dumps(_check_json(result), indent=2))
+    else:
+        click.echo(_check_text(result))
+    sys.exit(0 if all(c.passed for c in result.checks) else 1)
+
+
+def _check_json(result: SubmissionResult) -> dict[str, Any]:
+    return {
+        "score": result.score,
+        "max_score": result.max_score,
+        "checks": [
+            {"name": c.name, "passed": c.passed, "score": c.score, "max_score": c.max_score,
+             "output": check_output(c)}
+            for c in result.checks
+        ],
+        "notices": result.notices,
+    }
+
+
+def _check_text(result: SubmissionResult) -> str:
+    color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    ok = click.style("PASS", fg="green") if color else "PASS"
+    bad = click.style("FAIL", fg="red") if color else "FAIL"
+    lines = [f"  {ok if c.passed else bad}  {c.name}  ({_fmt(c.score)}/{_fmt(c.max_score)})" for c in result.checks]
+    failed = [c for c in result.checks if not c.passed]
+    if failed:
+        first = failed[0]
+        lines += ["", f"First failure: {first.name}", "", check_output(first)]
+        if len(failed) > 1:
+            lines.append(f"\n({len(failed) - 1} more failing check{'s' if len(failed) > 2 else ''}: fix this one first)")
+    for note in result.notices:
+        lines.append(f"note: {note}")
+    passed = sum(c.passed for c in result.checks)
+    lines += ["", f"{passed}/{len(result.checks)} visible checks passed. "
+              f"Points so far: {_fmt(result.score)} / {_fmt(result.max_score)} "
+              "(hidden checks are graded after the deadline)."]
+    return "\n".join(lines)
+
+
+@main.command("build-template")
+@click.option("--course", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="Course folder (default: this checkout).")
+@click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where to write the template (default: COURSE/student_template).")
+def build_template_cmd(course: Path | None, out: Path | None) -> None:
+    """Generate the student template: stubs, visible checks, frozen expected values, handouts."""
+    from grader.batch import default_course_root
+    from grader.template import build_template
+
+    root = course or default_course_root()
+    dest = out or root / "student_template"
+    try:
+        written = build_template(root, dest)
+    except CourseError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Wrote {len(written)} files to {dest}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,211 @@
+"""Load a course: its assignments (checks, mistakes, settings) and the reference.
+
+A course folder holds `assignments/` (one folder per assignment, see `grader.spec`) and,
+on the instructor's side only, `reference/`. A student template holds the same assignment
+folders with only the visible checks and a file of frozen expected values instead.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib
+import importlib.util
+import math
+import sys
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Callable
+
+import numpy as np
+
+from grader import codec
+from grader.spec import Call, Check, Fn, Mistake
+
+EXPECTED_FILE = "expected.grd"
+"""frozen expected values of the visible checks, in the student template"""
+
+
+class CourseError(Exception):
+    """The course material itself is broken (an instructor's problem, not a student's)."""
+
+
+@dataclass
+class Assignment:
+    """One assignment: the modules it grades, its checks and its known mistakes."""
+
+    name: str
+    title: str
+    modules: tuple[str, ...]
+    checks: list[Check]
+    mistakes: list[Mistake] = field(default_factory=list)
+    allowed_imports: tuple[str, ...] = ("numpy", "scipy", "math")
+    call_timeout: float = 10.0
+    folder: Path | None = None
+
+    @property
+    def max_points(self) -> float:
+        return sum(c.points for c in self.checks)
+
+
+def _load_file(path: Path, label: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(label, path)
+    if spec is None or spec.loader is None:
+        raise CourseError(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:
+        raise CourseError(f"{path}: {type(exc).__name__}: {exc}") from exc
+    return module
+
+
+def load_assignment(folder: Path, hidden: bool = True, mistakes: bool = True) -> Assignment:
+    """Read one assignment folder; `hidden=False` keeps only the visible checks."""
+    settings_path = folder / "assignment.toml"
+    if not settings_path.exists():
+        raise CourseError(f"{folder}: no assignment.toml")
+    settings = tomllib.loads(settings_path.read_text())
+    name = settings.get("name", folder.name)
+    checks: list[Check] = []
+    files = ["checks_visible.py"] + (["checks_hidden.py"] if hidden else [])
+    for file in files:
+        path = folder / file
+        if path.exists():
+            found = getattr(_load_file(path, f"_course_{name}_{path.stem}"), "CHECKS", None)
+            if not isinstance(found, list):
+                raise CourseError(f"{path}: must define CHECKS, a list of Check")
+            # The file decides visibility: checks_visible.py ships to students, the other not.
+            checks += [replace(c, visible=(file == "checks_visible.py")) for c in found]
+    catalog: list[Mistake] = []
+    if mistakes and (folder / "mistakes.py").exists():
+        catalog = list(getattr(_load_file(folder / "mistakes.py", f"_course_{name}_mistakes"), "MISTAKES"))
+    return Assignment(
+        name=name,
+        title=settings.get("title", name),
+        modules=tuple(settings.get("modules", [name])),
+        checks=checks,
+        mistakes=catalog,
+        allowed_imports=tuple(settings.get("allowed_imports", ["numpy", "scipy", "math"])),
+        call_timeout=float(settings.get("call_timeout", 10.0)),
+        folder=folder,
+    )
+
+
+def load_assignments(
+    folder: Path, names: list[str] | None = None, hidden: bool = True, mistakes: bool = True
+) -> list[Assignment]:
+    """Every assignment under `folder`, in the order of `course.toml` (or by name)."""
+    folder = Path(folder)
+    order_file = folder / "course.toml"
+    if order_file.exists():
+        order = tomllib.loads(order_file.read_text()).get("assignments", [])
+    else:
+        order = sorted(p.name for p in folder.iterdir() if (p / "assignment.toml").exists())
+    if names:
+        unknown = [n for n in names if n not in order]
+        if unknown:
+            raise CourseError(f"no assignment named {', '.join(unknown)} (there are: {', '.join(order)})")
+        order = [n for n in order if n in names]
+    assignments = [load_assignment(folder / n, hidden, mistakes) for n in order]
+    seen: set[str] = set()
+    for a in assignments:
+        for c in a.checks:
+            if c.name in seen:
+                raise CourseError(f"two checks are named {c.name!r}")
+            seen.add(c.name)
+    return assignments
+
+
+# ---------------------------------------------------------------- the reference
+
+
+def to_plain(value: Any) -> Any:
+    """The value as it would arrive through the channel (plain data only)."""
+    meta, arrays = codec.encode_tree(value)
+    return codec._build_tree(meta, arrays, allow_fn=True, limits=codec.DEFAULT_LIMITS)
+
+
+def resolve_functions(value: Any) -> Any:
+    """Turn `Fn` sources into callables, as the worker does."""
+    if isinstance(value, Fn):
+        return eval(value.source, {"np": np, "math": math})  # noqa: S307 - trusted course source
+    if isinstance(value, list):
+        return [resolve_functions(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(resolve_functions(v) for v in value)
+    if isinstance(value, dict):
+        return {k: resolve_functions(v) for k, v in value.items()}
+    return value
+
+
+class Reference:
+    """The reference solution, imported in the trusted process, and the mistake catalogs."""
+
+    def __init__(self, folder: Path, mistakes: list[Mistake]) -> None:
+        self.folder = Path(folder)
+        self._modules: dict[str, ModuleType] = {}
+        self._mistakes: dict[tuple[str, str], list[Mistake]] = {}
+        for m in mistakes:
+            self._mistakes.setdefault((m.module, m.function), []).append(m)
+
+    def module(self, name: str) -> ModuleType:
+        if name not in self._modules:
+            path = str(self.folder)
+            sys.path.insert(0, path)
+            try:
+                self._modules[name] = importlib.import_module(name)
+            except ImportError as exc:
+                raise CourseError(f"the reference has no module {name} in {self.folder}") from exc
+            finally:
+                sys.path.remove(path)
+        return self._modules[name]
+
+    def function(self, call: Call) -> Callable[..., Any]:
+        return getattr(self.module(call.module), call.function)
+
+    def _run(self, fn: Callable[..., Any], call: Call) -> Any:
+        args = resolve_functions(copy.deepcopy(call.args))
+        kwargs = resolve_functions(copy.deepcopy(call.kwargs))
+        return to_plain(fn(*args, **kwargs))
+
+    def call(self, call: Call) -> Any:
+        return self._run(self.function(call), call)
+
+    def mistake_outputs(self, call: Call) -> list[tuple[str, str, Any]]:
+        outputs = []
+        for m in self._mistakes.get((call.module, call.function), []):
+            try:
+                out = self._run(m.impl, call)
+            except Exception:  # a mistake that cannot run on this input names nothing
+                out = None
+            outputs.append((m.name, m.hint, out))
+        return outputs
+
+
+def compute_expected(assignments: list[Assignment], reference: Reference) -> dict[str, Any]:
+    """Expected data of every check, by check name: computed once per run."""
+    expected = {}
+    for a in assignments:
+        for check in a.checks:
+            try:
+                expected[check.name] = to_plain(check.judge.expected(reference))
+            except CourseError:
+                raise
+            except Exception as exc:
+                raise CourseError(f"computing the expected value of {check.name!r} failed: {exc!r}") from exc
+    return expected
+
+
+def freeze_expected(assignment: Assignment, expected: dict[str, Any], path: Path) -> None:
+    """Write the expected data of `assignment`'s visible checks to `path`."""
+    codec.save_tree(path, {c.name: expected[c.name] for c in assignment.checks if c.visible})
+
+
+def load_frozen(path: Path) -> dict[str, Any]:
+    """Read frozen expected data (written by `freeze_expected`)."""
+    value = codec.load_tree(path)
+    if not isinstance(value, dict):
+        raise CourseError(f"{path} is not a frozen expected-values file")
+    return value

@@ -1,0 +1,163 @@
+"""Grade one submission: run every check through one worker and collect the results.
+
+Data flows one way: submission files -> worker (student code) -> plain results -> judges
+(trusted comparison) -> `SubmissionResult`, which the reports turn into files.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from grader.course import Assignment
+from grader.discover import Submission
+from grader.runner import Limits, StudentProcess
+from grader.spec import Check, StudentError, Verdict
+
+# What a student reads when the worker could not produce a result, by error kind.
+_PROBLEM_TITLES = {
+    "missing-module": "file missing",
+    "missing-function": "function missing",
+    "import-error": "module does not import",
+    "exception": "raised an exception",
+    "timeout": "timed out",
+    "crash": "crashed",
+    "bad-output": "returned something that is not plain numeric data",
+    "policy": "broke the rules",
+    "skipped": "not run",
+    "judge-error": "could not be judged (a grader problem; tell your instructor)",
+}
+
+# Error kinds that make a submission's grading status worth an instructor's look.
+PROBLEM_KINDS = ("import-error", "timeout", "crash", "policy", "missing-module", "bad-output")
+
+
+@dataclass
+class CheckResult:
+    """The outcome of one check for one submission."""
+
+    assignment: str
+    name: str
+    module: str
+    function: str
+    max_score: float
+    score: float
+    visible: bool
+    passed: bool
+    message: str = ""
+    hint: str | None = None
+    mistake: str | None = None
+    problem: str | None = None
+    """the error kind when the student's code produced no result (see `StudentError`)"""
+
+
+@dataclass
+class SubmissionResult:
+    """Everything graded about one submission, ready for the reports."""
+
+    submission: str
+    checks: list[CheckResult]
+    execution_time: float
+    output: str = ""
+    """what the student's code printed (capped)"""
+    notices: list[str] = field(default_factory=list)
+    """lines every report shows first (e.g. that the run was not sandboxed)"""
+
+    @property
+    def score(self) -> float:
+        return round(sum(c.score for c in self.checks), 6)
+
+    @property
+    def max_score(self) -> float:
+        return round(sum(c.max_score for c in self.checks), 6)
+
+    def assignment_scores(self) -> dict[str, tuple[float, float]]:
+        """`{assignment: (score, max_score)}` in grading order."""
+        out: dict[str, tuple[float, float]] = {}
+        for c in self.checks:
+            s, m = out.get(c.assignment, (0.0, 0.0))
+            out[c.assignment] = (round(s + c.score, 6), round(m + c.max_score, 6))
+        return out
+
+    @property
+    def status(self) -> str:
+        """`ok`, or the kinds of problem met, most frequent first (e.g. `timeout; crash`)."""
+        kinds = Counter(c.problem for c in self.checks if c.problem in PROBLEM_KINDS)
+        return "; ".join(k for k, _ in kinds.most_common()) or "ok"
+
+
+def describe_error(err: StudentError) -> str:
+    """A student-facing account of a call that produced no result."""
+    lines = []
+    if err.call_text and err.kind in ("exception", "timeout", "crash", "bad-output"):
+        lines.append(f"called {err.call_text}")
+    lines.append(f"{_PROBLEM_TITLES.get(err.kind, err.kind)}: {err.message}")
+    if err.detail:
+        lines.append(err.detail.rstrip())
+    return "\n".join(lines)
+
+
+def run_check(check: Check, student: Any, expected: Any) -> Verdict | StudentError:
+    """Judge one check; a failure of the student's code comes back as the `StudentError`."""
+    try:
+        return check.judge.judge(student, expected)
+    except StudentError as err:
+        return err
+    except Exception as exc:  # a bug in the judge must not stop the batch
+        return StudentError("judge-error", f"{type(exc).__name__}: {exc}")
+
+
+def grade_submission(
+    submission: Submission,
+    assignments: list[Assignment],
+    expected: dict[str, Any],
+    limits: Limits | None = None,
+) -> SubmissionResult:
+    """Run every check of `assignments` on `submission` in one worker process."""
+    started = time.monotonic()
+    results: list[CheckResult] = []
+    limits = limits or Limits()
+    timeouts = {m: min(a.call_timeout, limits.call_timeout) for a in assignments for m in a.modules}
+    with StudentProcess(submission.files, limits, timeouts) as student:
+        for assignment in assignments:
+            missing = [m for m in assignment.modules if f"{m}.py" not in submission.files]
+            for check in assignment.checks:
+                if check.module in missing:
+                    outcome: Verdict | StudentError = StudentError(
+                        "missing-module",
+                        f"{check.module}.py (or {check.module}.ipynb) is not in your submission",
+                    )
+                else:
+                    outcome = run_check(check, student, expected[check.name])
+                results.append(_result(assignment.name, check, outcome))
+        output = student.output()
+    return SubmissionResult(
+        submission=submission.name,
+        checks=results,
+        execution_time=round(time.monotonic() - started, 3),
+        output=output,
+        notices=list(submission.notes),
+    )
+
+
+def _result(assignment: str, check: Check, outcome: Verdict | StudentError) -> CheckResult:
+    common = dict(
+        assignment=assignment,
+        name=check.name,
+        module=check.module,
+        function=check.function,
+        max_score=check.points,
+        visible=check.visible,
+    )
+    if isinstance(outcome, StudentError):
+        return CheckResult(**common, score=0.0, passed=False, message=describe_error(outcome), problem=outcome.kind)
+    return CheckResult(
+        **common,
+        score=check.points if outcome.passed else 0.0,
+        passed=outcome.passed,
+        message=outcome.message,
+        hint=outcome.hint,
+        mistake=outcome.mistake,
+    )

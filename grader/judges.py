@@ -1,0 +1,331 @@
+"""Generic judges: how a check calls the student and decides.
+
+Each judge is a small frozen dataclass with two methods:
+
+- `expected(ref)`: everything the verdict needs, computed from the reference on the trusted
+  side, once per run (or frozen into the student template for visible checks);
+- `judge(student, expected)`: calls the student through the worker and returns a `Verdict`.
+
+None of them knows anything about neural networks; assignments combine them with their own
+inputs, tolerances and predicates.
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+from grader.compare import EXACT, Tolerance, difference, kind_of
+from grader.spec import Call, ReferenceHandle, StudentHandle, Verdict
+
+# Default tolerance for value matching against a float64 reference. Correct implementations
+# differ only by floating-point rounding in the order of operations (loops vs vectorized,
+# einsum, scipy.special.expit, log-sum-exp variants): relative differences of 1e-15..1e-12.
+# Every real bug we know changes some entry by far more than 1e-6 relative. atol covers
+# entries that should be exactly 0 but come out as 1e-17 through cancellation.
+VALUE = Tolerance(rtol=1e-6, atol=1e-9)
+
+# Float32 inputs: a correct implementation may compute in float32 (eps 6e-8); errors grow
+# with the length of sums, so we allow 1e-4 relative, still far below any real bug.
+FLOAT32 = Tolerance(rtol=1e-4, atol=1e-6)
+
+
+def _failed(call: Call, message: str, note: str = "") -> str:
+    text = f"called {call.describe()}\n{message}"
+    return f"{text}\n{note}" if note else text
+
+
+def match_mistake(got: Any, mistakes: list[Any], tol: Tolerance) -> tuple[str, str] | None:
+    """The first catalogued mistake whose output `got` equals, as `(name, hint)`."""
+    for name, hint, output in mistakes:
+        if output is not None and difference(got, output, tol) is None:
+            return name, hint
+    return None
+
+
+def useful_mistakes(ref: ReferenceHandle, call: Call, correct: Any, tol: Tolerance) -> list[Any]:
+    """Mistake outputs on `call` that differ from the correct output (so they can be named)."""
+    return [
+        [name, hint, out]
+        for name, hint, out in ref.mistake_outputs(call)
+        if out is not None and difference(out, correct, tol) is not None
+    ]
+
+
+def verdict_for(got: Any, exp: dict[str, Any], call: Call, tol: Tolerance, note: str = "") -> Verdict:
+    """Compare `got` with `exp["value"]`, naming a catalogued mistake when one matches."""
+    msg = difference(got, exp["value"], tol)
+    if msg is None:
+        return Verdict(True)
+    named = match_mistake(got, exp.get("mistakes", []), tol)
+    if named is None:
+        return Verdict(False, _failed(call, msg, note))
+    return Verdict(False, _failed(call, msg, note), hint=named[1], mistake=named[0])
+
+
+@dataclass(frozen=True)
+class Close:
+    """The student's output equals the reference's (or `expect(ref)`) within `tol`."""
+
+    call: Call
+    tol: Tolerance = VALUE
+    expect: Callable[[ReferenceHandle], Any] | None = None
+    """expected value from the reference; default: the reference on the same call"""
+    note: str = ""
+    """a sentence added to the feedback when the check fails (e.g. the lecture's values)"""
+
+    def expected(self, ref: ReferenceHandle) -> Any:
+        value = self.expect(ref) if self.expect else ref.call(self.call)
+        return {"value": value, "mistakes": useful_mistakes(ref, self.call, value, self.tol)}
+
+    def judge(self, student: StudentHandle, expected: Any) -> Verdict:
+        return verdict_for(student.call(self.call), expected, self.call, self.tol, self.note)
+
+
+@dataclass(frozen=True)
+class Raises:
+    """The call raises `exception` (as the reference does)."""
+
+    call: Call
+    exception: str = "ValueError"
+
+    def expected(self, ref: ReferenceHandle) -> Any:
+        try:
+            ref.call(self.call)
+        except Exception as exc:  # the reference must raise the declared exception
+            if type(exc).__name__ != self.exception:
+                raise
+            return self.exception
+        raise AssertionError(f"the reference does not raise {self.exception} on {self.call.describe()}")
+
+    def judge(self, student: StudentHandle, expected: Any) -> Verdict:
+        from grader.spec import StudentError
+
+        try:
+            got = student.call(self.call)
+        except StudentError as err:
+            if err.kind == "exception" and err.message.startswith(f"{expected}:"):
+                return Verdict(True)
+            if err.kind != "exception":
+                raise
+            return Verdict(False, _failed(self.call, f"expected {expected}, but it raised {err.message}"))
+        return Verdict(False, _failed(self.call, f"expected {expected} to be raised, but it returned a value"))
+
+
+@dataclass(frozen=True)
+class Unchanged:
+    """The call leaves its array (and dict-of-array) arguments exactly as they were."""
+
+    call: Call
+
+    def expected(self, ref: ReferenceHandle) -> Any:
+        names = list(inspect.signature(ref.function(self.call)).parameters)
+        return {"names": names[: len(self.call.args)]}
+
+    def judge(self, student: StudentHandle, expected: Any) -> Verdict:
+        after = student.call(self.call, return_args=True)["args"]
+        for name, before, now in zip(expected["names"], self.call.args, after):
+            if isinstance(before, (np.ndarray, dict, list)):
+                msg = difference(now, before, EXACT)
+                if msg:
+                    return Verdict(
+                        False,
+                        _failed(self.call, f"it changed its argument `{name}` in place: {msg}"),
+                        hint="Work on copies (`W - lr * dW`, `x.copy()`), never on the arrays you "
+                        "were given: `x -= ...`, `x[i] = ...` and `d[key] = ...` change the caller's data.",
+                        mistake="input modified in place",
+                    )
+        return Verdict(True)
+
+
+@dataclass(frozen=True)
+class Repeatable:
+    """Two identical calls return identical results (e.g. the same seed, the same params)."""
+
+    call: Call
+
+    def expected(self, ref: ReferenceHandle) -> Any:
+        return None
+
+    def judge(self, student: StudentHandle, expected: Any) -> Verdict:
+        first, second = student.call(self.call), student.call(self.call)
+        msg = difference(second, first, EXACT)
+        if msg:
+            return Verdict(False, _failed(self.call, f"two identical calls gave different results: {msg}"))
+        return Verdict(True)
+
+
+@dataclass(frozen=True)
+class Differs:
+    """Two different calls (e.g. two seeds) do not return identical results."""
+
+    first: Call
+    second: Call
+
+    def expected(self, ref: ReferenceHandle) -> Any:
+        return None
+
+    def judge(self, student: StudentHandle, expected: Any) -> Verdict:
+        a, b = student.call(self.first), student.call(self.second)
+        if difference(a, b, EXACT) is None:
+            return Verdict(
+                False,
+                f"called {self.first.describe()} and {self.second.describe()}\n"
+                "both returned exactly the same result; they should differ",
+            )
+        return Verdict(True)
+
+
+@dataclass(frozen=True)
+class Satisfies:
+    """The student's output passes `predicate(got, expected) -> message or None`.
+
+    For properties any correct implementation has (statistics, invariants), where the exact
+    value is not fixed by the API.
+    """
+
+    call: Call
+    predicate: Callable[[Any, Any], str | None]
+    expect: Callable[[ReferenceHandle], Any] | None = None
+    hint: str | None = None
+
+    def expected(self, ref: ReferenceHandle) -> Any:
+        return self.expect(ref) if self.expect else None
+
+    def judge(self, student: StudentHandle, expected: Any) -> Verdict:
+        msg = self.predicate(student.call(self.call), expected)
+        if msg:
+            return Verdict(False, _failed(self.call, msg), hint=self.hint)
+        return Verdict(True)
+
+
+@dataclass(frozen=True)
+class Gradient:
+    """An analytic gradient equals central differences of the reference's function.
+
+    `expect(ref)` returns the numerical gradient (see `grader.numgrad`); the comparison uses
+    the relative error of gradient checking, `|a - n| / max(1e-8, |a| + |n|)`.
+    """
+
+    call: Call
+    expect: Callable[[ReferenceHandle], Any]
+    max_relative_error: float = 1e-6
+    note: str = ""
+
+    def expected(self, ref: ReferenceHandle) -> Any:
+        value = self.expect(ref)
+        return {"value": value, "mistakes": useful_mistakes(ref, self.call, value, self._tol)}
+
+    @property
+    def _tol(self) -> Tolerance:
+        return Tolerance(rtol=self.max_relative_error, mode="relative")
+
+    def judge(self, student: StudentHandle, expected: Any) -> Verdict:
+        note = self.note or (
+            f"compared with central differences; relative error must stay below {self.max_relative_error:g}"
+        )
+        return verdict_for(student.call(self.call), expected, self.call, self._tol, note)
+
+
+@dataclass(frozen=True)
+class DirectionalGradient:
+    """A large gradient (a dict of arrays) checked along random directions and coordinates.
+
+    `expect(ref)` returns `grader.numgrad.directional_probes(...)`: random directions `u_i`
+    with the numerical directional derivatives `(f(p + h u_i) - f(p - h u_i)) / 2h`, and sampled
+    coordinates with their numerical partial derivatives. Each costs the trusted side two loss
+    evaluations, whatever the number of parameters.
+    """
+
+    call: Call
+    expect: Callable[[ReferenceHandle], Any]
+    max_relative_error: float = 1e-6
+    mistakes: bool = True
+
+    def expected(self, ref: ReferenceHandle) -> Any:
+        probes = self.expect(ref)
+        if self.mistakes:
+            outs = ref.mistake_outputs(self.call)
+            probes["mistakes"] = [
+                [name, hint, project(out, probes)] for name, hint, out in outs if isinstance(out, dict)
+            ]
+        return probes
+
+    def judge(self, student: StudentHandle, expected: Any) -> Verdict:
+        got = student.call(self.call)
+        keys = list(expected["shapes"])
+        msg = _shape_difference(got, expected["shapes"])
+        if msg:
+            return Verdict(False, _failed(self.call, msg))
+        projected = project(got, expected)
+        tol = Tolerance(rtol=self.max_relative_error, mode="relative")
+        for label, g, n in (
+            ("directional derivatives along random directions", projected[0], expected["directional"]),
+            ("sampled partial derivatives", projected[1], expected["partial"]),
+        ):
+            msg = difference(g, n, tol)
+            if msg:
+                detail = msg
+                if label.startswith("sampled"):
+                    i = int(np.argmax(np.abs(g - n)))
+                    key, flat = expected["coords"][i]
+                    idx = np.unravel_index(int(flat), tuple(expected["shapes"][key]))
+                    detail = (
+                        f"d loss / d {key}{list(int(j) for j in idx)}: numerical {n[i]:.6g}, "
+                        f"yours {g[i]:.6g}; " + msg
+                    )
+                named = match_mistake(projected, expected.get("mistakes", []), tol)
+                note = (
+                    f"checked {len(expected['directional'])} random directions and "
+                    f"{len(expected['partial'])} coordinates over keys {keys}"
+                )
+                return Verdict(
+                    False,
+                    _failed(self.call, f"{label} disagree with central differences: {detail}", note),
+                    hint=named[1] if named else None,
+                    mistake=named[0] if named else None,
+                )
+        return Verdict(True)
+
+
+def _shape_difference(got: Any, shapes: dict[str, Any]) -> str | None:
+    if not isinstance(got, dict):
+        return f"expected a dict with keys {sorted(shapes)}, got {kind_of(got)}"
+    if set(got) != set(shapes):
+        return f"expected keys {sorted(shapes)}, got keys {sorted(got)}"
+    for k, shape in shapes.items():
+        g = got[k]
+        if not isinstance(g, np.ndarray) or g.shape != tuple(shape):
+            return f"[{k!r}]: expected a NumPy array of shape {tuple(shape)}, got {kind_of(g)}"
+        if not np.isfinite(g).all():
+            return f"[{k!r}]: contains NaN or inf"
+    return None
+
+
+def project(grads: dict[str, Any], probes: dict[str, Any]) -> list[np.ndarray]:
+    """`[directional derivatives, sampled partials]` of a gradient dict along `probes`."""
+    directional = np.array(
+        [sum(float(np.vdot(np.asarray(grads[k], dtype=np.float64), u[k])) for k in u) for u in probes["directions"]]
+    )
+    partial = np.array([float(np.asarray(grads[k], dtype=np.float64).ravel()[int(i)]) for k, i in probes["coords"]])
+    return [directional, partial]
+
+
+@dataclass(frozen=True)
+class Sequence:
+    """Several calls judged together: all must pass (e.g. a table of inputs)."""
+
+    judges: tuple[Any, ...] = field(default_factory=tuple)
+
+    def expected(self, ref: ReferenceHandle) -> Any:
+        return [j.expected(ref) for j in self.judges]
+
+    def judge(self, student: StudentHandle, expected: Any) -> Verdict:
+        for j, e in zip(self.judges, expected):
+            v = j.judge(student, e)
+            if not v.passed:
+                return v
+        return Verdict(True)

@@ -1,0 +1,111 @@
+"""Reports, written only by the trusted side after the worker is gone.
+
+Per submission: `results.json` in Gradescope's autograder schema and `feedback.md` for the
+student. For the class: `grades.csv`, with a first row of the points possible.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+from grader.grading import CheckResult, SubmissionResult
+
+
+def _points(x: float) -> str:
+    return f"{x:g}"
+
+
+def check_output(c: CheckResult) -> str:
+    """The feedback text of one check: its message and, if any, the hint that names the bug."""
+    parts = [c.message] if c.message else []
+    if c.hint:
+        parts.append(f"Hint ({c.mistake}): {c.hint}" if c.mistake else f"Hint: {c.hint}")
+    return "\n".join(parts)
+
+
+def gradescope_results(result: SubmissionResult) -> dict[str, object]:
+    """The submission in Gradescope's results.json schema.
+
+    Hidden checks get visibility `after_published`: students see them once grades are out.
+    """
+    tests = [
+        {
+            "name": c.name,
+            "number": str(i),
+            "score": c.score,
+            "max_score": c.max_score,
+            "status": "passed" if c.passed else "failed",
+            "output": check_output(c),
+            "visibility": "visible" if c.visible else "after_published",
+            "tags": [c.assignment],
+        }
+        for i, c in enumerate(result.checks, 1)
+    ]
+    summary = [f"Score: {_points(result.score)} / {_points(result.max_score)}"] + result.notices
+    return {
+        "score": result.score,
+        "execution_time": result.execution_time,
+        "output": "\n".join(summary),
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "tests": tests,
+    }
+
+
+def feedback_markdown(result: SubmissionResult, visible_only: bool = False) -> str:
+    """A readable report: the notices, a score table per assignment, then each failure in full."""
+    checks = [c for c in result.checks if c.visible or not visible_only]
+    lines = [f"# Feedback for {result.submission}", ""]
+    for notice in result.notices:
+        lines.append(f"> **Note:** {notice}")
+    if result.notices:
+        lines.append("")
+    lines.append(f"**Score: {_points(sum(c.score for c in checks))} / {_points(sum(c.max_score for c in checks))}**")
+    lines.append("")
+    lines += ["| Assignment | Points | Checks passed |", "|---|---:|---:|"]
+    for name in dict.fromkeys(c.assignment for c in checks):
+        mine = [c for c in checks if c.assignment == name]
+        score = sum(c.score for c in mine)
+        total = sum(c.max_score for c in mine)
+        passed = sum(c.passed for c in mine)
+        lines.append(f"| {name} | {_points(score)} / {_points(total)} | {passed} / {len(mine)} |")
+    lines.append("")
+    failed = [c for c in checks if not c.passed]
+    if not failed:
+        lines.append("Every check passed. Well done.")
+    else:
+        lines += ["## What to fix", ""]
+        for c in failed:
+            tag = "" if c.visible else " (hidden check)"
+            lines.append(f"### ✗ {c.name}{tag} ({_points(c.max_score)} pt)")
+            lines += ["", "```", check_output(c), "```", ""]
+    passed = [c for c in checks if c.passed]
+    if passed:
+        lines += ["## Passed", ""] + [f"- ✓ {c.name}" for c in passed] + [""]
+    if result.output.strip():
+        lines += ["## What your code printed", "", "```", result.output.rstrip()[:4000], "```", ""]
+    return "\n".join(lines)
+
+
+def write_submission_reports(result: SubmissionResult, out: Path) -> Path:
+    """Write `out/<submission>/results.json` and `feedback.md`; returns the folder."""
+    folder = Path(out) / result.submission
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "results.json").write_text(json.dumps(gradescope_results(result), indent=2))
+    (folder / "feedback.md").write_text(feedback_markdown(result))
+    return folder
+
+
+def write_grades_csv(results: list[SubmissionResult], assignments: list[tuple[str, float]], path: Path) -> None:
+    """One row per submission (points per assignment, total, status); first row: points possible."""
+    total = sum(m for _, m in assignments)
+    with open(path, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["submission"] + [a for a, _ in assignments] + ["total", "status"])
+        writer.writerow(["points possible"] + [_points(m) for _, m in assignments] + [_points(total), ""])
+        for r in results:
+            scores = r.assignment_scores()
+            row = [r.submission] + [_points(scores.get(a, (0.0, 0.0))[0]) for a, _ in assignments]
+            writer.writerow(row + [_points(r.score), r.status])
