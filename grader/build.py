@@ -10,12 +10,29 @@
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
 from typing import Any, Callable
 
 from grader.compare import Tolerance
 from grader.judges import VALUE, Close, Gradient, Raises, Satisfies, Unchanged
 from grader.spec import Call, Check, Judge, ReferenceHandle
+
+
+def sibling(file: str, name: str) -> ModuleType:
+    """Load the module `name` beside `file` (e.g. hidden checks reusing visible helpers)."""
+    path = Path(file).with_name(f"{name}.py")
+    label = f"_sibling_{path.parent.name}_{name}"
+    if label not in sys.modules:
+        spec = importlib.util.spec_from_file_location(label, path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[label] = module
+        spec.loader.exec_module(module)
+    return sys.modules[label]
 
 
 @dataclass(frozen=True)

@@ -47,8 +47,8 @@ def describe_value(value: Any) -> str:
     import numpy as np
 
     if isinstance(value, np.ndarray):
-        if value.size <= 6:
-            body = np.array2string(value, precision=4, separator=", ").replace("\n", "")
+        if value.size <= 8:
+            body = _nested(value.tolist())
             return body if value.dtype == np.float64 else f"{body} ({value.dtype})"
         return f"<array {value.shape} {value.dtype}>"
     if isinstance(value, dict):
@@ -60,6 +60,12 @@ def describe_value(value: Any) -> str:
     if isinstance(value, Fn):
         return value.source
     return repr(value)
+
+
+def _nested(x: Any) -> str:
+    if isinstance(x, list):
+        return "[" + ", ".join(_nested(v) for v in x) + "]"
+    return f"{x:.4g}" if isinstance(x, float) else repr(x)
 
 
 @dataclass(frozen=True)

@@ -51,7 +51,8 @@ def _student_traceback(exc: BaseException, root: str) -> str:
     ]
     lines = traceback.format_list(frames[-4:])
     lines += traceback.format_exception_only(type(exc), exc)
-    return "".join(lines)[-4000:]
+    # Paths relative to the submission: the student knows "forward.py", not our temp folder.
+    return "".join(lines).replace(root + os.sep, "")[-4000:]
 
 
 def _error(kind: str, exc: BaseException | None, root: str, message: str = "") -> bytes:

@@ -108,6 +108,8 @@ CHECKS = [
                expect=derivative_of("linear", z_smooth)),
     c.close("dense_forward", "a batch of 3 through a 4 -> 2 layer",
             rng.normal(size=(3, 4)), rng.normal(size=(2, 4)), rng.normal(size=2), points=2),
+    c.close("dense_forward", "a square 3 -> 3 layer", rng.normal(size=(2, 3)), rng.normal(size=(3, 3)),
+            rng.normal(size=3)),
     c.close("layer_forward", "sigmoid layer returns (A, Z)",
             rng.normal(size=(3, 4)), rng.normal(size=(2, 4)), rng.normal(size=2), "sigmoid"),
     c.satisfies("init_params", "he: shapes, zero biases, std sqrt(2/n_in)", [400, 300, 10],

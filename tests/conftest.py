@@ -1,0 +1,57 @@
+"""Shared fixtures: the course loaded once, and a helper that grades files given as text."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from grader.course import Reference, compute_expected, load_assignments
+from grader.discover import Submission
+from grader.grading import SubmissionResult, grade_submission
+from grader.runner import Limits
+
+ROOT = Path(__file__).resolve().parent.parent
+SUBMISSIONS = Path(__file__).resolve().parent / "submissions"
+
+
+class Course:
+    """The real course, with expected values computed once for the whole test session."""
+
+    def __init__(self) -> None:
+        self.assignments = load_assignments(ROOT / "assignments")
+        self.reference = Reference(ROOT / "reference", [m for a in self.assignments for m in a.mistakes])
+        self.expected = compute_expected(self.assignments, self.reference)
+
+    def of(self, names: list[str]) -> list:
+        return [a for a in self.assignments if a.name in names]
+
+    def grade(self, files: dict[str, str | bytes], names: list[str], limits: Limits | None = None,
+              name: str = "s") -> SubmissionResult:
+        """Grade in-memory files on the assignments `names`."""
+        data = {k: v.encode() if isinstance(v, str) else v for k, v in files.items()}
+        return grade_submission(Submission(name, Path("."), data), self.of(names), self.expected, limits)
+
+
+@pytest.fixture(scope="session")
+def course() -> Course:
+    return Course()
+
+
+def reference_source(module: str) -> str:
+    return (ROOT / "reference" / f"{module}.py").read_text()
+
+
+def template_source(module: str) -> str:
+    return (ROOT / "student_template" / f"{module}.py").read_text()
+
+
+def failing_functions(result: SubmissionResult) -> set[str]:
+    """The API functions that lost points."""
+    return {c.function for c in result.checks if not c.passed}
+
+
+def mutate(source: str, old: str, new: str) -> str:
+    """`source` with `old` replaced by `new`; fails loudly if `old` is not there."""
+    assert old in source, f"mutation target not found: {old!r}"
+    return source.replace(old, new)
