@@ -96,11 +96,7 @@ class StudentProcess:
         running, self._running = self._running, None
         if running is None:
             return
-        for fd in (running.request_fd, running.response_fd):
-            try:
-                os.close(fd)
-            except OSError:
-                pass
+        _close_fds(running)
         try:
             os.killpg(running.proc.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
@@ -110,10 +106,11 @@ class StudentProcess:
     def close(self) -> None:
         """Stop the worker and delete the submission's copy."""
         if self._running is not None:
+            os.close(self._running.request_fd)  # EOF: the worker exits on its own
+            self._running.request_fd = -1
             try:
-                os.close(self._running.request_fd)  # EOF: the worker exits on its own
                 self._running.proc.wait(timeout=0.5)
-            except (OSError, subprocess.TimeoutExpired):
+            except subprocess.TimeoutExpired:
                 pass
             self._kill()
         if self._dir is not None:
@@ -201,6 +198,16 @@ class StudentProcess:
 
     def _module_imported_before(self, module: str) -> bool:
         return module in self._imported
+
+
+def _close_fds(running: _Running) -> None:
+    # Each fd is closed exactly once: with threads, a number closed twice may by then belong
+    # to another submission's pipe.
+    for attr in ("request_fd", "response_fd"):
+        fd = getattr(running, attr)
+        if fd >= 0:
+            setattr(running, attr, -1)
+            os.close(fd)
 
 
 def _crash_message(returncode: int | None) -> str:

@@ -1,0 +1,3 @@
+def sigmoid(z):
+    import numpy as np
+    return 1 / (1 + np.exp(-z))
