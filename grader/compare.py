@@ -21,7 +21,10 @@ class Tolerance:
 
     `mode="close"`: `|got - exp| <= atol + rtol * |exp|` (NumPy's `isclose`).
     `mode="relative"`: `|got - exp| / max(floor, |got| + |exp|) <= rtol`, the relative error of
-    gradient checking (CS231n's convention), used against numerical gradients.
+    gradient checking (CS231n's convention), used against numerical gradients; an entry also
+    passes when `|got - exp| <= atol`, because central differences carry an absolute rounding
+    error (about `eps * |f| / h`, 1e-11 for losses of order 1) that dominates the relative
+    error of tiny entries.
     """
 
     rtol: float = 1e-6
@@ -95,7 +98,7 @@ def _array_difference(got: np.ndarray, exp: np.ndarray, tol: Tolerance, where: s
     e = np.where(finite_exp, exp_f, 0.0)
     rel = relative_error(g, e, tol.floor)
     if tol.mode == "relative":
-        excess = rel - tol.rtol
+        excess = np.minimum(rel - tol.rtol, np.abs(g - e) - tol.atol)
     else:
         excess = np.abs(g - e) - (tol.atol + tol.rtol * np.abs(e))
     if (excess <= 0).all():

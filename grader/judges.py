@@ -33,6 +33,12 @@ VALUE = Tolerance(rtol=1e-6, atol=1e-9)
 FLOAT32 = Tolerance(rtol=1e-4, atol=1e-6)
 
 
+# Central differences with h = 1e-5 carry an absolute error of about eps * |f| / h ~ 1e-11 for
+# functions of order 1; entries whose absolute error is below 1e-8 pass whatever their relative
+# error (tiny entries), while every real bug shifts the large entries far more.
+GRADIENT_ATOL = 1e-8
+
+
 def _failed(call: Call, message: str, note: str = "") -> str:
     text = f"called {call.describe()}\n{message}"
     return f"{text}\n{note}" if note else text
@@ -214,6 +220,7 @@ class Gradient:
     expect: Callable[[ReferenceHandle], Any]
     max_relative_error: float = 1e-6
     note: str = ""
+    atol: float = GRADIENT_ATOL
 
     def expected(self, ref: ReferenceHandle) -> Any:
         value = self.expect(ref)
@@ -221,7 +228,7 @@ class Gradient:
 
     @property
     def _tol(self) -> Tolerance:
-        return Tolerance(rtol=self.max_relative_error, mode="relative")
+        return Tolerance(rtol=self.max_relative_error, atol=self.atol, mode="relative")
 
     def judge(self, student: StudentHandle, expected: Any) -> Verdict:
         note = self.note or (
@@ -261,7 +268,7 @@ class DirectionalGradient:
         if msg:
             return Verdict(False, _failed(self.call, msg))
         projected = project(got, expected)
-        tol = Tolerance(rtol=self.max_relative_error, mode="relative")
+        tol = Tolerance(rtol=self.max_relative_error, atol=GRADIENT_ATOL, mode="relative")
         for label, g, n in (
             ("directional derivatives along random directions", projected[0], expected["directional"]),
             ("sampled partial derivatives", projected[1], expected["partial"]),
