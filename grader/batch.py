@@ -17,6 +17,7 @@ from grader.discover import Submission, find_submissions
 from grader.grading import SubmissionResult, grade_submission
 from grader.report import write_grades_csv, write_submission_reports
 from grader.runner import Limits
+from grader.template import stub_hashes
 
 
 @dataclass
@@ -62,7 +63,7 @@ def grade_folder(
     """Grade every submission under `root`; write per-submission reports and `grades.csv`."""
     assignments = load_assignments(course.assignments_dir, names)
     modules = {m for a in assignments for m in a.modules}
-    submissions, warnings = find_submissions(root, modules)
+    submissions, warnings = find_submissions(root, modules, stub_hashes(course.root, sorted(modules)))
     reference = Reference(course.reference_dir, [m for a in assignments for m in a.mistakes])
     expected = compute_expected(assignments, reference)
     out.mkdir(parents=True, exist_ok=True)

@@ -6,12 +6,14 @@ student's code runs in the same kind of worker as in official grading.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from grader.course import EXPECTED_FILE, Assignment, CourseError, load_assignments, load_frozen
 from grader.discover import read_submission
 from grader.grading import SubmissionResult, grade_submission
 from grader.runner import Limits
+from grader.template import STUBS_FILE
 
 
 def find_checks_dir(start: Path) -> Path:
@@ -37,5 +39,7 @@ def run_visible_checks(
         if missing:
             raise CourseError(f"{a.name}: no frozen expected value for {missing[0]!r}")
         expected.update(frozen)
-    submission = read_submission(checks_dir.parent, "your work")
+    stubs_file = checks_dir / STUBS_FILE
+    stubs = json.loads(stubs_file.read_text()) if stubs_file.exists() else {}
+    submission = read_submission(checks_dir.parent, "your work", stubs)
     return grade_submission(submission, assignments, expected, limits), assignments

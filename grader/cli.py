@@ -108,22 +108,34 @@ def run(submissions: Path, out: Path, course: Path | None, names: tuple[str, ...
 
 @main.command("check")
 @click.argument("names", nargs=-1)
-@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON (for tools).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "classroom"]), default="text",
+              show_default=True,
+              help="text for you, json for tools, classroom for GitHub Classroom's reporter (base64; exit 0).")
+@click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
+@click.option("--summary", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also append a Markdown summary to this file (e.g. $GITHUB_STEP_SUMMARY).")
 @click.option("--timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True,
               help="Seconds one function call may take.")
-def check(names: tuple[str, ...], as_json: bool, timeout: float) -> None:
+def check(names: tuple[str, ...], fmt: str, as_json: bool, summary: Path | None, timeout: float) -> None:
     """Run the visible checks on your own files (in your copy of the student template).
 
-    NAMES restricts the run to some assignments, e.g. `grade check forward`.
+    NAMES restricts the run to some assignments, e.g. `grade check forward`. The exit status is
+    non-zero while a check fails (except with --format classroom, where the reporter decides).
     """
+    from grader.classroom import classroom_payload, encode_payload, summary_markdown
+
     try:
         result, _ = run_visible_checks(Path.cwd(), list(names) or None, Limits(call_timeout=timeout))
     except CourseError as exc:
         raise click.ClickException(str(exc)) from exc
-    if as_json:
-        click.echo(json.dumps(_check_json(result), indent=2))
-    else:
-        click.echo(_check_text(result))
+    fmt = "json" if as_json else fmt
+    if summary is not None:
+        with open(summary, "a") as f:
+            f.write(summary_markdown(result))
+    if fmt == "classroom":
+        click.echo(encode_payload(classroom_payload(result)))
+        return
+    click.echo(json.dumps(_check_json(result), indent=2) if fmt == "json" else _check_text(result))
     sys.exit(0 if all(c.passed for c in result.checks) else 1)
 
 
@@ -177,6 +189,28 @@ def build_template_cmd(course: Path | None, out: Path | None) -> None:
     except CourseError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"Wrote {len(written)} files to {dest}")
+
+
+@main.command("validate")
+@click.option("--course", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="Course folder (default: this checkout).")
+def validate_cmd(course: Path | None) -> None:
+    """Check the checks: the reference scores full marks and the template zero, on every check."""
+    from grader.batch import default_course_root
+    from grader.validate import validate_course
+
+    try:
+        found = validate_course(course or default_course_root())
+    except CourseError as exc:
+        raise click.ClickException(str(exc)) from exc
+    for problem in found.problems:
+        click.echo(f"PROBLEM  {problem}")
+    for mistake in found.unseen_mistakes:
+        click.echo(f"note     no check's inputs reveal the catalogued mistake {mistake}")
+    verdict = "every check passes on the reference and fails on the template" if not found.problems else (
+        f"{len(found.problems)} problem(s)")
+    click.echo(f"{found.checks} checks: {verdict}.")
+    sys.exit(1 if found.problems else 0)
 
 
 if __name__ == "__main__":  # pragma: no cover

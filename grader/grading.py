@@ -127,7 +127,9 @@ def grade_submission(
                 if check.module in missing:
                     outcome: Verdict | StudentError = StudentError(
                         "missing-module",
-                        f"{check.module}.py (or {check.module}.ipynb) is not in your submission",
+                        submission.unreadable.get(
+                            check.module, f"{check.module}.py (or {check.module}.ipynb) is not in your submission"
+                        ),
                     )
                 else:
                     outcome = run_check(check, student, expected[check.name])

@@ -1,0 +1,53 @@
+"""`grade validate`: every check can pass and every check can fail.
+
+The reference, submitted as a student would submit it, must score full marks on every check;
+the generated template must score zero on every check (a check the template passes cannot
+fail, so it grades nothing). Catalogued mistakes that no check's inputs can reveal are listed
+too: their hints would never be shown.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from grader.course import Reference, compute_expected, load_assignments
+from grader.discover import Submission
+from grader.grading import grade_submission
+from grader.template import make_stub
+
+
+@dataclass
+class Validation:
+    """What `grade validate` found."""
+
+    checks: int = 0
+    problems: list[str] = field(default_factory=list)
+    """checks the reference fails or the template passes"""
+    unseen_mistakes: list[str] = field(default_factory=list)
+    """catalogued mistakes that no check distinguishes from the correct output"""
+
+
+def validate_course(course_root: Path) -> Validation:
+    """Grade the reference and the template on every check of the course."""
+    assignments = load_assignments(course_root / "assignments")
+    reference = Reference(course_root / "reference", [m for a in assignments for m in a.mistakes])
+    expected = compute_expected(assignments, reference)
+    sources = {p.name: p.read_text() for p in sorted((course_root / "reference").glob("*.py"))}
+    ref_files = {name: text.encode() for name, text in sources.items()}
+    stub_files = {name: make_stub(text).encode() for name, text in sources.items()}
+    found = Validation()
+    as_ref = grade_submission(Submission("reference", course_root, ref_files), assignments, expected)
+    as_stub = grade_submission(Submission("template", course_root, stub_files), assignments, expected)
+    found.checks = len(as_ref.checks)
+    for c in as_ref.checks:
+        if not c.passed:
+            found.problems.append(f"the reference fails {c.name}:\n    " + c.message.replace("\n", "\n    "))
+    for c in as_stub.checks:
+        if c.passed:
+            found.problems.append(f"the untouched template passes {c.name}: this check cannot fail")
+    named = {m[0] for e in expected.values() if isinstance(e, dict) for m in e.get("mistakes", [])}
+    found.unseen_mistakes = [
+        f"{m.module}.{m.function}: {m.name}" for a in assignments for m in a.mistakes if m.name not in named
+    ]
+    return found
