@@ -142,5 +142,7 @@ def handout_notebook(title: str, handout: str, stub_source: str, assignment: str
         f"## Check your work\n\nSave the notebook, then run the cell below: it runs the visible checks of "
         f"`{assignment}` on this notebook (`{assignment}.py` must be absent or the untouched template)."))
     cells.append(nbformat.v4.new_code_cell(f"!grade check {assignment}"))
+    for i, cell in enumerate(cells):
+        cell["id"] = f"{assignment}-{i}"  # deterministic, so a rebuild changes nothing
     nb.cells = cells
     return nb
