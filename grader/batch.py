@@ -7,10 +7,10 @@ submission is graded in its own worker, and its reports are written as soon as i
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from grader.course import Assignment, Reference, compute_expected, load_assignments
 from grader.discover import Submission, find_submissions

@@ -13,10 +13,11 @@ import importlib.util
 import math
 import sys
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -80,7 +81,7 @@ def load_assignment(folder: Path, hidden: bool = True, mistakes: bool = True) ->
             checks += [replace(c, visible=(file == "checks_visible.py")) for c in found]
     catalog: list[Mistake] = []
     if mistakes and (folder / "mistakes.py").exists():
-        catalog = list(getattr(_load_file(folder / "mistakes.py", f"_course_{name}_mistakes"), "MISTAKES"))
+        catalog = list(_load_file(folder / "mistakes.py", f"_course_{name}_mistakes").MISTAKES)
     return Assignment(
         name=name,
         title=settings.get("title", name),

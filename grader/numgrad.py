@@ -9,7 +9,7 @@ Points are chosen away from kinks (ReLU at 0), where central differences are mea
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

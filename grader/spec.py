@@ -13,8 +13,9 @@ computes expected values with the reference, and asks a `Judge` for a `Verdict`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
 from grader.codec import Fn
 

@@ -20,7 +20,14 @@ from pathlib import Path
 
 import nbformat
 
-from grader.course import EXPECTED_FILE, Assignment, Reference, compute_expected, freeze_expected, load_assignments
+from grader.course import (
+    EXPECTED_FILE,
+    Assignment,
+    Reference,
+    compute_expected,
+    freeze_expected,
+    load_assignments,
+)
 from grader.notebook import handout_notebook
 
 _BEGIN = re.compile(r"^(\s*)#{1,3} BEGIN SOLUTION\s*$")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 
 from conftest import failing_functions, mutate, reference_source
-
 from grader.runner import Limits
 
 FAST = Limits(call_timeout=1.0, submission_timeout=30.0)

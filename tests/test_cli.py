@@ -7,13 +7,11 @@ import json
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from conftest import ROOT
-
 from grader.cli import main
 
 EXAMPLES = ROOT / "examples" / "submit"

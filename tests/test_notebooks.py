@@ -9,7 +9,6 @@ import nbformat
 import pytest
 
 from conftest import ROOT, reference_source, template_source
-
 from grader.discover import read_submission
 from grader.notebook import NotebookError, module_from_notebook
 

@@ -10,7 +10,6 @@ import zipfile
 from click.testing import CliRunner
 
 from conftest import ROOT
-
 from grader.cli import main
 
 

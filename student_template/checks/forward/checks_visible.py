@@ -4,9 +4,9 @@ Every input is fixed here (seeded), so a student sees exactly what is called. Th
 values are frozen from the reference into `expected.grd` by `grade build-template`.
 """
 
-import numpy as np
-
 from dataclasses import replace
+
+import numpy as np
 
 from grader.build import Checks
 from grader.judges import VALUE, Repeatable
