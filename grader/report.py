@@ -1,16 +1,20 @@
 """Reports, written only by the trusted side after the worker is gone.
 
-Per submission: `results.json` in Gradescope's autograder schema and `feedback.md` for the
-student. For the class: `grades.csv`, with a first row of the points possible.
+Per submission: `results.json` in Gradescope's autograder schema, `feedback.md` for the
+student and `feedback.html`, the same as one self-contained page (for students who get their
+feedback by mail). For the class: `grades.csv`, with a first row of the points possible (and
+`summary.md` / `summary.html`, see `grader.summary`).
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import re
 from pathlib import Path
 
 from grader.grading import CheckResult, SubmissionResult
+from grader.htmlpage import Html, join, page, pre, table, tag
 
 
 def _points(x: float) -> str:
@@ -54,6 +58,13 @@ def gradescope_results(result: SubmissionResult) -> dict[str, object]:
     }
 
 
+def _fenced(text: str) -> list[str]:
+    """`text` in a code fence longer than any run of backticks in it (so it cannot close it)."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return [fence, text, fence]
+
+
 def feedback_markdown(result: SubmissionResult, visible_only: bool = False) -> str:
     """A readable report: the notices, a score table per assignment, then each failure in full."""
     checks = [c for c in result.checks if c.visible or not visible_only]
@@ -80,21 +91,54 @@ def feedback_markdown(result: SubmissionResult, visible_only: bool = False) -> s
         for c in failed:
             tag = "" if c.visible else " (hidden check)"
             lines.append(f"### ✗ {c.name}{tag} ({_points(c.max_score)} pt)")
-            lines += ["", "```", check_output(c), "```", ""]
+            lines += ["", *_fenced(check_output(c)), ""]
     passed = [c for c in checks if c.passed]
     if passed:
         lines += ["## Passed", ""] + [f"- ✓ {c.name}" for c in passed] + [""]
     if result.output.strip():
-        lines += ["## What your code printed", "", "```", result.output.rstrip()[:4000], "```", ""]
+        lines += ["## What your code printed", "", *_fenced(result.output.rstrip()[:4000]), ""]
     return "\n".join(lines)
 
 
+def feedback_html(result: SubmissionResult, visible_only: bool = False) -> str:
+    """`feedback_markdown` as one self-contained HTML page; every string from a run is escaped."""
+    checks = [c for c in result.checks if c.visible or not visible_only]
+    parts: list[object] = [tag("h1", f"Feedback for {result.submission}")]
+    parts += [tag("p", Html(f"<strong>Note:</strong> {tag('span', n)}"), class_="note")
+              for n in result.notices]
+    score, total = sum(c.score for c in checks), sum(c.max_score for c in checks)
+    parts.append(tag("p", f"Score: {_points(score)} / {_points(total)}", class_="score"))
+    rows = []
+    for name in dict.fromkeys(c.assignment for c in checks):
+        mine = [c for c in checks if c.assignment == name]
+        points = f"{_points(sum(c.score for c in mine))} / {_points(sum(c.max_score for c in mine))}"
+        rows.append([name, points, f"{sum(c.passed for c in mine)} / {len(mine)}"])
+    parts.append(table(["Assignment", "Points", "Checks passed"], rows, numeric=(1, 2)))
+    failed = [c for c in checks if not c.passed]
+    if not failed:
+        parts.append(tag("p", "Every check passed. Well done.", class_="pass"))
+    else:
+        parts.append(tag("h2", "What to fix"))
+        for c in failed:
+            hidden = "" if c.visible else " (hidden check)"
+            parts.append(tag("h3", f"✗ {c.name}{hidden} ({_points(c.max_score)} pt)", class_="fail"))
+            parts.append(pre(check_output(c)))
+    passed = [c for c in checks if c.passed]
+    if passed:
+        items = join(tag("li", f"✓ {c.name}", class_="pass") for c in passed)
+        parts += [tag("h2", "Passed"), tag("ul", items)]
+    if result.output.strip():
+        parts += [tag("h2", "What your code printed"), pre(result.output.rstrip()[:4000])]
+    return page(f"Feedback for {result.submission}", join(parts))
+
+
 def write_submission_reports(result: SubmissionResult, out: Path) -> Path:
-    """Write `out/<submission>/results.json` and `feedback.md`; returns the folder."""
+    """Write `out/<submission>/results.json`, `feedback.md` and `feedback.html`; returns the folder."""
     folder = Path(out) / result.submission
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "results.json").write_text(json.dumps(gradescope_results(result), indent=2))
-    (folder / "feedback.md").write_text(feedback_markdown(result))
+    (folder / "results.json").write_text(json.dumps(gradescope_results(result), indent=2), encoding="utf-8")
+    (folder / "feedback.md").write_text(feedback_markdown(result), encoding="utf-8")
+    (folder / "feedback.html").write_text(feedback_html(result), encoding="utf-8")
     return folder
 
 

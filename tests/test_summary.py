@@ -1,0 +1,108 @@
+"""Class summary and HTML reports: the right figures, in the right order, all text escaped."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+from conftest import mutate, reference_source
+from grader.grading import CheckResult, SubmissionResult
+from grader.report import feedback_html, feedback_markdown
+from grader.summary import histogram_svg, summarize, write_summary
+
+HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+
+
+def _check(name: str, passed: bool, mistake: str | None = None, problem: str | None = None,
+           message: str = "", assignment: str = "forward") -> CheckResult:
+    module, rest = name.split(".", 1)
+    return CheckResult(assignment=assignment, name=name, module=module, function=rest.split(":")[0],
+                       max_score=1.0, score=1.0 if passed else 0.0, visible=True, passed=passed,
+                       message=message, hint="Sum over axis=1." if mistake else None, mistake=mistake,
+                       problem=problem)
+
+
+NAMES = ["forward.softmax: rows", "forward.relu: vector", "forward.tanh: vector"]
+
+
+def _class() -> list[SubmissionResult]:
+    names = NAMES
+
+    def sub(who: str, outcome: list[CheckResult], output: str = "") -> SubmissionResult:
+        return SubmissionResult(who, outcome, 0.1, output)
+
+    return [
+        sub("ada", [_check(n, True) for n in names]),
+        sub("ben", [_check(names[0], False, mistake="softmax over the wrong axis"),
+                    _check(names[1], True), _check(names[2], True)]),
+        sub("cai", [_check(names[0], False, mistake="softmax over the wrong axis"),
+                    _check(names[1], False, problem="timeout", message="called relu(x)\ntimed out: 2 s"),
+                    _check(names[2], True)]),
+        sub(HOSTILE, [_check(names[0], False, problem="policy", message=HOSTILE),
+                      _check(names[1], False, problem="import-error"), _check(names[2], False)], HOSTILE),
+    ]
+
+
+def test_checks_are_sorted_from_the_most_failed_and_mistakes_counted():
+    s = summarize(_class(), [("forward", 3.0)])
+    assert [c.name for c in s.checks] == NAMES
+    assert [(c.passed, c.graded, c.wrong) for c in s.checks] == [(1, 4, 2), (2, 4, 0), (3, 4, 1)]
+    assert [(m.name, m.function, m.submissions) for m in s.mistakes] == [
+        ("softmax over the wrong axis", "forward.softmax", 2)]
+    assert [(name, dict(kinds)) for name, kinds, _ in s.rule_breakers] == [
+        ("cai", {"timeout": 1}), (HOSTILE, {"policy": 1})]
+    assert s.not_run == {"import-error": [HOSTILE]}
+    assert s.histogram() == [1, 0, 0, 1, 0, 0, 1, 0, 0, 1]
+
+
+def test_summary_pages_say_what_the_class_did_not_understand(tmp_path):
+    write_summary(_class(), [("forward", 3.0)], tmp_path, warnings=["skipped notes.txt: not a submission"])
+    md = (tmp_path / "summary.md").read_text()
+    glance = md.split("## At a glance")[1].split("##")[0]
+    assert "4 submissions" in glance and "Least passed: forward.softmax: rows (25% passed)" in glance
+    assert "softmax over the wrong axis in forward.softmax (2)" in glance
+    assert "1 with a timeout" in glance and "1 broke the rules" in glance
+    assert md.index(NAMES[0] + " |") < md.index(NAMES[1] + " |") < md.index(NAMES[2] + " |")
+    assert "| cai | timeout (1) | timed out: 2 s |" in md
+    assert "![Histogram of total scores](score_histogram.svg)" in md
+    assert "skipped notes.txt" in md
+    ET.fromstring((tmp_path / "score_histogram.svg").read_text())  # a well-formed picture
+    html = (tmp_path / "summary.html").read_text()
+    assert "<svg" in html and "softmax over the wrong axis" in html
+    assert "<script" not in html and "<img" not in html
+    assert "&lt;script&gt;" in html
+
+
+def test_histogram_bars_match_the_counts():
+    svg = ET.fromstring(histogram_svg([0, 5, 10], 20))
+    bars = [r for r in svg.iter("{http://www.w3.org/2000/svg}rect") if r.get("fill") == "#3b6fb6"]
+    heights = [float(b.get("height")) for b in bars]
+    assert heights[0] == 0 and abs(heights[2] - 2 * heights[1]) < 0.2
+
+
+def test_feedback_html_escapes_hostile_output_and_messages():
+    result = _class()[3]
+    result.notices = [HOSTILE]
+    page = feedback_html(result)
+    assert "<script" not in page and "<img" not in page and "onerror=alert(1)>" not in page
+    assert page.count("&lt;script&gt;") >= 3  # the name, the message, the printed output, the notice
+    assert "Content-Security-Policy" in page and "<style>" in page
+    assert "<link" not in page and "http" not in page.split("</style>")[1]  # nothing remote
+
+
+def test_student_output_cannot_close_the_markdown_fence():
+    result = _class()[0]
+    result.output = "```\n![tracker](http://evil.example/x.png)\n```"
+    md = feedback_markdown(result)
+    fence = md.split("## What your code printed")[1].strip().splitlines()[0]
+    assert fence == "````"
+
+
+def test_feedback_html_of_a_real_run_with_printed_markup(course):
+    source = mutate(reference_source("forward"), "def relu(z):\n",
+                    "print('<b>debug</b> & <script>x()</script>')\n\n\ndef relu(z):\n")
+    source = mutate(source, "e.sum(axis=-1, keepdims=True)", "e.sum(axis=0, keepdims=True)")
+    result = course.grade({"forward.py": source}, ["forward"])
+    page = feedback_html(result)
+    assert "&lt;b&gt;debug&lt;/b&gt; &amp; &lt;script&gt;" in page
+    assert "<script" not in page
+    assert "softmax over the wrong axis" in page
