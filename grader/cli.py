@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -63,47 +64,88 @@ def _score_table(results: list[SubmissionResult], assignments: list[tuple[str, f
 
 
 @main.command("run")
-@click.argument("submissions", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("submissions", type=click.Path(exists=True, path_type=Path))
 @click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"),
               show_default=True, help="Folder for the reports.")
 @click.option("--course", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
               help="Course folder with assignments/ and reference/ (default: $GRADER_COURSE or this checkout).")
 @click.option("--assignment", "-a", "names", multiple=True, help="Grade only this assignment (repeatable).")
-@click.option("--jobs", "-j", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Submissions graded in parallel.")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+              help="Submissions graded in parallel  [default: the machine's cores]")
 @click.option("--timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True,
               help="Seconds one function call may take.")
-@click.option("--quiet", "-q", is_flag=True, help="No progress lines.")
-def run(submissions: Path, out: Path, course: Path | None, names: tuple[str, ...], jobs: int,
-        timeout: float, quiet: bool) -> None:
+@click.option("--force", is_flag=True, help="Regrade all, also submissions unchanged since their report.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar or lines.")
+def run(submissions: Path, out: Path, course: Path | None, names: tuple[str, ...], jobs: int | None,
+        timeout: float, force: bool, quiet: bool) -> None:
     """Grade every submission under SUBMISSIONS and write reports to --out.
 
-    Each sub-folder of SUBMISSIONS is one student; a folder that itself holds the modules is
-    one submission. Writes OUT/<submission>/results.json (Gradescope's schema) and
-    feedback.md, and OUT/grades.csv. Exits 0 when grading completed, whatever the scores.
+    SUBMISSIONS is a folder of per-student folders or zips, a flat folder of
+    <student>_<module>.py / .ipynb files, a Canvas, Moodle, Blackboard or Gradescope export, a
+    zip of any of these, or one submission (a folder that holds the modules). Writes
+    OUT/<submission>/results.json (Gradescope's schema), feedback.md and feedback.html, and
+    OUT/grades.csv, summary.md and summary.html. Submissions unchanged since their last report
+    are not regraded (--force regrades them). Exits 0 when grading completed, whatever the
+    scores; 130 when stopped with Ctrl-C (the reports written so far are kept).
     """
     from grader.batch import default_course_root
+    from grader.progress import Progress
 
     root = course or default_course_root()
     if not (root / "assignments").is_dir() or not (root / "reference").is_dir():
         raise click.UsageError(f"{root} is not a course folder (it needs assignments/ and reference/)")
+    if submissions.is_file() and submissions.suffix.lower() != ".zip":
+        raise click.UsageError(f"{submissions} is not a folder or a zip file")
 
-    def progress(result: SubmissionResult, done: int, total: int) -> None:
-        if not quiet:
-            click.echo(f"[{done}/{total}] {result.submission}: {_fmt(result.score)}/{_fmt(result.max_score)}"
-                       f" ({result.status}, {result.execution_time:.1f}s)", err=True)
+    bar: Progress | None = None
 
+    def progress(result: SubmissionResult, done: int, total: int, skipped: bool) -> None:
+        nonlocal bar
+        if quiet:
+            return
+        bar = bar or Progress(total)
+        bar.update(result, skipped)
+
+    def terminate(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, terminate)  # a `kill` stops like Ctrl-C
     try:
         batch = grade_folder(submissions, out, Course(root), list(names) or None,
-                             Limits(call_timeout=timeout), jobs, progress)
+                             Limits(call_timeout=timeout), jobs, progress, force)
     except CourseError as exc:
         raise click.ClickException(str(exc)) from exc
+    except KeyboardInterrupt:  # before any grading started: nothing to keep
+        click.echo("\nInterrupted before grading started.", err=True)
+        sys.exit(130)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        if bar is not None:
+            bar.close()
     for warning in batch.warnings:
         click.echo(f"warning: {warning}", err=True)
-    if not batch.results:
+    if not batch.total:
         click.echo(f"No submissions found in {submissions}.", err=True)
-    click.echo(_score_table(batch.results, [(a.name, a.max_points) for a in batch.assignments]))
-    click.echo(f"\nReports: {out}/<submission>/feedback.md, results.json; class grades: {out / 'grades.csv'}")
+    table = [(a.name, a.max_points) for a in batch.assignments]
+    if len(batch.results) <= 60:
+        click.echo(_score_table(batch.results, table))
+    else:
+        click.echo(f"{len(batch.results)} submissions graded: see {out / 'grades.csv'}")
+    if batch.results:
+        from grader.summary import glance, summarize
+
+        click.echo("")
+        for line in glance(summarize(batch.results, table)):
+            click.echo(line)
+    click.echo(f"\nReports: {out}/<submission>/feedback.md, feedback.html, results.json; "
+               f"class: {out / 'grades.csv'}, {out / 'summary.html'}")
+    if batch.skipped:
+        click.echo(f"{batch.skipped} unchanged since their last report were not regraded "
+                   "(--force regrades them).")
+    if batch.interrupted:
+        click.echo(f"\nInterrupted: {len(batch.results)} of {batch.total} submissions graded. Their reports "
+                   "are kept; run the same command again to grade the rest.", err=True)
+        sys.exit(130)
 
 
 @main.command("check")

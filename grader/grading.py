@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -109,13 +110,22 @@ def run_check(check: Check, student: Any, expected: Any) -> Verdict | StudentErr
         return StudentError("judge-error", f"{type(exc).__name__}: {exc}")
 
 
+class Cancelled(BaseException):
+    """Grading was stopped from outside (Ctrl-C on a batch); the result would be incomplete."""
+
+
 def grade_submission(
     submission: Submission,
     assignments: list[Assignment],
     expected: dict[str, Any],
     limits: Limits | None = None,
+    cancelled: Callable[[], bool] | None = None,
 ) -> SubmissionResult:
-    """Run every check of `assignments` on `submission` in one worker process."""
+    """Run every check of `assignments` on `submission` in one worker process.
+
+    `cancelled` is asked before each check; when it says yes, `Cancelled` is raised (and the
+    worker stopped) instead of returning a result that lacks the remaining checks.
+    """
     started = time.monotonic()
     results: list[CheckResult] = []
     limits = limits or Limits()
@@ -124,6 +134,8 @@ def grade_submission(
         for assignment in assignments:
             missing = [m for m in assignment.modules if f"{m}.py" not in submission.files]
             for check in assignment.checks:
+                if cancelled is not None and cancelled():
+                    raise Cancelled(submission.name)
                 if check.module in missing:
                     outcome: Verdict | StudentError = StudentError(
                         "missing-module",
