@@ -255,5 +255,54 @@ def validate_cmd(course: Path | None) -> None:
     sys.exit(1 if found.problems else 0)
 
 
+@main.group("export")
+def export() -> None:
+    """Package the course for running elsewhere (e.g. `grade export gradescope`)."""
+
+
+@export.command("gradescope")
+@click.option("--out", "-o", type=click.Path(dir_okay=False, path_type=Path), default=Path("autograder.zip"),
+              show_default=True, help="The zip to upload as the assignment's autograder.")
+@click.option("--course", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="Course folder (default: $GRADER_COURSE or this checkout).")
+@click.option("--assignment", "-a", "names", multiple=True, help="Only this assignment (repeatable).")
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True,
+              help="Seconds one function call may take.")
+def export_gradescope(out: Path, course: Path | None, names: tuple[str, ...], timeout: float) -> None:
+    """A Gradescope autograder zip: setup.sh and run_autograder, the grader, checks and reference.
+
+    Upload it as a programming assignment's autograder (base image: any Ubuntu). Each
+    submission is graded in its own container into results/results.json; hidden checks are
+    shown to students once grades are published.
+    """
+    from grader.batch import default_course_root
+    from grader.export import build_gradescope_zip
+
+    try:
+        written = build_gradescope_zip(course or default_course_root(), out, list(names) or None, timeout)
+    except CourseError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Wrote {out} ({len(written)} files). "
+               "Upload it in Gradescope: Configure Autograder -> Zip file.")
+
+
+@export.command("gradescope-run", hidden=True)
+@click.option("--submission", type=click.Path(file_okay=False, path_type=Path), required=True)
+@click.option("--results", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("--metadata", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@click.option("--settings", type=click.Path(dir_okay=False, path_type=Path), default=None)
+def export_gradescope_run(
+    submission: Path, results: Path, metadata: Path | None, settings: Path | None
+) -> None:
+    """Inside Gradescope's container: grade SUBMISSION into RESULTS (what run_autograder calls)."""
+    from grader.batch import default_course_root
+    from grader.export import run_gradescope
+
+    config = json.loads(settings.read_text()) if settings and settings.exists() else {}
+    result = run_gradescope(submission, results, default_course_root(), config.get("assignments") or None,
+                            float(config.get("timeout", 10.0)), metadata)
+    click.echo(f"{result.submission}: {_fmt(result.score)} / {_fmt(result.max_score)} ({result.status})")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

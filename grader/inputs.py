@@ -509,8 +509,18 @@ def stage(root: Path, modules: set[str], tmp: Path) -> tuple[list[Staged], list[
     return sorted(stager.staged.values(), key=lambda s: s.name), stager.warnings
 
 
+Reader = Callable[[Path, str], Submission]
+
+
+def _read(staged: Staged, read: Reader) -> Submission:
+    sub = read(staged.folder, staged.name)
+    sub.folder = staged.source
+    sub.notes[:0] = staged.notes
+    return sub
+
+
 def collect_submissions(
-    root: Path, modules: set[str], read: Callable[[Path, str], Submission] = read_submission
+    root: Path, modules: set[str], read: Reader = read_submission
 ) -> tuple[list[Submission], list[str]]:
     """The submissions under `root`, read into memory (sorted by name), and warnings.
 
@@ -518,10 +528,12 @@ def collect_submissions(
     """
     with tempfile.TemporaryDirectory(prefix="grade-inputs-") as tmp:
         staged, warnings = stage(Path(root), modules, Path(tmp))
-        submissions = []
-        for s in staged:
-            sub = read(s.folder, s.name)
-            sub.folder = s.source
-            sub.notes[:0] = s.notes
-            submissions.append(sub)
-    return submissions, warnings
+        return [_read(s, read) for s in staged], warnings
+
+
+def collect_one(folder: Path, modules: set[str], name: str, read: Reader = read_submission) -> Submission:
+    """The one submission in `folder` (its modules at the top, deeper, or in a zip inside it)."""
+    with tempfile.TemporaryDirectory(prefix="grade-inputs-") as tmp:
+        stager = _Stager(modules, Path(tmp))
+        stager.folder(Path(folder), name)
+        return _read(next(iter(stager.staged.values())), read)
