@@ -18,7 +18,7 @@ from types import ModuleType
 from typing import Any, Callable
 
 from grader.compare import Tolerance
-from grader.judges import VALUE, Close, Gradient, Raises, Satisfies, Unchanged
+from grader.judges import VALUE, Close, Gradient, Raises, Satisfies, Sequence, Trajectory, Unchanged
 from grader.spec import Call, Check, Judge, ReferenceHandle
 
 
@@ -99,4 +99,34 @@ class Checks:
     ) -> Check:
         """`predicate(got, expected)` returns None (pass) or a message saying what is wrong."""
         judge = Satisfies(self.call(function, *args, **kwargs), predicate, expect, hint)
+        return self.check(function, what, judge, points)
+
+    def table(
+        self,
+        function: str,
+        what: str,
+        cases: list[tuple[tuple[Any, ...], dict[str, Any]]],
+        points: float = 1.0,
+        tol: Tolerance = VALUE,
+    ) -> Check:
+        """The output equals the reference's on every `(args, kwargs)` of `cases` (all must pass)."""
+        judges = tuple(Close(self.call(function, *args, **kwargs), tol) for args, kwargs in cases)
+        return self.check(function, what, Sequence(judges), points)
+
+    def trajectory(
+        self,
+        function: str,
+        what: str,
+        *args: Any,
+        gradient: Callable[[Any], Any],
+        steps: int = 100,
+        state_arg: int | None = None,
+        label: str = "",
+        points: float = 1.0,
+        tol: Tolerance = VALUE,
+        **kwargs: Any,
+    ) -> Check:
+        """`steps` calls fed back their own output, with `gradient` of the returned point as
+        the second argument (see `grader.judges.Trajectory`), compared with the reference's path."""
+        judge = Trajectory(self.call(function, *args, **kwargs), gradient, steps, 0, 1, state_arg, tol, label)
         return self.check(function, what, judge, points)

@@ -19,7 +19,7 @@ from typing import Any, Callable
 import numpy as np
 
 from grader.compare import EXACT, Tolerance, difference, kind_of
-from grader.spec import Call, ReferenceHandle, StudentHandle, Verdict
+from grader.spec import Call, ReferenceHandle, StudentHandle, Verdict, describe_value
 
 # Default tolerance for value matching against a float64 reference. Correct implementations
 # differ only by floating-point rounding in the order of operations (loops vs vectorized,
@@ -335,4 +335,174 @@ class Sequence:
             v = j.judge(student, e)
             if not v.passed:
                 return v
+        return Verdict(True)
+
+
+class _NoPart(Exception):
+    """The student's result has no part at the index a `Part` judge looks at."""
+
+    def __init__(self, call: Call, got: Any, index: int) -> None:
+        super().__init__(call.function)
+        self.call, self.got, self.index = call, got, index
+
+
+def _part_of(value: Any, index: int) -> Any:
+    return value[index] if isinstance(value, (list, tuple)) and len(value) > index else None
+
+
+class _PartOfStudent:
+    """A student handle whose calls return one part of each result."""
+
+    def __init__(self, student: StudentHandle, index: int) -> None:
+        self._student, self._index = student, index
+
+    def call(self, call: Call, return_args: bool = False) -> Any:
+        out = self._student.call(call, return_args)
+        got = out["result"] if return_args else out
+        if not (isinstance(got, (list, tuple)) and len(got) > self._index):
+            raise _NoPart(call, got, self._index)
+        return {**out, "result": got[self._index]} if return_args else got[self._index]
+
+
+class _PartOfReference:
+    """A reference handle whose call and mistake outputs are one part of each result."""
+
+    def __init__(self, ref: ReferenceHandle, index: int) -> None:
+        self._ref, self._index = ref, index
+
+    def call(self, call: Call) -> Any:
+        return _part_of(self._ref.call(call), self._index)
+
+    def module(self, name: str) -> Any:
+        return self._ref.module(name)
+
+    def function(self, call: Call) -> Callable[..., Any]:
+        return self._ref.function(call)
+
+    def mistake_outputs(self, call: Call) -> list[tuple[str, str, Any]]:
+        outputs = self._ref.mistake_outputs(call)
+        return [(name, hint, _part_of(out, self._index)) for name, hint, out in outputs]
+
+
+@dataclass(frozen=True)
+class Part:
+    """Judge one part of a call's result (say, the second value of a returned pair) with `inner`.
+
+    `inner` is any judge; it sees the reference's output, the catalogued mistakes' outputs and
+    the student's output reduced to their element `index`. So a function returning
+    `(value, derivative)` can have its value matched by `Close` and its derivative checked by
+    `Gradient`, each naming the mistakes of its own part.
+    """
+
+    inner: Any
+    index: int
+    label: str = ""
+    """what the part is, for the feedback (e.g. "the second returned value")"""
+
+    def expected(self, ref: ReferenceHandle) -> Any:
+        return self.inner.expected(_PartOfReference(ref, self.index))
+
+    def judge(self, student: StudentHandle, expected: Any) -> Verdict:
+        label = self.label or f"returned value number {self.index + 1}"
+        try:
+            verdict = self.inner.judge(_PartOfStudent(student, self.index), expected)
+        except _NoPart as missing:
+            return Verdict(False, _failed(
+                missing.call,
+                f"expected a tuple of at least {missing.index + 1} values, got {kind_of(missing.got)}",
+            ))
+        if verdict.passed:
+            return verdict
+        message = f"{verdict.message}\n(this check looks at {label})"
+        return Verdict(False, message, verdict.hint, verdict.mistake)
+
+
+@dataclass(frozen=True)
+class Trajectory:
+    """An update rule iterated `steps` times from a starting point follows the reference's path.
+
+    `call` is the first step. Before every step the trusted side evaluates `gradient(point)`
+    (plain data in, plain data out) at the point the student's previous step returned, and
+    puts it in the argument `grad_arg`. The returned point replaces the argument `point_arg`;
+    with `state_arg`, the function returns `(point, state)` and the state replaces that
+    argument too. Every step's output is compared with the reference's path within `tol`; the
+    first step that differs fails the check. A small error in one step (a scale factor that
+    fades, a counter off by one) becomes visible as the path goes on.
+
+    Expected data: the reference's outputs, step by step, and for every catalogued mistake
+    that leaves the reference's path, the step where it does and its output there.
+    """
+
+    call: Call
+    gradient: Callable[[Any], Any]
+    steps: int = 100
+    point_arg: int = 0
+    grad_arg: int = 1
+    state_arg: int | None = None
+    tol: Tolerance = VALUE
+    label: str = ""
+    """the function whose gradient drives the steps, for the feedback"""
+
+    def _step_call(self, args: list[Any], point: Any, state: Any) -> Call:
+        args[self.point_arg] = point
+        args[self.grad_arg] = self.gradient(point)
+        if self.state_arg is not None:
+            args[self.state_arg] = state
+        return Call(self.call.module, self.call.function, tuple(args), self.call.kwargs)
+
+    def _advance(self, out: Any) -> tuple[Any, Any]:
+        return (out, None) if self.state_arg is None else (out[0], out[1])
+
+    def _start(self) -> tuple[list[Any], Any, Any]:
+        args = list(self.call.args)
+        state = args[self.state_arg] if self.state_arg is not None else None
+        return args, args[self.point_arg], state
+
+    def expected(self, ref: ReferenceHandle) -> Any:
+        args, point, state = self._start()
+        path = []
+        # Each mistake runs its own path while it agrees with the reference's; a student's path
+        # can only match a mistake at the step where both first leave the reference's path.
+        mistakes: list[list[Any]] = []
+        live: dict[int, tuple[str, str, Any, Any]] = {}
+        for i, (name, hint, _) in enumerate(ref.mistake_outputs(self._step_call(list(args), point, state))):
+            live[i] = (name, hint, point, state)
+        for k in range(self.steps):
+            call = self._step_call(args, point, state)
+            out = ref.call(call)
+            for i, (name, hint, m_point, m_state) in list(live.items()):
+                m_out = ref.mistake_outputs(self._step_call(list(args), m_point, m_state))[i][2]
+                if m_out is None:
+                    del live[i]
+                elif difference(m_out, out, self.tol) is not None:
+                    mistakes.append([name, hint, k, m_out])
+                    del live[i]
+                else:
+                    live[i] = (name, hint, *self._advance(m_out))
+            path.append(out)
+            point, state = self._advance(out)
+        return {"path": path, "mistakes": mistakes}
+
+    def judge(self, student: StudentHandle, expected: Any) -> Verdict:
+        args, point, state = self._start()
+        fed = "point and state" if self.state_arg is not None else "point"
+        for k, want in enumerate(expected["path"]):
+            before = point
+            got = student.call(self._step_call(args, point, state))
+            msg = difference(got, want, self.tol)
+            if msg:
+                where = f" of {self.label}" if self.label else ""
+                text = _failed(
+                    self.call,
+                    f"step {k + 1} of {len(expected['path'])} left the reference's path: {msg}",
+                    f"the grader repeated the call {len(expected['path'])} times, each time with the "
+                    f"gradient{where} at the point your previous step returned and with your returned "
+                    f"{fed}; step {k + 1} started from {describe_value(before)}",
+                )
+                here = [[n, h, o] for n, h, step, o in expected["mistakes"] if step == k]
+                named = match_mistake(got, here, self.tol)
+                if named is None:
+                    return Verdict(False, text)
+                return Verdict(False, text, hint=named[1], mistake=named[0])
+            point, state = self._advance(got)
         return Verdict(True)

@@ -211,7 +211,8 @@ def dropout_forward_divide_by_drop_rate(A, keep_prob, rng, train=True, inverted=
     if not train:
         return (A.copy() if inverted else A * keep_prob), None
     mask = rng.random(A.shape) < keep_prob
-    return (A * mask / (1 - keep_prob) if inverted else A * mask), mask
+    with np.errstate(divide="ignore", invalid="ignore"):  # keep_prob = 1 divides by 0
+        return (A * mask / (1 - keep_prob) if inverted else A * mask), mask
 
 
 def dropout_forward_classic_not_scaled_at_test(A, keep_prob, rng, train=True, inverted=True):
