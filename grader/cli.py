@@ -16,7 +16,7 @@ from typing import Any
 
 import click
 
-from grader import __version__
+from grader import __version__, sandbox
 from grader.batch import Course, grade_folder
 from grader.check import run_visible_checks
 from grader.course import CourseError
@@ -63,6 +63,22 @@ def _score_table(results: list[SubmissionResult], assignments: list[tuple[str, f
     return "\n".join(lines)
 
 
+SANDBOX_OPTION = click.option(
+    "--sandbox", "sandbox_mode", type=click.Choice(sandbox.MODES), default="auto", show_default=True,
+    help="Isolate student code with bubblewrap (bwrap), or not (none); auto uses bwrap when it works here.")
+
+
+def _announce_isolation(mode: str, quiet: bool = False) -> None:
+    """Probe the sandbox before grading: fail in one line for `bwrap`, warn loudly without one."""
+    try:
+        isolation = sandbox.resolve(mode)
+    except sandbox.SandboxError as exc:
+        raise click.ClickException(str(exc)) from None
+    if not quiet:
+        for notice in isolation.notices:
+            click.echo(click.style(f"WARNING: {notice}", fg="yellow", bold=True), err=True)
+
+
 @main.command("run")
 @click.argument("submissions", type=click.Path(exists=True, path_type=Path))
 @click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"),
@@ -76,8 +92,11 @@ def _score_table(results: list[SubmissionResult], assignments: list[tuple[str, f
               help="Seconds one function call may take.")
 @click.option("--force", is_flag=True, help="Regrade all, also submissions unchanged since their report.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or lines.")
+@SANDBOX_OPTION
+@click.option("--memory", type=click.IntRange(min=256), default=Limits.memory_mb, show_default=True,
+              help="MiB of address space one worker may use (NumPy needs about 256).")
 def run(submissions: Path, out: Path, course: Path | None, names: tuple[str, ...], jobs: int | None,
-        timeout: float, force: bool, quiet: bool) -> None:
+        timeout: float, force: bool, quiet: bool, sandbox_mode: str, memory: int) -> None:
     """Grade every submission under SUBMISSIONS and write reports to --out.
 
     SUBMISSIONS is a folder of per-student folders or zips, a flat folder of
@@ -109,10 +128,12 @@ def run(submissions: Path, out: Path, course: Path | None, names: tuple[str, ...
     def terminate(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 
+    _announce_isolation(sandbox_mode)
     previous = signal.signal(signal.SIGTERM, terminate)  # a `kill` stops like Ctrl-C
     try:
         batch = grade_folder(submissions, out, Course(root), list(names) or None,
-                             Limits(call_timeout=timeout), jobs, progress, force)
+                             Limits(call_timeout=timeout, sandbox=sandbox_mode, memory_mb=memory),
+                             jobs, progress, force)
     except CourseError as exc:
         raise click.ClickException(str(exc)) from exc
     except KeyboardInterrupt:  # before any grading started: nothing to keep
@@ -158,7 +179,9 @@ def run(submissions: Path, out: Path, course: Path | None, names: tuple[str, ...
               help="Also append a Markdown summary to this file (e.g. $GITHUB_STEP_SUMMARY).")
 @click.option("--timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True,
               help="Seconds one function call may take.")
-def check(names: tuple[str, ...], fmt: str, as_json: bool, summary: Path | None, timeout: float) -> None:
+@SANDBOX_OPTION
+def check(names: tuple[str, ...], fmt: str, as_json: bool, summary: Path | None, timeout: float,
+          sandbox_mode: str) -> None:
     """Run the visible checks on your own files (in your copy of the student template).
 
     NAMES restricts the run to some assignments, e.g. `grade check forward`. The exit status is
@@ -167,7 +190,9 @@ def check(names: tuple[str, ...], fmt: str, as_json: bool, summary: Path | None,
     from grader.classroom import classroom_payload, encode_payload, summary_markdown
 
     try:
-        result, _ = run_visible_checks(Path.cwd(), list(names) or None, Limits(call_timeout=timeout))
+        _announce_isolation(sandbox_mode, quiet=fmt != "text" or as_json)
+        result, _ = run_visible_checks(Path.cwd(), list(names) or None,
+                                       Limits(call_timeout=timeout, sandbox=sandbox_mode))
     except CourseError as exc:
         raise click.ClickException(str(exc)) from exc
     fmt = "json" if as_json else fmt

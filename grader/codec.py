@@ -54,6 +54,10 @@ class Unsupported(ChannelError):
     """A value of a kind that may not cross the channel (say, a generator)."""
 
 
+class TooLarge(Unsupported):
+    """A value with more numbers than the channel accepts (checked before any copy)."""
+
+
 @dataclass(frozen=True)
 class Fn:
     """A function argument, sent to the worker as source and evaluated there.
@@ -68,12 +72,18 @@ class Fn:
 # ---------------------------------------------------------------- encoding
 
 
-def encode_tree(value: Any) -> tuple[Any, list[np.ndarray]]:
-    """Turn `value` into (JSON-able meta, list of C-contiguous plain ndarrays)."""
+def encode_tree(value: Any, limits: Limits = DEFAULT_LIMITS) -> tuple[Any, list[np.ndarray]]:
+    """Turn `value` into (JSON-able meta, list of C-contiguous plain ndarrays).
+
+    Sizes are checked before anything is copied: a huge (or huge-looking) array is refused
+    by its shape, so encoding never allocates more than the reader would accept.
+    """
     arrays: list[np.ndarray] = []
+    elements = 0
 
     def enc(x: Any, depth: int) -> Any:
-        if depth > DEFAULT_LIMITS.max_depth:
+        nonlocal elements
+        if depth > limits.max_depth:
             raise Unsupported("a structure nested too deeply")
         if x is None:
             return {"t": "none"}
@@ -84,8 +94,14 @@ def encode_tree(value: Any) -> tuple[Any, list[np.ndarray]]:
         if isinstance(x, (float, np.floating)):
             return {"t": "float", "v": _float_to_json(float(x))}
         if isinstance(x, str):
-            return {"t": "str", "v": str(x)[: DEFAULT_LIMITS.max_string]}
+            return {"t": "str", "v": str(x)[: limits.max_string]}
         if isinstance(x, np.ndarray):
+            # The base class's own size, not a subclass's (possibly lying) property.
+            size = int(np.ndarray.size.__get__(x))
+            elements += size
+            if elements > limits.max_elements:
+                cap = limits.max_elements
+                raise TooLarge(f"an array of {size} numbers, more than the {cap} a result may hold")
             # np.array(..., subok=False) drops any ndarray subclass and its overrides.
             arr = np.array(x, subok=False, copy=True, order="C")
             if arr.dtype.kind not in "biuf":
@@ -130,9 +146,9 @@ def _float_from_json(v: Any) -> float:
     return float(v)
 
 
-def encode_message(value: Any, extra: dict[str, Any] | None = None) -> bytes:
+def encode_message(value: Any, extra: dict[str, Any] | None = None, limits: Limits = DEFAULT_LIMITS) -> bytes:
     """One message carrying `value` (and small JSON fields in `extra`)."""
-    meta, arrays = encode_tree(value)
+    meta, arrays = encode_tree(value, limits)
     header = dict(extra or {})
     header["meta"] = meta
     header["arrays"] = [{"dtype": a.dtype.str, "shape": list(a.shape)} for a in arrays]
@@ -243,42 +259,53 @@ def read_message(
         raise ChannelError("message header too large")
     try:
         header = json.loads(_read_exact(fd, head_len, deadline))
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # RecursionError: "[[[[..."
         raise ChannelError("message header is not JSON") from exc
     if not isinstance(header, dict) or "meta" not in header or "arrays" not in header:
         raise ChannelError("malformed message header")
     decls = _validate_arrays(header.pop("arrays"), limits)
     arrays = []
     for dtype, shape, nbytes in decls:
-        buf = _read_exact(fd, nbytes, deadline)
-        arrays.append(np.frombuffer(buf, dtype=dtype).reshape(shape).copy())
+        buf = _read_exact(fd, nbytes, deadline)  # a bytearray of exactly the declared size
+        arrays.append(np.frombuffer(buf, dtype=dtype).reshape(shape))
     value = _build_tree(header.pop("meta"), arrays, allow_fn, limits)
     return header, value
 
 
-def _read_exact(fd: int, n: int, deadline: float | None, eof_ok: bool = False) -> bytes:
-    chunks = []
-    remaining = n
-    while remaining:
+def _read_exact(fd: int, n: int, deadline: float | None, eof_ok: bool = False) -> bytearray:
+    # One buffer of the announced size (already checked against the caps), filled in place.
+    buf = bytearray(n)
+    view = memoryview(buf)
+    done = 0
+    while done < n:
         if deadline is not None:
             wait = deadline - time.monotonic()
             if wait <= 0 or not select.select([fd], [], [], wait)[0]:
                 raise TimeoutError
-        chunk = os.read(fd, min(remaining, 1 << 20))
-        if not chunk:
-            if eof_ok and remaining == n:
+        got = os.readv(fd, [view[done : done + (1 << 20)]])
+        if not got:
+            if eof_ok and done == 0:
                 raise EOFError
             raise EOFError("message cut short")
-        chunks.append(chunk)
-        remaining -= len(chunk)
-    return b"".join(chunks)
+        done += got
+    return buf
 
 
-def write_message(fd: int, data: bytes) -> None:
-    """Write a whole message to a pipe."""
+def write_message(fd: int, data: bytes, deadline: float | None = None) -> None:
+    """Write a whole message to a pipe; with `deadline`, give up (`TimeoutError`) past it.
+
+    A deadline needs a non-blocking fd: a reader that stops reading must not hang the writer.
+    """
     view = memoryview(data)
     while view:
-        n = os.write(fd, view)
+        if deadline is not None:
+            wait = deadline - time.monotonic()
+            if wait <= 0 or not select.select([], [fd], [], wait)[1]:
+                raise TimeoutError
+        try:
+            n = os.write(fd, view)
+        except BlockingIOError:
+            continue
         view = view[n:]
 
 

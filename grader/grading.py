@@ -130,7 +130,8 @@ def grade_submission(
     results: list[CheckResult] = []
     limits = limits or Limits()
     timeouts = {m: min(a.call_timeout, limits.call_timeout) for a in assignments for m in a.modules}
-    with StudentProcess(submission.files, limits, timeouts) as student:
+    allowed = {m: a.allowed_imports for a in assignments for m in a.modules}
+    with StudentProcess(submission.files, limits, timeouts, allowed) as student:
         for assignment in assignments:
             missing = [m for m in assignment.modules if f"{m}.py" not in submission.files]
             for check in assignment.checks:
@@ -147,13 +148,27 @@ def grade_submission(
                     outcome = run_check(check, student, expected[check.name])
                 results.append(_result(assignment.name, check, outcome))
         output = student.output()
+        notices = student.notices
     return SubmissionResult(
         submission=submission.name,
-        checks=results,
+        checks=_policy_costs_the_module(results),
         execution_time=round(time.monotonic() - started, 3),
         output=output,
-        notices=list(submission.notes),
+        notices=notices + list(submission.notes),
     )
+
+
+def _policy_costs_the_module(results: list[CheckResult]) -> list[CheckResult]:
+    """A module that broke the import policy loses all its points, also those checked before."""
+    broken = {}
+    for c in results:
+        if c.problem == "policy":
+            broken.setdefault(c.module, c.message)
+    for c in results:
+        if c.module in broken and c.problem != "policy":
+            c.score, c.passed, c.problem, c.hint, c.mistake = 0.0, False, "policy", None, None
+            c.message = broken[c.module]
+    return results
 
 
 def _result(assignment: str, check: Check, outcome: Verdict | StudentError) -> CheckResult:

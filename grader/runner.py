@@ -1,40 +1,59 @@
-"""The trusted side of the worker: start it, send calls, enforce timeouts, read plain data back.
+"""The trusted side of the worker: start it, send calls, enforce limits, read plain data back.
 
 One `StudentProcess` serves one submission. A call that times out, crashes the worker or
 returns something unreadable fails only that call: the worker is killed (its whole process
-group) and started again for the next one. A function that timed out once is not called
-again; a module whose import kills the worker is not imported again.
+tree, see `grader.sandbox.reap`) and started again for the next one. A function that timed
+out once is not called again; a module whose import kills the worker, or that breaks the
+import policy, is not imported again.
 """
 
 from __future__ import annotations
 
+import math
 import os
+import secrets
 import shutil
 import signal
 import subprocess
-import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from grader import codec
+from grader import codec, policy, sandbox
+from grader.sandbox import GRADER_PARENT  # noqa: F401  (re-exported: where the grader package lives)
 from grader.spec import Call, StudentError
 from grader.worker import BOOTSTRAP
 
-GRADER_PARENT = str(Path(__file__).resolve().parent.parent)
 OUTPUT_KEEP = 16 * 1024  # bytes of the student's stdout/stderr kept for the report
+START_TIMEOUT = 60.0  # seconds a worker may take to start (the grader's time, not the student's)
+MiB = 1 << 20
 
 
 @dataclass
 class Limits:
-    """Time limits for one submission."""
+    """Time, resource and isolation limits for one submission."""
 
     call_timeout: float = 10.0
-    """seconds one function call may take"""
+    """seconds one function call may take (wall clock)"""
     submission_timeout: float = 120.0
-    """seconds all calls of one submission may take together"""
+    """seconds all calls of one submission may take together (wall clock)"""
+    memory_mb: int = 1024
+    """address space of the worker, MiB (NumPy needs about 256)"""
+    cpu_seconds: int | None = None
+    """CPU seconds of one worker process; default: the submission timeout plus 5"""
+    file_size_mb: int = 16
+    """largest file the worker may write, MiB (its stdout and stderr files included)"""
+    open_files: int = 64
+    """file descriptors the worker may hold"""
+    processes: int = 32
+    """processes and threads the worker may run (itself included)"""
+    result_elements: int = 4_000_000
+    """numbers one reply may carry"""
+    sandbox: str = "auto"
+    """`auto`, `bwrap` or `none` (see `grader.sandbox`)"""
+    runtime_guard: bool = True
+    """the worker's import and system-call guard (`grader.policy.Guard`); off only in tests
+    that prove the sandbox holds without it"""
 
 
 @dataclass
@@ -53,44 +72,99 @@ class StudentProcess:
     limits: Limits = field(default_factory=Limits)
     timeouts: dict[str, float] = field(default_factory=dict)
     """per-module call timeouts (seconds), overriding `limits.call_timeout`"""
+    allowed_imports: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """per-module import allowlist (default `grader.policy.DEFAULT_ALLOWED`)"""
     calls: int = 0
     _dir: str | None = None
     _running: _Running | None = None
     _spent: float = 0.0
+    _seq: int = 0
+    _uid: int | None = None
+    _token: str = field(default_factory=lambda: f"{os.getpid()}-{secrets.token_hex(12)}")
+    """marks the worker's environment: the grader's pid, then a random part"""
     _timed_out: set[str] = field(default_factory=set)
-    _broken_modules: dict[str, str] = field(default_factory=dict)
+    _broken_modules: dict[str, tuple[str, str]] = field(default_factory=dict)
+    """module -> (error kind, message) for every later call of it"""
     _imported: set[str] = field(default_factory=set)
+    _scanned: set[str] = field(default_factory=set)
+
+    @property
+    def isolation(self) -> sandbox.Isolation:
+        return sandbox.resolve(self.limits.sandbox)
+
+    @property
+    def notices(self) -> list[str]:
+        """Lines every report of this submission shows first (e.g. that it was not sandboxed)."""
+        return self.isolation.notices
 
     # -- lifecycle ---------------------------------------------------------
 
+    def _config(self) -> dict[str, Any]:
+        lim = self.limits
+        cpu = lim.cpu_seconds or math.ceil(lim.submission_timeout) + 5
+        return {
+            "memory": lim.memory_mb * MiB,
+            "cpu": cpu,
+            "fsize": lim.file_size_mb * MiB,
+            "nofile": lim.open_files,
+            "nproc": lim.processes + sandbox.process_headroom(self.isolation),
+            "elements": lim.result_elements,
+            "guard": lim.runtime_guard,
+        }
+
     def _start(self) -> _Running:
+        iso = self.isolation
+        if self._uid is None and iso.separate_uids:
+            self._uid = sandbox.uids.acquire()
         if self._dir is None:
-            self._dir = tempfile.mkdtemp(prefix="grade-")
-            work = Path(self._dir, "work")
-            work.mkdir()
-            for name, data in self.files.items():
-                (work / name).write_bytes(data)
-        work = os.path.join(self._dir, "work")
+            self._dir = sandbox.prepare_scratch(iso, self.files, self._uid)
         req_r, req_w = os.pipe()
         resp_r, resp_w = os.pipe()
-        env = {"PATH": "/usr/bin:/bin", "HOME": self._dir, "LANG": "C.UTF-8", "PYTHONHASHSEED": "0"}
-        with open(os.path.join(self._dir, "stdout"), "ab") as out, open(
-            os.path.join(self._dir, "stderr"), "ab"
-        ) as err:
-            proc = subprocess.Popen(
-                [sys.executable, "-I", "-c", BOOTSTRAP, GRADER_PARENT, str(req_r), str(resp_w)],
-                cwd=work,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=err,
-                pass_fds=(req_r, resp_w),
-                start_new_session=True,
-            )
-        os.close(req_r)
-        os.close(resp_w)
+        plan = sandbox.launch(iso, self._dir, sorted(self.files), (req_r, resp_w), self._config(),
+                              self._uid, self._token, BOOTSTRAP)
+        try:
+            with open(os.path.join(self._dir, "stdout"), "ab") as out, open(
+                os.path.join(self._dir, "stderr"), "ab"
+            ) as err:
+                user = {} if plan.user is None else dict(user=plan.user, group=plan.user, extra_groups=[])
+                proc = subprocess.Popen(
+                    plan.argv,
+                    cwd=plan.cwd,
+                    env=plan.env,
+                    stdin=subprocess.DEVNULL,
+                    stdout=out,
+                    stderr=err,
+                    pass_fds=(req_r, resp_w),
+                    start_new_session=True,
+                    **user,
+                )
+        except BaseException:
+            for fd in (req_w, resp_r):
+                os.close(fd)
+            raise
+        finally:
+            os.close(req_r)
+            os.close(resp_w)
+        os.set_blocking(req_w, False)
         self._running = _Running(proc, req_w, resp_r)
+        try:
+            header, _ = codec.read_message(resp_r, deadline=time.monotonic() + START_TIMEOUT)
+            if header.get("status") != "ready":
+                raise codec.ChannelError("no ready message")
+        except (EOFError, TimeoutError, codec.ChannelError):
+            self._kill()
+            raise StudentError(
+                "judge-error", f"the worker process did not start ({self._stderr_tail() or 'no message'})"
+            ) from None
         return self._running
+
+    def _stderr_tail(self) -> str:
+        try:
+            with open(os.path.join(self._dir or "", "stderr"), "rb") as f:
+                lines = f.read(4096).decode("utf-8", "replace").strip().splitlines()
+        except OSError:
+            return ""
+        return lines[-1][:300] if lines else ""
 
     def _kill(self) -> None:
         running, self._running = self._running, None
@@ -102,9 +176,10 @@ class StudentProcess:
         except (ProcessLookupError, PermissionError):
             pass
         running.proc.wait()
+        sandbox.reap(self.isolation, self._token, self._uid)
 
     def close(self) -> None:
-        """Stop the worker and delete the submission's copy."""
+        """Stop the worker, kill anything it left running and delete the submission's copy."""
         if self._running is not None:
             os.close(self._running.request_fd)  # EOF: the worker exits on its own
             self._running.request_fd = -1
@@ -116,6 +191,9 @@ class StudentProcess:
         if self._dir is not None:
             shutil.rmtree(self._dir, ignore_errors=True)
             self._dir = None
+        if self._uid is not None:
+            sandbox.uids.release(self._uid)
+            self._uid = None
 
     def __enter__(self) -> StudentProcess:
         return self
@@ -130,12 +208,15 @@ class StudentProcess:
         text = []
         for stream in ("stdout", "stderr"):
             path = os.path.join(self._dir, stream)
-            if os.path.exists(path):
-                with open(path, "rb") as f:
-                    data = f.read(OUTPUT_KEEP + 1)
-                if data:
-                    cut = "\n[... output cut]" if len(data) > OUTPUT_KEEP else ""
-                    text.append(data[:OUTPUT_KEEP].decode("utf-8", "replace") + cut)
+            try:
+                fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+            except OSError:
+                continue
+            with os.fdopen(fd, "rb") as f:
+                data = f.read(OUTPUT_KEEP + 1)
+            if data:
+                cut = "\n[... output cut]" if len(data) > OUTPUT_KEEP else ""
+                text.append(data[:OUTPUT_KEEP].decode("utf-8", "replace") + cut)
         return "\n".join(text)
 
     # -- calls -------------------------------------------------------------
@@ -148,10 +229,24 @@ class StudentProcess:
             err.call_text = call.describe()
             raise
 
+    def _allowed(self, module: str) -> tuple[str, ...]:
+        return tuple(self.allowed_imports.get(module, policy.DEFAULT_ALLOWED))
+
+    def _scan(self, module: str) -> None:
+        """The static import check, once per module, before its first call."""
+        if module in self._scanned:
+            return
+        self._scanned.add(module)
+        allowed = self._allowed(module)
+        found = policy.scan(self.files, module, allowed)
+        if found:
+            self._broken_modules[module] = ("policy", found[0].message(allowed))
+
     def _call(self, call: Call, return_args: bool) -> Any:
         key = f"{call.module}.{call.function}"
+        self._scan(call.module)
         if call.module in self._broken_modules:
-            raise StudentError("crash", self._broken_modules[call.module])
+            raise StudentError(*self._broken_modules[call.module])
         if key in self._timed_out:
             raise StudentError("skipped", f"not run: an earlier call of {call.function} timed out")
         budget = self.limits.submission_timeout - self._spent
@@ -160,14 +255,20 @@ class StudentProcess:
         timeout = min(self.timeouts.get(call.module, self.limits.call_timeout), budget)
         running = self._running or self._start()
         self.calls += 1
+        self._seq += 1
         request = codec.encode_message(
             {"args": list(call.args), "kwargs": dict(call.kwargs)},
-            {"op": "call", "module": call.module, "function": call.function, "return_args": return_args},
+            {"op": "call", "module": call.module, "function": call.function, "return_args": return_args,
+             "allowed": list(self._allowed(call.module)), "seq": self._seq},
         )
+        limits = codec.Limits(max_elements=self.limits.result_elements,
+                              max_array_bytes=self.limits.result_elements * 8)
         started = time.monotonic()
         try:
-            codec.write_message(running.request_fd, request)
-            header, value = codec.read_message(running.response_fd, deadline=started + timeout)
+            codec.write_message(running.request_fd, request, deadline=started + timeout)
+            header, value = codec.read_message(running.response_fd, deadline=started + timeout, limits=limits)
+            if header.get("seq") != self._seq:
+                raise codec.ChannelError("a reply that does not answer this call")
         except TimeoutError:
             self._kill()
             self._timed_out.add(key)
@@ -177,12 +278,12 @@ class StudentProcess:
                 "(an infinite loop, or far too slow); it was stopped",
             ) from None
         except (EOFError, BrokenPipeError):
-            code = running.proc.poll()
+            code = _exit_status(running.proc)
             self._kill()
-            message = _crash_message(code)
+            message = _crash_message(code, self.isolation.tier, self.limits)
             if not self._module_imported_before(call.module):
-                self._broken_modules[call.module] = f"importing {call.module}.py {message}"
-                raise StudentError("crash", self._broken_modules[call.module]) from None
+                self._broken_modules[call.module] = ("crash", f"importing {call.module}.py {message}")
+                raise StudentError(*self._broken_modules[call.module]) from None
             raise StudentError("crash", f"{call.function} {message}") from None
         except codec.ChannelError as exc:
             self._kill()
@@ -194,6 +295,8 @@ class StudentProcess:
             return value
         kind = str(header.get("kind", "exception"))
         message = str(header.get("message", ""))[:2000]
+        if kind == "policy":
+            self._broken_modules[call.module] = ("policy", message)
         raise StudentError(kind, message, str(header.get("traceback", ""))[:4000])
 
     def _module_imported_before(self, module: str) -> bool:
@@ -210,13 +313,28 @@ def _close_fds(running: _Running) -> None:
             os.close(fd)
 
 
-def _crash_message(returncode: int | None) -> str:
+def _exit_status(proc: subprocess.Popen[bytes]) -> int | None:
+    """The worker's exit status once its channel closed (it may take a moment to exit)."""
+    try:
+        return proc.wait(timeout=2.0)
+    except subprocess.TimeoutExpired:
+        return None
+
+
+def _crash_message(returncode: int | None, tier: str, limits: Limits) -> str:
     if returncode is None:
         return "stopped the worker without answering (it closed its channel)"
-    if returncode < 0:
-        try:
-            name = signal.Signals(-returncode).name
-        except ValueError:
-            name = f"signal {-returncode}"
-        return f"crashed the Python process ({name})"
-    return f"ended the Python process (exit status {returncode}), e.g. with os._exit()"
+    signum = -returncode if returncode < 0 else None
+    if tier == "bwrap" and returncode > 128:
+        signum = returncode - 128  # bwrap reports a child killed by signal N as 128 + N
+    if signum is None:
+        return f"ended the Python process (exit status {returncode}), e.g. with os._exit()"
+    try:
+        name = signal.Signals(signum).name
+    except ValueError:
+        name = f"signal {signum}"
+    if signum == signal.SIGXCPU:
+        return f"used up its CPU time and was stopped ({name})"
+    if signum == signal.SIGXFSZ:
+        return f"wrote a file larger than {limits.file_size_mb} MiB and was stopped ({name})"
+    return f"crashed the Python process ({name})"

@@ -1,26 +1,34 @@
 """The worker: the only place student code runs.
 
-Started by `grader.runner` as `python -I` in a temporary copy of one submission, it reads call
-requests from one pipe, imports the student's module, calls the function and writes back only
-plain data (see `grader.codec`) on another pipe. It judges nothing and writes no report;
-whatever it sends is validated by the trusted side, which also owns every timeout.
+Started by `grader.runner` (command line from `grader.sandbox`) as `python -I` in a copy of one
+submission. Before any student code it confines itself for good: resource limits (memory, CPU,
+file size, open files, processes), an unprivileged uid when asked, and the import and
+system-call guard of `grader.policy`. Then it reads call requests from one pipe, imports the
+student's module, calls the function and writes back only plain data (see `grader.codec`) on
+another pipe. It judges nothing and writes no report; whatever it sends is validated by the
+trusted side, which also owns every timeout.
 """
 
 from __future__ import annotations
 
+import errno
 import importlib
 import io
+import json
 import math
 import os
+import resource
+import signal
 import sys
 import traceback
 from typing import Any
 
 import numpy as np
 
-from grader import codec
+from grader import codec, policy
 
 OUTPUT_CAP = 64 * 1024  # bytes of print() output kept per stream; the rest is dropped
+_limits: dict[str, Any] = {}
 
 
 class _CappedStream(io.TextIOBase):
@@ -35,7 +43,8 @@ class _CappedStream(io.TextIOBase):
 
     def write(self, s: str) -> int:
         if self._left > 0 and s:
-            data = str(s).encode("utf-8", "replace")[: self._left]
+            # Cut before encoding: a gigabyte string costs no more than the cap.
+            data = str(s)[: self._left].encode("utf-8", "replace")[: self._left]
             self._left -= len(data)
             try:
                 os.write(self._fd, data)
@@ -44,22 +53,88 @@ class _CappedStream(io.TextIOBase):
         return len(s)
 
 
+# ---------------------------------------------------------------- confinement
+
+
+def _confine(config: dict[str, Any]) -> None:
+    """Resource limits, then the uid: set before any student code runs, and never raised again."""
+    wanted = [
+        (resource.RLIMIT_AS, config.get("memory")),
+        (resource.RLIMIT_CPU, config.get("cpu")),
+        (resource.RLIMIT_FSIZE, config.get("fsize")),
+        (resource.RLIMIT_NOFILE, config.get("nofile")),
+        (resource.RLIMIT_NPROC, config.get("nproc")),
+        (resource.RLIMIT_CORE, 0),
+    ]
+    for which, value in wanted:
+        if value is None:
+            continue
+        _, hard = resource.getrlimit(which)
+        value = int(value) if hard == resource.RLIM_INFINITY else min(int(value), hard)
+        # CPU: SIGXCPU at the soft limit, SIGKILL a second later.
+        top = value
+        if which == resource.RLIMIT_CPU and (hard == resource.RLIM_INFINITY or value < hard):
+            top = value + 1
+        resource.setrlimit(which, (value, top))
+    # Past the file-size limit a write fails with EFBIG instead of killing the process.
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    uid = config.get("uid")
+    if uid is not None:
+        os.setgroups([])
+        os.setgid(uid)
+        os.setuid(uid)
+        with open("/proc/self/status") as f:
+            caps = [line.split()[1] for line in f if line.startswith(("CapEff", "CapPrm", "CapAmb"))]
+        if os.getuid() != uid or any(int(c, 16) for c in caps):
+            raise SystemExit("worker: could not drop privileges")
+    _limits.update(config)
+
+
+def _readable() -> list[str]:
+    """What the guard lets student code read besides its own folders: the Python installation."""
+    paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
+    paths |= {p for p in sys.path if p and os.path.isabs(p)}
+    paths |= {os.path.dirname(os.path.dirname(np.__file__))}
+    pid = os.getpid()
+    return sorted(paths) + [
+        "/dev/null", "/dev/zero", "/dev/urandom", "/dev/random", f"/proc/{pid}", "/proc/self",
+        "/sys/devices/system/cpu",
+    ]
+
+
+# ---------------------------------------------------------------- one call
+
+
 def _student_traceback(exc: BaseException, root: str) -> str:
     """The traceback frames that lie in the student's files, most recent last."""
-    frames = [
-        f for f in traceback.extract_tb(exc.__traceback__) if os.path.abspath(f.filename).startswith(root)
+    # Choose the frames before reading any source line: the guard lets only the student's
+    # own files be read while their code runs.
+    mine = [
+        (frame, line) for frame, line in traceback.walk_tb(exc.__traceback__)
+        if os.path.abspath(frame.f_code.co_filename).startswith(root + os.sep)
     ]
-    lines = traceback.format_list(frames[-4:])
+    lines = traceback.format_list(traceback.StackSummary.extract(mine[-4:]))
     lines += traceback.format_exception_only(type(exc), exc)
     # Paths relative to the submission: the student knows "forward.py", not our temp folder.
     return "".join(lines).replace(root + os.sep, "")[-4000:]
 
 
-def _error(kind: str, exc: BaseException | None, root: str, message: str = "") -> bytes:
-    extra: dict[str, Any] = {"status": "error", "kind": kind, "message": message[:2000]}
+def _describe(exc: BaseException) -> str:
+    text = f"{type(exc).__name__}: {exc}"
+    if isinstance(exc, MemoryError):
+        mib = int(_limits.get("memory", 0)) >> 20
+        text = f"MemoryError: ran out of memory (graded code may use at most {mib} MiB)"
+    elif isinstance(exc, OSError) and exc.errno == errno.EFBIG:
+        mib = int(_limits.get("fsize", 0)) >> 20
+        text += f" (graded code may write at most {mib} MiB to a file or to its output)"
+    return text
+
+
+def _error(kind: str, exc: BaseException | None, root: str, message: str = "", seq: Any = None) -> bytes:
+    extra: dict[str, Any] = {"status": "error", "kind": kind, "message": message[:2000], "seq": seq}
     if exc is not None:
         extra["type"] = type(exc).__name__
-        extra["message"] = (message or f"{type(exc).__name__}: {exc}")[:2000]
+        extra["message"] = (message or _describe(exc))[:2000]
         extra["traceback"] = _student_traceback(exc, root)
     return codec.encode_message(None, extra)
 
@@ -77,54 +152,85 @@ def _resolve_functions(value: Any) -> Any:
     return value
 
 
-def _handle(header: dict[str, Any], payload: Any, root: str) -> bytes:
+def _run(header: dict[str, Any], args: list[Any], kwargs: dict[str, Any], root: str,
+         limits: codec.Limits) -> bytes:
     module_name = str(header.get("module"))
     function_name = str(header.get("function"))
+    seq = header.get("seq")
     try:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as exc:
         if exc.name == module_name:
-            return _error("missing-module", None, root, f"{module_name}.py was not found")
-        return _error("import-error", exc, root)
+            return _error("missing-module", None, root, f"{module_name}.py was not found", seq)
+        return _error("import-error", exc, root, seq=seq)
     except BaseException as exc:  # SyntaxError, SystemExit, anything at import time
-        return _error("import-error", exc, root)
+        return _error("import-error", exc, root, seq=seq)
     function = getattr(module, function_name, None)
     if not callable(function):
-        return _error("missing-function", None, root, f"{module_name}.py has no function {function_name}")
-    args = _resolve_functions(payload["args"])
-    kwargs = _resolve_functions(payload["kwargs"])
+        message = f"{module_name}.py has no function {function_name}"
+        return _error("missing-function", None, root, message, seq)
     try:
         result = function(*args, **kwargs)
     except BaseException as exc:  # includes SystemExit and KeyboardInterrupt raised by the student
-        return _error("exception", exc, root)
+        return _error("exception", exc, root, seq=seq)
     value = {"result": result, "args": list(args)} if header.get("return_args") else result
     try:
-        return codec.encode_message(value, {"status": "ok"})
+        return codec.encode_message(value, {"status": "ok", "seq": seq}, limits)
+    except codec.TooLarge as exc:
+        return _error("bad-output", None, root, f"returned {exc}", seq)
     except codec.Unsupported as exc:
-        return _error("bad-output", None, root, f"returned {exc}, which is not plain numeric data")
+        return _error("bad-output", None, root, f"returned {exc}, which is not plain numeric data", seq)
     except BaseException as exc:  # a hostile object whose conversion raises
-        return _error("bad-output", exc, root, f"returned a value that could not be read ({type(exc).__name__})")
+        message = f"returned a value that could not be read ({type(exc).__name__})"
+        return _error("bad-output", exc, root, message, seq)
+
+
+def _handle(header: dict[str, Any], payload: Any, root: str, guard: policy.Guard | None,
+            limits: codec.Limits) -> bytes:
+    args = _resolve_functions(payload["args"])
+    kwargs = _resolve_functions(payload["kwargs"])
+    if guard is None:
+        return _run(header, args, kwargs, root, limits)
+    guard.start(header.get("allowed") or policy.DEFAULT_ALLOWED)
+    try:
+        reply = _run(header, args, kwargs, root, limits)
+    finally:
+        violations = guard.stop()
+    if violations:
+        # Counted even when the student's code caught the error and carried on.
+        return _error("policy", None, root, f"{header.get('module')}.py: {violations[0]}", header.get("seq"))
+    return reply
 
 
 def main(argv: list[str]) -> None:
-    """`argv`: request fd, response fd. The working directory is the submission's copy."""
+    """`argv`: request fd, response fd, JSON settings. The working directory is the submission's copy."""
     request_fd, response_fd = int(argv[0]), int(argv[1])
+    config = json.loads(argv[2]) if len(argv) > 2 else {}
+    _confine(config)
     root = os.path.abspath(os.getcwd())
-    sys.path.insert(0, root)
     sys.dont_write_bytecode = True
+    guard = None
+    if config.get("guard", True):
+        own = [name[:-3] for name in os.listdir(root) if name.endswith(".py")]
+        guard = policy.Guard(root, list(config.get("writable", [])), _readable(), own)
+        guard.install()
+    sys.path.insert(0, root)
     sys.stdout = _CappedStream(1, OUTPUT_CAP)
     sys.stderr = _CappedStream(2, OUTPUT_CAP)
+    elements = int(config.get("elements", codec.DEFAULT_LIMITS.max_elements))
+    limits = codec.Limits(max_elements=elements, max_array_bytes=elements * 8)
+    # Start-up is the grader's time, not the student's: the first call's clock starts after this.
+    codec.write_message(response_fd, codec.encode_message(None, {"status": "ready"}))
     while True:
         try:
             header, payload = codec.read_message(request_fd, allow_fn=True)
         except EOFError:
             return
-        reply = _handle(header, payload, root)
-        codec.write_message(response_fd, reply)
+        codec.write_message(response_fd, _handle(header, payload, root, guard, limits))
 
 
 BOOTSTRAP = (
     "import sys; sys.path.insert(0, sys.argv[1]); import grader.worker as w; "
     "del sys.path[0]; w.main(sys.argv[2:])"
 )
-"""The `python -I -c` program that starts a worker: argv is grader's parent dir, then fds."""
+"""The `python -I -c` program that starts a worker: argv is grader's parent dir, fds, settings."""
