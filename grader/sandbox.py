@@ -143,10 +143,23 @@ def _bwrap_version() -> tuple[int, ...]:
     return tuple(int(x) for x in m.groups(default="0")) if m else ()
 
 
+_disable_userns = [False]
+"""whether bwrap's --disable-userns works here (bwrap 0.8 and a kernel that allows it)"""
+
+
 def _probe_bwrap() -> str | None:
     """None when bwrap can run a worker here; otherwise why not (one line)."""
     if shutil.which("bwrap") is None:
         return "bubblewrap (bwrap) is not installed (Debian/Ubuntu: apt-get install bubblewrap)"
+    if os.geteuid() != 0 and _bwrap_version() >= (0, 8):
+        _disable_userns[0] = True
+        if _probe_once() is None:
+            return None
+        _disable_userns[0] = False
+    return _probe_once()
+
+
+def _probe_once() -> str | None:
     with tempfile.TemporaryDirectory(prefix="grade-probe-") as scratch:
         os.mkdir(os.path.join(scratch, "work"))
         uid = UID_BASE if os.geteuid() == 0 else -1
@@ -287,8 +300,10 @@ def _bwrap_argv(
                 "--unshare-cgroup-try", "--cap-drop", "ALL"]
         args += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
     else:
-        args = ["bwrap", "--unshare-all"]
-        if _bwrap_version() >= (0, 8):
+        # A user namespace (always, also where bwrap is setuid), in which RLIMIT_NPROC counts
+        # only the sandbox's processes; no further user namespaces inside it.
+        args = ["bwrap", "--unshare-all", "--unshare-user"]
+        if _disable_userns[0]:
             args.append("--disable-userns")
     args += ["--die-with-parent", "--new-session", "--clearenv"]
     for key, value in {**ENV, "TMPDIR": BOX_TMP, **env}.items():

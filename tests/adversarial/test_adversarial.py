@@ -254,8 +254,8 @@ CASES = [
     Case("monkeypatch_builtins", lambda c: {"forward.py": at_top(
         "_b = __builtins__ if isinstance(__builtins__, dict) else vars(__builtins__)\n"
         "_b['isinstance'] = lambda *a: True\n_b['len'] = lambda *a: 0")},
-        lambda r, c, t: (r.score == 0 and {x.problem for x in r.checks} <= {"bad-output", "crash", "exception"})
-        or pytest.fail(_show(r))),
+        # The worker itself needs isinstance: it dies, and the module counts as crashing on import.
+        every_check("crash", "importing forward.py ended the Python process (exit status 1)")),
     # -- the import policy
     Case("imports_torch", lambda c: {"forward.py": at_top("import torch")},
          every_check("policy", f"forward.py, line {TOP_LINE}: importing torch is not allowed: it computes gradients")),
