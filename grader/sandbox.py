@@ -326,6 +326,9 @@ def _bwrap_argv(
         args += ["--ro-bind", os.path.join(scratch, "work", name), f"{BOX_WORK}/{name}"]
     args += ["--perms", "1777", "--size", str(TMPFS_BYTES), "--tmpfs", BOX_TMP]
     args += ["--proc", "/proc", "--dev", "/dev", "--chdir", BOX_WORK]
+    # The sandbox's own root and /dev are unbounded tmpfs (RAM) that a worker in a user
+    # namespace owns: read-only, so only the two sized folders above take writes.
+    args += ["--remount-ro", "/dev", "--remount-ro", "/"]
     return args + ["--", *inner]
 
 

@@ -360,6 +360,21 @@ except OSError as e:
     Case("os_huge_file", lambda c: {"forward.py": inject(
         "sigmoid_grad", "import os\nwith open(os.environ['TMPDIR'] + '/big.bin', 'wb') as f:\n    for _ in range(1024):\n        f.write(b'0' * (1 << 20))")},
         only({"sigmoid_grad": "exception"}, "File too large", every=True), guard=False),
+    Case("os_fills_memory_through_files", lambda c: {"forward.py": inject("count_params", """
+import os
+written = 0
+for folder in ('/', '/dev/shm', '/opt', os.environ['TMPDIR'], os.getcwd()):
+    try:
+        for i in range(64):
+            with open(os.path.join(folder, f'fill{i}'), 'wb') as f:
+                f.write(b'0' * (8 << 20))
+            written += 8
+    except OSError:
+        pass
+raise RuntimeError(f'wrote {written} MiB')
+""")}, lambda r, c, t: only({"count_params": "exception"}, "wrote ", every=True)(r, c, t) or (
+        int(next(x for x in r.checks if not x.passed).message.split("wrote ")[1].split(" MiB")[0]) <= 128
+        or pytest.fail(_show(r))), guard=False, tiers=("bwrap",)),
     Case("os_network", lambda c: {"forward.py": inject(
         "count_params", f"s = {SOCKET}.create_connection(('127.0.0.1', {c.port}), timeout=0.5)")},
         only({"count_params": "exception"}, "Error: [Errno", every=True), guard=False, tiers=("bwrap",)),
