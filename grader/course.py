@@ -166,19 +166,22 @@ class Reference:
     def function(self, call: Call) -> Callable[..., Any]:
         return getattr(self.module(call.module), call.function)
 
-    def _run(self, fn: Callable[..., Any], call: Call) -> Any:
+    def _run(self, fn: Callable[..., Any], call: Call, return_args: bool = False) -> Any:
         args = resolve_functions(copy.deepcopy(call.args))
         kwargs = resolve_functions(copy.deepcopy(call.kwargs))
-        return to_plain(fn(*args, **kwargs))
+        out = fn(*args, **kwargs)
+        if return_args:  # as the worker answers `return_args` (functions do not cross: None)
+            return to_plain({"result": out, "args": [None if callable(a) else a for a in args]})
+        return to_plain(out)
 
     def call(self, call: Call) -> Any:
         return self._run(self.function(call), call)
 
-    def mistake_outputs(self, call: Call) -> list[tuple[str, str, Any]]:
+    def mistake_outputs(self, call: Call, return_args: bool = False) -> list[tuple[str, str, Any]]:
         outputs = []
         for m in self._mistakes.get((call.module, call.function), []):
             try:
-                out = self._run(m.impl, call)
+                out = self._run(m.impl, call, return_args)
             except Exception:  # a mistake that cannot run on this input names nothing
                 out = None
             outputs.append((m.name, m.hint, out))

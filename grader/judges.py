@@ -82,10 +82,14 @@ class Close:
     """expected value from the reference; default: the reference on the same call"""
     note: str = ""
     """a sentence added to the feedback when the check fails (e.g. the lecture's values)"""
+    mistakes: bool = True
+    """name catalogued mistakes; False where the input cannot tell them apart (say, a single 0/1
+    output, which every wrong implementation gets by chance half the time)"""
 
     def expected(self, ref: ReferenceHandle) -> Any:
         value = self.expect(ref) if self.expect else ref.call(self.call)
-        return {"value": value, "mistakes": useful_mistakes(ref, self.call, value, self.tol)}
+        named = useful_mistakes(ref, self.call, value, self.tol) if self.mistakes else []
+        return {"value": value, "mistakes": named}
 
     def judge(self, student: StudentHandle, expected: Any) -> Verdict:
         return verdict_for(student.call(self.call), expected, self.call, self.tol, self.note)
@@ -123,13 +127,40 @@ class Raises:
 
 @dataclass(frozen=True)
 class Unchanged:
-    """The call leaves its array (and dict-of-array) arguments exactly as they were."""
+    """The call leaves its array (and dict-of-array) arguments exactly as they were.
+
+    With `mistakes=True`, a change is named after the catalogued mistake that leaves the
+    arguments as the student's code did (within `tol`), when one does: its expected data holds,
+    for every mistake that changes an argument on this call, the arguments as it leaves them.
+    `hint` replaces the general advice (say, for a function that must restore what it perturbs).
+    """
 
     call: Call
+    mistakes: bool = False
+    hint: str = (
+        "Work on copies (`W - lr * dW`, `x.copy()`), never on the arrays you were given: "
+        "`x -= ...`, `x[i] = ...` and `d[key] = ...` change the caller's data."
+    )
+    tol: Tolerance = VALUE
+
+    def _changed(self, after: list[Any]) -> str | None:
+        for before, now in zip(self.call.args, after):
+            if isinstance(before, (np.ndarray, dict, list)):
+                msg = difference(now, before, EXACT)
+                if msg:
+                    return msg
+        return None
 
     def expected(self, ref: ReferenceHandle) -> Any:
         names = list(inspect.signature(ref.function(self.call)).parameters)
-        return {"names": names[: len(self.call.args)]}
+        out: dict[str, Any] = {"names": names[: len(self.call.args)]}
+        if self.mistakes:
+            out["mistakes"] = [
+                [name, hint, after["args"]]
+                for name, hint, after in ref.mistake_outputs(self.call, return_args=True)
+                if after is not None and self._changed(after["args"])
+            ]
+        return out
 
     def judge(self, student: StudentHandle, expected: Any) -> Verdict:
         after = student.call(self.call, return_args=True)["args"]
@@ -137,13 +168,16 @@ class Unchanged:
             if isinstance(before, (np.ndarray, dict, list)):
                 msg = difference(now, before, EXACT)
                 if msg:
-                    return Verdict(
-                        False,
-                        _failed(self.call, f"it changed its argument `{name}` in place: {msg}"),
-                        hint="Work on copies (`W - lr * dW`, `x.copy()`), never on the arrays you "
-                        "were given: `x -= ...`, `x[i] = ...` and `d[key] = ...` change the caller's data.",
-                        mistake="input modified in place",
-                    )
+                    text = _failed(self.call, f"it changed its argument `{name}` in place: {msg}")
+                    for m_name, m_hint, m_after in expected.get("mistakes", []):
+                        same = all(
+                            difference(got, want, self.tol) is None
+                            for b, got, want in zip(self.call.args, after, m_after)
+                            if isinstance(b, (np.ndarray, dict, list))
+                        )
+                        if same:
+                            return Verdict(False, text, hint=m_hint, mistake=m_name)
+                    return Verdict(False, text, hint=self.hint, mistake="input modified in place")
         return Verdict(True)
 
 

@@ -76,6 +76,8 @@ class StudentProcess:
     """per-module import allowlist (default `grader.policy.DEFAULT_ALLOWED`)"""
     calls: int = 0
     _dir: str | None = None
+    _output: tuple[int, int] | None = None
+    """our own fds of the stdout and stderr files: read through these, never by path"""
     _running: _Running | None = None
     _spent: float = 0.0
     _seq: int = 0
@@ -118,26 +120,27 @@ class StudentProcess:
             self._uid = sandbox.uids.acquire()
         if self._dir is None:
             self._dir = sandbox.prepare_scratch(iso, self.files, self._uid)
+            flags = os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW | os.O_CLOEXEC
+            self._output = (os.open(os.path.join(self._dir, "stdout"), flags, 0o600),
+                            os.open(os.path.join(self._dir, "stderr"), flags, 0o600))
         req_r, req_w = os.pipe()
         resp_r, resp_w = os.pipe()
         plan = sandbox.launch(iso, self._dir, sorted(self.files), (req_r, resp_w), self._config(),
                               self._uid, self._token, BOOTSTRAP)
+        assert self._output is not None
         try:
-            with open(os.path.join(self._dir, "stdout"), "ab") as out, open(
-                os.path.join(self._dir, "stderr"), "ab"
-            ) as err:
-                user = {} if plan.user is None else dict(user=plan.user, group=plan.user, extra_groups=[])
-                proc = subprocess.Popen(
-                    plan.argv,
-                    cwd=plan.cwd,
-                    env=plan.env,
-                    stdin=subprocess.DEVNULL,
-                    stdout=out,
-                    stderr=err,
-                    pass_fds=(req_r, resp_w),
-                    start_new_session=True,
-                    **user,
-                )
+            user = {} if plan.user is None else dict(user=plan.user, group=plan.user, extra_groups=[])
+            proc = subprocess.Popen(
+                plan.argv,
+                cwd=plan.cwd,
+                env=plan.env,
+                stdin=subprocess.DEVNULL,
+                stdout=self._output[0],
+                stderr=self._output[1],
+                pass_fds=(req_r, resp_w),
+                start_new_session=True,
+                **user,
+            )
         except BaseException:
             for fd in (req_w, resp_r):
                 os.close(fd)
@@ -159,12 +162,18 @@ class StudentProcess:
         return self._running
 
     def _stderr_tail(self) -> str:
-        try:
-            with open(os.path.join(self._dir or "", "stderr"), "rb") as f:
-                lines = f.read(4096).decode("utf-8", "replace").strip().splitlines()
-        except OSError:
-            return ""
+        lines = self._read_output(1, 4096).decode("utf-8", "replace").strip().splitlines()
         return lines[-1][:300] if lines else ""
+
+    def _read_output(self, stream: int, size: int) -> bytes:
+        """The first `size` bytes the worker wrote to stdout (0) or stderr (1), by our own fd:
+        whatever the student did to the file's path, this is the file the worker was given."""
+        if self._output is None:
+            return b""
+        try:
+            return os.pread(self._output[stream], size, 0)
+        except OSError:
+            return b""
 
     def _kill(self) -> None:
         running, self._running = self._running, None
@@ -188,6 +197,10 @@ class StudentProcess:
             except subprocess.TimeoutExpired:
                 pass
             self._kill()
+        if self._output is not None:
+            for fd in self._output:
+                os.close(fd)
+            self._output = None
         if self._dir is not None:
             shutil.rmtree(self._dir, ignore_errors=True)
             self._dir = None
@@ -203,17 +216,9 @@ class StudentProcess:
 
     def output(self) -> str:
         """What the student's code printed (capped, decoded with replacement)."""
-        if self._dir is None:
-            return ""
         text = []
-        for stream in ("stdout", "stderr"):
-            path = os.path.join(self._dir, stream)
-            try:
-                fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
-            except OSError:
-                continue
-            with os.fdopen(fd, "rb") as f:
-                data = f.read(OUTPUT_KEEP + 1)
+        for stream in (0, 1):
+            data = self._read_output(stream, OUTPUT_KEEP + 1)
             if data:
                 cut = "\n[... output cut]" if len(data) > OUTPUT_KEEP else ""
                 text.append(data[:OUTPUT_KEEP].decode("utf-8", "replace") + cut)

@@ -348,6 +348,8 @@ def prepare_scratch(iso: Isolation, files: dict[str, bytes], uid: int | None) ->
     for sub in ("work", "home", "tmp"):
         os.mkdir(os.path.join(scratch, sub))
     for name, data in files.items():
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*\.py", name):
+            raise ValueError(f"not a module file name: {name!r}")
         Path(scratch, "work", name).write_bytes(data)
     if iso.tier == "none" and uid is not None:
         for folder in (scratch, *(os.path.join(scratch, s) for s in ("work", "home", "tmp"))):

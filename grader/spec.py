@@ -119,8 +119,12 @@ class ReferenceHandle(Protocol):
         """The reference function `call` names (for its signature)."""
         ...
 
-    def mistake_outputs(self, call: Call) -> list[tuple[str, str, Any]]:
-        """`(name, hint, output)` for every catalogued mistake of `call`'s function."""
+    def mistake_outputs(self, call: Call, return_args: bool = False) -> list[tuple[str, str, Any]]:
+        """`(name, hint, output)` for every catalogued mistake of `call`'s function.
+
+        With `return_args`, each output is `{"result": ..., "args": [...]}` (the positional
+        arguments as the mistake left them), like `StudentHandle.call(call, return_args=True)`.
+        """
         ...
 
 

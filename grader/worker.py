@@ -191,7 +191,7 @@ def _handle(header: dict[str, Any], payload: Any, root: str, guard: policy.Guard
     kwargs = _resolve_functions(payload["kwargs"])
     if guard is None:
         return _run(header, args, kwargs, root, limits)
-    guard.start(header.get("allowed") or policy.DEFAULT_ALLOWED)
+    guard.start(header.get("allowed", policy.DEFAULT_ALLOWED))
     try:
         reply = _run(header, args, kwargs, root, limits)
     finally:
