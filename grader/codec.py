@@ -189,6 +189,18 @@ def _validate_arrays(decls: Any, limits: Limits) -> list[tuple[np.dtype, tuple[i
     return out
 
 
+def clean_text(s: str) -> str:
+    """`s` as valid Unicode: lone surrogates (which JSON can carry and UTF-8 cannot) become "?".
+
+    A string from the other side may end up in a report file; it must never fail to encode.
+    """
+    try:
+        s.encode("utf-8")
+        return s
+    except UnicodeEncodeError:
+        return s.encode("utf-8", "replace").decode("utf-8")
+
+
 def _build_tree(meta: Any, arrays: list[np.ndarray], allow_fn: bool, limits: Limits) -> Any:
     used: set[int] = set()
 
@@ -213,7 +225,7 @@ def _build_tree(meta: Any, arrays: list[np.ndarray], allow_fn: bool, limits: Lim
             v = m.get("v")
             if not isinstance(v, str) or len(v) > limits.max_string:
                 raise ChannelError("malformed string")
-            return v
+            return clean_text(v)
         if t == "arr":
             i = m.get("i")
             if not isinstance(i, int) or not 0 <= i < len(arrays) or i in used:
@@ -232,7 +244,10 @@ def _build_tree(meta: Any, arrays: list[np.ndarray], allow_fn: bool, limits: Lim
                 raise ChannelError("malformed dict")
             if not all(isinstance(x, str) for x in k) or len(set(k)) != len(k):
                 raise ChannelError("malformed dict keys")
-            return {key: dec(x, depth + 1) for key, x in zip(k, v)}
+            keys = [clean_text(x) for x in k]
+            if len(set(keys)) != len(keys):
+                raise ChannelError("malformed dict keys")
+            return {key: dec(x, depth + 1) for key, x in zip(keys, v)}
         if t == "fn" and allow_fn:
             v = m.get("v")
             if not isinstance(v, str):

@@ -298,11 +298,11 @@ class StudentProcess:
         self._imported.add(call.module)
         if header.get("status") == "ok":
             return value
-        kind = str(header.get("kind", "exception"))
-        message = str(header.get("message", ""))[:2000]
+        kind = codec.clean_text(str(header.get("kind", "exception")))[:40]
+        message = codec.clean_text(str(header.get("message", "")))[:2000]
         if kind == "policy":
             self._broken_modules[call.module] = ("policy", message)
-        raise StudentError(kind, message, str(header.get("traceback", ""))[:4000])
+        raise StudentError(kind, message, codec.clean_text(str(header.get("traceback", "")))[:4000])
 
     def _module_imported_before(self, module: str) -> bool:
         return module in self._imported

@@ -213,6 +213,12 @@ CASES = [
         "print('{\"score\": 1000, \"tests\": []}')\nimport sys\n"
         "sys.stderr.write('{\"score\": 1000, \"output\": \"all passed\"}')")},
         full_marks(lambda r, c, t: ('"score": 1000' in r.output) or pytest.fail("print lost"))),
+    Case("surrogates_in_the_error", lambda c: {"forward.py": inject(
+        "relu_grad", "raise ValueError('half a character: \\udcff \\ud800')")},
+        only({"relu_grad": "exception"}, "ValueError: half a character: ? ?", every=True)),
+    Case("surrogates_in_the_result", lambda c: {"forward.py": inject(
+        "count_params", "return {'k\\udcff': 'v\\ud800'}")},
+        only({"count_params": None}, "expected", every=True)),
     # -- the channel
     Case("a_billion_numbers", lambda c: {"forward.py": inject(
         "count_params", "return np.broadcast_to(np.float64(1.0), (10 ** 9,))")},
