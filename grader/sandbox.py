@@ -266,13 +266,17 @@ def _python_roots() -> tuple[str, ...]:
     paths = sysconfig.get_paths()
     candidates |= {paths[k] for k in ("stdlib", "platstdlib", "purelib", "platlib") if k in paths}
     candidates |= set(site.getsitepackages())
-    home = os.path.expanduser("~")
+    # Never mount a folder that holds the course checkout or the user's home: that would expose
+    # them. (An installed grader's parent is site-packages, which is no secret.)
+    private = [os.path.expanduser("~"), os.environ.get("GRADER_COURSE", "")]
+    if os.path.basename(GRADER_PARENT) not in ("site-packages", "dist-packages"):
+        private.append(GRADER_PARENT)
+    private = [os.path.realpath(p) + "/" for p in private if p]
     roots: list[str] = []
     for path in sorted(os.path.realpath(p) for p in candidates if p and os.path.isdir(p)):
         if path in ("/", "/usr") or path.startswith("/usr/") or any(path.startswith(r + "/") for r in roots):
             continue  # the system is mounted already; a root's subfolder comes with it
-        # Never a folder holding the course checkout or the user's home: that would expose them.
-        if (GRADER_PARENT + "/").startswith(path + "/") or (home + "/").startswith(path + "/"):
+        if any(p.startswith(path + "/") for p in private):
             continue
         roots.append(path)
     return tuple(roots)
