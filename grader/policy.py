@@ -30,7 +30,7 @@ DEFAULT_ALLOWED = ("numpy", "scipy", "math")
 
 ALWAYS_ALLOWED = frozenset(
     """__future__ abc bisect cmath collections contextlib copy dataclasses decimal enum fractions
-    functools heapq itertools numbers operator os random re statistics string sys textwrap time
+    functools heapq itertools math numbers operator os random re statistics string sys textwrap time
     types typing typing_extensions warnings""".split()
 )
 """Plain standard-library helpers that compute and touch nothing outside the process: always
