@@ -309,6 +309,8 @@ def _bwrap_argv(
         args = ["bwrap", "--unshare-all", "--unshare-user"]
         if _disable_userns[0]:
             args.append("--disable-userns")
+    # --die-with-parent: the parent is the *thread* that started bwrap, so a worker must be
+    # started and stopped by the same thread (grading does one submission per thread).
     args += ["--die-with-parent", "--new-session", "--clearenv"]
     for key, value in {**ENV, "TMPDIR": BOX_TMP, **env}.items():
         args += ["--setenv", key, value]
