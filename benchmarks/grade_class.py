@@ -1,38 +1,170 @@
 """Benchmark: grade a synthetic class and compare with a bare `python -I -c "import numpy"`.
 
-    python benchmarks/grade_class.py                 # 200 submissions, all cores
-    python benchmarks/grade_class.py -n 1000 -j 2    # the class-scale target
+    python benchmarks/grade_class.py                    # 200 submissions, all cores
+    python benchmarks/grade_class.py -n 1000 -j 2       # the class-scale target
+    python benchmarks/grade_class.py -n 0 --profile     # where one correct submission's time goes
 
-The class is built from `examples/submit/` (correct, buggy, broken and hostile submissions
-mixed; see --mix) in a temporary folder, graded with the real pipeline (`grader.batch`), and
-the figures printed: submissions per second, the time of one correct submission at -j 1 beside
-the bare NumPy import measured in the same run, and the peak memory of grader and workers.
+The class covers every assignment of `assignments/course.toml`. Each student has all the
+modules: copies of `reference/*.py` with the solution markers removed, changed according to
+the student's kind (the mix is printed; per 100 students):
+
+- 40 correct;
+- 45 buggy: one or two modules with a one-line mutation of the reference (a wrong axis, a
+  missing transpose, a missing 1/m...), or the forward module of one of the buggy examples
+  in `examples/submit/`;
+- 12 broken: a syntax error, an untouched template stub, a missing module, a function that
+  raises;
+- 3 hostile: an infinite loop (1%), `os._exit` at import, a flood of output.
+
+It is graded with the real pipeline (`grader.batch.grade_folder`, reports included), and the
+figures printed: submissions per second, the time of one correct submission at -j 1 beside the
+bare NumPy import measured in the same run, and the peak memory of grader and workers.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
+import cProfile
+import io
 import os
+import pstats
+import re
 import resource
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from grader.batch import Course, grade_folder  # noqa: E402
+from grader.batch import Course, default_jobs, grade_folder  # noqa: E402
 from grader.course import Reference, compute_expected, load_assignments  # noqa: E402
-from grader.discover import read_submission  # noqa: E402
+from grader.discover import Submission  # noqa: E402
 from grader.grading import grade_submission  # noqa: E402
-from grader.runner import Limits  # noqa: E402
+from grader.runner import Limits, StudentProcess  # noqa: E402
+from grader.spec import Call  # noqa: E402
+from grader.template import make_stub  # noqa: E402
 
 EXAMPLES = ROOT / "examples" / "submit"
-PERFECT = "ada_perfect"
+MARKER = re.compile(r"^\s*#{1,3} (BEGIN|END) SOLUTION\s*$")
+
+# One-line mistakes students make, tried in order on a module until one applies.
+MUTATIONS = [
+    ("axis=-1, keepdims=True", "axis=0, keepdims=True"),
+    ("@ W.T", "@ W"),
+    ("/ m\n", "\n"),
+    ("1.0 - s", "1.0 + s"),
+    ("np.maximum(z, 0.0)", "np.maximum(z, 0.01)"),
+    ("2 * lam", "lam"),
+    ("lam * np.sign(P)", "lam * P"),
+    ("beta * ", "(1 - beta) * "),
+    ("** 2", "** 3"),
+    ("W - lr", "W + lr"),
+    ("z >= 0, 1.0, 0.0", "z > 0, 1.0, 0.0"),
+    ("math.floor(", "math.ceil("),
+    (">= patience", "> patience"),
+    ("keep_prob", "(1 - keep_prob)"),
+    ("np.sqrt(", "np.square("),
+    (" + b", " - b"),
+]
+
+PER_100 = {"correct": 40, "buggy": 45, "broken": 12, "hostile": 3}
+BUGGY_EXAMPLES = ["cai_softmax_axis", "dee_no_transpose", "eli_sigmoid_grad", "jon_init_variance"]
+BROKEN = ["syntax error", "untouched template", "missing module", "raises"]
+HOSTILE = ["infinite loop", "os._exit at import", "output flood"]
+
+
+def correct_sources(modules: list[str]) -> dict[str, str]:
+    """`module.py -> source`: the reference with its solution markers removed."""
+    out = {}
+    for m in modules:
+        lines = (ROOT / "reference" / f"{m}.py").read_text().splitlines()
+        out[f"{m}.py"] = "\n".join(ln for ln in lines if not MARKER.match(ln)) + "\n"
+    return out
+
+
+def mutate(source: str, k: int) -> str | None:
+    """The `k`-th applicable one-line mistake of `source` (cycling) that still parses, or None."""
+    applicable = [(old, new) for old, new in MUTATIONS if old in source]
+    for j in range(len(applicable)):
+        old, new = applicable[(k + j) % len(applicable)]
+        mutated = source.replace(old, new, 1)
+        try:
+            ast.parse(mutated)
+        except SyntaxError:
+            continue
+        return mutated
+    return None
+
+
+def _first_function(source: str) -> str:
+    return re.search(r"^def (\w+)\(.*\):\n(?:    \"\"\"(?:.|\n)*?\"\"\"\n)?", source, re.M).group(0)
+
+
+def student(kind: str, i: int, modules: list[str], correct: dict[str, str]) -> tuple[str, dict[str, str]]:
+    """`(subkind, files)` of the `i`-th student of `kind`."""
+    files = dict(correct)
+    module = modules[i % len(modules)]
+    name = f"{module}.py"
+    if kind == "correct":
+        return "correct", files
+    if kind == "buggy":
+        if "forward" in modules and i % 5 == 0:
+            example = BUGGY_EXAMPLES[(i // 5) % len(BUGGY_EXAMPLES)]
+            files["forward.py"] = (EXAMPLES / example / "forward.py").read_text()
+            return f"example {example}", files
+        count = 1 + (i % 3 == 0)
+        for j in range(count):
+            target = f"{modules[(i + j) % len(modules)]}.py"
+            files[target] = mutate(files[target], i // len(modules)) or files[target]
+        return f"{count} mutated module{'s' * (count > 1)}", files
+    if kind == "broken":
+        sub = BROKEN[i % len(BROKEN)]
+        if sub == "syntax error":
+            files[name] = files[name].replace("def ", "def (", 1)
+        elif sub == "untouched template":
+            files[name] = make_stub((ROOT / "reference" / name).read_text())
+        elif sub == "missing module":
+            del files[name]
+        else:
+            head = _first_function(files[name])
+            files[name] = files[name].replace(head, head + "    raise RuntimeError('not finished')\n", 1)
+        return sub, files
+    sub = HOSTILE[i % len(HOSTILE)]
+    if sub == "infinite loop":
+        head = _first_function(files[name])
+        files[name] = files[name].replace(head, head + "    while True:\n        pass\n", 1)
+    elif sub == "os._exit at import":
+        files[name] = "import os\nos._exit(3)\n" + files[name]
+    else:
+        files[name] = "print('spam ' * 100_000)\n" + files[name]
+    return sub, files
+
+
+def build_class(dest: Path, n: int, modules: list[str]) -> Counter[str]:
+    """Write `n` students into `dest`; returns the mix (`kind: subkind -> count`)."""
+    pattern = [k for k, count in PER_100.items() for _ in range(count)]
+    # Spread the kinds evenly over any n (so that 200 students hold 2 hangs, 1000 hold 10).
+    kinds = [pattern[(i * 37) % 100] for i in range(n)]
+    correct = correct_sources(modules)
+    mix: Counter[str] = Counter()
+    seen: Counter[str] = Counter()
+    for i, kind in enumerate(kinds):
+        sub, files = student(kind, seen[kind], modules, correct)
+        seen[kind] += 1
+        mix[f"{kind}: {sub}"] += 1
+        folder = dest / f"s{i:04d}_{kind}"
+        folder.mkdir(parents=True)
+        for fname, text in files.items():
+            (folder / fname).write_text(text)
+    return mix
 
 
 def bare_numpy_import(repeat: int = 7) -> float:
@@ -45,63 +177,182 @@ def bare_numpy_import(repeat: int = 7) -> float:
     return statistics.median(times)
 
 
-def one_correct_submission(repeat: int = 7) -> float:
-    """Median seconds to grade the perfect example at -j 1 (expected values precomputed)."""
-    assignments = load_assignments(ROOT / "assignments")
-    reference = Reference(ROOT / "reference", [m for a in assignments for m in a.mistakes])
-    expected = compute_expected(assignments, reference)
-    submission = read_submission(EXAMPLES / PERFECT, PERFECT)
+def worker_start(repeat: int = 7) -> float:
+    """Median seconds from starting a worker to the answer of one trivial call."""
     times = []
     for _ in range(repeat):
         started = time.perf_counter()
-        result = grade_submission(submission, assignments, expected)
+        with StudentProcess({"bench_noop.py": b"def f():\n    return 0\n"}) as p:
+            p.call(Call("bench_noop", "f"))
         times.append(time.perf_counter() - started)
-        assert result.score == result.max_score, "the perfect example lost points"
     return statistics.median(times)
 
 
-def build_class(dest: Path, n: int, mix: list[str]) -> None:
-    """`n` submissions cycling through the example submissions named in `mix`."""
-    for i in range(n):
-        source = EXAMPLES / mix[i % len(mix)]
-        shutil.copytree(source, dest / f"s{i:04d}_{source.name}")
+class WorkerSampler(threading.Thread):
+    """Samples the worker processes in /proc: their peak memory and (a lower bound of) their CPU.
+
+    `getrusage(RUSAGE_CHILDREN)` cannot tell: sandboxed workers are not always reaped by us, and
+    a forked child's peak RSS starts with the grader's.
+    """
+
+    def __init__(self, interval: float = 0.05) -> None:
+        super().__init__(daemon=True)
+        self.interval = interval
+        self.peak_kib = 0
+        self.cpu_ticks: dict[int, int] = {}
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopped.wait(self.interval):
+            for pid in filter(str.isdigit, os.listdir("/proc")):
+                try:
+                    with open(f"/proc/{pid}/cmdline", "rb") as f:
+                        if b"grader.worker" not in f.read():
+                            continue
+                    with open(f"/proc/{pid}/status") as f:
+                        hwm = next((int(ln.split()[1]) for ln in f if ln.startswith("VmHWM:")), 0)
+                    with open(f"/proc/{pid}/stat") as f:
+                        fields = f.read().rsplit(")", 1)[1].split()
+                except (OSError, ValueError, IndexError):
+                    continue
+                self.peak_kib = max(self.peak_kib, hwm)
+                ticks = int(fields[11]) + int(fields[12])  # utime + stime
+                self.cpu_ticks[int(pid)] = max(self.cpu_ticks.get(int(pid), 0), ticks)
+
+    def cpu_seconds(self) -> float:
+        return sum(self.cpu_ticks.values()) / os.sysconf("SC_CLK_TCK")
 
 
-def default_mix() -> list[str]:
-    """Every example once per ten submissions: about 10% perfect, the rest buggy or broken."""
-    return sorted(p.name for p in EXAMPLES.iterdir() if p.is_dir())
+class Setup:
+    def __init__(self) -> None:
+        self.assignments = load_assignments(ROOT / "assignments")
+        self.modules = [m for a in self.assignments for m in a.modules]
+        started = time.perf_counter()
+        reference = Reference(ROOT / "reference", [m for a in self.assignments for m in a.mistakes])
+        self.expected = compute_expected(self.assignments, reference)
+        self.expected_seconds = time.perf_counter() - started
+        files = {k: v.encode() for k, v in correct_sources(self.modules).items()}
+        self.correct = Submission("correct", ROOT, files)
+
+    def grade_correct(self) -> float:
+        started = time.perf_counter()
+        result = grade_submission(self.correct, self.assignments, self.expected)
+        elapsed = time.perf_counter() - started
+        failed = [c.name for c in result.checks if not c.passed]
+        assert not failed, f"the reference lost points: {failed[:3]}"
+        return elapsed
+
+
+def profile_correct(setup: Setup, repeat: int = 5) -> None:
+    """Where the time of a correct submission goes (trusted side, cProfile)."""
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(repeat):
+        setup.grade_correct()
+    profiler.disable()
+    stats = pstats.Stats(profiler)
+    by_name = {f"{Path(f).name}:{fn}": (nc, ct) for (f, _, fn), (_, nc, _, ct, _) in stats.stats.items()}
+
+    def cum(key: str) -> tuple[int, float]:
+        return by_name.get(key, (0, 0.0))
+
+    total = cum("grading.py:grade_submission")[1] / repeat
+    waiting = cum("codec.py:read_message")[1] / repeat
+    starts, start_time = cum("runner.py:_start")
+    calls = cum("runner.py:call")[0] / repeat
+    closing = cum("runner.py:close")[1] / repeat
+    print(f"\nprofile of one correct submission (trusted side, mean of {repeat}):")
+    print(f"  total                                  {total * 1000:7.1f} ms")
+    print(f"  worker started                         {starts / repeat:7.1f} times, "
+          f"{start_time / repeat * 1000:.1f} ms in Popen")
+    print(f"  calls to the worker                    {calls:7.0f}")
+    print(f"  waiting for the worker (read_message)  {waiting * 1000:7.1f} ms "
+          "(its start-up and imports, the student's code, the channel)")
+    print(f"  closing the worker                     {closing * 1000:7.1f} ms")
+    trusted = total - waiting - start_time / repeat - closing
+    print(f"  trusted side (judges, comparisons)     {trusted * 1000:7.1f} ms")
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(12)
+    print("  top functions by own time:")
+    for line in out.getvalue().splitlines():
+        if re.match(r"\s+\d", line):
+            print("   ", line.strip()[:150])
+    imports = subprocess.run(
+        [sys.executable, "-I", "-X", "importtime", "-c",
+         f"import sys; sys.path.insert(0, {str(ROOT)!r}); import grader.worker"],
+        capture_output=True, text=True).stderr.splitlines()
+    rows = []
+    for line in imports:
+        m = re.match(r"import time:\s+(\d+) \|\s+(\d+) \|\s*(\S.*)$", line)
+        if m and m.group(3).strip() in ("numpy", "grader.worker", "grader.codec", "grader", "math", "io"):
+            rows.append(f"{m.group(3).strip()} {int(m.group(2)) / 1000:.1f} ms")
+    print("  worker imports (cumulative, -X importtime): " + ", ".join(rows))
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("-n", type=int, default=200, help="submissions in the class (default 200)")
-    parser.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1, help="parallel workers")
-    parser.add_argument("--timeout", type=float, default=2.0, help="per-call timeout (seconds)")
-    parser.add_argument("--mix", nargs="*", default=None, help="example submissions to cycle through")
+    parser.add_argument("-j", "--jobs", type=int, default=default_jobs(),
+                        help="submissions graded at a time (default: the cores)")
+    parser.add_argument("--timeout", type=float, default=2.0, help="per-call timeout in seconds (default 2)")
+    parser.add_argument("--profile", action="store_true", help="profile one correct submission")
+    parser.add_argument("--keep", type=Path, default=None, help="write the class and reports here")
     args = parser.parse_args()
 
+    setup = Setup()
+    print(f"assignments: {', '.join(a.name for a in setup.assignments)} "
+          f"({sum(len(a.checks) for a in setup.assignments)} checks; "
+          f"expected values computed once in {setup.expected_seconds * 1000:.0f} ms)")
+    setup.grade_correct()  # warm the file cache
     bare = bare_numpy_import()
-    single = one_correct_submission()
-    print(f"bare `python -I -c 'import numpy'`:        {bare * 1000:7.1f} ms (median of 7)")
-    print(f"one correct submission, -j 1:             {single * 1000:7.1f} ms "
+    start = worker_start()
+    single = statistics.median(setup.grade_correct() for _ in range(7))
+    print(f"bare `python -I -c 'import numpy'`:       {bare * 1000:7.1f} ms (median of 7)")
+    print(f"worker start + one trivial call:          {start * 1000:7.1f} ms (median of 7)")
+    print(f"one correct submission, all assignments: {single * 1000:7.1f} ms at -j 1 "
           f"({single / bare:.2f}x the bare import; target <= 1.5x)")
+    if args.profile:
+        profile_correct(setup)
+    if args.n <= 0:
+        return
 
-    mix = args.mix or default_mix()
-    with tempfile.TemporaryDirectory() as tmp:
-        submit, out = Path(tmp, "submit"), Path(tmp, "reports")
-        submit.mkdir()
-        build_class(submit, args.n, mix)
+    tmp = Path(tempfile.mkdtemp(prefix="grade-bench-")) if args.keep is None else args.keep
+    try:
+        submit, out = tmp / "submit", tmp / "reports"
+        mix = build_class(submit, args.n, setup.modules)
+        print(f"\nclass of {args.n} (kind: what, count):")
+        for key in sorted(mix, key=lambda k: (list(PER_100).index(k.split(":")[0]), k)):
+            print(f"  {key:<42} {mix[key]:5d}")
+        sampler = WorkerSampler()
+        sampler.start()
+        cpu_before = resource.getrusage(resource.RUSAGE_SELF)
         started = time.perf_counter()
-        batch = grade_folder(submit, out, Course(ROOT), limits=Limits(call_timeout=args.timeout), jobs=args.jobs)
+        batch = grade_folder(submit, out, Course(ROOT), limits=Limits(call_timeout=args.timeout),
+                             jobs=args.jobs, force=True)
         elapsed = time.perf_counter() - started
-    statuses: dict[str, int] = {}
-    for r in batch.results:
-        statuses[r.status] = statuses.get(r.status, 0) + 1
+        cpu_after = resource.getrusage(resource.RUSAGE_SELF)
+        sampler.stopped.set()
+    finally:
+        if args.keep is None:
+            shutil.rmtree(tmp, ignore_errors=True)
+    statuses = Counter(r.status for r in batch.results)
+    slowest = sorted(batch.results, key=lambda r: -r.execution_time)[:3]
     grader_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    worker_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(f"class of {len(batch.results)} submissions, -j {args.jobs}:    {elapsed:7.1f} s "
-          f"({len(batch.results) / elapsed:.1f} submissions/s; {elapsed / len(batch.results) * 1000:.0f} ms each)")
-    print(f"  statuses: {', '.join(f'{k}: {v}' for k, v in sorted(statuses.items()))}")
+    worker_mb = sampler.peak_kib / 1024
+    n = len(batch.results)
+    print(f"graded {n} at -j {args.jobs}, --timeout {args.timeout:g}: {elapsed:7.1f} s "
+          f"({n / elapsed:.2f} submissions/s; {elapsed / n * 1000:.0f} ms each, "
+          f"{elapsed / n * args.jobs * 1000:.0f} ms of one core each)")
+    print(f"  statuses: {', '.join(f'{k}: {v}' for k, v in statuses.most_common())}")
+    print(f"  slowest: {', '.join(f'{r.submission} {r.execution_time:.1f}s' for r in slowest)}")
+    hung = sum(r.execution_time for r in batch.results if "timeout" in r.status)
+    print(f"  time in submissions that timed out: {hung:.1f} s (all workers together)")
+    grader_cpu = cpu_after.ru_utime + cpu_after.ru_stime - cpu_before.ru_utime - cpu_before.ru_stime
+    worker_cpu = sampler.cpu_seconds()
+    print(f"  CPU: grader process {grader_cpu:.1f} s ({grader_cpu / n * 1000:.0f} ms per submission, "
+          f"under one GIL); workers at least {worker_cpu:.1f} s "
+          f"({worker_cpu / n * 1000:.0f} ms per submission; sampled)")
     print(f"peak memory: grader {grader_mb:.0f} MiB, largest worker {worker_mb:.0f} MiB")
 
 
