@@ -81,6 +81,9 @@ ROOT="${AUTOGRADER_ROOT:-/autograder}"
 PYTHON="${AUTOGRADER_PYTHON:-$ROOT/venv/bin/python}"
 export GRADER_COURSE="$ROOT/source/course"
 export PYTHONPATH="$ROOT/source/nn_grader${PYTHONPATH:+:$PYTHONPATH}"
+# The reference and the hidden checks: readable by the grader only, not by a worker that runs
+# under its own uid (the sandbox's tier where bwrap is not available).
+chmod -R go-rwx "$ROOT/source/course" 2>/dev/null || true
 mkdir -p "$ROOT/results"
 exec "$PYTHON" -m grader.cli export gradescope-run \\
     --submission "$ROOT/submission" \\

@@ -83,6 +83,7 @@ def test_run_autograder_grades_the_submission_into_results_json(tmp_path, autogr
     assert {t["visibility"] for t in data["tests"]} == {"visible", "after_published"}
     assert any("softmax over the wrong axis" in t["output"] for t in data["tests"])
     assert "Ada_L: 59 / 69" in proc.stdout
+    assert stat.S_IMODE((root / "source" / "course" / "reference" / "forward.py").stat().st_mode) & 0o077 == 0
 
 
 def test_a_submission_in_a_subfolder_or_missing_still_gets_results(tmp_path, autograder):
