@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Callable
+from typing import Any
 
 from grader.compare import Tolerance
 from grader.judges import VALUE, Close, Gradient, Raises, Satisfies, Sequence, Trajectory, Unchanged
