@@ -50,6 +50,10 @@ def _is_upper(target: ast.expr) -> bool:
     return isinstance(target, ast.Name) and target.id.isupper()
 
 
+def _is_docstring(node: ast.stmt) -> bool:
+    return isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
+
+
 def _keep(node: ast.stmt) -> bool:
     """Definitions, imports and constants; nothing that computes or shows anything at top level."""
     if isinstance(node, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
@@ -96,7 +100,7 @@ def module_from_notebook(data: bytes, filename: str = "notebook.ipynb") -> Extra
                          "it was left out, with everything it defines")
             continue
         kept = [node for node in tree.body if _keep(node)]
-        if len(kept) < len(tree.body):
+        if any(not _keep(node) and not _is_docstring(node) for node in tree.body):
             left_out.append(number)
         if kept:
             parts.append(f"# --- code cell {number}\n" + "\n\n".join(ast.get_source_segment(code, n) or "" for n in kept))

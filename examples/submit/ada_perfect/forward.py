@@ -11,7 +11,6 @@ which is the lecture's `z = W a + b` applied to every example (row) at once.
 
 import numpy as np
 
-
 # ---------------------------------------------------------------- activations
 
 

@@ -1,0 +1,246 @@
+"""Assignment 4: regularization -- L1, L2, dropout and early stopping.
+
+Reference solution (hidden from students during the term).
+
+Notation follows the lecture (Module 12, "L1 and L2 Regularization" and "Dropout"):
+
+- `W^(l)`, `b^(l)`: weights and biases of layer `l`; in code the keys `"W1", "b1", ...`.
+  Every key that starts with `"W"` is a weight, every key that starts with `"b"` a bias.
+- `lambda` (here `lam`): the regularization strength.
+- L2 (ridge):  L_total = L_data + lambda * sum_l ||W^(l)||_F^2,  dL/dW^(l) += 2 lambda W^(l)
+- L1 (lasso):  L_total = L_data + lambda * sum_l ||W^(l)||_1,    dL/dW^(l) += lambda sign(W^(l))
+- Dropout: a mask `r ~ Bernoulli(p)` with `p = keep_prob`, the probability a unit is KEPT.
+
+Biases are never penalized: they shift a unit's input and do not make the model more complex.
+No function here modifies its arguments; each returns new arrays and new dicts.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def _is_weight(key: str) -> bool:
+    """True for a weight matrix key (`"W1"`, `"W2"`, ...), False for biases (`"b1"`, ...)."""
+    return key.startswith("W")
+
+
+def l2_penalty(params, lam):
+    r"""The L2 (ridge) penalty of a network's weights.
+
+    $$\Omega_{L2} = \lambda \sum_l \|W^{(l)}\|_F^2 = \lambda \sum_l \sum_{i,j} (W^{(l)}_{ij})^2$$
+
+    Args:
+        params: dict `{"W1", "b1", ..., "WL", "bL"}` of arrays (float64 or float32).
+        lam: the strength $\lambda \ge 0$.
+
+    Returns:
+        The penalty as a Python `float`. Only weights (keys starting with `"W"`) count;
+        biases are not penalized. Note: no factor 1/2 and no division by the batch size.
+    """
+    # sum_l ||W^(l)||_F^2: square every entry of every weight matrix and add them all up.
+    total = sum(float(np.sum(np.square(W, dtype=np.float64))) for key, W in params.items()
+                if _is_weight(key))
+    return float(lam * total)
+
+
+def l2_grad(params, lam):
+    r"""The gradient of `l2_penalty` with respect to every parameter.
+
+    $$\frac{\partial \Omega_{L2}}{\partial W^{(l)}} = 2\lambda W^{(l)}, \qquad
+      \frac{\partial \Omega_{L2}}{\partial b^{(l)}} = 0$$
+
+    Args:
+        params: dict of arrays, as for `l2_penalty`.
+        lam: the strength $\lambda$.
+
+    Returns:
+        A new dict with the same keys as `params`, each entry the same shape and dtype as the
+        parameter: `2 * lam * W` for weights, zeros for biases.
+    """
+    return {key: 2 * lam * P if _is_weight(key) else np.zeros_like(P)
+            for key, P in params.items()}
+
+
+def l1_penalty(params, lam):
+    r"""The L1 (lasso) penalty of a network's weights.
+
+    $$\Omega_{L1} = \lambda \sum_l \|W^{(l)}\|_1 = \lambda \sum_l \sum_{i,j} |W^{(l)}_{ij}|$$
+
+    Args:
+        params: dict `{"W1", "b1", ...}` of arrays.
+        lam: the strength $\lambda \ge 0$.
+
+    Returns:
+        The penalty as a Python `float`; weights only, biases are not penalized.
+    """
+    total = sum(float(np.sum(np.abs(W), dtype=np.float64)) for key, W in params.items()
+                if _is_weight(key))
+    return float(lam * total)
+
+
+def l1_grad(params, lam):
+    r"""The (sub)gradient of `l1_penalty` with respect to every parameter.
+
+    $$\frac{\partial \Omega_{L1}}{\partial W^{(l)}} = \lambda\,\mathrm{sign}(W^{(l)}), \qquad
+      \frac{\partial \Omega_{L1}}{\partial b^{(l)}} = 0$$
+
+    $|w|$ has no derivative at $w = 0$; we use the subgradient $\mathrm{sign}(0) = 0$
+    (what `np.sign` returns).
+
+    Returns:
+        A new dict with the same keys, shapes and dtypes as `params`.
+    """
+    return {key: lam * np.sign(P) if _is_weight(key) else np.zeros_like(P)
+            for key, P in params.items()}
+
+
+def regularized_loss_and_grads(X, Y, params, activations, loss="mse", lam=0.0, penalty="l2"):
+    r"""The regularized loss of a network on a batch, and its gradients.
+
+    $$L_{total} = L_{data}(\hat{Y}, Y) + \Omega(W), \qquad
+      \frac{\partial L_{total}}{\partial W^{(l)}} = \frac{\partial L_{data}}{\partial W^{(l)}}
+      + \frac{\partial \Omega}{\partial W^{(l)}}$$
+
+    where $L_{data}$ is the mean MSE or cross-entropy over the batch (assignment 3) and
+    $\Omega$ is `l2_penalty` or `l1_penalty` (weights only).
+
+    Uses your own `forward.forward` (assignment 2) and `backprop.backward` (assignment 3):
+    import them inside this function (`import forward`, `import backprop`).
+
+    Args:
+        X: inputs, shape `(m, n_in)`.
+        Y: targets, shape `(m, n_out)` (one-hot for cross-entropy).
+        params: dict `{"W1", "b1", ..., "WL", "bL"}`.
+        activations: list of activation names, one per layer.
+        loss: `"mse"` or `"cross_entropy"` (the latter needs a `"softmax"` output layer).
+        lam: the strength $\lambda$; `lam=0` gives the plain data loss and gradients.
+        penalty: `"l2"` or `"l1"`.
+
+    Returns:
+        `(loss_value, grads)`: a Python `float` and a new dict with the same keys as `params`.
+
+    Raises:
+        ValueError: for an unknown `loss` or `penalty`.
+    """
+    # Imported here, not at the top, so the other functions of this module still work
+    # (and can be graded) when forward.py or backprop.py is missing or broken.
+    import backprop
+    import forward
+
+    penalties = {"l2": (l2_penalty, l2_grad), "l1": (l1_penalty, l1_grad)}
+    data_losses = {"mse": backprop.mse_loss, "cross_entropy": backprop.cross_entropy_loss}
+    if penalty not in penalties:
+        raise ValueError(f"penalty must be 'l2' or 'l1', got {penalty!r}")
+    if loss not in data_losses:
+        raise ValueError(f"loss must be 'mse' or 'cross_entropy', got {loss!r}")
+    penalty_value, penalty_grad = penalties[penalty]
+
+    # Forward pass, then L_total = L_data + Omega(W).
+    Y_hat, cache = forward.forward(X, params, activations)
+    loss_value = float(data_losses[loss](Y_hat, Y)) + penalty_value(params, lam)
+
+    # Backward pass for L_data, then add dOmega/dW (zero for biases) to every entry.
+    data_grads = backprop.backward(Y, cache, params, activations, loss)
+    reg_grads = penalty_grad(params, lam)
+    grads = {key: data_grads[key] + reg_grads[key] for key in params}
+    return loss_value, grads
+
+
+def dropout_forward(A, keep_prob, rng, train=True, inverted=True):
+    r"""Dropout on a layer's activations `A`.
+
+    Training (`train=True`) draws the mask $r \sim \mathrm{Bernoulli}(p)$, $p$ = `keep_prob`,
+    exactly as `mask = rng.random(A.shape) < keep_prob` (one draw from `rng`, of `A`'s shape):
+
+    - inverted (modern frameworks): $\tilde{A} = r \odot A / p$, so $E[\tilde{A}] = A$;
+    - classic (the lecture's): $\tilde{A} = r \odot A$.
+
+    At test time (`train=False`) every unit is kept, `rng` is not used and `mask` is `None`:
+
+    - inverted: $\tilde{A} = A$ (a copy);
+    - classic: $\tilde{A} = p A$ (the lecture scales by $p$ so the expected input of the
+      next layer matches training).
+
+    Args:
+        A: activations, any shape.
+        keep_prob: $p \in (0, 1]$, the probability that a unit is kept (NOT the drop rate).
+        rng: a `numpy.random.Generator`.
+        train: training or test mode.
+        inverted: inverted (default) or classic dropout.
+
+    Returns:
+        `(A_out, mask)`: a new array of `A`'s shape and dtype, and the boolean mask
+        (`True` = kept) or `None` at test time.
+
+    Raises:
+        ValueError: if `keep_prob` is not in (0, 1].
+    """
+    if not 0 < keep_prob <= 1:
+        raise ValueError(f"keep_prob must be in (0, 1], got {keep_prob!r}")
+    if not train:
+        # Test time: all units on. Classic dropout scales by p here instead of during training.
+        return (A.copy() if inverted else A * keep_prob), None
+    mask = rng.random(A.shape) < keep_prob  # r ~ Bernoulli(p): True with probability p
+    A_out = A * mask  # r (.) a
+    if inverted:
+        A_out = A_out / keep_prob  # scale up now, so nothing changes at test time
+    return A_out, mask
+
+
+def dropout_backward(dA, mask, keep_prob, inverted=True):
+    r"""Backward pass of `dropout_forward`: the gradient with respect to its input `A`.
+
+    Dropout is element-wise multiplication by a constant, so the gradient is multiplied by the
+    same constant:
+
+    - training, inverted: $dA_{prev} = r \odot dA / p$;
+    - training, classic:  $dA_{prev} = r \odot dA$;
+    - `mask is None` (the forward pass ran at test time): $dA$ (a copy) when inverted,
+      $p \, dA$ when classic.
+
+    Args:
+        dA: gradient of the loss with respect to dropout's output.
+        mask: the mask `dropout_forward` returned (boolean or 0/1 floats), or `None`.
+        keep_prob: the same $p$ as in the forward pass.
+        inverted: the same mode as in the forward pass.
+
+    Returns:
+        A new array, the gradient with respect to dropout's input `A`.
+    """
+    if mask is None:
+        return dA.copy() if inverted else dA * keep_prob
+    dA_prev = dA * mask  # dropped units received no signal, so they pass none back
+    if inverted:
+        dA_prev = dA_prev / keep_prob
+    return dA_prev
+
+
+def early_stopping(val_losses, patience):
+    r"""The epoch at which early stopping ends training.
+
+    Training stops at the first epoch $e$ with $e - e^* \ge$ `patience`, where $e^*$ is the
+    epoch of the lowest validation loss in `val_losses[: e + 1]` (the earliest one on ties).
+    In words: stop once `patience` epochs have passed without a new best.
+    With `patience=0` this is epoch 0.
+
+    Args:
+        val_losses: sequence of validation losses, one per epoch (list or 1-D array).
+        patience: a non-negative int.
+
+    Returns:
+        The stopping epoch as a Python `int`, or `None` if the rule never fires
+        (including for an empty sequence).
+
+    Raises:
+        ValueError: if `patience` is negative.
+    """
+    if patience < 0:
+        raise ValueError(f"patience must be >= 0, got {patience!r}")
+    best_e, best_loss = 0, np.inf
+    for e, loss in enumerate(val_losses):
+        if loss < best_loss:  # strictly lower: on ties the first best epoch stays
+            best_e, best_loss = e, loss
+        if e - best_e >= patience:
+            return e
+    return None
