@@ -104,12 +104,21 @@ def load_assignments(
         order = tomllib.loads(order_file.read_text()).get("assignments", [])
     else:
         order = sorted(p.name for p in folder.iterdir() if (p / "assignment.toml").exists())
+    # A module may import the course's other modules (backprop imports forward), even ones the
+    # student has not written or that are not graded in this run: a missing file is reported as
+    # missing, not as a broken rule.
+    course_modules = tuple(
+        m for n in order if (folder / n / "assignment.toml").exists()
+        for m in tomllib.loads((folder / n / "assignment.toml").read_text()).get("modules", [n])
+    )
     if names:
         unknown = [n for n in names if n not in order]
         if unknown:
             raise CourseError(f"no assignment named {', '.join(unknown)} (there are: {', '.join(order)})")
         order = [n for n in order if n in names]
     assignments = [load_assignment(folder / n, hidden, mistakes) for n in order]
+    for a in assignments:
+        a.allowed_imports = tuple(dict.fromkeys((*a.allowed_imports, *course_modules)))
     seen: set[str] = set()
     for a in assignments:
         for c in a.checks:

@@ -112,3 +112,12 @@ def test_print_output_is_captured_and_capped(course):
     result = course.grade({"forward.py": source}, ["forward"])
     assert result.score == result.max_score
     assert 1000 < len(result.output) < 70_000
+
+
+def test_importing_a_course_module_the_student_lacks_is_not_a_rule_broken(course):
+    files = {"regularization.py": reference_source("regularization"), "forward.py": reference_source("forward")}
+    result = course.grade(files, ["regularization"])
+    assert failing_functions(result) == {"regularized_loss_and_grads"}
+    bad = [c for c in result.checks if not c.passed]
+    assert all(c.problem != "policy" for c in bad)
+    assert "No module named 'backprop'" in bad[0].message
