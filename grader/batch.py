@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from grader import sandbox
 from grader.course import Assignment, Reference, compute_expected, load_assignments
 from grader.discover import Submission, read_submission
 from grader.grading import Cancelled, SubmissionResult, grade_submission
@@ -99,7 +100,10 @@ def grade_folder(
     submissions, warnings = collect_submissions(root, modules, lambda f, n: read_submission(f, n, stubs))
     limits = limits or Limits()
     out.mkdir(parents=True, exist_ok=True)
-    course_hash = course_fingerprint(course.root, assignments, limits)
+    # The tier actually used (not "auto") belongs to the result: a report graded without a
+    # sandbox must not be reused once bwrap works.
+    tier = sandbox.resolve(limits.sandbox).tier
+    course_hash = course_fingerprint(course.root, assignments, (limits, tier))
     total = len(submissions)
     results: list[SubmissionResult] = []
     todo: list[tuple[Submission, str]] = []
