@@ -13,6 +13,7 @@ from grader.course import EXPECTED_FILE, Assignment, CourseError, load_assignmen
 from grader.discover import read_submission
 from grader.grading import SubmissionResult, grade_submission
 from grader.runner import Limits
+from grader.spec import register_parameter_names
 from grader.template import STUBS_FILE
 
 
@@ -42,4 +43,6 @@ def run_visible_checks(
     stubs_file = checks_dir / STUBS_FILE
     stubs = json.loads(stubs_file.read_text()) if stubs_file.exists() else {}
     submission = read_submission(checks_dir.parent, "your work", stubs)
+    for name, source in submission.files.items():
+        register_parameter_names(name[: -len(".py")], source.decode("utf-8", "replace"))
     return grade_submission(submission, assignments, expected, limits), assignments

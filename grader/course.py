@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from grader import codec
-from grader.spec import Call, Check, Fn, Mistake
+from grader.spec import Call, Check, Fn, Mistake, register_parameter_names
 
 EXPECTED_FILE = "expected.grd"
 """frozen expected values of the visible checks, in the student template"""
@@ -155,6 +155,8 @@ class Reference:
 
     def __init__(self, folder: Path, mistakes: list[Mistake]) -> None:
         self.folder = Path(folder)
+        for path in sorted(self.folder.glob("*.py")):
+            register_parameter_names(path.stem, path.read_text())
         self._modules: dict[str, ModuleType] = {}
         self._mistakes: dict[tuple[str, str], list[Mistake]] = {}
         for m in mistakes:

@@ -35,12 +35,38 @@ class Call:
     kwargs: dict[str, Any] = field(default_factory=dict)
     """keyword arguments, same kinds as `args`"""
 
-    def describe(self, limit: int = 200) -> str:
-        """A short human description of the call, e.g. `softmax(Z: array (2, 3))`."""
-        parts = [describe_value(a) for a in self.args]
-        parts += [f"{k}={describe_value(v)}" for k, v in self.kwargs.items()]
-        text = f"{self.function}({', '.join(parts)})"
-        return text if len(text) <= limit else text[: limit - 3] + "..."
+    def describe(self, limit: int = 160) -> str:
+        """The call for a student: one line when short, else one line per argument by name."""
+        names = list(PARAMETER_NAMES.get(f"{self.module}.{self.function}", ()))
+        names += [f"argument {i + 1}" for i in range(len(names), len(self.args))]
+        pairs = list(zip(names, (describe_value(a) for a in self.args)))
+        pairs += [(k, describe_value(v)) for k, v in self.kwargs.items()]
+        short = f"{self.function}({', '.join(f'{k}={v}' for k, v in pairs)})"
+        if len(short) <= limit:
+            return short
+        lines = [f"{self.function} with"]
+        for k, v in pairs:
+            line = f"  {k} = {v}"
+            lines.append(line if len(line) <= limit else line[: limit - 4] + " ...")
+        return "\n".join(lines)
+
+
+PARAMETER_NAMES: dict[str, tuple[str, ...]] = {}
+"""`module.function -> parameter names`, read from the reference (or the template's stubs) so
+feedback can say `W = ...` instead of `argument 3 = ...`; see `register_parameter_names`."""
+
+
+def register_parameter_names(module: str, source: str) -> None:
+    """Record the parameter names of the top-level functions in `source` (parsed, never run)."""
+    import ast
+
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef):
+            PARAMETER_NAMES[f"{module}.{node.name}"] = tuple(a.arg for a in node.args.args)
 
 
 def describe_value(value: Any) -> str:
@@ -54,6 +80,11 @@ def describe_value(value: Any) -> str:
         return f"<array {value.shape} {value.dtype}>"
     if isinstance(value, dict):
         inner = ", ".join(f"{k!r}: {describe_value(v)}" for k, v in value.items())
+        if len(inner) > 100:  # long: arrays by shape only, so every key stays in view
+            inner = ", ".join(
+                f"{k!r}: {f'<array {v.shape}>' if isinstance(v, np.ndarray) else describe_value(v)}"
+                for k, v in value.items()
+            )
         return "{" + inner + "}"
     if isinstance(value, (list, tuple)):
         inner = ", ".join(describe_value(v) for v in value)
