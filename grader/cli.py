@@ -56,10 +56,10 @@ def _score_table(results: list[SubmissionResult], assignments: list[tuple[str, f
         rows.append(
             [r.submission, *(_fmt(scores.get(a, (0, 0))[0]) for a, _ in assignments), _fmt(r.score), r.status]
         )
-    widths = [max(len(str(x)) for x in col) for col in zip(head, *rows)]
-    lines = ["  ".join(str(x).ljust(w) for x, w in zip(head, widths)).rstrip()]
+    widths = [max(len(str(x)) for x in col) for col in zip(head, *rows, strict=False)]
+    lines = ["  ".join(str(x).ljust(w) for x, w in zip(head, widths, strict=False)).rstrip()]
     lines.append("  ".join("-" * w for w in widths))
-    lines += ["  ".join(str(x).ljust(w) for x, w in zip(row, widths)).rstrip() for row in rows]
+    lines += ["  ".join(str(x).ljust(w) for x, w in zip(row, widths, strict=False)).rstrip() for row in rows]
     return "\n".join(lines)
 
 
@@ -229,7 +229,8 @@ def _check_text(result: SubmissionResult) -> str:
         first = failed[0]
         lines += ["", f"First failure: {first.name}", "", check_output(first)]
         if len(failed) > 1:
-            lines.append(f"\n({len(failed) - 1} more failing check{'s' if len(failed) > 2 else ''}: fix this one first)")
+            more = len(failed) - 1
+            lines.append(f"\n({more} more failing check{'s' if more > 1 else ''}: fix this one first)")
     for note in result.notices:
         lines.append(f"note: {note}")
     passed = sum(c.passed for c in result.checks)

@@ -247,7 +247,7 @@ def _build_tree(meta: Any, arrays: list[np.ndarray], allow_fn: bool, limits: Lim
             keys = [clean_text(x) for x in k]
             if len(set(keys)) != len(keys):
                 raise ChannelError("malformed dict keys")
-            return {key: dec(x, depth + 1) for key, x in zip(keys, v)}
+            return {key: dec(x, depth + 1) for key, x in zip(keys, v, strict=False)}
         if t == "fn" and allow_fn:
             v = m.get("v")
             if not isinstance(v, str):

@@ -121,7 +121,8 @@ def difference(got: Any, expected: Any, tol: Tolerance = Tolerance(), where: str
             return f"{label}expected a NumPy array of shape {expected.shape}, got {kind_of(got)}"
         return _array_difference(got, expected, tol, label)
     if isinstance(expected, bool):
-        if isinstance(got, (bool, np.bool_)) or (isinstance(got, np.ndarray) and got.shape == () and got.dtype.kind == "b"):
+        bool_array = isinstance(got, np.ndarray) and got.shape == () and got.dtype.kind == "b"
+        if isinstance(got, (bool, np.bool_)) or bool_array:
             return None if bool(got) == expected else f"{label}expected {expected}, got {bool(got)}"
         return f"{label}expected {expected} (a bool), got {kind_of(got)}"
     if isinstance(expected, _SCALAR_TYPES):
@@ -136,7 +137,7 @@ def difference(got: Any, expected: Any, tol: Tolerance = Tolerance(), where: str
             return f"{label}expected {kind_of(expected)}, got {kind_of(got)}"
         if len(got) != len(expected):
             return f"{label}expected {len(expected)} values, got {len(got)}"
-        for i, (g, e) in enumerate(zip(got, expected)):
+        for i, (g, e) in enumerate(zip(got, expected, strict=False)):
             msg = difference(g, e, tol, f"{where}[{i}]")
             if msg:
                 return msg

@@ -123,7 +123,7 @@ class Raises:
             if err.kind != "exception":
                 raise
             return Verdict(False, _failed(self.call, f"expected {expected}, but it raised {err.message}"))
-        return Verdict(False, _failed(self.call, f"expected {expected} to be raised, but it returned a value"))
+        return Verdict(False, _failed(self.call, f"expected {expected} to be raised, but it returned {kind_of(got)}"))
 
 
 @dataclass(frozen=True)
@@ -145,7 +145,7 @@ class Unchanged:
     tol: Tolerance = VALUE
 
     def _changed(self, after: list[Any]) -> str | None:
-        for before, now in zip(self.call.args, after):
+        for before, now in zip(self.call.args, after, strict=False):
             if isinstance(before, (np.ndarray, dict, list)):
                 msg = difference(now, before, EXACT)
                 if msg:
@@ -165,7 +165,7 @@ class Unchanged:
 
     def judge(self, student: StudentHandle, expected: Any) -> Verdict:
         after = student.call(self.call, return_args=True)["args"]
-        for name, before, now in zip(expected["names"], self.call.args, after):
+        for name, before, now in zip(expected["names"], self.call.args, after, strict=False):
             if isinstance(before, (np.ndarray, dict, list)):
                 msg = difference(now, before, EXACT)
                 if msg:
@@ -173,7 +173,7 @@ class Unchanged:
                     for m_name, m_hint, m_after in expected.get("mistakes", []):
                         same = all(
                             difference(got, want, self.tol) is None
-                            for b, got, want in zip(self.call.args, after, m_after)
+                            for b, got, want in zip(self.call.args, after, m_after, strict=False)
                             if isinstance(b, (np.ndarray, dict, list))
                         )
                         if same:
@@ -366,7 +366,7 @@ class Sequence:
         return [j.expected(ref) for j in self.judges]
 
     def judge(self, student: StudentHandle, expected: Any) -> Verdict:
-        for j, e in zip(self.judges, expected):
+        for j, e in zip(self.judges, expected, strict=False):
             v = j.judge(student, e)
             if not v.passed:
                 return v

@@ -103,7 +103,8 @@ def module_from_notebook(data: bytes, filename: str = "notebook.ipynb") -> Extra
         if any(not _keep(node) and not _is_docstring(node) for node in tree.body):
             left_out.append(number)
         if kept:
-            parts.append(f"# --- code cell {number}\n" + "\n\n".join(ast.get_source_segment(code, n) or "" for n in kept))
+            body = "\n\n".join(ast.get_source_segment(code, n) or "" for n in kept)
+            parts.append(f"# --- code cell {number}\n{body}")
     if not code_cells:
         raise NotebookError(f"{filename} has no code cells")
     if left_out:

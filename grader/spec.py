@@ -39,7 +39,7 @@ class Call:
         """The call for a student: one line when short, else one line per argument by name."""
         names = list(PARAMETER_NAMES.get(f"{self.module}.{self.function}", ()))
         names += [f"argument {i + 1}" for i in range(len(names), len(self.args))]
-        pairs = list(zip(names, (describe_value(a) for a in self.args)))
+        pairs = list(zip(names, (describe_value(a) for a in self.args), strict=False))
         pairs += [(k, describe_value(v)) for k, v in self.kwargs.items()]
         short = f"{self.function}({', '.join(f'{k}={v}' for k, v in pairs)})"
         if len(short) <= limit:

@@ -95,7 +95,7 @@ MUTATIONS = [
 @pytest.mark.parametrize("mid,old,new,broken,mistake", MUTATIONS, ids=[m[0] for m in MUTATIONS])
 def test_one_mistake_loses_exactly_its_functions(course, mid, old, new, broken, mistake):
     source = reference_source("optimizers")
-    for o, n in zip(*((old, new) if isinstance(old, tuple) else ((old,), (new,)))):
+    for o, n in zip(*((old, new) if isinstance(old, tuple) else ((old,), (new,))), strict=False):
         source = mutate(source, o, n)
     result = grade(course, source)
     assert failing_functions(result) == broken
