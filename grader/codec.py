@@ -69,6 +69,23 @@ class Fn:
     source: str
 
 
+
+def resolve_functions(value: Any) -> Any:
+    """Turn every `Fn` in a value tree into the callable its source evaluates to.
+
+    The source comes from the course (trusted); it sees `np` and `math`. The worker and the
+    trusted side's reference both call this, so a function argument means the same to both.
+    """
+    if isinstance(value, Fn):
+        return eval(value.source, {"np": np, "math": math})  # noqa: S307 - course-written source
+    if isinstance(value, list):
+        return [resolve_functions(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(resolve_functions(v) for v in value)
+    if isinstance(value, dict):
+        return {k: resolve_functions(v) for k, v in value.items()}
+    return value
+
 # ---------------------------------------------------------------- encoding
 
 

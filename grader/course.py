@@ -10,7 +10,6 @@ from __future__ import annotations
 import copy
 import importlib
 import importlib.util
-import math
 import sys
 import tomllib
 from collections.abc import Callable
@@ -19,10 +18,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-import numpy as np
-
 from grader import codec
-from grader.spec import Call, Check, Fn, Mistake, register_parameter_names
+from grader.spec import Call, Check, Mistake, register_parameter_names
 
 EXPECTED_FILE = "expected.grd"
 """frozen expected values of the visible checks, in the student template"""
@@ -137,19 +134,6 @@ def to_plain(value: Any) -> Any:
     return codec._build_tree(meta, arrays, allow_fn=True, limits=codec.DEFAULT_LIMITS)
 
 
-def resolve_functions(value: Any) -> Any:
-    """Turn `Fn` sources into callables, as the worker does."""
-    if isinstance(value, Fn):
-        return eval(value.source, {"np": np, "math": math})  # noqa: S307 - trusted course source
-    if isinstance(value, list):
-        return [resolve_functions(v) for v in value]
-    if isinstance(value, tuple):
-        return tuple(resolve_functions(v) for v in value)
-    if isinstance(value, dict):
-        return {k: resolve_functions(v) for k, v in value.items()}
-    return value
-
-
 class Reference:
     """The reference solution, imported in the trusted process, and the mistake catalogs."""
 
@@ -178,8 +162,8 @@ class Reference:
         return getattr(self.module(call.module), call.function)
 
     def _run(self, fn: Callable[..., Any], call: Call, return_args: bool = False) -> Any:
-        args = resolve_functions(copy.deepcopy(call.args))
-        kwargs = resolve_functions(copy.deepcopy(call.kwargs))
+        args = codec.resolve_functions(copy.deepcopy(call.args))
+        kwargs = codec.resolve_functions(copy.deepcopy(call.kwargs))
         out = fn(*args, **kwargs)
         if return_args:  # as the worker answers `return_args` (functions do not cross: None)
             return to_plain({"result": out, "args": [None if callable(a) else a for a in args]})

@@ -15,7 +15,6 @@ import errno
 import importlib
 import io
 import json
-import math
 import os
 import resource
 import signal
@@ -139,19 +138,6 @@ def _error(kind: str, exc: BaseException | None, root: str, message: str = "", s
     return codec.encode_message(None, extra)
 
 
-def _resolve_functions(value: Any) -> Any:
-    """Turn `Fn` sources from the trusted side into callables."""
-    if isinstance(value, codec.Fn):
-        return eval(value.source, {"np": np, "math": math, "__builtins__": __builtins__})  # noqa: S307
-    if isinstance(value, list):
-        return [_resolve_functions(v) for v in value]
-    if isinstance(value, tuple):
-        return tuple(_resolve_functions(v) for v in value)
-    if isinstance(value, dict):
-        return {k: _resolve_functions(v) for k, v in value.items()}
-    return value
-
-
 def _run(header: dict[str, Any], args: list[Any], kwargs: dict[str, Any], root: str,
          limits: codec.Limits) -> bytes:
     module_name = str(header.get("module"))
@@ -187,8 +173,8 @@ def _run(header: dict[str, Any], args: list[Any], kwargs: dict[str, Any], root: 
 
 def _handle(header: dict[str, Any], payload: Any, root: str, guard: policy.Guard | None,
             limits: codec.Limits) -> bytes:
-    args = _resolve_functions(payload["args"])
-    kwargs = _resolve_functions(payload["kwargs"])
+    args = codec.resolve_functions(payload["args"])
+    kwargs = codec.resolve_functions(payload["kwargs"])
     if guard is None:
         return _run(header, args, kwargs, root, limits)
     guard.start(header.get("allowed", policy.DEFAULT_ALLOWED))

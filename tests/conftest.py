@@ -55,3 +55,27 @@ def mutate(source: str, old: str, new: str) -> str:
     """`source` with `old` replaced by `new`; fails loudly if `old` is not there."""
     assert old in source, f"mutation target not found: {old!r}"
     return source.replace(old, new)
+
+
+def assert_full_marks(result: SubmissionResult) -> None:
+    """Every check passed; otherwise the failing checks are shown with their messages."""
+    assert [c.name + "\n" + c.message for c in result.checks if not c.passed] == []
+    assert result.score == result.max_score > 0
+
+
+def assert_zero_without_crashing(result: SubmissionResult) -> None:
+    """The untouched template: every check fails on its NotImplementedError, nothing else."""
+    assert result.score == 0
+    assert [c.name for c in result.checks if "NotImplementedError" not in c.message] == []
+    assert result.status == "ok"
+
+
+def assert_loses_exactly(result: SubmissionResult, broken: set[str], mistake: str | None) -> None:
+    """Points are lost on exactly the functions `broken`, each with a message, and the
+    catalogued `mistake` (when given) is named in a hint."""
+    assert failing_functions(result) == broken
+    assert 0 < result.score < result.max_score
+    if mistake:
+        named = {c.mistake for c in result.checks if not c.passed}
+        assert mistake in named, f"expected a hint naming {mistake!r}, got {named}"
+    assert [c.name for c in result.checks if not c.passed and not c.message.strip()] == []

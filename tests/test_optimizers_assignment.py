@@ -5,7 +5,15 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import SUBMISSIONS, failing_functions, mutate, reference_source, template_source
+from conftest import (
+    SUBMISSIONS,
+    assert_full_marks,
+    assert_loses_exactly,
+    assert_zero_without_crashing,
+    mutate,
+    reference_source,
+    template_source,
+)
 
 
 def grade(course, source: str):
@@ -14,22 +22,18 @@ def grade(course, source: str):
 
 def test_reference_gets_full_marks(course):
     result = grade(course, reference_source("optimizers"))
-    assert [c.name + "\n" + c.message for c in result.checks if not c.passed] == []
-    assert result.score == result.max_score > 0
+    assert_full_marks(result)
 
 
 def test_untouched_template_gets_zero_without_crashing(course):
     result = grade(course, template_source("optimizers"))
-    assert result.score == 0
-    assert all("NotImplementedError" in c.message for c in result.checks), [
-        c.name for c in result.checks if "NotImplementedError" not in c.message]
-    assert result.status == "ok"
+    assert_zero_without_crashing(result)
 
 
 @pytest.mark.parametrize("style", ["optimizers_loops", "optimizers_formulas", "optimizers_flat"])
 def test_correct_alternative_styles_get_full_marks(course, style):
     result = grade(course, (SUBMISSIONS / style / "optimizers.py").read_text())
-    assert [c.name + "\n" + c.message for c in result.checks if not c.passed] == []
+    assert_full_marks(result)
 
 
 ADAM_T = 't = state["t"] + 1'
@@ -98,14 +102,7 @@ def test_one_mistake_loses_exactly_its_functions(course, mid, old, new, broken, 
     for o, n in zip(*((old, new) if isinstance(old, tuple) else ((old,), (new,))), strict=False):
         source = mutate(source, o, n)
     result = grade(course, source)
-    assert failing_functions(result) == broken
-    assert 0 < result.score < result.max_score
-    if mistake:
-        named = {c.mistake for c in result.checks if not c.passed}
-        assert mistake in named, f"expected a hint naming {mistake!r}, got {named}"
-    for c in result.checks:
-        if not c.passed:
-            assert c.message.strip(), f"{c.name} failed without a message"
+    assert_loses_exactly(result, broken, mistake)
 
 
 def test_a_mistake_that_grows_slowly_fails_the_trajectory_at_a_later_step(course):
