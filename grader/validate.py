@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from grader.course import Reference, compute_expected, load_assignments
 from grader.discover import Submission
@@ -46,8 +47,23 @@ def validate_course(course_root: Path) -> Validation:
     for c in as_stub.checks:
         if c.passed:
             found.problems.append(f"the untouched template passes {c.name}: this check cannot fail")
-    named = {m[0] for e in expected.values() if isinstance(e, dict) for m in e.get("mistakes", [])}
+    named = {name for e in expected.values() for name in _mistake_names(e)}
     found.unseen_mistakes = [
         f"{m.module}.{m.function}: {m.name}" for a in assignments for m in a.mistakes if m.name not in named
     ]
     return found
+
+
+def _mistake_names(expected: Any) -> set[str]:
+    """The catalogued mistakes a check's expected data can name (at any depth: tables, parts)."""
+    names: set[str] = set()
+    if isinstance(expected, dict):
+        for key, value in expected.items():
+            if key == "mistakes" and isinstance(value, list):
+                names |= {m[0] for m in value if isinstance(m, (list, tuple)) and m and isinstance(m[0], str)}
+            else:
+                names |= _mistake_names(value)
+    elif isinstance(expected, (list, tuple)):
+        for value in expected:
+            names |= _mistake_names(value)
+    return names

@@ -67,3 +67,8 @@ def test_reference_and_hidden_checks_are_not_in_the_sdist_or_the_wheel(tmp_path)
     assert any(n.endswith("grader/cli.py") for n in names)
     leaked = [n for n in names if "reference" in n or "checks_hidden" in n or "mistakes.py" in n]
     assert leaked == []
+
+
+def test_every_catalogued_mistake_can_be_named_by_some_check():
+    result = CliRunner().invoke(main, ["validate"])
+    assert "no check's inputs reveal" not in result.output
