@@ -329,7 +329,8 @@ def _crash_message(returncode: int | None, tier: str, limits: Limits) -> str:
     if tier == "bwrap" and returncode > 128:
         signum = returncode - 128  # bwrap reports a child killed by signal N as 128 + N
     if signum is None:
-        return f"ended the Python process (exit status {returncode}), e.g. with os._exit()"
+        return (f"ended the Python process (exit status {returncode}) without returning: "
+                "look for os._exit() or an exit in code your function calls")
     try:
         name = signal.Signals(signum).name
     except ValueError:
