@@ -1,9 +1,9 @@
-"""Find the submissions in a folder and read their files (the trusted side reads, never runs).
+"""Read one submission's files (the trusted side reads, never runs).
 
-`submit/` either holds one folder per student, or is itself one submission (it holds module
-files directly). A submission's files are its top-level `.py` files (the API modules and the
-student's own helper modules); symlinks, oversized files and anything else are left out with
-a note in the report.
+A submission's files are its top-level `.py` files (the API modules and the student's own
+helper modules) and notebooks standing for modules; symlinks, oversized files and anything
+else are left out with a note in the report. Finding the submissions in what an instructor
+downloaded (folders, zips, LMS layouts) is `grader.inputs`.
 """
 
 from __future__ import annotations
@@ -46,30 +46,6 @@ def safe_name(name: str) -> str:
 def holds_modules(folder: Path, modules: set[str]) -> bool:
     """Whether `folder` itself is a submission (it holds an API module file)."""
     return any((folder / f"{m}{ext}").is_file() for m in modules for ext in (".py", ".ipynb"))
-
-
-def find_submissions(
-    root: Path, modules: set[str], stubs: dict[str, str] | None = None
-) -> tuple[list[Submission], list[str]]:
-    """The submissions under `root` (sorted by name) and warnings about entries skipped."""
-    root = Path(root)
-    if holds_modules(root, modules):
-        return [read_submission(root, safe_name(root.resolve().name), stubs)], []
-    submissions: list[Submission] = []
-    warnings: list[str] = []
-    used: set[str] = set()
-    for entry in sorted(root.iterdir(), key=lambda p: p.name):
-        if entry.name.startswith((".", "_")):
-            continue
-        if entry.is_symlink() or not entry.is_dir():
-            warnings.append(f"skipped {entry.name}: not a submission folder")
-            continue
-        name = safe_name(entry.name)
-        while name in used:
-            name += "_"
-        used.add(name)
-        submissions.append(read_submission(entry, name, stubs))
-    return submissions, warnings
 
 
 def _read_regular(path: str, limit: int) -> bytes | str:
