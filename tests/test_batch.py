@@ -157,7 +157,10 @@ def test_ctrl_c_stops_cleanly_and_keeps_the_reports_already_written(tmp_path):
     proc = subprocess.Popen(
         [sys.executable, "-m", "grader.cli", str(submit), "--out", str(out), "--course", str(course),
          "-j", "3", "--timeout", "30"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        # A test run started in the background inherits SIGINT ignored, and Python then keeps it
+        # ignored: give the child the default disposition a terminal would.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 120
     while not all((out / n / ".grade-hash").exists() for n in ("ada_perfect", "cai_softmax_axis")):
         if proc.poll() is not None or time.monotonic() > deadline:
@@ -166,9 +169,7 @@ def test_ctrl_c_stops_cleanly_and_keeps_the_reports_already_written(tmp_path):
         time.sleep(0.05)
     time.sleep(0.3)  # the slow submission is inside its endless loop by now
     proc.send_signal(signal.SIGINT)
-    started = time.monotonic()
-    stdout, stderr = proc.communicate(timeout=90)  # generous: machines running two suites at once
-    print(f"Ctrl-C to exit: {time.monotonic() - started:.1f} s")
+    stdout, stderr = proc.communicate(timeout=20)
     assert proc.returncode == 130, stderr
     assert "Traceback" not in stderr and "Traceback" not in stdout
     assert "Interrupted: 2 of 3 submissions graded" in stderr
