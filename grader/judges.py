@@ -414,9 +414,14 @@ class _PartOfReference:
     def function(self, call: Call) -> Callable[..., Any]:
         return self._ref.function(call)
 
-    def mistake_outputs(self, call: Call) -> list[tuple[str, str, Any]]:
-        outputs = self._ref.mistake_outputs(call)
-        return [(name, hint, _part_of(out, self._index)) for name, hint, out in outputs]
+    def mistake_outputs(self, call: Call, return_args: bool = False) -> list[tuple[str, str, Any]]:
+        outputs = self._ref.mistake_outputs(call, return_args)
+        if not return_args:
+            return [(name, hint, _part_of(out, self._index)) for name, hint, out in outputs]
+        return [
+            (name, hint, None if out is None else {**out, "result": _part_of(out["result"], self._index)})
+            for name, hint, out in outputs
+        ]
 
 
 @dataclass(frozen=True)

@@ -68,3 +68,18 @@ def test_relative_mode_has_an_absolute_floor_for_tiny_entries():
     assert difference(np.array([1e-6 + 1e-11]), np.array([1e-6]), tol) is None
     assert difference(np.array([1.01]), np.array([1.0]), tol) is not None
     assert float(relative_error(np.array([0.0]), np.array([0.0]))[0]) == 0.0
+
+
+def test_a_part_of_the_reference_passes_return_args_through():
+    from grader.judges import _PartOfReference
+    from grader.spec import Call
+
+    class Ref:
+        def mistake_outputs(self, call, return_args=False):
+            out = (1.0, 2.0)
+            return [("m", "h", {"result": out, "args": [3.0]} if return_args else out)]
+
+    part = _PartOfReference(Ref(), 1)
+    call = Call("mod", "f")
+    assert part.mistake_outputs(call) == [("m", "h", 2.0)]
+    assert part.mistake_outputs(call, return_args=True) == [("m", "h", {"result": 2.0, "args": [3.0]})]
