@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from grader.compare import EXACT, Tolerance, difference, kind_of
-from grader.spec import Call, ReferenceHandle, StudentHandle, Verdict, describe_value
+from grader.spec import Call, ReferenceHandle, StudentError, StudentHandle, Verdict, describe_value
 
 # Default tolerance for value matching against a float64 reference. Correct implementations
 # differ only by floating-point rounding in the order of operations (loops vs vectorized,
@@ -113,8 +113,6 @@ class Raises:
         raise AssertionError(f"the reference does not raise {self.exception} on {self.call.describe()}")
 
     def judge(self, student: StudentHandle, expected: Any) -> Verdict:
-        from grader.spec import StudentError
-
         try:
             got = student.call(self.call)
         except StudentError as err:
