@@ -5,8 +5,9 @@ every input it is tried on: the student needs the explanation once, and the coun
 that the same fix repairs. Failures are grouped by *subject*, the function they call (or the
 module, for problems of a whole file: missing, not importing, breaking the rules), and, within
 a subject, by what went wrong: the named mistake when one is recognized, else the message
-with the call and every number left out (so "size 2 is different from 4" on one input and
-"size 3 is different from 5" on another are one failure, reported at the same line).
+with the call and every number left out, except where a traceback says which line failed (so
+"size 2 is different from 4" on one input and "size 3 is different from 5" on another, raised at
+the same line, are one failure).
 """
 
 from __future__ import annotations
@@ -43,8 +44,9 @@ def failure_key(c: CheckResult) -> tuple[str, ...]:
     """Failed checks of one subject with equal keys fail the same way (see the module docstring)."""
     if c.mistake:
         return ("mistake", c.mistake)
-    body = "\n".join(_without_call(c.message))
-    return (c.problem or "wrong", _NUMBER.sub("#", body))
+    # numbers vary with the inputs; a traceback's file and line say where it went wrong: kept
+    body = [ln if ln.lstrip().startswith('File "') else _NUMBER.sub("#", ln) for ln in _without_call(c.message)]
+    return (c.problem or "wrong", "\n".join(body))
 
 
 @dataclass
