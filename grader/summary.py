@@ -240,8 +240,8 @@ def glance(s: ClassSummary) -> list[str]:
         lines.append(f"No named mistake was made by more than one submission ({len(s.mistakes)} made by one: "
                      "see Named mistakes).")
     kinds = Counter(k for _, ks, _ in s.rule_breakers for k in ks)
-    trouble = [f"{n} broke the rules" if k == "policy" else f"{n} with a {k}" for k, n in kinds.items()]
-    trouble += [f"{len(v)} with {k}" for k, v in s.not_run.items()]
+    trouble = [f"{n} broke the rules" if k == "policy" else f"{n} with a {k}" for k, n in sorted(kinds.items())]
+    trouble += [f"{len(s.not_run[k])} with {k}" for k in sorted(s.not_run)]
     if trouble:
         lines.append("Look by hand: " + ", ".join(trouble) + ".")
     return lines
