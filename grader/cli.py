@@ -3,6 +3,11 @@
     grade SUBMISSIONS [--out DIR]     grade a class (the default command, alias `grade run`)
     grade check [ASSIGNMENT ...]      a student runs the visible checks on their own files
     grade build-template              regenerate student_template/ from reference/ and assignments/
+
+A new command is `@main.command(...)` (a new group `@main.group(...)`, or `@export.command(...)`
+under `grade export`): its line in the help's listing is its `short_help`, or else its help's
+first paragraph, whole. Raise `click.UsageError` or `click.ClickException` for an error: `grade`
+prints it in one line.
 """
 
 from __future__ import annotations
