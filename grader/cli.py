@@ -98,10 +98,13 @@ class MainGroup(Group):
     def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
              standalone_mode: bool = True, **extra: Any) -> Any:
         """Run the command; print any error in one line (see the class docstring)."""
+        prog_name = prog_name or "grade"  # also under `python -m grader`
+        if not standalone_mode:  # a caller that handles click's exceptions itself
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         try:
-            rv = super().main(args, prog_name or "grade", complete_var, standalone_mode=False, **extra)
+            rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except click.UsageError as exc:
-            where = exc.ctx.command_path if exc.ctx is not None else prog_name or "grade"
+            where = exc.ctx.command_path if exc.ctx is not None else prog_name
             click.echo(f"grade: error: {_one_line(exc.format_message())} Try `{where} --help`.", err=True)
             sys.exit(exc.exit_code)
         except click.ClickException as exc:
@@ -111,9 +114,7 @@ class MainGroup(Group):
             interrupted = isinstance(exc.__cause__, KeyboardInterrupt)
             click.echo("grade: interrupted" if interrupted else "grade: aborted", err=True)
             sys.exit(130 if interrupted else 1)
-        if not standalone_mode:
-            return rv
-        sys.exit(rv if isinstance(rv, int) else 0)
+        sys.exit(rv if isinstance(rv, int) else 0)  # `rv` is an exit code after --help or --version
 
 
 @click.group(cls=MainGroup, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})

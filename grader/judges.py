@@ -450,7 +450,8 @@ class Part:
         return self.inner.expected(_PartOfReference(ref, self.index))
 
     def judge(self, student: StudentHandle, expected: Any) -> Verdict:
-        names = returned_names(student, self.inner.call) if hasattr(self.inner, "call") else ()
+        call = getattr(self.inner, "call", None)
+        names = returned_names(student, call) if isinstance(call, Call) else ()
         label = self.label or (f"{names[self.index]}, {position(self.index, len(names))}"
                                if self.index < len(names) else f"returned value number {self.index + 1}")
         try:
