@@ -3,14 +3,22 @@
     grade SUBMISSIONS [--out DIR]     grade a class (the default command, alias `grade run`)
     grade check [ASSIGNMENT ...]      a student runs the visible checks on their own files
     grade build-template              regenerate student_template/ from reference/ and assignments/
+
+A new command is `@main.command(...)` (a new group `@main.group(...)`, or `@export.command(...)`
+under `grade export`): its line in the help's listing is its `short_help`, or else its help's
+first paragraph, whole. Raise `click.UsageError` or `click.ClickException` for an error: `grade`
+prints it in one line.
 """
 
 from __future__ import annotations
 
+import difflib
+import inspect
 import json
 import os
 import signal
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,30 +26,110 @@ import click
 
 from grader import __version__, sandbox
 from grader.batch import Course, grade_folder
-from grader.check import run_visible_checks
+from grader.check import find_checks_dir, run_visible_checks
 from grader.course import CourseError
+from grader.failures import group_failures
 from grader.grading import SubmissionResult
-from grader.report import check_output
+from grader.report import check_output, explains
 from grader.runner import Limits
 
 
-class DefaultGroup(click.Group):
-    """A group whose first argument, when it is not a command, goes to `run`."""
+def summary_line(cmd: click.Command) -> str:
+    """A command's line in a listing: its `short_help`, else its help's whole first paragraph."""
+    if cmd.short_help:
+        return cmd.short_help
+    first = inspect.cleandoc(cmd.help or "").split("\n\n")[0]
+    return " ".join(first.replace("\b", "").split())
+
+
+class Group(click.Group):
+    """A command group whose listing gives each command's whole first sentence (click cuts it at 45
+    characters or the first full stop)."""
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            cmd = self.get_command(ctx, name)
+            if cmd is not None and not cmd.hidden:
+                rows.append((name, summary_line(cmd)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(part.strip() for part in text.splitlines() if part.strip())
+
+
+class MainGroup(Group):
+    """`grade`: a first argument that is not a command goes to `run` (`grade SUBMISSIONS`).
+
+    Its help shows how to grade (the usage line and `run`'s options), and every error, a usage
+    error included, is one line `grade: error: ...` on stderr with a non-zero exit status.
+    """
+
+    group_class = Group
+    default_command = "run"
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         if args and args[0] not in self.commands and args[0] not in ("--help", "-h", "--version"):
-            args = ["run", *args]
+            if not args[0].startswith("-") and not os.path.exists(args[0]):
+                close = difflib.get_close_matches(args[0], list(self.commands), n=1)
+                if close:
+                    raise click.UsageError(f"no command or folder named {args[0]!r} (did you mean "
+                                           f"`{ctx.command_path} {close[0]}`?)", ctx)
+            args = [self.default_command, *args]
         return super().parse_args(ctx, args)
 
+    def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        formatter.write_usage(ctx.command_path, "SUBMISSIONS [OPTIONS]")
+        formatter.write_usage(ctx.command_path, "COMMAND [ARGS]...", prefix="   or: ")
 
-@click.group(cls=DefaultGroup, context_settings={"help_option_names": ["-h", "--help"]})
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        grading = self.get_command(ctx, self.default_command)
+        if grading is not None:
+            sub = click.Context(grading, info_name=self.default_command, parent=ctx)
+            rows = [record for p in grading.get_params(sub)
+                    if isinstance(p, click.Option) and p.name != "help" and (record := p.get_help_record(sub))]
+            with formatter.section(f"Grading options ({ctx.command_path} SUBMISSIONS [OPTIONS])"):
+                formatter.write_dl(rows)
+        super().format_options(ctx, formatter)
+
+    def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
+             standalone_mode: bool = True, **extra: Any) -> Any:
+        """Run the command; print any error in one line (see the class docstring)."""
+        prog_name = prog_name or "grade"  # also under `python -m grader`
+        if not standalone_mode:  # a caller that handles click's exceptions itself
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        try:
+            rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.UsageError as exc:
+            where = exc.ctx.command_path if exc.ctx is not None else prog_name
+            click.echo(f"grade: error: {_one_line(exc.format_message())} Try `{where} --help`.", err=True)
+            sys.exit(exc.exit_code)
+        except click.ClickException as exc:
+            click.echo(f"grade: error: {_one_line(exc.format_message())}", err=True)
+            sys.exit(exc.exit_code)
+        except click.Abort as exc:
+            interrupted = isinstance(exc.__cause__, KeyboardInterrupt)
+            click.echo("grade: interrupted" if interrupted else "grade: aborted", err=True)
+            sys.exit(130 if interrupted else 1)
+        sys.exit(rv if isinstance(rv, int) else 0)  # `rv` is an exit code after --help or --version
+
+
+@click.group(cls=MainGroup, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="grade")
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """Auto-grading for the neural-network assignments.
 
-    `grade SUBMISSIONS` grades a folder of submissions; `grade check` runs the visible checks
-    on your own work.
+    `grade SUBMISSIONS` grades a class and is short for `grade run SUBMISSIONS`: every
+    sub-folder or zip of SUBMISSIONS is one student, and LMS exports are understood (try
+    `grade examples/submit` in this repository). `grade check` runs the visible checks on your
+    own work, inside your copy of the student template.
     """
+    if ctx.invoked_subcommand is None:  # `grade` alone: the help
+        click.echo(ctx.get_help())
 
 
 def _fmt(x: float) -> str:
@@ -64,11 +152,11 @@ def _score_table(results: list[SubmissionResult], assignments: list[tuple[str, f
 
 
 SANDBOX_OPTION = click.option(
-    "--sandbox", "sandbox_mode", type=click.Choice(sandbox.MODES), default="auto", show_default=True,
+    "--sandbox", "sandbox_mode", type=click.Choice(sandbox.MODES), default=Limits.sandbox, show_default=True,
     help="Isolate student code with bubblewrap (bwrap), or not (none); auto uses bwrap when it works here.")
 
 
-def _announce_isolation(mode: str, quiet: bool = False) -> None:
+def _announce_isolation(mode: str, quiet: bool = False) -> sandbox.Isolation:
     """Probe the sandbox before grading: fail in one line for `bwrap`, warn loudly without one."""
     try:
         isolation = sandbox.resolve(mode)
@@ -77,9 +165,10 @@ def _announce_isolation(mode: str, quiet: bool = False) -> None:
     if not quiet:
         for notice in isolation.notices:
             click.echo(click.style(f"WARNING: {notice}", fg="yellow", bold=True), err=True)
+    return isolation
 
 
-@main.command("run")
+@main.command("run", short_help="Grade a class: `grade SUBMISSIONS` is short for `grade run SUBMISSIONS`.")
 @click.argument("submissions", type=click.Path(exists=True, path_type=Path))
 @click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"),
               show_default=True, help="Folder for the reports.")
@@ -88,7 +177,7 @@ def _announce_isolation(mode: str, quiet: bool = False) -> None:
 @click.option("--assignment", "-a", "names", multiple=True, help="Grade only this assignment (repeatable).")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
               help="Submissions graded in parallel  [default: the machine's cores]")
-@click.option("--timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True,
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=Limits.call_timeout, show_default=True,
               help="Seconds one function call may take.")
 @click.option("--force", is_flag=True, help="Regrade all, also submissions unchanged since their report.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or lines.")
@@ -177,7 +266,7 @@ def run(submissions: Path, out: Path, course: Path | None, names: tuple[str, ...
 @click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
 @click.option("--summary", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also append a Markdown summary to this file (e.g. $GITHUB_STEP_SUMMARY).")
-@click.option("--timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True,
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=Limits.call_timeout, show_default=True,
               help="Seconds one function call may take.")
 @SANDBOX_OPTION
 def check(names: tuple[str, ...], fmt: str, as_json: bool, summary: Path | None, timeout: float,
@@ -190,7 +279,8 @@ def check(names: tuple[str, ...], fmt: str, as_json: bool, summary: Path | None,
     from grader.classroom import classroom_payload, encode_payload, summary_markdown
 
     try:
-        _announce_isolation(sandbox_mode, quiet=fmt != "text" or as_json)
+        find_checks_dir(Path.cwd())  # before the sandbox notice: no code runs without checks
+        isolation = _announce_isolation(sandbox_mode, quiet=fmt != "text" or as_json)
         result, _ = run_visible_checks(Path.cwd(), list(names) or None,
                                        Limits(call_timeout=timeout, sandbox=sandbox_mode))
     except CourseError as exc:
@@ -202,7 +292,8 @@ def check(names: tuple[str, ...], fmt: str, as_json: bool, summary: Path | None,
     if fmt == "classroom":
         click.echo(encode_payload(classroom_payload(result)))
         return
-    click.echo(json.dumps(_check_json(result), indent=2) if fmt == "json" else _check_text(result))
+    click.echo(json.dumps(_check_json(result), indent=2) if fmt == "json"
+               else _check_text(result, shown=isolation.notices))
     sys.exit(0 if all(c.passed for c in result.checks) else 1)
 
 
@@ -219,20 +310,28 @@ def _check_json(result: SubmissionResult) -> dict[str, Any]:
     }
 
 
-def _check_text(result: SubmissionResult) -> str:
+def _check_text(result: SubmissionResult, shown: Sequence[str] = ()) -> str:
+    """The student's table, the first failure in full (with what it also explains), the points.
+
+    `shown`: notices already printed (the sandbox warning), not repeated here.
+    """
     color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
     ok = click.style("PASS", fg="green") if color else "PASS"
     bad = click.style("FAIL", fg="red") if color else "FAIL"
     lines = [f"  {ok if c.passed else bad}  {c.name}  ({_fmt(c.score)}/{_fmt(c.max_score)})" for c in result.checks]
-    failed = [c for c in result.checks if not c.passed]
-    if failed:
-        first = failed[0]
-        lines += ["", f"First failure: {first.name}", "", check_output(first)]
-        if len(failed) > 1:
-            more = len(failed) - 1
+    subjects = group_failures(result.checks)
+    if subjects:
+        subject, first = subjects[0], subjects[0].failures[0]
+        lines += ["", f"First failure: {first.shown.name}", "", check_output(first.shown)]
+        also = explains(first, subject)
+        if also:
+            lines += ["", also]
+        more = sum(s.failed for s in subjects) - len(first.checks)
+        if more:
             lines.append(f"\n({more} more failing check{'s' if more > 1 else ''}: fix this one first)")
     for note in result.notices:
-        lines.append(f"note: {note}")
+        if note not in shown:
+            lines.append(f"note: {note}")
     passed = sum(c.passed for c in result.checks)
     lines += ["", f"{passed}/{len(result.checks)} visible checks passed. "
               f"Points so far: {_fmt(result.score)} / {_fmt(result.max_score)} "
@@ -281,7 +380,7 @@ def validate_cmd(course: Path | None) -> None:
     sys.exit(1 if found.problems else 0)
 
 
-@main.group("export")
+@main.group("export", cls=Group)
 def export() -> None:
     """Package the course for running elsewhere (e.g. `grade export gradescope`)."""
 
@@ -292,7 +391,7 @@ def export() -> None:
 @click.option("--course", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
               help="Course folder (default: $GRADER_COURSE or this checkout).")
 @click.option("--assignment", "-a", "names", multiple=True, help="Only this assignment (repeatable).")
-@click.option("--timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True,
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=Limits.call_timeout, show_default=True,
               help="Seconds one function call may take.")
 def export_gradescope(out: Path, course: Path | None, names: tuple[str, ...], timeout: float) -> None:
     """A Gradescope autograder zip: setup.sh and run_autograder, the grader, checks and reference.
@@ -326,7 +425,7 @@ def export_gradescope_run(
 
     config = json.loads(settings.read_text()) if settings and settings.exists() else {}
     result = run_gradescope(submission, results, default_course_root(), config.get("assignments") or None,
-                            float(config.get("timeout", 10.0)), metadata)
+                            float(config.get("timeout", Limits.call_timeout)), metadata)
     click.echo(f"{result.submission}: {_fmt(result.score)} / {_fmt(result.max_score)} ({result.status})")
 
 

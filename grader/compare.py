@@ -1,7 +1,7 @@
 """Compare what a student returned with what was expected, and say how they differ.
 
 `difference(got, expected, tol)` returns `None` when `got` matches and otherwise a message
-for a student: where in the result (`[1]`, `["W2"]`), expected vs got shapes, the worst entry
+for a student: where in the result (`dW`, `["W2"]`), expected vs got shapes, the worst entry
 and its relative error. Matching is strict where the API is strict (exact shapes, no
 broadcasting, numeric dtypes, NaN or inf only where expected) and lenient where any correct
 implementation may differ (list vs tuple, Python vs NumPy scalars, int vs float).
@@ -9,10 +9,13 @@ implementation may differ (list vs tuple, Python vs NumPy scalars, int vs float)
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
+from grader.returns import position
 
 
 @dataclass(frozen=True)
@@ -113,9 +116,16 @@ def _array_difference(got: np.ndarray, exp: np.ndarray, tol: Tolerance, where: s
     )
 
 
-def difference(got: Any, expected: Any, tol: Tolerance = Tolerance(), where: str = "") -> str | None:
-    """`None` if `got` matches `expected` within `tol`, else a message saying how it differs."""
-    label = f"{where}: " if where else ""
+def difference(got: Any, expected: Any, tol: Tolerance = Tolerance(), where: str = "",
+               names: Sequence[str] = (), context: str = "") -> str | None:
+    """`None` if `got` matches `expected` within `tol`, else a message saying how it differs.
+
+    `names`: what the values of an expected tuple are called (a function's returned values, as
+    the handout names them), so a message says `dW (the second of the 3 returned values)`
+    rather than `[1]`. `where` and `context` say which part of the whole is being compared.
+    """
+    label = f"{where} ({context}): " if context else f"{where}: " if where else ""
+    inner = f"in {where}, {context}" if context and not context.startswith("in ") else context
     if isinstance(expected, np.ndarray):
         if not isinstance(got, np.ndarray):
             return f"{label}expected a NumPy array of shape {expected.shape}, got {kind_of(got)}"
@@ -135,10 +145,15 @@ def difference(got: Any, expected: Any, tol: Tolerance = Tolerance(), where: str
     if isinstance(expected, (list, tuple)):
         if not isinstance(got, (list, tuple)):
             return f"{label}expected {kind_of(expected)}, got {kind_of(got)}"
+        named = len(names) == len(expected)
         if len(got) != len(expected):
-            return f"{label}expected {len(expected)} values, got {len(got)}"
+            listed = f" ({', '.join(names)})" if named else ""
+            return f"{label}expected {len(expected)} values{listed}, got {len(got)}"
         for i, (g, e) in enumerate(zip(got, expected, strict=False)):
-            msg = difference(g, e, tol, f"{where}[{i}]")
+            if named:
+                msg = difference(g, e, tol, names[i], context=position(i, len(expected)))
+            else:
+                msg = difference(g, e, tol, f"{where}[{i}]", context=inner)
             if msg:
                 return msg
         return None
@@ -155,7 +170,7 @@ def difference(got: Any, expected: Any, tol: Tolerance = Tolerance(), where: str
                 parts.append(f"unexpected keys {extra}")
             return f"{label}{' and '.join(parts)}"
         for k, e in expected.items():
-            msg = difference(got[k], e, tol, f"{where}[{k!r}]")
+            msg = difference(got[k], e, tol, f"{where}[{k!r}]", context=inner)
             if msg:
                 return msg
         return None

@@ -19,6 +19,7 @@ from types import ModuleType
 from typing import Any
 
 from grader import codec
+from grader.returns import register_handout
 from grader.spec import Call, Check, Mistake, register_parameter_names
 
 EXPECTED_FILE = "expected.grd"
@@ -79,6 +80,7 @@ def load_assignment(folder: Path, hidden: bool = True, mistakes: bool = True) ->
     catalog: list[Mistake] = []
     if mistakes and (folder / "mistakes.py").exists():
         catalog = list(_load_file(folder / "mistakes.py", f"_course_{name}_mistakes").MISTAKES)
+    register_handout(folder, name, tuple(settings.get("modules", [name])))  # names of returned values
     return Assignment(
         name=name,
         title=settings.get("title", name),

@@ -95,8 +95,11 @@ def describe_error(err: StudentError) -> str:
     if err.call_text and err.kind in ("exception", "timeout", "crash", "bad-output"):
         lines.append(f"called {err.call_text}")
     lines.append(f"{_PROBLEM_TITLES.get(err.kind, err.kind)}: {err.message}")
-    if err.detail:
-        lines.append(err.detail.rstrip())
+    detail = err.detail.rstrip()
+    if err.message and detail.endswith(err.message.rstrip()):  # a traceback ends with the message above
+        detail = detail[: -len(err.message.rstrip())].rstrip()
+    if detail:
+        lines.append(detail)
     return "\n".join(lines)
 
 

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from grader.compare import EXACT, Tolerance, difference, kind_of
+from grader.returns import RETURN_NAMES, position
 from grader.spec import Call, ReferenceHandle, StudentError, StudentHandle, Verdict, describe_value
 
 # Default tolerance for value matching against a float64 reference. Correct implementations
@@ -62,9 +63,15 @@ def useful_mistakes(ref: ReferenceHandle, call: Call, correct: Any, tol: Toleran
     ]
 
 
-def verdict_for(got: Any, exp: dict[str, Any], call: Call, tol: Tolerance, note: str = "") -> Verdict:
+def returned_names(student: StudentHandle, call: Call) -> tuple[str, ...]:
+    """The handout's names of the values `call` returns; none when `student` gives one part (`Part`)."""
+    return () if isinstance(student, _PartOfStudent) else RETURN_NAMES.get(f"{call.module}.{call.function}", ())
+
+
+def verdict_for(got: Any, exp: dict[str, Any], call: Call, tol: Tolerance, note: str = "",
+                names: tuple[str, ...] = ()) -> Verdict:
     """Compare `got` with `exp["value"]`, naming a catalogued mistake when one matches."""
-    msg = difference(got, exp["value"], tol)
+    msg = difference(got, exp["value"], tol, names=names)
     if msg is None:
         return Verdict(True)
     named = match_mistake(got, exp.get("mistakes", []), tol)
@@ -93,7 +100,8 @@ class Close:
         return {"value": value, "mistakes": named}
 
     def judge(self, student: StudentHandle, expected: Any) -> Verdict:
-        return verdict_for(student.call(self.call), expected, self.call, self.tol, self.note)
+        return verdict_for(student.call(self.call), expected, self.call, self.tol, self.note,
+                           returned_names(student, self.call))
 
 
 @dataclass(frozen=True)
@@ -191,7 +199,7 @@ class Repeatable:
 
     def judge(self, student: StudentHandle, expected: Any) -> Verdict:
         first, second = student.call(self.call), student.call(self.call)
-        msg = difference(second, first, EXACT)
+        msg = difference(second, first, EXACT, names=returned_names(student, self.call))
         if msg:
             return Verdict(False, _failed(self.call, f"two identical calls gave different results: {msg}"))
         return Verdict(True)
@@ -267,7 +275,8 @@ class Gradient:
         note = self.note or (
             f"compared with central differences; relative error must stay below {self.max_relative_error:g}"
         )
-        return verdict_for(student.call(self.call), expected, self.call, self._tol, note)
+        return verdict_for(student.call(self.call), expected, self.call, self._tol, note,
+                           returned_names(student, self.call))
 
 
 @dataclass(frozen=True)
@@ -441,7 +450,10 @@ class Part:
         return self.inner.expected(_PartOfReference(ref, self.index))
 
     def judge(self, student: StudentHandle, expected: Any) -> Verdict:
-        label = self.label or f"returned value number {self.index + 1}"
+        call = getattr(self.inner, "call", None)
+        names = returned_names(student, call) if isinstance(call, Call) else ()
+        label = self.label or (f"{names[self.index]}, {position(self.index, len(names))}"
+                               if self.index < len(names) else f"returned value number {self.index + 1}")
         try:
             verdict = self.inner.judge(_PartOfStudent(student, self.index), expected)
         except _NoPart as missing:
@@ -527,7 +539,7 @@ class Trajectory:
         for k, want in enumerate(expected["path"]):
             before = point
             got = student.call(self._step_call(args, point, state))
-            msg = difference(got, want, self.tol)
+            msg = difference(got, want, self.tol, names=returned_names(student, self.call))
             if msg:
                 where = f" of {self.label}" if self.label else ""
                 text = _failed(

@@ -13,6 +13,7 @@ import json
 import re
 from pathlib import Path
 
+from grader.failures import Failure, Subject, group_failures, short_name
 from grader.grading import CheckResult, SubmissionResult
 from grader.htmlpage import Html, join, page, pre, table, tag
 
@@ -27,6 +28,27 @@ def check_output(c: CheckResult) -> str:
     if c.hint:
         parts.append(f"Hint ({c.mistake}): {c.hint}" if c.mistake else f"Hint: {c.hint}")
     return "\n".join(parts)
+
+
+def _subject_title(subject: Subject) -> str:
+    return f"{subject.name}: {subject.failed} of {subject.checks} checks failed ({_points(subject.points)} pt)"
+
+
+def _failure_title(failure: Failure, subject: Subject) -> str:
+    return f"✗ {short_name(failure.shown, subject.name)} ({_points(failure.shown.max_score)} pt)"
+
+
+def explains(failure: Failure, subject: Subject) -> str:
+    """What else the failure shown explains: the count (and names) of the checks failing the same way."""
+    if not failure.others:
+        return ""
+    pts = _points(failure.points)
+    if len(failure.checks) == subject.checks:
+        return f"All {subject.checks} checks of {subject.name} fail this way ({pts} pt)."
+    n = len(failure.others)
+    names = "; ".join(short_name(c, subject.name) for c in failure.others)
+    return (f"The same failure also explains {n} other check{'s' if n > 1 else ''} "
+            f"({_points(sum(c.max_score for c in failure.others))} pt): {names}.")
 
 
 def gradescope_results(result: SubmissionResult) -> dict[str, object]:
@@ -83,15 +105,19 @@ def feedback_markdown(result: SubmissionResult, visible_only: bool = False) -> s
         passed = sum(c.passed for c in mine)
         lines.append(f"| {name} | {_points(score)} / {_points(total)} | {passed} / {len(mine)} |")
     lines.append("")
-    failed = [c for c in checks if not c.passed]
-    if not failed:
+    subjects = group_failures(checks)
+    if not subjects:
         lines.append("Every check passed. Well done.")
     else:
         lines += ["## What to fix", ""]
-        for c in failed:
-            tag = "" if c.visible else " (hidden check)"
-            lines.append(f"### ✗ {c.name}{tag} ({_points(c.max_score)} pt)")
-            lines += ["", *_fenced(check_output(c)), ""]
+        for subject in subjects:
+            lines += [f"### {_subject_title(subject)}", ""]
+            for failure in subject.failures:
+                lines.append(f"#### {_failure_title(failure, subject)}")
+                lines += ["", *_fenced(check_output(failure.shown)), ""]
+                also = explains(failure, subject)
+                if also:
+                    lines += [also, ""]
     passed = [c for c in checks if c.passed]
     if passed:
         lines += ["## Passed", ""] + [f"- ✓ {c.name}" for c in passed] + [""]
@@ -114,15 +140,18 @@ def feedback_html(result: SubmissionResult, visible_only: bool = False) -> str:
         points = f"{_points(sum(c.score for c in mine))} / {_points(sum(c.max_score for c in mine))}"
         rows.append([name, points, f"{sum(c.passed for c in mine)} / {len(mine)}"])
     parts.append(table(["Assignment", "Points", "Checks passed"], rows, numeric=(1, 2)))
-    failed = [c for c in checks if not c.passed]
-    if not failed:
+    subjects = group_failures(checks)
+    if not subjects:
         parts.append(tag("p", "Every check passed. Well done.", class_="pass"))
     else:
         parts.append(tag("h2", "What to fix"))
-        for c in failed:
-            hidden = "" if c.visible else " (hidden check)"
-            parts.append(tag("h3", f"✗ {c.name}{hidden} ({_points(c.max_score)} pt)", class_="fail"))
-            parts.append(pre(check_output(c)))
+        for subject in subjects:
+            parts.append(tag("h3", _subject_title(subject)))
+            for failure in subject.failures:
+                parts += [tag("h4", _failure_title(failure, subject), class_="fail"), pre(check_output(failure.shown))]
+                also = explains(failure, subject)
+                if also:
+                    parts.append(tag("p", also))
     passed = [c for c in checks if c.passed]
     if passed:
         items = join(tag("li", f"✓ {c.name}", class_="pass") for c in passed)

@@ -74,9 +74,10 @@ def describe_value(value: Any) -> str:
     import numpy as np
 
     if isinstance(value, np.ndarray):
-        if value.size <= 8:
+        if value.size <= 8:  # in full, with its shape (a (1, 3) and a (3,) array look alike)
             body = _nested(value.tolist())
-            return body if value.dtype == np.float64 else f"{body} ({value.dtype})"
+            kind = f"shape {value.shape}" + ("" if value.dtype == np.float64 else f" {value.dtype}")
+            return f"{body} ({kind})"
         return f"<array {value.shape} {value.dtype}>"
     if isinstance(value, dict):
         inner = ", ".join(f"{k!r}: {describe_value(v)}" for k, v in value.items())

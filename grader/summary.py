@@ -2,10 +2,11 @@
 
 `summary.md` and `summary.html` (and `score_histogram.svg`, the picture `summary.md` shows):
 
-1. at a glance: how many, the median, the least-passed checks, the most common mistakes;
+1. at a glance: how many, the median, the checks most often answered wrongly (by the code that
+   gave an answer), the mistakes more than one submission made;
 2. the score histogram;
 3. per assignment: mean, median, full marks, zero;
-4. per check: pass rates, sorted from the most failed, with the mistake most often behind it;
+4. per check: pass rates, sorted by the share of wrong answers, with the mistake most often behind it;
 5. the named mistakes (from the assignments' catalogs), by how many submissions made them;
 6. the submissions that timed out, crashed or broke the rules, and those that did not import
    or lacked a file;
@@ -18,10 +19,11 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TypeVar
 
 from grader.grading import CheckResult, SubmissionResult
 from grader.htmlpage import Html, esc, join, page, table, tag
@@ -31,6 +33,7 @@ RULE_PROBLEMS = ("timeout", "crash", "policy")
 SETUP_PROBLEMS = ("import-error", "missing-module")
 """problems of a submission that could not be run at all"""
 BINS = 10
+T = TypeVar("T")
 
 
 def _pts(x: float) -> str:
@@ -55,6 +58,20 @@ class CheckStats:
     @property
     def rate(self) -> float:
         return self.passed / self.graded if self.graded else 1.0
+
+    @property
+    def answered(self) -> int:
+        """submissions whose code gave an answer (right or wrong)"""
+        return self.passed + self.wrong
+
+    @property
+    def wrong_rate(self) -> float:
+        """the share of wrong answers among the answers: what the class did not understand"""
+        return self.wrong / self.answered if self.answered else 0.0
+
+    def top_mistake(self) -> tuple[str, int] | None:
+        """The mistake most often behind a failure (ties: by name)."""
+        return min(self.mistakes.items(), key=lambda kv: (-kv[1], kv[0]), default=None)
 
 
 @dataclass
@@ -128,8 +145,8 @@ def summarize(
         for kind in SETUP_PROBLEMS:
             if any(c.problem == kind for c in r.checks):
                 not_run[kind].append(r.submission)
-    checks = sorted(by_check.values(), key=lambda s: (s.rate, s.assignment, s.name))
-    ranked = sorted(mistakes.values(), key=lambda m: (-m.submissions, -m.checks, m.name))
+    checks = sorted(by_check.values(), key=lambda s: (-s.wrong_rate, -s.wrong, s.rate, s.assignment, s.name))
+    ranked = sorted(mistakes.values(), key=lambda m: (-m.submissions, -m.checks, m.name, m.function))
     return ClassSummary(list(results), assignments, list(warnings), checks, ranked, breakers,
                         dict(not_run), note)
 
@@ -182,6 +199,26 @@ def _text_histogram(counts: list[int]) -> list[str]:
 # ------------------------------------------------------------------ shared figures
 
 
+GLANCE_TOP = 3
+"""how many checks and mistakes the glance names (more when several tie with the last one)"""
+GLANCE_MAX = 5
+"""never more than this many, however many tie"""
+
+
+def _leaders(items: list[T], count: Callable[[T], tuple[int, ...]]) -> tuple[list[T], int]:
+    """The first `GLANCE_TOP` of `items` (sorted, best first) and all that tie with the last one,
+    at most `GLANCE_MAX`; and how many more tie but are left out."""
+    if len(items) <= GLANCE_TOP:
+        return items, 0
+    last = count(items[GLANCE_TOP - 1])
+    tied = GLANCE_TOP + sum(1 for x in items[GLANCE_TOP:] if count(x) == last)
+    return items[: min(tied, GLANCE_MAX)], max(0, tied - GLANCE_MAX)
+
+
+def _more(left_out: int) -> str:
+    return f"; and {left_out} more as often" if left_out else ""
+
+
 def glance(s: ClassSummary) -> list[str]:
     """Plain sentences for the top of both pages."""
     fr = s.fractions()
@@ -191,15 +228,20 @@ def glance(s: ClassSummary) -> list[str]:
         lines.append(f"{len(fr)} submissions; median {_pts(round(median, 2))} of {_pts(s.max_points)} points "
                      f"({_pct(statistics.median(fr))}); {sum(f >= 1 - 1e-9 for f in fr)} with full marks, "
                      f"{sum(f <= 1e-9 for f in fr)} with none.")
-    hard = [c for c in s.checks if c.rate < 1][:3]
+    hard, left_out = _leaders([c for c in s.checks if c.wrong], lambda c: (c.wrong, c.answered))
     if hard:
-        lines.append("Least passed: " + "; ".join(f"{c.name} ({_pct(c.rate)} passed)" for c in hard) + ".")
-    if s.mistakes:
-        lines.append("Most common mistakes: " + "; ".join(
-            f"{m.name} in {m.function} ({m.submissions})" for m in s.mistakes[:3]) + ".")
+        lines.append("Most wrong answers (of the submissions whose code answered): " + "; ".join(
+            f"{c.name} ({c.wrong} of {c.answered} wrong)" for c in hard) + _more(left_out) + ".")
+    shared, left_out = _leaders([m for m in s.mistakes if m.submissions > 1], lambda m: (m.submissions,))
+    if shared:
+        lines.append("Most common mistakes (submissions): " + "; ".join(
+            f"{m.name} in {m.function} ({m.submissions})" for m in shared) + _more(left_out) + ".")
+    elif s.mistakes:
+        lines.append(f"No named mistake was made by more than one submission ({len(s.mistakes)} made by one: "
+                     "see Named mistakes).")
     kinds = Counter(k for _, ks, _ in s.rule_breakers for k in ks)
-    trouble = [f"{n} broke the rules" if k == "policy" else f"{n} with a {k}" for k, n in kinds.items()]
-    trouble += [f"{len(v)} with {k}" for k, v in s.not_run.items()]
+    trouble = [f"{n} broke the rules" if k == "policy" else f"{n} with a {k}" for k, n in sorted(kinds.items())]
+    trouble += [f"{len(s.not_run[k])} with {k}" for k in sorted(s.not_run)]
     if trouble:
         lines.append("Look by hand: " + ", ".join(trouble) + ".")
     return lines
@@ -220,10 +262,10 @@ def _assignment_rows(s: ClassSummary) -> list[list[str]]:
 def _check_rows(s: ClassSummary) -> list[list[str]]:
     rows = []
     for c in s.checks:
-        top = c.mistakes.most_common(1)
+        top = c.top_mistake()
         failed = c.graded - c.passed
         rows.append([c.name, "visible" if c.visible else "hidden", f"{c.passed}/{c.graded}", _pct(c.rate),
-                     f"{c.wrong} / {failed - c.wrong}", f"{top[0][0]} ({top[0][1]})" if top else ""])
+                     f"{c.wrong} / {failed - c.wrong}", f"{top[0]} ({top[1]})" if top else ""])
     return rows
 
 
@@ -252,9 +294,10 @@ def summary_markdown(s: ClassSummary, histogram_file: str | None = "score_histog
         lines += [f"![Histogram of total scores]({histogram_file})", ""]
     lines += ["```", *_text_histogram(s.histogram()), "```", ""]
     lines += _md_table(["assignment", "points", "mean", "median", "full marks", "zero"], _assignment_rows(s))
-    lines += ["## Checks, most failed first", ""]
+    lines += ["## Checks, most often answered wrongly first", ""]
     lines += ["Failed: _wrong_ results (the code ran and answered wrongly) / _no result_ (an exception, a "
-              "timeout, a missing file...).", ""]
+              "timeout, a missing file...). Sorted by the share of wrong answers among the answers, so a "
+              "check that only missing or broken files failed comes last.", ""]
     lines += _md_table(["check", "", "passed", "rate", "failed: wrong / no result", "most common mistake"],
                        _check_rows(s))
     lines += ["## Named mistakes", ""]
@@ -278,6 +321,17 @@ def summary_markdown(s: ClassSummary, histogram_file: str | None = "score_histog
     return "\n".join(lines)
 
 
+BAR_PX = 60
+"""the width of a full pass-rate bar"""
+
+
+def _pass_bar(rate: float) -> Html:
+    """A bar whose green part grows with the pass rate, on a grey track of the full width."""
+    green = round(BAR_PX * rate)
+    return Html(f'<span class="bar" style="width:{green}px;background:#2e7d32"></span>'
+                f'<span class="bar" style="width:{BAR_PX - green}px;background:#e0e0e0"></span> ')
+
+
 def summary_html(s: ClassSummary) -> str:
     parts: list[object] = [tag("h1", "Class summary")]
     parts.append(tag("p", _when(s), class_="muted"))
@@ -285,14 +339,15 @@ def summary_html(s: ClassSummary) -> str:
     parts += [tag("h2", "Scores"), Html(histogram_svg(s.histogram(), s.max_points))]
     parts.append(table(["assignment", "points", "mean", "median", "full marks", "zero"], _assignment_rows(s),
                        numeric=range(1, 6)))
-    parts.append(tag("h2", "Checks, most failed first"))
+    parts.append(tag("h2", "Checks, most often answered wrongly first"))
     rows = []
     for row, c in zip(_check_rows(s), s.checks, strict=True):
-        bar = Html(f'<span class="bar" style="width:{round(60 * (1 - c.rate))}px"></span> ')
-        rows.append([row[0], row[1], row[2], join([bar, row[3]]), row[4], row[5]])
+        rows.append([row[0], row[1], row[2], join([_pass_bar(c.rate), row[3]]), row[4], row[5]])
     parts.append(tag("p", "Failed: wrong results (the code ran and answered wrongly) / no result "
-                          "(an exception, a timeout, a missing file...).", class_="muted"))
-    head = ["check", "", "passed", "pass rate", "failed: wrong / no result", "most common mistake"]
+                          "(an exception, a timeout, a missing file...). Sorted by the share of wrong "
+                          "answers among the answers. The green bar is the share that passed: the "
+                          "longer, the more passed.", class_="muted"))
+    head = ["check", "", "passed", "pass rate (green: passed)", "failed: wrong / no result", "most common mistake"]
     parts.append(table(head, rows, numeric=(2, 4)))
     parts.append(tag("h2", "Named mistakes"))
     if s.mistakes:

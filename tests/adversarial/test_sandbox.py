@@ -42,7 +42,7 @@ def test_sandbox_bwrap_without_bwrap_fails_in_one_line(tmp_path):
     )
     assert proc.returncode == 1
     assert proc.stderr.strip().splitlines() == [
-        "Error: --sandbox bwrap: bubblewrap (bwrap) is not installed (Debian/Ubuntu: apt-get install "
+        "grade: error: --sandbox bwrap: bubblewrap (bwrap) is not installed (Debian/Ubuntu: apt-get install "
         "bubblewrap); use --sandbox none to grade without it"
     ]
 
