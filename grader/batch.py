@@ -20,6 +20,7 @@ from typing import Any
 from grader import sandbox
 from grader.course import Assignment, Reference, compute_expected, load_assignments
 from grader.discover import Submission, read_submission
+from grader.gradebook import Target, record_batch
 from grader.grading import Cancelled, SubmissionResult, grade_submission
 from grader.inputs import collect_submissions
 from grader.regrade import course_fingerprint, load_unchanged, save_state, submission_fingerprint
@@ -83,6 +84,7 @@ def grade_folder(
     jobs: int | None = None,
     on_done: Callable[[SubmissionResult, int, int, bool], None] | None = None,
     force: bool = False,
+    gradebook: Target | None = None,
 ) -> BatchResult:
     """Grade every submission under `root` (see `grader.inputs` for the layouts understood).
 
@@ -136,6 +138,8 @@ def grade_folder(
     write_grades_csv(results, table, out / "grades.csv")
     note = f"interrupted: {len(results)} of {total} submissions graded" if interrupted else ""
     write_summary(results, table, out, warnings, note)
+    if gradebook is not None:  # the semester's record (grader.gradebook), from the same results
+        record_batch(gradebook, course.assignments_dir, submissions, results, assignments, course_hash)
     return BatchResult(results, assignments, warnings, out, total, skipped, interrupted)
 
 
