@@ -77,7 +77,7 @@ def load_semester(course: Path | None, gradebook: Path | None) -> Semester:
 @GRADEBOOK_OPTION
 @COURSE_OPTION
 @click.option("--student", default=None, help="One student's history: every submission, score and late days.")
-@click.option("--changed", is_flag=True, 
+@click.option("--changed", is_flag=True,
               help="What the last run's regrade changed: who moved, by how much, which checks.")
 @click.option("--run", "run_id", type=int, default=None, help="With --changed: this run instead of the last.")
 @click.option("--csv", "csv_out", type=click.Path(dir_okay=False, path_type=Path), default=None,

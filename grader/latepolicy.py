@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 UNITS = {"day": timedelta(days=1), "hour": timedelta(hours=1)}
 """the units a penalty may be counted in"""
@@ -84,7 +84,11 @@ UNKNOWN = Lateness(timedelta(0), 0, 0.0, known=False)
 
 
 def due(policy: LatePolicy, extension: timedelta | datetime | None = None) -> datetime:
-    """The student's own deadline: moved by an extension (a length of time or a new deadline)."""
+    """The student's own deadline: moved by an extension (a length of time or a new deadline).
+
+    Days of extension are days on the course's wall clock: 3 days after 23:59 is 23:59, also
+    across a daylight-saving change.
+    """
     if extension is None:
         return policy.deadline
     if isinstance(extension, datetime):
@@ -101,7 +105,9 @@ def assess(policy: LatePolicy, submitted_at: datetime | None,
         return UNKNOWN
     if submitted_at.tzinfo is None:
         raise ValueError("a submission time needs a time zone")
-    late_by = submitted_at - due(policy, extension)
+    # In UTC: Python subtracts two times of the same zone on the wall clock, which is an hour
+    # off across a daylight-saving change.
+    late_by = submitted_at.astimezone(UTC) - due(policy, extension).astimezone(UTC)
     if late_by <= timedelta(0):
         return Lateness(timedelta(0), 0, 0.0)
     if policy.cutoff is not None and late_by > policy.cutoff:
@@ -113,7 +119,7 @@ def assess(policy: LatePolicy, submitted_at: datetime | None,
 
 
 def price(raw: float, possible: float, lateness: Lateness) -> tuple[float, float]:
-    """`(penalty, grade)` in points: the penalty is a percentage of `possible`, the grade >= 0."""
+    """`(penalty, grade)` in points (rounded to 6 decimals like scores): a share of `possible`, grade >= 0."""
     if lateness.no_credit:
         return round(raw, 6), 0.0
     penalty = possible * lateness.penalty_percent / 100

@@ -99,7 +99,8 @@ def read_roster(path: Path) -> list[Person]:
             first, last = get(row, "first name"), get(row, "last name")
             ident = re.search(r"(\d+)\s*$", get(row, "identifier"))
             people.append(Person(name=get(row, "full name") or f"{first} {last}".strip(),
-                                 email=get(row, "email address"), id_number=get(row, "id number"), username=get(row, "username"),
+                                 email=get(row, "email address"), id_number=get(row, "id number"),
+                                 username=get(row, "username"),
                                  participant=ident.group(1) if ident else "", first=first, last=last))
         return people
     raise RosterError(f"{path}: not a Canvas gradebook export (Student, ID, ...) or a Moodle export "
