@@ -90,7 +90,8 @@ def gradebook_cmd(gradebook: Path | None, course: Path | None, student: str | No
         click.echo("The gradebook is empty: grade a class first.")
         return
     if student:
-        click.echo(history_text(student, attempts(sem.gradings, sem.policy, sem.ids), sem.table))
+        click.echo(history_text(student, attempts(sem.gradings, sem.policy, sem.ids), sem.table,
+                                sem.policy.timezone))
         return
     if changed:
         from grader.batch import default_course_root

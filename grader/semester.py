@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import csv
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 
 from grader.coursepolicy import CoursePolicy
@@ -33,7 +33,7 @@ class Attempt:
     assignment: str
     content_hash: str
     submitted_at: datetime | None
-    """aware (the course's zone applied to naive times), None when unknown"""
+    """in the course's zone (which naive times are taken to be in), None when unknown"""
     first_seen: int
     """the id of its first grading: the order in which the grader saw the submissions"""
     grading: Grading
@@ -78,7 +78,7 @@ def attempts(gradings: list[Grading], policy: CoursePolicy, ids: dict[str, dict[
     for (student, assignment, digest), done in work.items():
         latest = max(done, key=lambda g: g.id)
         known = [g.submitted_at for g in done if g.submitted_at is not None]
-        when = _aware(known[0], policy) if known else None
+        when = _aware(known[0], policy).astimezone(policy.timezone) if known else None
         late = policy.of(assignment).late
         names = [student, *(ids or {}).get(student, {}).values()]
         lateness = assess(late, when, policy.extension(names, assignment)) if late else UNKNOWN
@@ -161,8 +161,8 @@ def semester_text(table: dict[tuple[str, str], Counted], assignments: list[tuple
 
 
 def history_text(student: str, found: dict[tuple[str, str], list[Attempt]],
-                 table: dict[tuple[str, str], Counted]) -> str:
-    """Every submission of one student: when, raw score, lateness, penalty, grade, and which counts."""
+                 table: dict[tuple[str, str], Counted], tz: tzinfo = UTC) -> str:
+    """Every submission of one student: when (in `tz`), raw score, lateness, penalty, grade, which counts."""
     head = ["assignment", "submitted", "graded", "raw", "late", "penalty", "grade", "counts"]
     rows = []
     for (s, assignment), mine in sorted(found.items()):
@@ -174,7 +174,8 @@ def history_text(student: str, found: dict[tuple[str, str], list[Attempt]],
             if a.submitted_at and a.grading.submitted_from:
                 when += f" ({a.grading.submitted_from})"
             regraded = f" (graded {a.gradings}x)" if a.gradings > 1 else ""
-            rows.append([assignment, when, a.grading.graded_at.isoformat(timespec="minutes") + regraded,
+            graded = a.grading.graded_at.astimezone(tz).isoformat(timespec="minutes")
+            rows.append([assignment, when, graded + regraded,
                          f"{_pts(a.raw)}/{_pts(a.grading.max_score)}", _late(a.lateness), _pts(a.penalty),
                          _pts(a.grade), "<- counts" if a is counted else ""])
     if not rows:
