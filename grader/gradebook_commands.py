@@ -41,7 +41,8 @@ class Semester:
 
     policy: CoursePolicy
     assignments: list[tuple[str, str, float]]
-    """`(name, title, points possible)` in the course's order, then any only the gradebook knows"""
+    """`(name, title, points possible)` in the course's order, then any only the gradebook knows;
+    the points are those of the assignment's latest grading (the course's when it has none)"""
     gradings: list[Grading]
     ids: dict[str, dict[str, str]]
     table: dict[tuple[str, str], Counted]
@@ -64,12 +65,10 @@ def load_semester(course: Path | None, gradebook: Path | None) -> Semester:
         ids = load_students(path)
     except (CourseError, GradebookError) as exc:
         raise click.ClickException(str(exc)) from exc
-    listed = [(a.name, a.title, a.max_points) for a in course_assignments]
+    graded = {g.assignment: g.max_score for g in gradings}  # the latest grading's points possible
+    listed = [(a.name, a.title, graded.get(a.name, a.max_points)) for a in course_assignments]
     known = {a for a, _, _ in listed}
-    for g in gradings:
-        if g.assignment not in known:
-            listed.append((g.assignment, g.assignment, g.max_score))
-            known.add(g.assignment)
+    listed += [(a, a, points) for a, points in graded.items() if a not in known]
     return Semester(policy, listed, gradings, ids, semester(gradings, policy, ids))
 
 
