@@ -2,7 +2,7 @@
 
     [gradebook]
     timezone = "America/New_York"     # deadlines without an offset are in this zone
-    counts = "latest-on-time"         # latest-on-time | latest | best
+    counts = "latest"                 # latest | latest-on-time | best
     extensions = "extensions.toml"    # beside course.toml (optional)
 
     [gradebook.late]                  # every assignment's late policy unless it says otherwise
@@ -38,8 +38,8 @@ from grader.course import CourseError
 from grader.latepolicy import UNITS, LatePolicy
 
 RULES = ("latest-on-time", "latest", "best")
-"""which of a student's submissions counts: see `grader.gradebook.counting`"""
-DEFAULT_RULE = "latest-on-time"
+"""which of a student's submissions counts: see `grader.semester.counting`"""
+DEFAULT_RULE = "latest"
 _LATE_KEYS = ("grace_minutes", "penalty_percent", "per", "cap_percent", "cutoff_days")
 _ASSIGNMENT_KEYS = ("deadline", "canvas", "moodle", "counts", *_LATE_KEYS)
 

@@ -145,18 +145,27 @@ def semester_text(table: dict[tuple[str, str], Counted], assignments: list[tuple
     students = sorted({s for s, _ in table})
     head = ["student", *(a for a, _ in assignments), "total"]
     rows = [["points possible", *(_pts(m) for _, m in assignments), _pts(sum(m for _, m in assignments))]]
-    notes = []
+    notes, stale = [], []
+    possible = dict(assignments)
     for s in students:
         mine = [(a, table.get((s, a))) for a, _ in assignments]
-        rows.append([s, *(cell(c) if c else "-" for _, c in mine),
-                     _pts(round(sum(c.attempt.grade for _, c in mine if c), 6))])
+        cells = []
+        for a, c in mine:
+            old = c is not None and c.attempt.grading.max_score != possible[a]
+            cells.append("-" if c is None else cell(c) + ("*" if old else ""))
+            if old:
+                stale.append(f"{s} / {a}")
+        rows.append([s, *cells, _pts(round(sum(c.attempt.grade for _, c in mine if c), 6))])
         for a, c in mine:
             if c and (c.attempts > 1 or not c.attempt.lateness.on_time):
                 notes.append(f"  {s} / {a}: {c.why} ({c.attempts} submission{'s' if c.attempts > 1 else ''}; "
                              f"{_late(c.attempt.lateness)})")
     text = _table(head, rows)
     if notes:
-        text += "\n\nWhy (where it is not the only submission, on time):\n" + "\n".join(notes)
+        text += "\n\nWhy (more than one submission, or late):\n" + "\n".join(notes)
+    if stale:
+        text += ("\n\n* graded when the assignment had other points possible (the checks changed since): "
+                 "grade that submission again. " + ", ".join(stale))
     return text
 
 
@@ -177,7 +186,7 @@ def history_text(student: str, found: dict[tuple[str, str], list[Attempt]],
             graded = a.grading.graded_at.astimezone(tz).isoformat(timespec="minutes")
             rows.append([assignment, when, graded + regraded,
                          f"{_pts(a.raw)}/{_pts(a.grading.max_score)}", _late(a.lateness), _pts(a.penalty),
-                         _pts(a.grade), "<- counts" if a is counted else ""])
+                         _pts(a.grade), "<- counts" if a.content_hash == counted.content_hash else ""])
     if not rows:
         return f"No submissions of {student} in the gradebook."
     return f"History of {student}\n\n" + _table(head, rows)

@@ -150,7 +150,7 @@ def test_course_toml_policy_applies_the_time_zone_and_the_defaults():
     assert forward.deadline == datetime(2026, 10, 25, 11, 0, tzinfo=UTC)  # CET after the change that night
     assert (forward.grace, forward.penalty_percent, forward.unit, forward.cap_percent) == (
         timedelta(minutes=5), 5, "hour", 30)
-    assert policy.of("backprop").counts == "best" and policy.of("forward").counts == "latest-on-time"
+    assert policy.of("backprop").counts == "best" and policy.of("forward").counts == "latest"
     assert policy.of("perceptron").late is None
     assert policy.extension(["someone", "ada"], "forward") == timedelta(days=1.5)
 
