@@ -26,6 +26,7 @@ from grader.inputs import collect_submissions
 from grader.regrade import course_fingerprint, load_unchanged, save_state, submission_fingerprint
 from grader.report import write_grades_csv, write_submission_reports
 from grader.runner import Limits
+from grader.semester import add_late_notes
 from grader.summary import write_summary
 from grader.template import stub_hashes
 
@@ -101,6 +102,8 @@ def grade_folder(
     stubs = stub_hashes(course.root, sorted(modules))
     submissions, warnings = collect_submissions(root, modules, lambda f, n: read_submission(f, n, stubs))
     limits = limits or Limits()
+    if gradebook is not None:  # each late submission's report says its penalty
+        add_late_notes(submissions, assignments, course.assignments_dir, gradebook.submitted_at)
     out.mkdir(parents=True, exist_ok=True)
     # The tier actually used (not "auto") belongs to the result: a report graded without a
     # sandbox must not be reused once bwrap works.

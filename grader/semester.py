@@ -20,9 +20,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 
+from grader.course import Assignment
 from grader.coursepolicy import CoursePolicy
+from grader.discover import Submission
 from grader.gradebook import Grading
-from grader.latepolicy import UNKNOWN, Lateness, assess, price
+from grader.latepolicy import UNKNOWN, Lateness, assess, due, price
 
 
 @dataclass
@@ -259,3 +261,44 @@ def write_semester_csv(table: dict[tuple[str, str], Counted], assignments: list[
                 row += [_pts(c.attempt.raw), _pts(c.attempt.penalty), _pts(c.attempt.grade)] if c else ["", "", ""]
                 total += c.attempt.grade if c else 0.0
             writer.writerow([*row, _pts(round(total, 6))])
+
+
+def late_notes(submission: Submission, assignments: list[Assignment], policy: CoursePolicy,
+               fallback: datetime | None = None) -> list[str]:
+    """What the student's report says about lateness: the penalty per late assignment, before grading.
+
+    `fallback` is the submission time when the layout gives none (`grade --submitted-at`).
+    """
+    when = _aware(submission.submitted_at or fallback, policy)
+    if when is None:
+        return []
+    notes = []
+    names = [submission.name, *submission.lms_ids.values()]
+    for a in assignments:
+        late = policy.of(a.name).late
+        if late is None or not any(f"{m}.py" in submission.files for m in a.modules):
+            continue
+        extension = policy.extension(names, a.name)
+        found = assess(late, when, extension)
+        if found.late_by.total_seconds() <= 0 or found.on_time:
+            continue
+        due_at = due(late, extension).astimezone(policy.timezone)
+        head = (f"{a.name}: submitted {when.astimezone(policy.timezone):%Y-%m-%d %H:%M %Z}, "
+                f"{found.late_days:.2f} days after the deadline ({due_at:%Y-%m-%d %H:%M %Z})")
+        if found.no_credit:
+            notes.append(f"{head}: past the cutoff, it gets no credit (grade 0 whatever the score).")
+        else:
+            points = round(a.max_points * found.penalty_percent / 100, 6)
+            notes.append(f"{head}: the late penalty is {found.penalty_percent:g}% of its {a.max_points:g} points, "
+                         f"so its grade is its score minus {points:g} (never below 0).")
+    return notes
+
+
+def add_late_notes(submissions: list[Submission], assignments: list[Assignment], assignments_dir: Path,
+                   fallback: datetime | None = None) -> None:
+    """Add `late_notes` to each submission's notes (shown first in its reports), by the course's policy."""
+    from grader.coursepolicy import load_policy
+
+    policy = load_policy(assignments_dir)
+    for sub in submissions:
+        sub.notes += late_notes(sub, assignments, policy, fallback)

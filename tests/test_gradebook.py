@@ -268,6 +268,10 @@ def test_a_late_gradescope_resubmission_through_grade_and_grades_csv_agrees(tmp_
                                       "--student", "Ada_Lovelace"])
     assert shown.exit_code == 0, shown.output
     assert "1.54 d late: -20%" in shown.output and "2026-10-07T13:00-04:00 (gradescope)" in shown.output
+    feedback = (tmp_path / "out" / "Ada_Lovelace" / "feedback.md").read_text()
+    assert (f"forward: submitted 2026-10-07 13:00 EDT, 1.54 days after the deadline (2026-10-05 23:59 EDT): the late "
+            f"penalty is 20% of its {second.max_score:g} points, so its grade is its score minus "
+            f"{0.2 * second.max_score:g}") in feedback
 
 
 def test_two_grade_commands_at_once_both_land_in_the_gradebook(tmp_path):
@@ -287,3 +291,20 @@ def test_two_grade_commands_at_once_both_land_in_the_gradebook(tmp_path):
     assert len({g.run for g in gradings}) == 2
     with sqlite3.connect(db) as con:
         assert con.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+
+def test_the_example_class_has_deadlines_but_no_submission_times_so_nothing_is_late():
+    from grader.course import load_assignments
+    from grader.inputs import collect_submissions
+    from grader.semester import late_notes
+
+    assignments = load_assignments(ROOT / "assignments", mistakes=False)
+    policy = load_policy(ROOT / "assignments")
+    assert all(policy.of(a.name).late is not None for a in assignments)
+    subs, _ = collect_submissions(EXAMPLES, {m for a in assignments for m in a.modules})
+    assert len(subs) == 16 and [s.name for s in subs if s.submitted_at is not None] == []
+    assert [n for s in subs for n in late_notes(s, assignments, policy)] == []
+    # the same class handed in a day after the last deadline would be late everywhere
+    late = datetime(2026, 11, 11, 12, 0, tzinfo=NY)
+    ada = next(s for s in subs if s.name == "ada_perfect")
+    assert len(late_notes(ada, assignments, policy, late)) == len(assignments)
