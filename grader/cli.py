@@ -73,7 +73,7 @@ def _gradebook_target(root: Path, path: Path | None, submitted_at: str | None) -
     """Where `grade run` records its results (`grader.gradebook.Target`)."""
     from datetime import datetime
 
-    from grader.gradebook import Target, default_path
+    from grader.gradebook import Target, default_path, open_gradebook
 
     when = None
     if submitted_at:
@@ -82,7 +82,12 @@ def _gradebook_target(root: Path, path: Path | None, submitted_at: str | None) -
         except ValueError:
             raise click.BadParameter(f"{submitted_at!r} is not a date and time such as 2026-10-07T09:00",
                                      param_hint="--submitted-at") from None
-    return Target(path or default_path(root), when)
+    target = Target(path or default_path(root), when)
+    try:  # fail before grading, not after it
+        open_gradebook(target.path).close()
+    except GradebookError as exc:
+        raise click.ClickException(str(exc)) from exc
+    return target
 
 
 def _announce_isolation(mode: str, quiet: bool = False) -> None:

@@ -140,8 +140,11 @@ def _connect(path: Path) -> sqlite3.Connection:
 def open_gradebook(path: Path) -> sqlite3.Connection:
     """Open (creating or migrating) the gradebook at `path`, in WAL mode."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    db = _connect(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        db = _connect(path)
+    except (OSError, sqlite3.Error) as exc:
+        raise GradebookError(f"{path}: cannot be opened ({exc})") from None
     try:
         if db.execute("PRAGMA journal_mode = WAL").fetchone()[0].lower() != "wal":
             raise GradebookError(f"{path}: cannot use write-ahead logging here")
