@@ -308,3 +308,42 @@ def test_the_example_class_has_deadlines_but_no_submission_times_so_nothing_is_l
     late = datetime(2026, 11, 11, 12, 0, tzinfo=NY)
     ada = next(s for s in subs if s.name == "ada_perfect")
     assert len(late_notes(ada, assignments, policy, late)) == len(assignments)
+
+
+def test_the_semester_table_and_its_csv_show_raw_penalty_and_grade(tmp_path):
+    db = tmp_path / "gb.db"
+    course = _course(tmp_path, POLICY)  # forward due 2026-10-05 23:59 New York, 10 % a started day
+    on_time = datetime(2026, 10, 5, 12, 0, tzinfo=NY)
+    three_days = datetime(2026, 10, 8, 20, 0, tzinfo=NY)
+    forward_only = [FORWARD]
+    record_run(db, [_sub("ada", {"forward.py": b"a"}, on_time), _sub("bob", {"forward.py": b"b"}, three_days)],
+               [_result("ada", {"forward.a": True}), _result("bob", {"forward.a": True, "forward.b": True})],
+               forward_only, "c", MODULES)
+    out = tmp_path / "semester.csv"
+    shown = CliRunner().invoke(main, ["gradebook", "--gradebook", str(db), "--course", str(course), "--csv", str(out)])
+    assert shown.exit_code == 0, shown.output
+    lines = shown.output.splitlines()
+    assert lines[2].split() == ["points", "possible", "5", "5"]  # the gradings' points, not the course's
+    assert lines[3].split() == ["ada", "2", "2"]
+    assert lines[4].split() == ["bob", "3.5", "(5-1.5)", "3.5"]  # 2 d 20 h 1 min late: 3 started days, 30 %
+    assert "bob / forward: only submission (1 submission; 2.83 d late: -30%)" in shown.output
+    with open(out, newline="") as f:
+        assert list(csv.reader(f)) == [["student", "forward raw", "forward penalty", "forward", "total"],
+                                       ["points possible", "5", "", "5", "5"],
+                                       ["ada", "2", "0", "2", "2"],
+                                       ["bob", "5", "1.5", "3.5", "3.5"]]
+
+
+def test_grade_gradebook_changed_names_who_moved_and_which_checks(tmp_path):
+    db = tmp_path / "gb.db"
+    files = {"forward.py": b"f"}
+    _record(db, [_sub("ada", files), _sub("bob", {"forward.py": b"g"})],
+            [_result("ada", {"forward.a": True}), _result("bob", {"forward.b": True})])
+    _record(db, [_sub("ada", files), _sub("bob", {"forward.py": b"g"})],
+            [_result("ada", {"forward.a": True, "forward.b": True}), _result("bob", {"forward.b": True})],
+            course="c2")
+    shown = CliRunner().invoke(main, ["gradebook", "--gradebook", str(db), "--course", str(_course(tmp_path)),
+                                      "--changed"])
+    assert shown.exit_code == 0, shown.output
+    assert shown.output.splitlines() == ["Run 2: 1 of 2 regraded submission(s) changed", "",
+                                         "ada / forward: 2 -> 5 (+3)", "    forward.b: failed -> passed"]
