@@ -15,13 +15,23 @@ import click
 from grader.course import CourseError, load_assignments
 from grader.coursepolicy import CoursePolicy, load_policy
 from grader.gradebook import GradebookError, Grading, default_path, latest_run, load_gradings, load_students
-from grader.lms import Person, RosterError, canvas_people, match_students, read_roster, write_canvas, write_moodle
+from grader.lms import (
+    Match,
+    Person,
+    RosterError,
+    canvas_people,
+    match_students,
+    read_roster,
+    write_canvas,
+    write_moodle,
+)
 from grader.semester import (
     Counted,
     attempts,
     changes,
     changes_text,
     history_text,
+    regraded,
     semester,
     semester_text,
     write_semester_csv,
@@ -96,10 +106,8 @@ def gradebook_cmd(gradebook: Path | None, course: Path | None, student: str | No
         from grader.batch import default_course_root
 
         run = run_id or latest_run(gradebook or default_path(course or default_course_root()))
-        regraded = sum(1 for g in sem.gradings if g.run == run and any(
-            h.id < g.id and (h.student, h.assignment, h.content_hash) == (g.student, g.assignment, g.content_hash)
-            for h in sem.gradings))
-        click.echo(changes_text(changes(sem.gradings, run or 0), run or 0, regraded))
+        run = run or 0
+        click.echo(changes_text(changes(sem.gradings, run), run, regraded(sem.gradings, run)))
         return
     click.echo(semester_text(sem.table, sem.points))
     if csv_out:
@@ -132,20 +140,10 @@ def _report(written: int, out: Path, unmatched: list[str], ungraded: list[Person
             click.echo(f"  {line}", err=True)
 
 
-EXPORT_OPTIONS = [
-    click.option("--out", "-o", type=click.Path(dir_okay=False, path_type=Path), required=True,
-                 help="The CSV file to import."),
-    GRADEBOOK_OPTION,
-    COURSE_OPTION,
-    click.option("--assignment", "-a", "names", multiple=True,
-                 help="Only this assignment (repeatable; default: every assignment with a grade)."),
-]
-
-
-def _with_export_options(fn):  # type: ignore[no-untyped-def]
-    for option in reversed(EXPORT_OPTIONS):
-        fn = option(fn)
-    return fn
+OUT_OPTION = click.option("--out", "-o", type=click.Path(dir_okay=False, path_type=Path), required=True,
+                          help="The CSV file to import.")
+ASSIGNMENT_OPTION = click.option("--assignment", "-a", "names", multiple=True,
+                                 help="Only this assignment (repeatable; default: every assignment with a grade).")
 
 
 def _roster(path: Path) -> list[Person]:
@@ -156,7 +154,10 @@ def _roster(path: Path) -> list[Person]:
 
 
 @click.command("canvas")
-@_with_export_options
+@OUT_OPTION
+@GRADEBOOK_OPTION
+@COURSE_OPTION
+@ASSIGNMENT_OPTION
 @click.option("--roster", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="Canvas's gradebook export (Grades -> Export): every student, matched by id.")
 def export_canvas(out: Path, gradebook: Path | None, course: Path | None, names: tuple[str, ...],
@@ -184,13 +185,17 @@ def export_canvas(out: Path, gradebook: Path | None, course: Path | None, names:
     _report(write_canvas(out, rows, columns, sem.table), out, unmatched, ungraded)
 
 
-def _roster_order(match) -> list[Person]:  # type: ignore[no-untyped-def]
+def _roster_order(match: Match) -> list[Person]:
+    """The roster's people (matched or not) by name, as Canvas's export lists them."""
     people = list(match.matched.values()) + match.ungraded
     return sorted(people, key=lambda p: (p.name.lower(), p.canvas_id))
 
 
 @click.command("moodle")
-@_with_export_options
+@OUT_OPTION
+@GRADEBOOK_OPTION
+@COURSE_OPTION
+@ASSIGNMENT_OPTION
 @click.option("--roster", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True,
               help="Moodle's grade export (Email address, ID number, ...) or the assignment's grading worksheet.")
 def export_moodle(out: Path, gradebook: Path | None, course: Path | None, names: tuple[str, ...],

@@ -210,6 +210,17 @@ class Change:
         return round(self.after - self.before, 6)
 
 
+def regraded(gradings: list[Grading], run: int) -> int:
+    """How many gradings of run `run` regraded work graded before (same student, assignment and content)."""
+    seen: set[tuple[str, str, str]] = set()
+    count = 0
+    for g in sorted(gradings, key=lambda g: g.id):
+        key = (g.student, g.assignment, g.content_hash)
+        count += g.run == run and key in seen
+        seen.add(key)
+    return count
+
+
 def changes(gradings: list[Grading], run: int) -> list[Change]:
     """What run `run` changed by regrading work graded before (same student, assignment and content)."""
     previous: dict[tuple[str, str, str], Grading] = {}
