@@ -20,7 +20,7 @@ from grader import __version__, sandbox
 from grader.batch import Course, grade_folder
 from grader.check import run_visible_checks
 from grader.course import CourseError
-from grader.gradebook import GradebookError
+from grader.gradebook import GradebookError, Target, default_path, open_gradebook
 from grader.grading import SubmissionResult
 from grader.report import check_output
 from grader.runner import Limits
@@ -69,11 +69,9 @@ SANDBOX_OPTION = click.option(
     help="Isolate student code with bubblewrap (bwrap), or not (none); auto uses bwrap when it works here.")
 
 
-def _gradebook_target(root: Path, path: Path | None, submitted_at: str | None) -> Any:
-    """Where `grade run` records its results (`grader.gradebook.Target`)."""
+def _gradebook_target(root: Path, path: Path | None, submitted_at: str | None) -> Target:
+    """Where `grade run` records its results; fails in one line when the gradebook cannot be used."""
     from datetime import datetime
-
-    from grader.gradebook import Target, default_path, open_gradebook
 
     when = None
     if submitted_at:
