@@ -20,11 +20,13 @@ from typing import Any
 from grader import sandbox
 from grader.course import Assignment, Reference, compute_expected, load_assignments
 from grader.discover import Submission, read_submission
+from grader.gradebook import Target, record_batch
 from grader.grading import Cancelled, SubmissionResult, grade_submission
 from grader.inputs import collect_submissions
 from grader.regrade import course_fingerprint, load_unchanged, save_state, submission_fingerprint
 from grader.report import write_grades_csv, write_submission_reports
 from grader.runner import Limits
+from grader.semester import add_late_notes
 from grader.summary import write_summary
 from grader.template import stub_hashes
 
@@ -83,6 +85,7 @@ def grade_folder(
     jobs: int | None = None,
     on_done: Callable[[SubmissionResult, int, int, bool], None] | None = None,
     force: bool = False,
+    gradebook: Target | None = None,
 ) -> BatchResult:
     """Grade every submission under `root` (see `grader.inputs` for the layouts understood).
 
@@ -99,6 +102,8 @@ def grade_folder(
     stubs = stub_hashes(course.root, sorted(modules))
     submissions, warnings = collect_submissions(root, modules, lambda f, n: read_submission(f, n, stubs))
     limits = limits or Limits()
+    if gradebook is not None:  # each late submission's report says its penalty
+        add_late_notes(submissions, assignments, course.assignments_dir, gradebook.submitted_at)
     out.mkdir(parents=True, exist_ok=True)
     # The tier actually used (not "auto") belongs to the result: a report graded without a
     # sandbox must not be reused once bwrap works.
@@ -136,6 +141,8 @@ def grade_folder(
     write_grades_csv(results, table, out / "grades.csv")
     note = f"interrupted: {len(results)} of {total} submissions graded" if interrupted else ""
     write_summary(results, table, out, warnings, note)
+    if gradebook is not None:  # the semester's record (grader.gradebook), from the same results
+        record_batch(gradebook, course.assignments_dir, submissions, results, assignments, course_hash)
     return BatchResult(results, assignments, warnings, out, total, skipped, interrupted)
 
 

@@ -29,6 +29,7 @@ from grader.batch import Course, grade_folder
 from grader.check import find_checks_dir, run_visible_checks
 from grader.course import CourseError
 from grader.failures import group_failures
+from grader.gradebook import GradebookError, Target, default_path, open_gradebook
 from grader.grading import SubmissionResult
 from grader.report import check_output, explains
 from grader.runner import Limits
@@ -156,6 +157,25 @@ SANDBOX_OPTION = click.option(
     help="Isolate student code with bubblewrap (bwrap), or not (none); auto uses bwrap when it works here.")
 
 
+def _gradebook_target(root: Path, path: Path | None, submitted_at: str | None) -> Target:
+    """Where `grade run` records its results; fails in one line when the gradebook cannot be used."""
+    from datetime import datetime
+
+    when = None
+    if submitted_at:
+        try:
+            when = datetime.fromisoformat(submitted_at)
+        except ValueError:
+            raise click.BadParameter(f"{submitted_at!r} is not a date and time such as 2026-10-07T09:00",
+                                     param_hint="--submitted-at") from None
+    target = Target(path or default_path(root), when)
+    try:  # fail before grading, not after it
+        open_gradebook(target.path).close()
+    except GradebookError as exc:
+        raise click.ClickException(str(exc)) from exc
+    return target
+
+
 def _announce_isolation(mode: str, quiet: bool = False) -> sandbox.Isolation:
     """Probe the sandbox before grading: fail in one line for `bwrap`, warn loudly without one."""
     try:
@@ -184,8 +204,14 @@ def _announce_isolation(mode: str, quiet: bool = False) -> sandbox.Isolation:
 @SANDBOX_OPTION
 @click.option("--memory", type=click.IntRange(min=256), default=Limits.memory_mb, show_default=True,
               help="MiB of address space one worker may use (NumPy needs about 256).")
+@click.option("--gradebook", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="The semester's gradebook (SQLite)  [default: $GRADER_GRADEBOOK or COURSE/gradebook.db]")
+@click.option("--no-gradebook", is_flag=True, help="Do not record this run in the gradebook.")
+@click.option("--submitted-at", "submitted_at", default=None, metavar="TIME",
+              help="When work whose layout gives no time was submitted (e.g. 2026-10-07T09:00; the course's zone).")
 def run(submissions: Path, out: Path, course: Path | None, names: tuple[str, ...], jobs: int | None,
-        timeout: float, force: bool, quiet: bool, sandbox_mode: str, memory: int) -> None:
+        timeout: float, force: bool, quiet: bool, sandbox_mode: str, memory: int, gradebook: Path | None,
+        no_gradebook: bool, submitted_at: str | None) -> None:
     """Grade every submission under SUBMISSIONS and write reports to --out.
 
     SUBMISSIONS is a folder of per-student folders or zips, a flat folder of
@@ -204,6 +230,7 @@ def run(submissions: Path, out: Path, course: Path | None, names: tuple[str, ...
         raise click.UsageError(f"{root} is not a course folder (it needs assignments/ and reference/)")
     if submissions.is_file() and submissions.suffix.lower() != ".zip":
         raise click.UsageError(f"{submissions} is not a folder or a zip file")
+    target = None if no_gradebook else _gradebook_target(root, gradebook, submitted_at)
 
     bar: Progress | None = None
 
@@ -222,8 +249,8 @@ def run(submissions: Path, out: Path, course: Path | None, names: tuple[str, ...
     try:
         batch = grade_folder(submissions, out, Course(root), list(names) or None,
                              Limits(call_timeout=timeout, sandbox=sandbox_mode, memory_mb=memory),
-                             jobs, progress, force)
-    except CourseError as exc:
+                             jobs, progress, force, target)
+    except (CourseError, GradebookError) as exc:
         raise click.ClickException(str(exc)) from exc
     except KeyboardInterrupt:  # before any grading started: nothing to keep
         click.echo("\nInterrupted before grading started.", err=True)
@@ -249,6 +276,8 @@ def run(submissions: Path, out: Path, course: Path | None, names: tuple[str, ...
             click.echo(line)
     click.echo(f"\nReports: {out}/<submission>/feedback.md, feedback.html, results.json; "
                f"class: {out / 'grades.csv'}, {out / 'summary.html'}")
+    if target is not None:
+        click.echo(f"Gradebook: {target.path} (grade gradebook shows the semester)")
     if batch.skipped:
         click.echo(f"{batch.skipped} unchanged since their last report were not regraded "
                    "(--force regrades them).")
@@ -382,7 +411,7 @@ def validate_cmd(course: Path | None) -> None:
 
 @main.group("export", cls=Group)
 def export() -> None:
-    """Package the course for running elsewhere (e.g. `grade export gradescope`)."""
+    """Package the course for running elsewhere (`grade export gradescope`), or grades for an LMS (canvas, moodle)."""
 
 
 @export.command("gradescope")
@@ -428,6 +457,16 @@ def export_gradescope_run(
                             float(config.get("timeout", Limits.call_timeout)), metadata)
     click.echo(f"{result.submission}: {_fmt(result.score)} / {_fmt(result.max_score)} ({result.status})")
 
+
+def _add_gradebook_commands() -> None:
+    from grader.gradebook_commands import export_canvas, export_moodle, gradebook_cmd
+
+    main.add_command(gradebook_cmd)
+    export.add_command(export_canvas)
+    export.add_command(export_moodle)
+
+
+_add_gradebook_commands()
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -14,6 +14,7 @@ import os
 import re
 import stat
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from grader.notebook import MAX_NOTEBOOK_BYTES, NotebookError, module_from_notebook
@@ -35,6 +36,12 @@ class Submission:
     """what was left out, and why"""
     unreadable: dict[str, str] = field(default_factory=dict)
     """`module -> why its file could not be used` (e.g. a corrupt notebook)"""
+    submitted_at: datetime | None = None
+    """when it was submitted, where the layout says (see `grader.submitted`); naive: the course's zone"""
+    submitted_from: str = ""
+    """what says so (`gradescope`, `blackboard`, `git commit`)"""
+    lms_ids: dict[str, str] = field(default_factory=dict)
+    """the student's ids in the LMS the layout gives (`canvas_id`, `moodle_participant`, `sid`, `email`)"""
 
 
 def safe_name(name: str) -> str:

@@ -31,8 +31,10 @@ import tempfile
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path, PurePosixPath
 
+from grader import submitted
 from grader.discover import Submission, holds_modules, read_submission, safe_name
 
 SOURCE_SUFFIXES = (".py", ".ipynb")
@@ -90,6 +92,12 @@ class Staged:
     """what happened to the student's files on the way (shown in their report)"""
     rank: dict[str, int] = field(default_factory=dict)
     """`file name -> resubmission number` of files staged from an LMS export"""
+    submitted_at: datetime | None = None
+    """when it was submitted, where the layout says (`grader.submitted`); never a file's mtime"""
+    submitted_from: str = ""
+    """what says so: `gradescope`, `blackboard` or `git commit`"""
+    lms_ids: dict[str, str] = field(default_factory=dict)
+    """ids the layout gives beside the name (Gradescope's sid and email)"""
 
 
 # ------------------------------------------------------------------ names
@@ -333,6 +341,7 @@ class _Stager:
         root = _module_root(path, self.modules)
         if root is not None:
             staged = self._new(student, path, root)
+            staged.submitted_at, staged.submitted_from = submitted.git_commit_time(path), "git commit"
             if root != path:
                 staged.notes.append(f"graded the files in {root.relative_to(path).as_posix()}/")
             return
@@ -388,6 +397,9 @@ class _Stager:
             self.warnings.append(f"{path.name} was left out: {why}")
             return
         staged.rank[target.name] = named.rank
+        stamp = submitted.time_from_name(path.name)
+        if stamp and (staged.submitted_at is None or stamp > staged.submitted_at):
+            staged.submitted_at, staged.submitted_from = stamp, "blackboard"
         if target.name != path.name:
             staged.notes.append(f"{path.name} was graded as {target.name}")
 
@@ -430,6 +442,9 @@ class _Stager:
             if not names:
                 self.warnings.append(f"{entry.name} is not in submission_metadata.yml: named by its folder")
             self.folder(entry, "+".join(names) or entry.name)
+            staged = list(self.staged.values())[-1]
+            staged.submitted_at, staged.submitted_from = submitted.gradescope_time(info), "gradescope"
+            staged.lms_ids = submitted.gradescope_ids(info)
             if len(names) > 1:
                 self.staged[safe_name("+".join(names))].notes.append(f"group submission: {', '.join(names)}")
 
@@ -516,6 +531,9 @@ def _read(staged: Staged, read: Reader) -> Submission:
     sub = read(staged.folder, staged.name)
     sub.folder = staged.source
     sub.notes[:0] = staged.notes
+    sub.submitted_at = staged.submitted_at
+    sub.submitted_from = staged.submitted_from if staged.submitted_at else ""
+    sub.lms_ids = {**submitted.ids_from_name(staged.source.name), **staged.lms_ids}
     return sub
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -31,6 +32,18 @@ class Course:
         """Grade in-memory files on the assignments `names`."""
         data = {k: v.encode() if isinstance(v, str) else v for k, v in files.items()}
         return grade_submission(Submission(name, Path("."), data), self.of(names), self.expected, limits)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _gradebook_outside_the_checkout(tmp_path_factory: pytest.TempPathFactory):
+    """`grade` records each run in a gradebook beside the course by default: the tests' go elsewhere."""
+    before = os.environ.get("GRADER_GRADEBOOK")
+    os.environ["GRADER_GRADEBOOK"] = str(tmp_path_factory.mktemp("gradebook") / "gradebook.db")
+    yield
+    if before is None:
+        os.environ.pop("GRADER_GRADEBOOK", None)
+    else:
+        os.environ["GRADER_GRADEBOOK"] = before
 
 
 @pytest.fixture(scope="session")
