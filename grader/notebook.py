@@ -10,9 +10,14 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 from dataclasses import dataclass, field
+from typing import Any
 
 import nbformat
+
+from grader import ipython_syntax
+from grader.ipython_syntax import split_lines
 
 MAX_NOTEBOOK_BYTES = 5 << 20
 
@@ -22,28 +27,58 @@ class NotebookError(Exception):
 
 
 @dataclass
+class CellMap:
+    """Where each line of a notebook's extracted module came from."""
+
+    notebook: str
+    """the notebook's file name, as the student named it"""
+    lines: list[tuple[int, int] | None] = field(default_factory=list)
+    """`lines[n - 1]`: (code cell number, line within the cell) of the module's line n"""
+    first_lines: dict[int, str] = field(default_factory=dict)
+    """code cell number -> its first line, so a message can show which cell it means"""
+
+    def cell(self, number: int) -> str:
+        """`code cell 3 ("def softmax(z):")`."""
+        return f'code cell {number} ("{self.first_lines.get(number, "")}")'
+
+    def where(self, line: int, quote: str = "") -> str | None:
+        """`forward.ipynb, code cell 3 ("def softmax(z):"), line 2` for the module's `line`
+        (`quote` around the notebook's name, as in a traceback's `File "..."`)."""
+        origin = self.lines[line - 1] if 0 < line <= len(self.lines) else None
+        if origin is None:
+            return None
+        return f"{quote}{self.notebook}{quote}, {self.cell(origin[0])}, line {origin[1]}"
+
+
+@dataclass
 class Extracted:
-    """The module source taken from a notebook, and what was left out."""
+    """The module source taken from a notebook, what was left out, and where each line came from."""
 
     source: str
     notes: list[str] = field(default_factory=list)
+    cells: CellMap | None = None
 
 
-def _strip_ipython(code: str) -> tuple[str, int]:
-    """Remove magics (`%`, `%%`) and shell escapes (`!`); returns the code and lines removed."""
-    if code.lstrip().startswith("%%"):
-        return "", len(code.splitlines())
-    kept, removed = [], 0
-    for line in code.splitlines():
-        stripped = line.lstrip()
-        if stripped.startswith("!grade "):
-            kept.append("")  # the handout notebook's own check cell: nothing to report
-        elif stripped.startswith(("%", "!")) or (stripped.endswith("?") and not stripped.startswith("#")):
-            kept.append("")  # keep line numbers stable
-            removed += 1
-        else:
-            kept.append(line)
-    return "\n".join(kept), removed
+def translate(text: str, maps: dict[str, CellMap]) -> str:
+    """`text` with every `forward.py, line 12` (policy scan, guard, syntax error, traceback
+    `File "forward.py", line 12`, warning `forward.py:12:`) naming the notebook cell instead,
+    for each `forward.py` in `maps` (the modules that came from notebooks)."""
+    if not maps or not text:
+        return text
+    names = "|".join(re.escape(name) for name in sorted(maps, key=len, reverse=True))
+    pattern = re.compile(rf'(?<![\w.])(?P<q>"?)(?P<file>{names})(?P=q)(?P<sep>, line |:)(?P<line>\d+)')
+
+    def replace(m: re.Match[str]) -> str:
+        where = maps[m.group("file")].where(int(m.group("line")), m.group("q"))
+        return m.group(0) if where is None else where
+
+    return pattern.sub(replace, text)
+
+
+def _first_line(code: str) -> str:
+    line = next((ln.strip() for ln in code.splitlines() if ln.strip()), "")
+    line = "".join(ch if ch.isprintable() and ch not in '`"' else " " for ch in line)
+    return line if len(line) <= 60 else line[:57] + "..."
 
 
 def _is_upper(target: ast.expr) -> bool:
@@ -72,47 +107,191 @@ def _keep(node: ast.stmt) -> bool:
     return False
 
 
-def module_from_notebook(data: bytes, filename: str = "notebook.ipynb") -> Extracted:
-    """The module a notebook defines, and notes on what was left out (raises NotebookError)."""
+# ------------------------------------------------------------ other graders' notebooks
+
+OTTER = "otter"
+"""Otter-Grader's client package: `import otter; grader = otter.Notebook(...)`, then
+`grader.check("q1")`, `grader.check_all()`, `grader.export(...)` cells (what `otter assign`
+writes into a student notebook)."""
+
+
+def _otter_names(node: ast.stmt, names: set[str]) -> bool:
+    """Whether `node` imports Otter or uses a name bound to it; adds the names it binds."""
+    if isinstance(node, ast.Import):
+        mine = [a for a in node.names if a.name.split(".")[0] == OTTER]
+        names.update((a.asname or a.name).split(".")[0] for a in mine)
+        return bool(mine)
+    if isinstance(node, ast.ImportFrom):
+        if node.level == 0 and (node.module or "").split(".")[0] == OTTER:
+            names.update(a.asname or a.name for a in node.names)
+            return True
+        return False
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return False  # a definition is the student's; it only fails if it is called
+    used = any(isinstance(n, ast.Name) and n.id in names for n in ast.walk(node))
+    if used:
+        names.update(n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store))
+    return used
+
+
+def _is_test_cell(cell: dict[str, Any], tree: ast.Module | None, code: str) -> bool:
+    """An instructor's test cell: nbgrader's autograder tests, or a cell of asserts.
+
+    nbgrader marks cells in `metadata.nbgrader`: `grade: true, solution: false` is an
+    autograded test cell (its `### BEGIN HIDDEN TESTS` part is removed from student copies).
+    """
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    if isinstance(meta, dict) and meta.get("grade") is True and not meta.get("solution"):
+        return True
+    if "### BEGIN HIDDEN TESTS" in code:
+        return True
+    if tree is None:
+        return False
+    body = [n for n in tree.body if not isinstance(n, (ast.Import, ast.ImportFrom)) and not _is_docstring(n)]
+    return bool(body) and all(isinstance(n, ast.Assert) for n in body)
+
+
+# ------------------------------------------------------------ extraction
+
+
+def _segment(lines: list[str], code: str, node: ast.stmt) -> tuple[int, str]:
+    """The first cell line (1-based) of `node` and its exact text, decorators and a trailing
+    comment on its last line included: the student's lines, unaltered."""
+    decorators = getattr(node, "decorator_list", None)
+    start = decorators[0].lineno if decorators else node.lineno
+    text = ast.get_source_segment(code, node) or ""
+    if decorators:
+        text = "".join(lines[start - 1 : node.lineno - 1]) + lines[node.lineno - 1][: _char_col(lines, node)] + text
+    last = lines[(node.end_lineno or node.lineno) - 1].rstrip("\r\n")
+    rest = last[_char_col(lines, node, end=True):]
+    if rest.strip().startswith("#") or (rest and not rest.strip()):
+        text += rest
+    return start, text
+
+
+def _char_col(lines: list[str], node: ast.stmt, end: bool = False) -> int:
+    """A node's column as characters (ast counts UTF-8 bytes)."""
+    line = lines[((node.end_lineno or node.lineno) if end else node.lineno) - 1]
+    col = node.end_col_offset if end else node.col_offset
+    return len(line.encode("utf-8")[: col or 0].decode("utf-8", "replace"))
+
+
+@dataclass
+class _Report:
+    """What was left out of a notebook, by kind, for the notes."""
+
+    filename: str
+    cells: CellMap
+    left_out: list[int] = field(default_factory=list)
+    magic_cells: list[int] = field(default_factory=list)
+    otter_cells: list[int] = field(default_factory=list)
+    test_cells: list[int] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def summary(self) -> list[str]:
+        name, out = self.filename, list(self.notes)
+        if self.otter_cells:
+            out.append(f"{name}: Otter-Grader's set-up and checks (import otter, grader.check(...)) in code cells "
+                       f"{_cells(self.otter_cells)} were left out: this grader runs its own checks")
+        if self.test_cells:
+            out.append(f"{name}: test cells (nbgrader tests, asserts) in code cells {_cells(self.test_cells)} were "
+                       "left out: this grader runs its own checks")
+        if self.left_out:
+            out.append(f"{name}: top-level statements in code cells {_cells(self.left_out)} (experiments, prints, "
+                       "plots) were not run; only imports, functions, classes and constants are graded")
+        if self.magic_cells:
+            out.append(f"{name}: magics and shell commands in code cells {_cells(self.magic_cells)} were ignored "
+                       "(IPython syntax: %magic, !command, obj?)")
+        return out
+
+
+def _read(data: bytes, filename: str) -> nbformat.NotebookNode:
     if len(data) > MAX_NOTEBOOK_BYTES:
         raise NotebookError(f"{filename} is larger than {MAX_NOTEBOOK_BYTES >> 20} MiB")
     if not data.strip():
         raise NotebookError(f"{filename} is empty")
     try:
-        nb = nbformat.reads(data.decode("utf-8"), as_version=4)
+        return nbformat.reads(data.decode("utf-8"), as_version=4)
     except (UnicodeDecodeError, json.JSONDecodeError, nbformat.reader.NotJSONError) as exc:
         raise NotebookError(f"{filename} is not a valid notebook (it is not JSON: {exc})") from None
     except Exception as exc:  # nbformat raises several kinds for malformed structure
         raise NotebookError(f"{filename} is not a valid notebook ({type(exc).__name__}: {exc})") from None
-    parts: list[str] = []
-    left_out: list[int] = []
-    magic_cells: list[int] = []
-    notes: list[str] = []
+
+
+def module_from_notebook(data: bytes, filename: str = "notebook.ipynb") -> Extracted:
+    """The module a notebook defines, notes on what was left out, and where each line came from.
+
+    Raises NotebookError when `data` is not a notebook with code cells.
+    """
+    nb = _read(data, filename)
     code_cells = [c for c in nb.get("cells", []) if c.get("cell_type") == "code"]
-    for number, cell in enumerate(code_cells, 1):
-        code, removed = _strip_ipython(str(cell.get("source", "")))
-        if removed:
-            magic_cells.append(number)
-        try:
-            tree = ast.parse(code)
-        except SyntaxError as exc:
-            notes.append(f"code cell {number} of {filename} does not parse (line {exc.lineno}: {exc.msg}); "
-                         "it was left out, with everything it defines")
-            continue
-        kept = [node for node in tree.body if _keep(node)]
-        if any(not _keep(node) and not _is_docstring(node) for node in tree.body):
-            left_out.append(number)
-        if kept:
-            body = "\n\n".join(ast.get_source_segment(code, n) or "" for n in kept)
-            parts.append(f"# --- code cell {number}\n{body}")
     if not code_cells:
         raise NotebookError(f"{filename} has no code cells")
-    if left_out:
-        notes.append(f"{filename}: top-level statements in code cells {_cells(left_out)} (experiments, prints, "
-                     "plots) were not run; only imports, functions, classes and constants are graded")
-    if magic_cells:
-        notes.append(f"{filename}: magics and shell commands in code cells {_cells(magic_cells)} were ignored")
-    return Extracted("\n\n\n".join(parts) + "\n", notes)
+    cells = CellMap(filename)
+    report = _Report(filename, cells)
+    out: list[str] = []
+    otter: set[str] = set()
+    for number, cell in enumerate(code_cells, 1):
+        code = str(cell.get("source", ""))
+        cells.first_lines[number] = _first_line(code)
+        for segment_start, text in _cell_definitions(number, cell, code, otter, report):
+            if out:
+                out.append("")
+                cells.lines.append(None)
+            for k, line in enumerate(split_lines(text)):
+                out.append(line.rstrip("\r\n"))
+                cells.lines.append((number, segment_start + k))
+    return Extracted("\n".join(out) + "\n", report.summary(), cells)
+
+
+def _cell_definitions(number: int, cell: dict[str, Any], code: str, otter: set[str],
+                      report: _Report) -> list[tuple[int, str]]:
+    """The kept statements of one code cell: (first line in the cell, exact text) each."""
+    found = ipython_syntax.find(code)
+    found = [f for f in found if not _is_grade_check(code, f)]
+    python = ipython_syntax.blank(code, found)
+    if found:
+        report.magic_cells.append(number)
+    try:
+        tree: ast.Module | None = ast.parse(python)
+    except SyntaxError as exc:
+        tree = None
+        error = exc
+    if _is_test_cell(cell, tree, code):
+        report.test_cells.append(number)
+        return []
+    if tree is None:
+        report.notes.append(f"{report.filename}, {report.cells.cell(number)} does not parse (line {error.lineno} "
+                            f"of the cell: {error.msg}); it was left out, with everything it defines")
+        return []
+    lines = split_lines(code)
+    nested = [f for f in found if f.indented]
+    kept: list[tuple[int, str]] = []
+    dropped = False
+    for node in tree.body:
+        if _otter_names(node, otter):
+            if number not in report.otter_cells:
+                report.otter_cells.append(number)
+            continue
+        if not _keep(node):
+            dropped = dropped or not _is_docstring(node)
+            continue
+        inside = [f for f in nested if node.lineno - 1 <= f.start < (node.end_lineno or node.lineno)]
+        if inside:
+            what = getattr(node, "name", type(node).__name__.lower())
+            report.notes.append(
+                f"{report.filename}, {report.cells.cell(number)}, line {inside[0].start + 1}: IPython syntax "
+                f"({inside[0].kind}) inside a block, which a .py file cannot hold; {what} was left out")
+            continue
+        kept.append(_segment(lines, code, node))
+    if dropped:
+        report.left_out.append(number)
+    return kept
+
+
+def _is_grade_check(code: str, found: ipython_syntax.IPythonLine) -> bool:
+    """The handout notebook's own check cell (`!grade check forward`): nothing to report."""
+    return split_lines(code)[found.start].lstrip().startswith("!grade ")
 
 
 def _cells(numbers: list[int]) -> str:

@@ -1,0 +1,150 @@
+"""Find the IPython syntax in a notebook cell, with Python's own tokenizer (trusted side).
+
+A notebook cell is IPython, not Python: `%magic`, `%%cell_magic`, `!shell`, `x = !cmd`,
+`x = %magic`, `obj?`, `?obj` and the autocall escapes `/f 1`, `,f a`, `;f a`. IPython
+recognises them per *logical* line, from the tokens (`IPython.core.inputtransformer2`); so does
+this module, so text inside strings, comments and continuation lines is never taken for IPython
+syntax, and a cell of plain Python is never changed (none of these forms is valid Python).
+
+`find` says which lines are IPython syntax; `blank` gives the cell with those lines emptied (or,
+inside a block, made `pass`), line numbers unchanged, so the rest parses as Python.
+"""
+
+from __future__ import annotations
+
+import re
+import tokenize
+from dataclasses import dataclass
+
+ESCAPES = ("!", "?", "%", "/", ",", ";")
+"""what makes a logical line IPython syntax when it starts with it (IPython's ESCAPE_SINGLES)"""
+
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
+_SKIP = {tokenize.INDENT, tokenize.DEDENT, tokenize.NL, tokenize.NEWLINE, tokenize.COMMENT, tokenize.ENDMARKER}
+
+
+@dataclass(frozen=True)
+class IPythonLine:
+    """One logical line of IPython syntax in a cell (0-based physical lines `start` to `end`)."""
+
+    start: int
+    end: int
+    """exclusive"""
+    kind: str
+    """`cell magic`, `magic`, `shell`, `help` or `autocall`"""
+    indented: bool
+    """inside a block (a function, a loop): a `.py` could not hold it there"""
+
+
+def split_lines(code: str) -> list[str]:
+    """The physical lines of `code` with their endings, split as Python splits them."""
+    return _LINE.findall(code)
+
+
+def _escape_kind(text: str) -> str:
+    if text.startswith("%"):
+        return "magic"
+    if text.startswith("!"):
+        return "shell"
+    if text.startswith("?"):
+        return "help"
+    return "autocall"
+
+
+def _continued(line: str) -> bool:
+    return line.rstrip("\r\n").endswith("\\")
+
+
+def _logical_tokens(lines: list[str], start: int) -> tuple[int, list[tokenize.TokenInfo]] | None:
+    """The end (exclusive) of the logical line that starts at `start`, and its tokens.
+
+    None when the rest of the cell does not tokenize (an unterminated string or bracket, bad
+    indentation): it is then not Python either, and is left to the parser to report.
+    """
+    rest = iter(lines[start:])
+    tokens: list[tokenize.TokenInfo] = []
+    depth = 0
+    try:
+        for tok in tokenize.generate_tokens(lambda: next(rest, "")):
+            if tok.type == tokenize.ERRORTOKEN and not tok.string.strip():
+                continue  # Python < 3.12: the space before an unknown character
+            tokens.append(tok)
+            if tok.type == tokenize.ENDMARKER:
+                break
+            if tok.type == tokenize.NEWLINE or (tok.type == tokenize.NL and depth <= 0):
+                return start + tok.end[0], tokens
+            if tok.string in "([{" and tok.type == tokenize.OP:
+                depth += 1
+            elif tok.string in ")]}" and tok.type == tokenize.OP and depth > 0:
+                depth -= 1
+    except (tokenize.TokenError, SyntaxError):
+        return None
+    return len(lines), tokens
+
+
+def _assign_kind(tokens: list[tokenize.TokenInfo]) -> str | None:
+    """`x = !cmd` (shell) or `x = %magic` (magic), decided after the first top-level `=`."""
+    significant = [t for t in tokens if t.type not in _SKIP]
+    depth = 0
+    for i, tok in enumerate(significant):
+        if tok.string in ("(", "[", "{"):
+            depth += 1
+        elif tok.string in (")", "]", "}"):
+            depth = max(depth - 1, 0)
+        elif tok.string == "=" and depth == 0:
+            after = significant[i + 1 : i + 3]
+            if after and after[0].string == "!" and i > 0:
+                return "shell"
+            if len(after) == 2 and after[0].string == "%" and after[1].type == tokenize.NAME:
+                return "magic"
+            return None
+    return None
+
+
+def find(code: str) -> list[IPythonLine]:
+    """The IPython-syntax lines of one cell, in order (empty for a cell of plain Python)."""
+    lines = split_lines(code)
+    first = next((i for i, line in enumerate(lines) if line.strip()), None)
+    if first is not None and lines[first].lstrip().startswith("%%"):
+        return [IPythonLine(first, len(lines), "cell magic", False)]
+    found: list[IPythonLine] = []
+    i = 0
+    while i < len(lines):
+        text = lines[i].lstrip(" \t\f")
+        indented = text != lines[i]
+        if not text.strip() or text.startswith("#"):
+            i += 1
+            continue
+        if text.startswith(ESCAPES):
+            end = i + 1
+            while _continued(lines[end - 1]) and end < len(lines):
+                end += 1  # IPython joins an escaped command's backslash continuations
+            found.append(IPythonLine(i, end, _escape_kind(text), indented))
+            i = end
+            continue
+        logical = _logical_tokens(lines, i)
+        if logical is None:
+            break
+        end, tokens = logical
+        significant = [t for t in tokens if t.type not in _SKIP]
+        if significant and significant[-1].string == "?":
+            found.append(IPythonLine(i, end, "help", indented))
+        else:
+            kind = _assign_kind(tokens)
+            if kind:
+                found.append(IPythonLine(i, end, kind, indented))
+        i = max(end, i + 1)
+    return found
+
+
+def blank(code: str, found: list[IPythonLine]) -> str:
+    """`code` with the lines `found` emptied (`pass` at their indentation inside a block)."""
+    lines = split_lines(code)
+    for item in found:
+        for n in range(item.start, item.end):
+            ending = lines[n][len(lines[n].rstrip("\r\n")):] or "\n"
+            stub = ""
+            if n == item.start and item.indented:
+                stub = lines[n][: len(lines[n]) - len(lines[n].lstrip(" \t\f"))] + "pass"
+            lines[n] = stub + ending
+    return "".join(lines)
