@@ -229,18 +229,22 @@ def module_from_notebook(data: bytes, filename: str = "notebook.ipynb") -> Extra
         raise NotebookError(f"{filename} has no code cells")
     cells = CellMap(filename)
     report = _Report(filename, cells)
-    out: list[str] = []
     otter: set[str] = set()
+    kept: list[tuple[int, int, str]] = []
     for number, cell in enumerate(code_cells, 1):
         code = str(cell.get("source", ""))
         cells.first_lines[number] = _first_line(code)
-        for segment_start, text in _cell_definitions(number, cell, code, otter, report):
-            if out:
-                out.append("")
-                cells.lines.append(None)
-            for k, line in enumerate(split_lines(text)):
-                out.append(line.rstrip("\r\n"))
-                cells.lines.append((number, segment_start + k))
+        kept += [(number, start, text) for start, text in _cell_definitions(number, cell, code, otter, report)]
+    # `from __future__` imports first, as a module needs them (IPython takes them in any cell).
+    kept.sort(key=lambda k: not k[2].startswith("from __future__"))
+    out: list[str] = []
+    for number, start, text in kept:
+        if out:
+            out.append("")
+            cells.lines.append(None)
+        for k, line in enumerate(split_lines(text)):
+            out.append(line.rstrip("\r\n"))
+            cells.lines.append((number, start + k))
     return Extracted("\n".join(out) + "\n", report.summary(), cells)
 
 

@@ -29,6 +29,24 @@ def check_output(c: CheckResult) -> str:
     return "\n".join(parts)
 
 
+def fold_missing_modules(failed: list[CheckResult]) -> list[tuple[str, str, list[CheckResult]]]:
+    """The failed checks as `(heading, text, checks)` blocks: one per missing module file (its
+    checks all fail for the same reason), then one per other check."""
+    blocks: list[tuple[str, str, list[CheckResult]]] = []
+    missing: dict[str, list[CheckResult]] = {}
+    for c in failed:
+        if c.problem == "missing-module":
+            missing.setdefault(c.module, []).append(c)
+    for module, mine in missing.items():
+        points = _points(sum(c.max_score for c in mine))
+        blocks.append((f"✗ {module}: file missing ({len(mine)} checks, {points} pt)", mine[0].message, mine))
+    for c in failed:
+        if c.problem != "missing-module":
+            hidden = "" if c.visible else " (hidden check)"
+            blocks.append((f"✗ {c.name}{hidden} ({_points(c.max_score)} pt)", check_output(c), [c]))
+    return blocks
+
+
 def gradescope_results(result: SubmissionResult) -> dict[str, object]:
     """The submission in Gradescope's results.json schema.
 
@@ -88,10 +106,8 @@ def feedback_markdown(result: SubmissionResult, visible_only: bool = False) -> s
         lines.append("Every check passed. Well done.")
     else:
         lines += ["## What to fix", ""]
-        for c in failed:
-            tag = "" if c.visible else " (hidden check)"
-            lines.append(f"### ✗ {c.name}{tag} ({_points(c.max_score)} pt)")
-            lines += ["", *_fenced(check_output(c)), ""]
+        for heading, text, _ in fold_missing_modules(failed):
+            lines += [f"### {heading}", "", *_fenced(text), ""]
     passed = [c for c in checks if c.passed]
     if passed:
         lines += ["## Passed", ""] + [f"- ✓ {c.name}" for c in passed] + [""]
@@ -119,10 +135,9 @@ def feedback_html(result: SubmissionResult, visible_only: bool = False) -> str:
         parts.append(tag("p", "Every check passed. Well done.", class_="pass"))
     else:
         parts.append(tag("h2", "What to fix"))
-        for c in failed:
-            hidden = "" if c.visible else " (hidden check)"
-            parts.append(tag("h3", f"✗ {c.name}{hidden} ({_points(c.max_score)} pt)", class_="fail"))
-            parts.append(pre(check_output(c)))
+        for heading, text, _ in fold_missing_modules(failed):
+            parts.append(tag("h3", heading, class_="fail"))
+            parts.append(pre(text))
     passed = [c for c in checks if c.passed]
     if passed:
         items = join(tag("li", f"✓ {c.name}", class_="pass") for c in passed)
