@@ -183,12 +183,12 @@ def read_submission(
     if not wanted:  # modules unknown: every top-level module file stands for itself
         wanted = sorted({rel.stem for rel, _ in listing if len(rel.parts) == 1 and rel.suffix in CODE_SUFFIXES
                          and _MODULE_NAME.fullmatch(rel.stem)})
-    chosen = _choose_module_files(listing, wanted, sub)
+    chosen = _choose_module_files(listing, wanted)
     used_paths = {rel for rel, _ in chosen.values()}
     for module in wanted:
         py = chosen.get(f"{module}.py")
-        if py is not None:
-            _add_py(sub, f"{module}.py", py)
+        if py is not None and _add_py(sub, f"{module}.py", py):
+            _note_renamed(sub, py[0], f"{module}.py")
     helpers = [(rel, path) for rel, path in listing if len(rel.parts) == 1 and rel.suffix == ".py"
                and rel not in used_paths and module_of(rel.name, wanted) is None]
     for rel, path in helpers:
@@ -198,34 +198,43 @@ def read_submission(
             used_paths.add(rel)
     for module in wanted:
         nb = chosen.get(f"{module}.ipynb")
-        if nb is not None:
-            _add_notebook(sub, module, nb, stubs)
+        if nb is not None and _add_notebook(sub, module, nb, stubs):
+            _note_renamed(sub, nb[0], f"{module}.ipynb")
     _note_unused(sub, listing, used_paths, wanted)
     return sub
 
 
-def _choose_module_files(
-    listing: list[tuple[PurePosixPath, str]], modules: list[str], sub: Submission
-) -> dict[str, tuple[PurePosixPath, str]]:
-    """`forward.py` / `forward.ipynb` -> the file graded as it (see `read_submission`)."""
-    chosen: dict[str, tuple[PurePosixPath, str]] = {}
+Picked = tuple[PurePosixPath, str]
+"""a file of the submission: its path relative to the submission's folder, and its real path"""
+
+
+def _choose_module_files(listing: list[Picked], modules: list[str]) -> dict[str, Picked]:
+    """`forward.py` / `forward.ipynb` -> the file graded as it (see `read_submission`).
+
+    The files at the top of the submission come first; only a module with none there is taken
+    from a subfolder (the shallowest, then the first by name), `.py` and notebook from that one.
+    """
+    chosen: dict[str, Picked] = {}
     for module in modules:
+        candidates = [c for c in listing if module_of(c[0].name, [module]) == module]
+        pool = [c for c in candidates if len(c[0].parts) == 1]
+        if not pool and candidates:
+            first = min(candidates, key=lambda c: (len(c[0].parts), str(c[0])))
+            pool = [c for c in candidates if c[0].parent == first[0].parent]
         for ext in CODE_SUFFIXES:
-            target = f"{module}{ext}"
-            candidates = [(rel, path) for rel, path in listing
-                          if module_of(rel.name, [module]) == module and rel.suffix.lower() == ext]
-            if not candidates:
-                continue
-            top = [c for c in candidates if len(c[0].parts) == 1]
-            exact = [c for c in top if c[0].name == target]
-            pick = (exact or top or sorted(candidates, key=lambda c: (len(c[0].parts), str(c[0]))))[0]
-            chosen[target] = pick
-            shown = pick[0].as_posix()
-            if shown != target:
-                why = "file names are case-sensitive" if len(pick[0].parts) == 1 else "it was the only one"
-                sub.notes.append(f"{shown} was graded as {target} ({why}: name it {target}, at the top of "
-                                 "your submission)")
+            mine = [c for c in pool if c[0].suffix.lower() == ext]
+            exact = [c for c in mine if c[0].name == f"{module}{ext}"]
+            if mine:
+                chosen[f"{module}{ext}"] = (exact or mine)[0]
     return chosen
+
+
+def _note_renamed(sub: Submission, rel: PurePosixPath, target: str) -> None:
+    """Say so when the file graded as `target` has another name or place."""
+    if rel.as_posix() != target:
+        why = "file names are case-sensitive" if len(rel.parts) == 1 else "it was the only one"
+        sub.notes.append(f"{rel.as_posix()} was graded as {target} ({why}: name it {target}, at the top of "
+                         "your submission)")
 
 
 def _add_py(sub: Submission, target: str, picked: tuple[PurePosixPath, str]) -> bool:
@@ -274,25 +283,29 @@ def _note_unused(sub: Submission, listing: list[tuple[PurePosixPath, str]], used
             sub.notes.append(note)
 
 
-def _add_notebook(sub: Submission, module: str, picked: tuple[PurePosixPath, str], stubs: dict[str, str]) -> None:
+def _add_notebook(sub: Submission, module: str, picked: tuple[PurePosixPath, str], stubs: dict[str, str]) -> bool:
+    """Grade the notebook `picked` as `module.py`, unless an edited `module.py` is there; whether it was used."""
     rel, path = picked
     shown = rel.as_posix()
     existing = sub.files.get(f"{module}.py")
     if existing is not None and hashlib.sha256(existing).hexdigest() != stubs.get(module):
-        sub.notes.append(f"both {module}.py and {shown} are present: {module}.py was graded")
-        return
+        note = f"both {module}.py and {shown} are present: {module}.py was graded"
+        sub.notes.append(note)
+        sub.unused.append(note)
+        return False
     data = _read_regular(path, MAX_NOTEBOOK_BYTES)
     if isinstance(data, str):
         sub.files.pop(f"{module}.py", None)
         sub.unreadable[module] = f"{shown} could not be read: {data}"
-        return
+        return True
     try:
         extracted = module_from_notebook(data, rel.name)
     except NotebookError as exc:
         sub.files.pop(f"{module}.py", None)
         sub.unreadable[module] = str(exc)
-        return
+        return True
     sub.files[f"{module}.py"] = extracted.source.encode()
     if extracted.cells is not None:
         sub.cell_maps[f"{module}.py"] = extracted.cells
     sub.notes += extracted.notes
+    return True

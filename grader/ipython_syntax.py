@@ -55,11 +55,13 @@ def _continued(line: str) -> bool:
     return line.rstrip("\r\n").endswith("\\")
 
 
-def _logical_tokens(lines: list[str], start: int) -> tuple[int, list[tokenize.TokenInfo]] | None:
-    """The end (exclusive) of the logical line that starts at `start`, and its tokens.
+def _logical_tokens(lines: list[str], start: int) -> tuple[int, list[tokenize.TokenInfo], bool]:
+    """The end (exclusive) of the logical line that starts at `start`, its tokens, and whether
+    it tokenized to its end.
 
-    None when the rest of the cell does not tokenize (an unterminated string or bracket, bad
-    indentation): it is then not Python either, and is left to the parser to report.
+    When the rest of the cell does not tokenize (an unterminated string or bracket, bad
+    indentation) the tokens read so far come back with False: what follows is not Python
+    either, and is left to the parser to report.
     """
     rest = iter(lines[start:])
     tokens: list[tokenize.TokenInfo] = []
@@ -72,14 +74,23 @@ def _logical_tokens(lines: list[str], start: int) -> tuple[int, list[tokenize.To
             if tok.type == tokenize.ENDMARKER:
                 break
             if tok.type == tokenize.NEWLINE or (tok.type == tokenize.NL and depth <= 0):
-                return start + tok.end[0], tokens
+                return start + tok.end[0], tokens, True
             if tok.string in "([{" and tok.type == tokenize.OP:
                 depth += 1
             elif tok.string in ")]}" and tok.type == tokenize.OP and depth > 0:
                 depth -= 1
     except (tokenize.TokenError, SyntaxError):
-        return None
-    return len(lines), tokens
+        return len(lines), tokens, False
+    return len(lines), tokens, True
+
+
+def _continued_extent(lines: list[str], start: int) -> int:
+    """The end (exclusive) of the line at `start` with its backslash continuations: how far
+    IPython takes an escaped command or a `x = !cmd` / `x = %magic` assignment."""
+    end = start + 1
+    while end < len(lines) and _continued(lines[end - 1]):
+        end += 1
+    return end
 
 
 def _assign_kind(tokens: list[tokenize.TokenInfo]) -> str | None:
@@ -116,23 +127,20 @@ def find(code: str) -> list[IPythonLine]:
             i += 1
             continue
         if text.startswith(ESCAPES):
-            end = i + 1
-            while _continued(lines[end - 1]) and end < len(lines):
-                end += 1  # IPython joins an escaped command's backslash continuations
+            end = _continued_extent(lines, i)
             found.append(IPythonLine(i, end, _escape_kind(text), indented))
             i = end
             continue
-        logical = _logical_tokens(lines, i)
-        if logical is None:
-            break
-        end, tokens = logical
+        end, tokens, complete = _logical_tokens(lines, i)
+        kind = _assign_kind(tokens)
         significant = [t for t in tokens if t.type not in _SKIP]
-        if significant and significant[-1].string == "?":
+        if kind:  # the command may hold what Python cannot tokenize (`x = !echo it's`)
+            end = _continued_extent(lines, i)
+            found.append(IPythonLine(i, end, kind, indented))
+        elif not complete:
+            break
+        elif significant and significant[-1].string == "?":
             found.append(IPythonLine(i, end, "help", indented))
-        else:
-            kind = _assign_kind(tokens)
-            if kind:
-                found.append(IPythonLine(i, end, kind, indented))
         i = max(end, i + 1)
     return found
 

@@ -43,6 +43,9 @@ CELLS = [
     "print(1) ; ls?",
     "r = f'{x!r}'\nv = x if x else y",
     'doc = """Is it W or W.T?\n%% not a cell magic\n"""',
+    "x = !echo it's\ny = 1",
+    "!echo don't\nz = 2",
+    "out = !ls \\\n  -l\nw = 1",
 ]
 
 

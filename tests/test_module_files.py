@@ -140,3 +140,22 @@ def test_a_missing_module_is_one_block_of_feedback_not_one_per_check(course, tmp
     assert f"### ✗ forward: file missing ({len(forward_checks)} checks, {points:g} pt)" in text
     assert feedback_html(result).count("forward.py (or forward.ipynb) is not in your submission") == 1
     assert result.score == sum(c.max_score for c in result.checks if c.module == "perceptron")
+
+
+def test_a_notebook_at_the_top_wins_over_a_py_in_a_subfolder(tmp_path):
+    (tmp_path / "forward.ipynb").write_text(_notebook("A = 1"))
+    (tmp_path / "old").mkdir()
+    (tmp_path / "old" / "forward.py").write_text("A = 2\n")
+    sub = read_submission(tmp_path, "s", modules=MODULES)
+    assert sub.files["forward.py"].decode().strip() == "A = 1"
+    assert sub.unused == ["old/forward.py was not used: forward was graded from another file"]
+    assert not any("was graded as" in n for n in sub.notes)
+
+
+def test_an_edited_py_beside_a_case_variant_notebook_is_graded_and_the_notebook_named(tmp_path):
+    (tmp_path / "forward.py").write_text("A = 1\n")
+    (tmp_path / "Forward.ipynb").write_text(_notebook("A = 2"))
+    sub = read_submission(tmp_path, "s", {"forward": "not the hash of this file"})
+    assert sub.files == {"forward.py": b"A = 1\n"}
+    assert sub.unused == ["both forward.py and Forward.ipynb are present: forward.py was graded"]
+    assert not any("Forward.ipynb was graded as" in n for n in sub.notes)

@@ -250,6 +250,7 @@ def test_the_template_handout_notebooks_extract_to_their_stubs_definitions():
     for module in MODULES:
         data = (ROOT / "student_template" / f"{module}.ipynb").read_bytes()
         extracted = module_from_notebook(data, f"{module}.ipynb")
+        assert extracted.notes == []  # its last cell, `!grade check <module>`, is the notebook's own
         stub = (ROOT / "student_template" / f"{module}.py").read_text()
         for line in extracted.source.splitlines():
             assert line in stub.splitlines(), (module, line)
