@@ -44,7 +44,10 @@ class CellMap:
     def where(self, line: int, quote: str = "") -> str | None:
         """`forward.ipynb, code cell 3 ("def softmax(z):"), line 2` for the module's `line`
         (`quote` around the notebook's name, as in a traceback's `File "..."`)."""
-        origin = self.lines[line - 1] if 0 < line <= len(self.lines) else None
+        if not 0 < line <= len(self.lines):
+            return None
+        # A blank line between two cells' code (nothing raises there) counts as the one before.
+        origin = next((o for o in reversed(self.lines[:line]) if o is not None), None)
         if origin is None:
             return None
         return f"{quote}{self.notebook}{quote}, {self.cell(origin[0])}, line {origin[1]}"
@@ -62,17 +65,20 @@ class Extracted:
 def translate(text: str, maps: dict[str, CellMap]) -> str:
     """`text` with every `forward.py, line 12` (policy scan, guard, syntax error, traceback
     `File "forward.py", line 12`, warning `forward.py:12:`) naming the notebook cell instead,
-    for each `forward.py` in `maps` (the modules that came from notebooks)."""
+    and any other mention of `forward.py` naming the notebook, for each `forward.py` in `maps`
+    (the modules that came from notebooks): the student never saw that `.py`."""
     if not maps or not text:
         return text
     names = "|".join(re.escape(name) for name in sorted(maps, key=len, reverse=True))
-    pattern = re.compile(rf'(?<![\w.])(?P<q>"?)(?P<file>{names})(?P=q)(?P<sep>, line |:)(?P<line>\d+)')
+    located = re.compile(rf'(?<![\w.])(?P<q>"?)(?P<file>{names})(?P=q)(?P<sep>, line |:)(?P<line>\d+)')
+    bare = re.compile(rf"(?<![\w.])(?P<file>{names})(?!\w)")
 
     def replace(m: re.Match[str]) -> str:
         where = maps[m.group("file")].where(int(m.group("line")), m.group("q"))
         return m.group(0) if where is None else where
 
-    return pattern.sub(replace, text)
+    text = located.sub(replace, text)
+    return bare.sub(lambda m: maps[m.group("file")].notebook, text)
 
 
 def _first_line(code: str) -> str:
@@ -128,6 +134,9 @@ def _otter_names(node: ast.stmt, names: set[str]) -> bool:
         return False
     if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
         return False  # a definition is the student's; it only fails if it is called
+    inner = [n for n in ast.walk(node) if n is not node and isinstance(n, (ast.Import, ast.ImportFrom))]
+    if any([_otter_names(n, names) for n in inner]):  # `try: import otter` (every one of them seen)
+        return True
     used = any(isinstance(n, ast.Name) and n.id in names for n in ast.walk(node))
     if used:
         names.update(n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store))

@@ -254,3 +254,24 @@ def test_the_template_handout_notebooks_extract_to_their_stubs_definitions():
         stub = (ROOT / "student_template" / f"{module}.py").read_text()
         for line in extracted.source.splitlines():
             assert line in stub.splitlines(), (module, line)
+
+
+def test_a_missing_function_names_the_notebook_not_a_py(course, tmp_path):
+    cells = [c for c in chunks(solution("forward")) if not c.startswith("def count_params(")]
+    write(_cells_notebook(*cells), tmp_path / "forward.ipynb")
+    _, result = grade_folder(course, tmp_path, ["forward"])
+    missing = [c for c in result.checks if c.function == "count_params"]
+    assert missing and all("forward.ipynb has no function count_params" in c.message for c in missing)
+    assert not any("forward.py" in c.message for c in result.checks)
+
+
+def test_otter_imported_inside_a_try_or_under_another_name_is_left_out():
+    nb = _cells_notebook("try:\n    import otter\nexcept ImportError:\n    pass",
+                         "from otter import Notebook as N\nGRADER = N()",
+                         "import numpy as np\nimport otter.check as oc",
+                         "def f():\n    return np.ones(2)")
+    extracted = module_from_notebook(nbformat.writes(nb).encode(), "forward.ipynb")
+    assert "otter" not in extracted.source and "GRADER" not in extracted.source
+    assert extracted.source.split("\n")[:2] == ["import numpy as np", ""]
+    assert any("Otter-Grader's set-up and checks (import otter, grader.check(...)) in code cells 1, 2, 3" in n
+               for n in extracted.notes)
