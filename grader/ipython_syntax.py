@@ -79,7 +79,7 @@ def _logical_tokens(lines: list[str], start: int) -> tuple[int, list[tokenize.To
                 depth += 1
             elif tok.string in ")]}" and tok.type == tokenize.OP and depth > 0:
                 depth -= 1
-    except (tokenize.TokenError, SyntaxError):
+    except (tokenize.TokenError, SyntaxError, ValueError):  # ValueError: a null byte, Python < 3.12
         return len(lines), tokens, False
     return len(lines), tokens, True
 

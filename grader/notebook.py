@@ -1,9 +1,15 @@
 """Notebooks: read a student's notebook as a module, and write handout notebooks.
 
 A submitted notebook is read with nbformat (trusted side, never executed) and its code turned
-into a module: imports, function and class definitions and constant assignments are kept;
-magics, shell escapes, plotting and top-level experiments (training loops, prints) are left
+into a module: imports, function and class definitions and constant assignments are kept,
+each line exactly as written; top-level experiments (training loops, prints, plots) are left
 out, and the feedback says so. A notebook full of experiments grades as fast as the `.py`.
+
+IPython syntax (magics, shell escapes, help) is found per logical line by
+`grader.ipython_syntax`. Notebooks made for other graders grade like the same code in a `.py`:
+Otter-Grader's set-up and check cells and nbgrader's test cells are left out, with a note.
+`CellMap` remembers which cell and line each line of the module came from, and `translate`
+turns a message about `forward.py, line 12` into one about the notebook's cell.
 """
 
 from __future__ import annotations
@@ -149,7 +155,8 @@ def _is_test_cell(cell: dict[str, Any], tree: ast.Module | None, code: str) -> b
     nbgrader marks cells in `metadata.nbgrader`: `grade: true, solution: false` is an
     autograded test cell (its `### BEGIN HIDDEN TESTS` part is removed from student copies).
     """
-    meta = cell.get("metadata", {}).get("nbgrader", {})
+    metadata = cell.get("metadata")
+    meta = metadata.get("nbgrader") if isinstance(metadata, dict) else None
     if isinstance(meta, dict) and meta.get("grade") is True and not meta.get("solution"):
         return True
     if "### BEGIN HIDDEN TESTS" in code:
@@ -254,7 +261,7 @@ def module_from_notebook(data: bytes, filename: str = "notebook.ipynb") -> Extra
         for k, line in enumerate(split_lines(text)):
             out.append(line.rstrip("\r\n"))
             cells.lines.append((number, start + k))
-    return Extracted("\n".join(out) + "\n", report.summary(), cells)
+    return Extracted("".join(line + "\n" for line in out), report.summary(), cells)
 
 
 def _cell_definitions(number: int, cell: dict[str, Any], code: str, otter: set[str],
@@ -266,15 +273,17 @@ def _cell_definitions(number: int, cell: dict[str, Any], code: str, otter: set[s
         report.magic_cells.append(number)
     try:
         tree: ast.Module | None = ast.parse(python)
+        why = ""
     except SyntaxError as exc:
-        tree = None
-        error = exc
+        tree, why = None, f"line {exc.lineno} of the cell: {exc.msg}"
+    except ValueError as exc:  # a null byte, on Python < 3.12
+        tree, why = None, str(exc)
     if _is_test_cell(cell, tree, code):
         report.test_cells.append(number)
         return []
     if tree is None:
-        report.notes.append(f"{report.filename}, {report.cells.cell(number)} does not parse (line {error.lineno} "
-                            f"of the cell: {error.msg}); it was left out, with everything it defines")
+        report.notes.append(f"{report.filename}, {report.cells.cell(number)} does not parse ({why}); "
+                            "it was left out, with everything it defines")
         return []
     lines = split_lines(code)
     nested = [f for f in found if f.indented]

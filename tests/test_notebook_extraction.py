@@ -7,6 +7,8 @@ import re
 
 import nbformat
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import ROOT, mutate, reference_source
 from grader.discover import read_submission
@@ -275,3 +277,16 @@ def test_otter_imported_inside_a_try_or_under_another_name_is_left_out():
     assert extracted.source.split("\n")[:2] == ["import numpy as np", ""]
     assert any("Otter-Grader's set-up and checks (import otter, grader.check(...)) in code cells 1, 2, 3" in n
                for n in extracted.notes)
+
+
+_PIECES = st.sampled_from(["def f(x):\n", "    ", "return x", "  # W?", "%time ", "!ls", "?", "x = ", "'''", '"',
+                           "\\\n", "(", ")", "\n", "import otter\n", "assert x\n", "\x00", "\t", "%%bash\n", "é",
+                           "X = 1\n", "@d\n", "class C:\n", "x = !ls\n"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(_PIECES, max_size=12).map("".join), min_size=1, max_size=4))
+def test_any_cell_text_extracts_without_crashing_and_compiles(cells):
+    extracted = module_from_notebook(nbformat.writes(_cells_notebook(*cells)).encode(), "m.ipynb")
+    compile(extracted.source, "m.py", "exec")  # what is kept is a module that compiles
+    assert len(extracted.cells.lines) == extracted.source.count("\n")  # every line mapped (or a blank)
