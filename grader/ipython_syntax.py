@@ -19,6 +19,10 @@ from dataclasses import dataclass
 ESCAPES = ("!", "?", "%", "/", ",", ";")
 """what makes a logical line IPython syntax when it starts with it (IPython's ESCAPE_SINGLES)"""
 
+PYTHON_CELL_MAGICS = ("time", "capture")
+"""cell magics that run their body as ordinary code in the notebook's namespace: what the body
+defines exists in the notebook, so it is kept (only the `%%time` line is IPython syntax)"""
+
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
 _SKIP = {tokenize.INDENT, tokenize.DEDENT, tokenize.NL, tokenize.NEWLINE, tokenize.COMMENT, tokenize.ENDMARKER}
 
@@ -117,6 +121,11 @@ def find(code: str) -> list[IPythonLine]:
     lines = split_lines(code)
     first = next((i for i, line in enumerate(lines) if line.strip()), None)
     if first is not None and lines[first].lstrip().startswith("%%"):
+        name = re.match(r"%%(\w*)", lines[first].lstrip())
+        if name and name.group(1) in PYTHON_CELL_MAGICS:
+            body = first + 1
+            return [IPythonLine(first, body, "cell magic", False)] + [
+                IPythonLine(f.start + body, f.end + body, f.kind, f.indented) for f in find("".join(lines[body:]))]
         return [IPythonLine(first, len(lines), "cell magic", False)]
     found: list[IPythonLine] = []
     i = 0

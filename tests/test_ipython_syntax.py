@@ -27,7 +27,7 @@ CELLS = [
     "a = (1 +\n     2)  # really?\nb = 3",
     "x = 5 % 3\ny = (4\n% 2)\nz = [1,\n!True]",
     "if True:\n    !ls\n    y = 2",
-    "%%time\nx = 1\ny = 2",
+    "%%timeit\nx = 1\ny = 2",
     "\n\n%%bash\necho hi",
     "print('done!')  # %magic ?",
     "d = {'a': 1}\nd?",
@@ -79,6 +79,15 @@ def test_the_kinds_are_named():
         "magic", "shell", "help", "autocall", "shell", "magic"]
     assert find("%%time\nx = 1")[0].kind == "cell magic"
     assert find("def f():\n    %time 1")[0].indented is True
+
+
+def test_a_time_or_capture_cell_keeps_its_body_as_python():
+    # IPython runs these bodies in the notebook's namespace: what they define is defined.
+    cell = "%%time\ndef f(x):\n    return x  # fast?\n!ls\nf?"
+    assert [(f.start, f.end, f.kind) for f in find(cell)] == [(0, 1, "cell magic"), (3, 4, "shell"), (4, 5, "help")]
+    assert ast.parse(blank(cell, find(cell))).body[0].name == "f"
+    assert [(f.start, f.end) for f in find("\n%%capture out\nx = 1\n")] == [(1, 2)]
+    assert [(f.start, f.end) for f in find("%%bash\necho hi\ndef f(): pass\n")] == [(0, 3)]
 
 
 def test_blank_keeps_line_numbers_and_a_block_parseable():
