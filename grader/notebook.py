@@ -18,7 +18,7 @@ import ast
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import nbformat
 
@@ -246,15 +246,16 @@ def module_from_notebook(data: bytes, filename: str = "notebook.ipynb") -> Extra
     cells = CellMap(filename)
     report = _Report(filename, cells)
     otter: set[str] = set()
-    kept: list[tuple[int, int, str]] = []
+    kept: list[_Kept] = []
     for number, cell in enumerate(code_cells, 1):
         code = str(cell.get("source", ""))
         cells.first_lines[number] = _first_line(code)
-        kept += [(number, start, text) for start, text in _cell_definitions(number, cell, code, otter, report)]
+        kept += _cell_definitions(number, cell, code, otter, report)
+    kept = _imports_of_test_cells_if_used(kept)
     # `from __future__` imports first, as a module needs them (IPython takes them in any cell).
-    kept.sort(key=lambda k: not k[2].startswith("from __future__"))
+    kept.sort(key=lambda k: not k.text.startswith("from __future__"))
     out: list[str] = []
-    for number, start, text in kept:
+    for number, start, text, _ in kept:
         if out:
             out.append("")
             cells.lines.append(None)
@@ -265,8 +266,8 @@ def module_from_notebook(data: bytes, filename: str = "notebook.ipynb") -> Extra
 
 
 def _cell_definitions(number: int, cell: dict[str, Any], code: str, otter: set[str],
-                      report: _Report) -> list[tuple[int, str]]:
-    """The kept statements of one code cell: (first line in the cell, exact text) each."""
+                      report: _Report) -> list[_Kept]:
+    """The kept statements of one code cell."""
     found = ipython_syntax.find(code)
     python = ipython_syntax.blank(code, found)
     if any(not _is_grade_check(code, f) for f in found):
@@ -280,14 +281,15 @@ def _cell_definitions(number: int, cell: dict[str, Any], code: str, otter: set[s
         tree, why = None, str(exc)
     if _is_test_cell(cell, tree, code):
         report.test_cells.append(number)
-        return []
+        # Its imports ran in the notebook too: kept if the student's code uses them (see below).
+        imports = [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))] if tree else []
+        return [_Kept(number, *_segment(split_lines(code), code, n), test_import=True) for n in imports]
     if tree is None:
         report.notes.append(f"{report.filename}, {report.cells.cell(number)} does not parse ({why}); "
                             "it was left out, with everything it defines")
         return []
     lines = split_lines(code)
-    nested = [f for f in found if f.indented]
-    kept: list[tuple[int, str]] = []
+    kept: list[_Kept] = []
     dropped = False
     for node in tree.body:
         if _otter_names(node, otter):
@@ -297,17 +299,49 @@ def _cell_definitions(number: int, cell: dict[str, Any], code: str, otter: set[s
         if not _keep(node):
             dropped = dropped or not _is_docstring(node)
             continue
-        inside = [f for f in nested if node.lineno - 1 <= f.start < (node.end_lineno or node.lineno)]
+        first = _segment(lines, code, node)[0]
+        inside = [f for f in found if first - 1 <= f.start < (node.end_lineno or node.lineno)]
         if inside:
             what = getattr(node, "name", type(node).__name__.lower())
             report.notes.append(
                 f"{report.filename}, {report.cells.cell(number)}, line {inside[0].start + 1}: IPython syntax "
                 f"({inside[0].kind}) inside a block, which a .py file cannot hold; {what} was left out")
             continue
-        kept.append(_segment(lines, code, node))
+        kept.append(_Kept(number, *_segment(lines, code, node)))
     if dropped:
         report.left_out.append(number)
     return kept
+
+
+class _Kept(NamedTuple):
+    """One statement kept from a cell: its cell, first line in the cell and exact text."""
+
+    cell: int
+    start: int
+    text: str
+    test_import: bool = False
+    """an import of a test cell: kept only if the student's code uses it"""
+
+
+def _imports_of_test_cells_if_used(kept: list[_Kept]) -> list[_Kept]:
+    """`kept` with each import of a test cell kept only when the rest uses a name it binds.
+
+    A test cell's `import numpy as np` may be the only one the student's functions rely on; its
+    `from nose.tools import assert_equal` serves only the tests (and would break the rules).
+    """
+    used = set()
+    for k in kept:
+        if not k.test_import:
+            used |= {n.id for n in ast.walk(ast.parse(k.text)) if isinstance(n, ast.Name)}
+    out = []
+    for k in kept:
+        if k.test_import:
+            node = ast.parse(k.text).body[0]
+            names = node.names if isinstance(node, (ast.Import, ast.ImportFrom)) else []
+            if not {(a.asname or a.name).split(".")[0] for a in names} & used:
+                continue
+        out.append(k)
+    return out
 
 
 def _is_grade_check(code: str, found: ipython_syntax.IPythonLine) -> bool:

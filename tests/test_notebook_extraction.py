@@ -290,3 +290,30 @@ def test_any_cell_text_extracts_without_crashing_and_compiles(cells):
     extracted = module_from_notebook(nbformat.writes(_cells_notebook(*cells)).encode(), "m.ipynb")
     compile(extracted.source, "m.py", "exec")  # what is kept is a module that compiles
     assert len(extracted.cells.lines) == extracted.source.count("\n")  # every line mapped (or a blank)
+
+
+def test_a_test_cell_import_the_students_code_uses_is_kept_and_others_are_not():
+    nb = _cells_notebook("def f(n):\n    return np.ones(n)",
+                         "import numpy as np\nfrom nose.tools import assert_equal\nassert f(2).shape == (2,)")
+    extracted = module_from_notebook(nbformat.writes(nb).encode(), "m.ipynb")
+    namespace: dict = {}
+    exec(extracted.source, namespace)
+    assert namespace["f"](3).tolist() == [1.0, 1.0, 1.0]
+    assert "nose" not in extracted.source and "assert" not in extracted.source
+    assert extracted.cells.lines[extracted.source.split("\n").index("import numpy as np")] == (2, 1)
+
+
+def test_a_time_cell_defines_what_its_body_defines():
+    nb = _cells_notebook("%%time\nimport numpy as np\n\ndef f(n):  # quick?\n    return np.zeros(n)\n\nf(3)")
+    extracted = module_from_notebook(nbformat.writes(nb).encode(), "m.ipynb")
+    namespace: dict = {}
+    exec(extracted.source, namespace)
+    assert namespace["f"](2).tolist() == [0.0, 0.0]
+    assert "def f(n):  # quick?" in extracted.source.split("\n") and "%%time" not in extracted.source
+
+
+def test_an_unindented_magic_inside_a_function_body_leaves_it_out_too():
+    nb = _cells_notebook("def f(x):\nx = !ls\n    return x\n\ndef g():\n    return 2")
+    extracted = module_from_notebook(nbformat.writes(nb).encode(), "m.ipynb")
+    assert "!ls" not in extracted.source and "def f" not in extracted.source and "def g():" in extracted.source
+    assert any("line 2: IPython syntax (shell) inside a block" in n for n in extracted.notes)
