@@ -275,6 +275,8 @@ def _note_unused(sub: Submission, listing: list[tuple[PurePosixPath, str]], used
             why = f"{meant} was graded from another file"
         elif meant is not None:
             why = f"did you mean {meant}.py? Name it exactly {meant}.py (or {meant}.ipynb)"
+        elif rel.suffix == ".py" and not _MODULE_NAME.fullmatch(rel.stem):
+            why = "its name is not a Python module name, so nothing can import it"
         else:
             why = "it is not one of the assignment's files"
         note = f"{shown} was not used: {why}"

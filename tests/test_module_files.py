@@ -159,3 +159,14 @@ def test_an_edited_py_beside_a_case_variant_notebook_is_graded_and_the_notebook_
     assert sub.files == {"forward.py": b"A = 1\n"}
     assert sub.unused == ["both forward.py and Forward.ipynb are present: forward.py was graded"]
     assert not any("Forward.ipynb was graded as" in n for n in sub.notes)
+
+
+def test_a_py_whose_name_cannot_be_imported_is_named(tmp_path):
+    (tmp_path / "forward.py").write_text("X = 1\n")
+    (tmp_path / "my helpers.py").write_text("Y = 1\n")
+    (tmp_path / "data.ipynb").write_text(_notebook("Z = 1"))
+    sub = read_submission(tmp_path, "s", modules=MODULES)
+    assert set(sub.files) == {"forward.py"}
+    assert sorted(sub.unused) == ["data.ipynb was not used: it is not one of the assignment's files",
+                                  "my helpers.py was not used: its name is not a Python module name, so nothing "
+                                  "can import it"]
