@@ -116,6 +116,17 @@ def _assign_kind(tokens: list[tokenize.TokenInfo]) -> str | None:
     return None
 
 
+def dedent(code: str) -> str:
+    """The cell as IPython runs it when its first line is indented (IPython's `leading_indent`):
+    that first line's indentation removed from every line that starts with it."""
+    lines = split_lines(code)
+    first = next((line for line in lines if line.strip()), "")
+    space = first[: len(first) - len(first.lstrip(" \t"))]
+    if not space:
+        return code
+    return "".join(line[len(space):] if line.startswith(space) else line for line in lines)
+
+
 def find(code: str) -> list[IPythonLine]:
     """The IPython-syntax lines of one cell, in order (empty for a cell of plain Python)."""
     lines = split_lines(code)

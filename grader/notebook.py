@@ -268,6 +268,10 @@ def module_from_notebook(data: bytes, filename: str = "notebook.ipynb") -> Extra
 def _cell_definitions(number: int, cell: dict[str, Any], code: str, otter: set[str],
                       report: _Report) -> list[_Kept]:
     """The kept statements of one code cell."""
+    if ipython_syntax.dedent(code) != code:
+        code = ipython_syntax.dedent(code)
+        report.notes.append(f"{report.filename}, {report.cells.cell(number)} is indented: it was read as IPython "
+                            "runs it, without that indentation")
     found = ipython_syntax.find(code)
     python = ipython_syntax.blank(code, found)
     if any(not _is_grade_check(code, f) for f in found):

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from IPython.core.inputtransformer2 import TransformerManager
 
 from conftest import ROOT
-from grader.ipython_syntax import blank, find, split_lines
+from grader.ipython_syntax import blank, dedent, find, split_lines
 
 CELLS = [
     "%matplotlib inline\nimport numpy as np",
@@ -154,3 +154,12 @@ def test_plain_python_is_never_taken_for_ipython(source):
     ast.parse(source)  # every generated program is valid Python
     assert find(source) == []
     assert blank(source, find(source)) == source
+
+
+@pytest.mark.parametrize("cell", ["  def f():\n      return 1\n", "\n\n\tx = 1\n\ty = 2\n", "    a = 1\nb = 2\n"])
+def test_an_indented_cell_is_dedented_as_ipython_does(cell):
+    from IPython.core.inputtransformer2 import leading_empty_lines, leading_indent
+
+    expected = "".join(leading_indent(leading_empty_lines(split_lines(cell))))
+    assert dedent(cell).lstrip("\n") == expected
+    assert len(split_lines(dedent(cell))) == len(split_lines(cell))  # line numbers kept

@@ -317,3 +317,12 @@ def test_an_unindented_magic_inside_a_function_body_leaves_it_out_too():
     extracted = module_from_notebook(nbformat.writes(nb).encode(), "m.ipynb")
     assert "!ls" not in extracted.source and "def f" not in extracted.source and "def g():" in extracted.source
     assert any("line 2: IPython syntax (shell) inside a block" in n for n in extracted.notes)
+
+
+def test_an_indented_cell_is_read_as_ipython_runs_it():
+    nb = _cells_notebook("import numpy as np", "    def f(n):\n        return np.ones(n)  # why?")
+    extracted = module_from_notebook(nbformat.writes(nb).encode(), "m.ipynb")
+    namespace: dict = {}
+    exec(extracted.source, namespace)
+    assert namespace["f"](1).tolist() == [1.0]
+    assert any('code cell 2 ("def f(n):") is indented' in n for n in extracted.notes)
