@@ -152,11 +152,13 @@ def grade_submission(
                 results.append(_result(assignment.name, check, outcome))
         output = student.output()
         notices = student.notices
+    for c in results:  # a line of a notebook's module is named by its cell (`Submission.translate`)
+        c.message = submission.translate(c.message)
     return SubmissionResult(
         submission=submission.name,
         checks=_policy_costs_the_module(results),
         execution_time=round(time.monotonic() - started, 3),
-        output=output,
+        output=submission.translate(output),
         notices=notices + list(submission.notes),
     )
 

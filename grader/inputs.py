@@ -131,8 +131,8 @@ def parse_file_name(name: str, modules: set[str]) -> NamedFile | None:
         return NamedFile(student, *_module_file(file, modules))
     stem, ext = os.path.splitext(name)
     for module in sorted(modules, key=len, reverse=True):
-        for sep in ("_", "-", "."):
-            if stem.endswith(sep + module) and len(stem) > len(module) + 1:
+        for sep in ("_", "-", "."):  # `alice_Forward.py` is alice's forward.py too
+            if stem.lower().endswith((sep + module).lower()) and len(stem) > len(module) + 1:
                 return NamedFile(stem[: -len(module) - 1], module + ext)
     return None
 
@@ -140,13 +140,15 @@ def parse_file_name(name: str, modules: set[str]) -> NamedFile | None:
 def _module_file(file: str, modules: set[str]) -> tuple[str, int]:
     """The submitted name as a module file: `forward-1.py` -> (`forward.py`, 1)."""
     stem, ext = os.path.splitext(file)
+    lowered = {module.lower(): module for module in modules}  # `Forward-1.py` is forward.py too
     m = _RESUBMISSION.match(stem)
-    if m and m.group("stem") in modules:
-        return m.group("stem") + ext, int(m.group("n"))
-    if stem not in modules:
-        for module in modules:  # `alice_forward.py` submitted to Canvas
-            if stem.endswith(("_" + module, "-" + module)):
-                return module + ext, 0
+    if m and m.group("stem").lower() in lowered:
+        return lowered[m.group("stem").lower()] + ext, int(m.group("n"))
+    if stem.lower() in lowered:
+        return lowered[stem.lower()] + ext, 0
+    for module in modules:  # `alice_forward.py` submitted to Canvas
+        if stem.lower().endswith(("_" + module.lower(), "-" + module.lower())):
+            return module + ext, 0
     return file, 0
 
 
@@ -546,7 +548,9 @@ def collect_submissions(
     """
     with tempfile.TemporaryDirectory(prefix="grade-inputs-") as tmp:
         staged, warnings = stage(Path(root), modules, Path(tmp))
-        return [_read(s, read) for s in staged], warnings
+        submissions = [_read(s, read) for s in staged]
+    warnings += [f"{sub.name}: {note}" for sub in submissions for note in sub.unused]
+    return submissions, warnings
 
 
 def collect_one(folder: Path, modules: set[str], name: str, read: Reader = read_submission) -> Submission:
