@@ -173,7 +173,8 @@ def run(submissions: Path, out: Path, course: Path | None, names: tuple[str, ...
 @click.argument("names", nargs=-1)
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "classroom"]), default="text",
               show_default=True,
-              help="text for you, json for tools, classroom for GitHub Classroom's reporter (base64; exit 0).")
+              help="text for you, json for tools, classroom: lines for $GITHUB_ENV that GitHub Classroom's "
+                   "reporter reads (exit 0).")
 @click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
 @click.option("--summary", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also append a Markdown summary to this file (e.g. $GITHUB_STEP_SUMMARY).")
@@ -187,7 +188,7 @@ def check(names: tuple[str, ...], fmt: str, as_json: bool, summary: Path | None,
     NAMES restricts the run to some assignments, e.g. `grade check forward`. The exit status is
     non-zero while a check fails (except with --format classroom, where the reporter decides).
     """
-    from grader.classroom import classroom_payload, encode_payload, summary_markdown
+    from grader.classroom import PayloadTooLarge, classroom_env, summary_markdown
 
     try:
         _announce_isolation(sandbox_mode, quiet=fmt != "text" or as_json)
@@ -200,7 +201,10 @@ def check(names: tuple[str, ...], fmt: str, as_json: bool, summary: Path | None,
         with open(summary, "a") as f:
             f.write(summary_markdown(result))
     if fmt == "classroom":
-        click.echo(encode_payload(classroom_payload(result)))
+        try:
+            click.echo(classroom_env(result))
+        except PayloadTooLarge as exc:
+            raise click.ClickException(str(exc)) from exc
         return
     click.echo(json.dumps(_check_json(result), indent=2) if fmt == "json" else _check_text(result))
     sys.exit(0 if all(c.passed for c in result.checks) else 1)

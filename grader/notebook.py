@@ -15,6 +15,10 @@ from dataclasses import dataclass, field
 import nbformat
 
 MAX_NOTEBOOK_BYTES = 5 << 20
+CHECK_MAGIC = "%run -e -m grader.__main__ check"
+"""the handout's check cell: the grader run by the kernel's own interpreter, whatever PATH says
+(`-m grader.__main__`, as IPython's `%run -m` runs a package's `__init__`; `-e`: a failing check's
+exit status is not shown as an error)"""
 
 
 class NotebookError(Exception):
@@ -36,7 +40,7 @@ def _strip_ipython(code: str) -> tuple[str, int]:
     kept, removed = [], 0
     for line in code.splitlines():
         stripped = line.lstrip()
-        if stripped.startswith("!grade "):
+        if stripped.startswith(("!grade ", CHECK_MAGIC)):
             kept.append("")  # the handout notebook's own check cell: nothing to report
         elif stripped.startswith(("%", "!")) or (stripped.endswith("?") and not stripped.startswith("#")):
             kept.append("")  # keep line numbers stable
@@ -145,8 +149,9 @@ def handout_notebook(title: str, handout: str, stub_source: str, assignment: str
         cells.append(nbformat.v4.new_code_cell("\n".join(group)))
     cells.append(nbformat.v4.new_markdown_cell(
         f"## Check your work\n\nSave the notebook, then run the cell below: it runs the visible checks of "
-        f"`{assignment}` on this notebook (`{assignment}.py` must be absent or the untouched template)."))
-    cells.append(nbformat.v4.new_code_cell(f"!grade check {assignment}"))
+        f"`{assignment}` on this notebook (`{assignment}.py` must be absent or the untouched template), "
+        f"with the Python of this notebook's kernel (the same as `python -m grader check {assignment}`)."))
+    cells.append(nbformat.v4.new_code_cell(f"{CHECK_MAGIC} {assignment}"))
     for i, cell in enumerate(cells):
         cell["id"] = f"{assignment}-{i}"  # deterministic, so a rebuild changes nothing
     nb.cells = cells
