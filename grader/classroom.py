@@ -50,13 +50,12 @@ def _status(c: CheckResult) -> str:
 
 
 def trim_message(text: str, chars: int = MESSAGE_CHARS, lines: int = MESSAGE_LINES) -> str:
-    """The first `lines` lines of `text`, at most `chars` characters, marked when cut."""
+    """The first `lines` lines of `text`, at most `chars` characters; a last line `…` when cut."""
     kept = text.splitlines()
-    cut = len(kept) > lines
     out = "\n".join(kept[:lines])
-    if len(out) > chars:
-        out, cut = out[: max(chars - 1, 0)], True
-    return out + ("…" if cut and chars > 0 else "") if out else ""
+    cut = len(kept) > lines or len(out) > chars
+    out = out[:chars]
+    return out + "\n…" if cut and out else out
 
 
 def _runner_id(assignment: str, points: float, taken: set[str]) -> str:
