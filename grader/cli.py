@@ -285,6 +285,32 @@ def validate_cmd(course: Path | None) -> None:
     sys.exit(1 if found.problems else 0)
 
 
+@main.command("import-notebook")
+@click.argument("master", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--name", required=True, help="The assignment's (and its module's) name, e.g. forward.")
+@click.option("--course", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="Course folder (default: this checkout).")
+@click.option("--force", is_flag=True, help="Replace the reference, handout and notebook_tests.py if they exist.")
+def import_notebook_cmd(master: Path, name: str, course: Path | None, force: bool) -> None:
+    """Make an assignment from an nbgrader or Otter master notebook (reference, handout, its tests).
+
+    The test cells are kept word for word in assignments/NAME/notebook_tests.py, to be rewritten
+    as checks; then add NAME to course.toml and run `grade build-template`.
+    """
+    from grader.batch import default_course_root
+    from grader.master import convert_master, write_course_files
+    from grader.solutions import MarkerError
+
+    try:
+        converted = convert_master(master.read_bytes(), master.name)
+        written = write_course_files(course or default_course_root(), name, converted, force)
+    except (MarkerError, FileExistsError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    for note in converted.notes:
+        click.echo(f"note: {note}")
+    click.echo(f"Wrote {', '.join(str(p) for p in written)}; {len(converted.tests)} test cell(s) to rewrite as checks.")
+
+
 @main.group("export")
 def export() -> None:
     """Package the course for running elsewhere (e.g. `grade export gradescope`)."""

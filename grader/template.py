@@ -108,6 +108,18 @@ def build_template(course_root: Path, dest: Path) -> list[Path]:
     return [dest / rel for rel in relative]
 
 
+_DEFAULT_README = """# Your assignments
+
+{assignments}
+
+```bash
+{install}   # once, in this folder
+python -m grader check           # the visible checks of every assignment
+```
+"""
+"""the student README of a course without assignments/student_readme.md"""
+
+
 def template_leaks(course_root: Path, template: Path) -> list[str]:
     """What the leak detector finds in `template` (lines listed as `[template] given` allowed)."""
     settings = tomllib.loads((course_root / "assignments" / "course.toml").read_text())
@@ -162,12 +174,14 @@ def _generate(course_root: Path, dest: Path) -> list[Path]:
     wheel_file = wheel.name if wheel else ""
     listing = "\n".join(f"- `{a.name}`: {a.title} (`{'`, `'.join(m + '.py' for m in a.modules)}`; "
                         f"handout: [handouts/{a.name}.md](handouts/{a.name}.md))" for a in assignments)
-    readme = (course_root / "assignments" / "student_readme.md").read_text()
+    readme_file = course_root / "assignments" / "student_readme.md"
+    readme = readme_file.read_text() if readme_file.exists() else _DEFAULT_README
     write(dest / "README.md", readme.replace("{assignments}", listing).replace(
         "{install}", install_command(settings, wheel_file, NOTEBOOK_EXTRA)))
-    workflow = (course_root / "assignments" / "classroom.yml").read_text()
-    write(dest / ".github" / "workflows" / "classroom.yml",
-          workflow.replace("{install}", install_command(settings, wheel_file)))
+    workflow_file = course_root / "assignments" / "classroom.yml"
+    if workflow_file.exists():  # a course without it gets no GitHub Classroom workflow
+        write(dest / ".github" / "workflows" / "classroom.yml",
+              workflow_file.read_text().replace("{install}", install_command(settings, wheel_file)))
     return [p.relative_to(dest) for p in written]
 
 
