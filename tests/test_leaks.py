@@ -98,3 +98,21 @@ def test_a_wheel_holding_anything_but_the_engine_is_a_leak(tmp_path):
         z.writestr("reference/forward.py", "")
     assert find_leaks(tmp_path / "t", {}) == [f"{wheel.relative_to(tmp_path / 't').as_posix()} holds "
                                                "reference/forward.py, which is not the grader engine"]
+
+
+def test_grade_validate_reports_a_leak_and_an_unknown_marker(tmp_path):
+    from click.testing import CliRunner
+
+    from grader.cli import main
+
+    course = course_with(tmp_path, BODIES["nbgrader"])
+    readme = course / "assignments" / "forward" / "README.md"
+    readme.write_text(readme.read_text() + f"\n    {PLANTED}\n")
+    result = CliRunner().invoke(main, ["validate", "--course", str(course)])
+    assert result.exit_code == 1
+    assert f"PROBLEM  leak: handouts/forward.md:{len(readme.read_text().splitlines())} holds the solution line " \
+           f"reference/forward.py:" in result.output and PLANTED in result.output
+    ref = course / "reference" / "forward.py"
+    ref.write_text(ref.read_text().replace("### BEGIN SOLUTION\n    planted", "# begin solution\n    planted"))
+    refused = CliRunner().invoke(main, ["validate", "--course", str(course)])
+    assert refused.exit_code == 1 and "reference/forward.py, line" in refused.output, refused.output
