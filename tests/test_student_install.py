@@ -123,3 +123,19 @@ def test_the_payload_is_base64_of_json_as_the_reporter_decodes_it():
     payload = {"version": 1, "status": "fail", "max_score": 2, "tests": [{"name": "ü ✅", "status": "fail",
                                                                           "score": 0, "message": "", "line_no": 0}]}
     assert json.loads(base64.b64decode(encode_payload(payload)).decode("utf-8")) == payload
+
+
+def test_a_course_may_pin_its_own_source_but_never_name_a_package_on_the_index():
+    from grader.course import CourseError
+    from grader.template import install_command
+
+    wheel = "nn_grader-0.1.0-py3-none-any.whl"
+    assert install_command({}, wheel) == f'python -m pip install "./.github/grader/{wheel}"'
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    pinned = {"grader_package": f"nn-grader @ git+https://example.org/c/nn-grader.git@{commit}"}
+    assert install_command(pinned, wheel, "notebook") == (
+        f'python -m pip install "nn-grader[notebook] @ git+https://example.org/c/nn-grader.git@{commit}"')
+    for loose in ("nn-grader", "nn-grader==0.1.0", "git+https://example.org/c/nn-grader.git@main",
+                  "https://example.org/nn_grader-0.1.0-py3-none-any.whl"):
+        with pytest.raises(CourseError, match="not an exact source"):
+            install_command({"grader_package": loose}, wheel)
