@@ -61,9 +61,13 @@ def _text_lines(data: bytes, where: str) -> Iterator[tuple[str, str]]:
     text = data.decode("utf-8", "replace")
     if where.endswith(".ipynb"):
         try:
-            cells = json.loads(text).get("cells", [])
-        except (ValueError, AttributeError):
-            cells = []
+            cells = json.loads(text)["cells"]
+        except (ValueError, KeyError, TypeError):
+            cells = None
+        if not isinstance(cells, list) or not all(isinstance(c, dict) for c in cells):
+            for number, line in enumerate(text.splitlines(), 1):  # not a notebook after all: as text
+                yield f"{where}:{number}", line
+            return
         for number, cell in enumerate(cells, 1):
             parts = [cell.get("source", "")] + [o.get("text", "") for o in cell.get("outputs", [])]
             for part in parts:

@@ -40,7 +40,8 @@ from grader.notebook import handout_notebook
 from grader.solutions import STUB_MESSAGE, MarkerError, make_stub
 from grader.wheel import NOTEBOOK_EXTRA, build_wheel
 
-__all__ = ["STUB_MESSAGE", "STUBS_FILE", "build_template", "install_command", "make_stub", "stub_hashes"]
+__all__ = ["STUB_MESSAGE", "STUBS_FILE", "build_template", "generate_template", "install_command", "make_stub",
+           "stub_hashes"]
 
 WHEEL_FOLDER = Path(".github") / "grader"
 """where in the template the engine's wheel goes (the workflow and the README install it)"""
@@ -93,7 +94,7 @@ def build_template(course_root: Path, dest: Path) -> list[Path]:
     """
     with tempfile.TemporaryDirectory(prefix="grader-template-") as tmp:
         staged = Path(tmp)
-        relative = _generate(course_root, staged)
+        relative = generate_template(course_root, staged)
         leaks = template_leaks(course_root, staged)
         if leaks:
             raise CourseError("the template would give away the solution, so nothing was written:\n  "
@@ -131,8 +132,8 @@ def template_leaks(course_root: Path, template: Path) -> list[str]:
     return find_leaks(template, solutions)
 
 
-def _generate(course_root: Path, dest: Path) -> list[Path]:
-    """Write every file of the template into the empty folder `dest`; their paths, relative to it."""
+def generate_template(course_root: Path, dest: Path) -> list[Path]:
+    """Write every file of the template into the empty folder `dest` (no leak check); paths relative to it."""
     assignments = load_assignments(course_root / "assignments")
     reference = Reference(course_root / "reference", [m for a in assignments for m in a.mistakes])
     expected = compute_expected([_visible_only(a) for a in assignments], reference)

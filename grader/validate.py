@@ -20,7 +20,7 @@ from grader.course import CourseError, Reference, compute_expected, load_assignm
 from grader.discover import Submission
 from grader.grading import SubmissionResult, grade_submission
 from grader.solutions import MarkerError, make_stub
-from grader.template import _generate, template_leaks
+from grader.template import generate_template, template_leaks
 
 
 @dataclass
@@ -47,7 +47,7 @@ def validate_course(course_root: Path) -> Validation:
         raise CourseError(str(exc)) from None
     found = Validation()
     with tempfile.TemporaryDirectory(prefix="grader-validate-") as tmp:
-        _generate(course_root, Path(tmp))
+        generate_template(course_root, Path(tmp))
         found.problems += [f"leak: {leak}" for leak in template_leaks(course_root, Path(tmp))]
     as_ref = grade_submission(Submission("reference", course_root, ref_files), assignments, expected)
     as_stub = grade_submission(Submission("template", course_root, stub_files), assignments, expected)

@@ -101,3 +101,12 @@ def test_template_handout_notebook_runs_top_to_bottom_and_ends_with_the_check():
     ns: dict = {}
     exec(compile(code, "nb", "exec"), ns)  # definitions only: the stubs raise when called
     assert callable(ns["forward"]) and callable(ns["softmax"])
+
+
+def test_the_handout_check_cell_is_not_reported_as_an_ignored_magic():
+    from grader.notebook import module_from_notebook
+
+    data = (ROOT / "student_template" / "forward.ipynb").read_bytes()
+    extracted = module_from_notebook(data, "forward.ipynb")
+    assert nbformat.reads(data.decode(), as_version=4).cells[-1].source.startswith("%run -e -m grader.__main__")
+    assert not any("magics" in note for note in extracted.notes), extracted.notes
