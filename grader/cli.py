@@ -291,7 +291,8 @@ def run(submissions: Path, out: Path, course: Path | None, names: tuple[str, ...
 @click.argument("names", nargs=-1)
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "classroom"]), default="text",
               show_default=True,
-              help="text for you, json for tools, classroom for GitHub Classroom's reporter (base64; exit 0).")
+              help="text for you, json for tools, classroom: lines for $GITHUB_ENV that GitHub Classroom's "
+                   "reporter reads (exit 0).")
 @click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
 @click.option("--summary", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also append a Markdown summary to this file (e.g. $GITHUB_STEP_SUMMARY).")
@@ -305,7 +306,7 @@ def check(names: tuple[str, ...], fmt: str, as_json: bool, summary: Path | None,
     NAMES restricts the run to some assignments, e.g. `grade check forward`. The exit status is
     non-zero while a check fails (except with --format classroom, where the reporter decides).
     """
-    from grader.classroom import classroom_payload, encode_payload, summary_markdown
+    from grader.classroom import PayloadTooLarge, classroom_env, summary_markdown
 
     try:
         find_checks_dir(Path.cwd())  # before the sandbox notice: no code runs without checks
@@ -319,7 +320,10 @@ def check(names: tuple[str, ...], fmt: str, as_json: bool, summary: Path | None,
         with open(summary, "a") as f:
             f.write(summary_markdown(result))
     if fmt == "classroom":
-        click.echo(encode_payload(classroom_payload(result)))
+        try:
+            click.echo(classroom_env(result))
+        except PayloadTooLarge as exc:
+            raise click.ClickException(str(exc)) from exc
         return
     click.echo(json.dumps(_check_json(result), indent=2) if fmt == "json"
                else _check_text(result, shown=isolation.notices))
@@ -407,6 +411,32 @@ def validate_cmd(course: Path | None) -> None:
         f"{len(found.problems)} problem(s)")
     click.echo(f"{found.checks} checks: {verdict}.")
     sys.exit(1 if found.problems else 0)
+
+
+@main.command("import-notebook")
+@click.argument("master", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--name", required=True, help="The assignment's (and its module's) name, e.g. forward.")
+@click.option("--course", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="Course folder (default: this checkout).")
+@click.option("--force", is_flag=True, help="Replace the reference, handout and notebook_tests.py if they exist.")
+def import_notebook_cmd(master: Path, name: str, course: Path | None, force: bool) -> None:
+    """Make an assignment from an nbgrader or Otter master notebook (reference, handout, its tests).
+
+    The test cells are kept word for word in assignments/NAME/notebook_tests.py, to be rewritten
+    as checks; then add NAME to course.toml and run `grade build-template`.
+    """
+    from grader.batch import default_course_root
+    from grader.master import convert_master, write_course_files
+    from grader.solutions import MarkerError
+
+    try:
+        converted = convert_master(master.read_bytes(), master.name)
+        written = write_course_files(course or default_course_root(), name, converted, force)
+    except (MarkerError, FileExistsError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    for note in converted.notes:
+        click.echo(f"note: {note}")
+    click.echo(f"Wrote {', '.join(str(p) for p in written)}; {len(converted.tests)} test cell(s) to rewrite as checks.")
 
 
 @main.group("export", cls=Group)

@@ -26,6 +26,10 @@ from grader import ipython_syntax
 from grader.ipython_syntax import split_lines
 
 MAX_NOTEBOOK_BYTES = 5 << 20
+CHECK_MAGIC = "%run -e -m grader.__main__ check"
+"""the handout's check cell: the grader run by the kernel's own interpreter, whatever PATH says
+(`-m grader.__main__`, as IPython's `%run -m` runs a package's `__init__`; `-e`: a failing check's
+exit status is not shown as an error)"""
 
 
 class NotebookError(Exception):
@@ -349,8 +353,9 @@ def _imports_of_test_cells_if_used(kept: list[_Kept]) -> list[_Kept]:
 
 
 def _is_grade_check(code: str, found: ipython_syntax.IPythonLine) -> bool:
-    """The handout notebook's own check cell (`!grade check forward`): nothing to report."""
-    return split_lines(code)[found.start].lstrip().startswith("!grade ")
+    """The handout notebook's own check cell (`CHECK_MAGIC forward`, or the older `!grade check
+    forward`): nothing to report."""
+    return split_lines(code)[found.start].lstrip().startswith(("!grade ", CHECK_MAGIC))
 
 
 def _cells(numbers: list[int]) -> str:
@@ -383,8 +388,9 @@ def handout_notebook(title: str, handout: str, stub_source: str, assignment: str
         cells.append(nbformat.v4.new_code_cell("\n".join(group)))
     cells.append(nbformat.v4.new_markdown_cell(
         f"## Check your work\n\nSave the notebook, then run the cell below: it runs the visible checks of "
-        f"`{assignment}` on this notebook (`{assignment}.py` must be absent or the untouched template)."))
-    cells.append(nbformat.v4.new_code_cell(f"!grade check {assignment}"))
+        f"`{assignment}` on this notebook (`{assignment}.py` must be absent or the untouched template), "
+        f"with the Python of this notebook's kernel (the same as `python -m grader check {assignment}`)."))
+    cells.append(nbformat.v4.new_code_cell(f"{CHECK_MAGIC} {assignment}"))
     for i, cell in enumerate(cells):
         cell["id"] = f"{assignment}-{i}"  # deterministic, so a rebuild changes nothing
     nb.cells = cells

@@ -2,20 +2,25 @@
 
 The reference, submitted as a student would submit it, must score full marks on every check;
 the generated template must score zero on every check (a check the template passes cannot
-fail, so it grades nothing). Catalogued mistakes that no check's inputs can reveal are listed
-too: their hints would never be shown.
+fail, so it grades nothing). The generated template must hold no line of a solution (the leak
+detector, `grader.leaks`), and the visible checks' GitHub Classroom payload must fit its limit.
+Catalogued mistakes that no check's inputs can reveal are listed too: their hints would never
+be shown.
 """
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from grader.course import Reference, compute_expected, load_assignments
+from grader.classroom import PayloadTooLarge, classroom_payloads
+from grader.course import CourseError, Reference, compute_expected, load_assignments
 from grader.discover import Submission
-from grader.grading import grade_submission
-from grader.template import make_stub
+from grader.grading import SubmissionResult, grade_submission
+from grader.solutions import MarkerError, make_stub
+from grader.template import generate_template, template_leaks
 
 
 @dataclass
@@ -36,8 +41,14 @@ def validate_course(course_root: Path) -> Validation:
     expected = compute_expected(assignments, reference)
     sources = {p.name: p.read_text() for p in sorted((course_root / "reference").glob("*.py"))}
     ref_files = {name: text.encode() for name, text in sources.items()}
-    stub_files = {name: make_stub(text).encode() for name, text in sources.items()}
+    try:
+        stub_files = {name: make_stub(text, f"reference/{name}").encode() for name, text in sources.items()}
+    except MarkerError as exc:
+        raise CourseError(str(exc)) from None
     found = Validation()
+    with tempfile.TemporaryDirectory(prefix="grader-validate-") as tmp:
+        generate_template(course_root, Path(tmp))
+        found.problems += [f"leak: {leak}" for leak in template_leaks(course_root, Path(tmp))]
     as_ref = grade_submission(Submission("reference", course_root, ref_files), assignments, expected)
     as_stub = grade_submission(Submission("template", course_root, stub_files), assignments, expected)
     found.checks = len(as_ref.checks)
@@ -47,6 +58,11 @@ def validate_course(course_root: Path) -> Validation:
     for c in as_stub.checks:
         if c.passed:
             found.problems.append(f"the untouched template passes {c.name}: this check cannot fail")
+    visible = SubmissionResult("template", [c for c in as_stub.checks if c.visible], 0.0)
+    try:
+        classroom_payloads(visible)
+    except PayloadTooLarge as exc:
+        found.problems.append(str(exc))
     named = {name for e in expected.values() for name in _mistake_names(e)}
     found.unseen_mistakes = [
         f"{m.module}.{m.function}: {m.name}" for a in assignments for m in a.mistakes if m.name not in named

@@ -96,8 +96,17 @@ def test_template_handout_notebook_runs_top_to_bottom_and_ends_with_the_check():
     nb = nbformat.read(ROOT / "student_template" / "forward.ipynb", as_version=4)
     nbformat.validate(nb)
     assert nb.cells[0].cell_type == "markdown" and "forward pass" in nb.cells[0].source
-    assert nb.cells[-1].source == "!grade check forward"
+    assert nb.cells[-1].source == "%run -e -m grader.__main__ check forward"  # the kernel's own interpreter
     code = "\n\n".join(c.source for c in nb.cells[:-1] if c.cell_type == "code")
     ns: dict = {}
     exec(compile(code, "nb", "exec"), ns)  # definitions only: the stubs raise when called
     assert callable(ns["forward"]) and callable(ns["softmax"])
+
+
+def test_the_handout_check_cell_is_not_reported_as_an_ignored_magic():
+    from grader.notebook import module_from_notebook
+
+    data = (ROOT / "student_template" / "forward.ipynb").read_bytes()
+    extracted = module_from_notebook(data, "forward.ipynb")
+    assert nbformat.reads(data.decode(), as_version=4).cells[-1].source.startswith("%run -e -m grader.__main__")
+    assert not any("magics" in note for note in extracted.notes), extracted.notes

@@ -26,7 +26,10 @@ COURSE = tomllib.loads((ROOT / "assignments" / "course.toml").read_text())["assi
 
 def _command_lines() -> list[str]:
     blocks = re.findall(r"^```bash\n(.*?)^```", README, flags=re.S | re.M)
-    return [ln.split("  #")[0].strip() for b in blocks for ln in b.splitlines() if "grade " in ln or ln == "grade"]
+    lines = [ln.split("  #")[0].strip() for b in blocks for ln in b.splitlines()]
+    # `python -m grader ...` is the `grade` command run by that interpreter
+    lines = [re.sub(r"^python3? -m grader\b", "grade", ln) for ln in lines]
+    return [ln for ln in lines if "grade " in ln or ln == "grade"]
 
 
 LINES = _command_lines()

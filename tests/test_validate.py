@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import tarfile
@@ -43,7 +44,8 @@ def test_validate_names_checks_that_cannot_fail_or_cannot_pass(tmp_path):
     course = tmp_path / "course"
     shutil.copytree(ROOT / "assignments", course / "assignments")
     shutil.copytree(ROOT / "reference", course / "reference")
-    (course / "assignments" / "course.toml").write_text('assignments = ["forward"]\n')
+    toml = course / "assignments" / "course.toml"
+    toml.write_text(re.sub(r"(?m)^assignments = .*$", 'assignments = ["forward"]', toml.read_text()))
     checks = course / "assignments" / "forward" / "checks_hidden.py"
     checks.write_text(checks.read_text() + BROKEN_CHECKS)
     result = CliRunner().invoke(main, ["validate", "--course", str(course)])

@@ -25,6 +25,7 @@ in closed form, with the same tolerance (see `CLOSED_FORM`).
 """
 
 import numpy as np
+import scipy.special
 
 from grader.build import Checks
 from grader.compare import kind_of
@@ -40,18 +41,13 @@ rng = np.random.default_rng(3_2024)
 # data fixed in this file. The expected gradients come from the reference's loss.
 
 
-def _sigmoid(z):
-    e = np.exp(-np.abs(z))
-    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
-
-
 def softmax(Z):
-    e = np.exp(Z - Z.max(axis=-1, keepdims=True))
-    return e / e.sum(axis=-1, keepdims=True)
+    return scipy.special.softmax(Z, axis=-1)
 
 
+# scipy's activations, not forward's own solutions: this file ships to every student.
 ACTIVATIONS = {
-    "sigmoid": _sigmoid,
+    "sigmoid": scipy.special.expit,
     "tanh": np.tanh,
     "relu": lambda z: np.maximum(z, 0.0),
     "leaky_relu": lambda z: np.where(z > 0, z, 0.01 * z),
@@ -247,8 +243,8 @@ def classifies_xor(got, expected):
             return f"{key}: expected an array of shape {shape}, got {kind_of(got[key])}"
         if not np.all(np.isfinite(got[key])):
             return f"{key} contains nan or inf: the training diverged"
-    A1 = _sigmoid(XOR_X @ got["W1"].T + got["b1"])
-    out = _sigmoid(A1 @ got["W2"].T + got["b2"]).ravel()
+    A1 = scipy.special.expit(XOR_X @ got["W1"].T + got["b1"])
+    out = scipy.special.expit(A1 @ got["W2"].T + got["b2"]).ravel()
     if not np.array_equal(out > 0.5, XOR_Y > 0.5):
         return (
             f"the outputs for [0,0], [0,1], [1,0], [1,1] are {np.round(out, 3).tolist()}; "
