@@ -24,6 +24,8 @@ def _points(x: float) -> str:
 def check_output(c: CheckResult) -> str:
     """The feedback text of one check: its message and, if any, the hint that names the bug."""
     parts = [c.message] if c.message else []
+    if c.diagnosis:
+        parts.append(f"Diagnosis: {c.diagnosis}")
     if c.hint:
         parts.append(f"Hint ({c.mistake}): {c.hint}" if c.mistake else f"Hint: {c.hint}")
     return "\n".join(parts)
