@@ -36,8 +36,9 @@ import numpy as np
 
 from grader.spec import PARAMETER_NAMES, Call
 
-FACTOR_RTOL = 1e-6
-"""how exactly a relation must hold, relative to the size of the expected entries"""
+FACTOR_RTOL = 2e-5
+"""how exactly a relation must hold, relative to the largest expected entry (float32 work
+rounds to about 1e-7; an accidental relation would have to hold on every entry to this)"""
 
 WHAT = "{what}"
 """the placeholder for the result's name in a finding's text"""
@@ -86,6 +87,8 @@ class Evidence:
     """the input cannot tell similar mistakes apart (an axis of length 1, a one-layer list)"""
     neutral: bool = False
     """no information: the call timed out, crashed, was skipped, or the module is missing"""
+    raised: bool = False
+    """the student's code raised: its findings hold for every part of the result"""
 
 
 @dataclass(frozen=True)
@@ -211,7 +214,9 @@ def _num(q: float) -> str:
 
 
 def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" + ("" if n == 1 else "s")
+    if n == 1:
+        return f"1 {word}"
+    return f"{n} {word[:-1]}ies" if word.endswith("y") else f"{n} {word}s"
 
 
 def _shape_findings(got: np.ndarray, exp: np.ndarray, what: str, call: Call) -> list[tuple[str, str]]:
@@ -246,14 +251,14 @@ def _shape_findings(got: np.ndarray, exp: np.ndarray, what: str, call: Call) -> 
 
 def _pattern_findings(got: np.ndarray, exp: np.ndarray, what: str, call: Call) -> list[tuple[str, str]]:
     """Keys and facts when only some entries of a same-shaped result are wrong."""
-    if got.shape != exp.shape or got.size < 2:
+    if got.shape != exp.shape or got.size == 0:
         return []
     scale = max(float(np.max(np.abs(exp), initial=0.0)), 1e-12)
     wrong = ~(np.abs(got - exp) <= FACTOR_RTOL * scale + 1e-12)
     if not np.isfinite(got).all():
         wrong |= ~np.isfinite(got)
     n_wrong = int(wrong.sum())
-    if n_wrong == 0 or n_wrong == got.size:
+    if n_wrong == 0:
         return []
     out: list[tuple[str, str]] = []
     for name, value in _arguments(call):
@@ -270,6 +275,8 @@ def _pattern_findings(got: np.ndarray, exp: np.ndarray, what: str, call: Call) -
                                 f"{what} is right except exactly where `{name}` {label} "
                                 f"({_plural(n_wrong, 'entry')}; look at that case of your formula)"))
                     break
+    if n_wrong == got.size or got.size < 2:  # every entry wrong: no pattern of rows or entries
+        return out
     if got.ndim == 2 and got.shape[0] >= 2:
         rows = np.flatnonzero(wrong.any(axis=1))
         if rows.size == 1 and wrong[rows[0]].sum() == wrong.sum():
@@ -340,6 +347,21 @@ def _offset_findings(got: np.ndarray, exp: np.ndarray, what: str, call: Call) ->
     return out
 
 
+def _product_findings(got: np.ndarray, call: Call) -> list[tuple[str, str]]:
+    """The result equals a product of two matrix arguments, one of them transposed or not."""
+    out = []
+    arrays = _arrays(call)
+    for na, a in arrays:
+        for nb, b in arrays:
+            if a is b:
+                continue
+            for text, left, right in ((f"{na} @ {nb}", a, b), (f"{na} @ {nb}.T", a, b.T), (f"{na}.T @ {nb}", a.T, b)):
+                if left.shape[1] == right.shape[0] and (left.shape[0], right.shape[1]) == got.shape \
+                        and _equal(got, left @ right):
+                    out.append((f"wrote:{text}", f"{WHAT} equals `{text}`"))
+    return out
+
+
 def _leaf_findings(got: Any, exp: Any, what: str, call: Call, scope: str, strong: bool) -> list[Finding]:
     g, e = _as_array(got), _as_array(exp)
     if g is None or e is None:
@@ -349,12 +371,26 @@ def _leaf_findings(got: Any, exp: Any, what: str, call: Call, scope: str, strong
         pairs += _shape_findings(g, e, WHAT, call)
         pairs += _sequence_findings(g, e, WHAT)
     else:
+        if g.ndim == 2 and g.shape[0] == g.shape[1] >= 2 and _equal(g.T, e) and not _equal(g, e):
+            pairs.append(("transposed", f"{WHAT} is the expected result transposed (a square matrix, so its "
+                          "shape could not show it)"))
         pairs += _factor_findings(g, e, WHAT, call)
+        pairs += _product_findings(g, call) if g.ndim == 2 else []
         pairs += _offset_findings(g, e, WHAT, call)
         pairs += _sequence_findings(g, e, WHAT)
         pairs += _pattern_findings(g, e, WHAT, call)
-    single = e.size <= 1 or int(np.count_nonzero(e)) <= 1
-    return [Finding(key, text, scope, True, strong and not single, subject=what) for key, text in pairs]
+    return [Finding(key, text, scope, True, strong and _rests_on_several(key, g, e), subject=what)
+            for key, text in pairs]
+
+
+def _rests_on_several(key: str, got: np.ndarray, exp: np.ndarray) -> bool:
+    """Whether a finding rests on several numbers: a pattern on several wrong and several right
+    entries, any other relation on several non-zero expected entries."""
+    if key.startswith(("where:", "row:", "column:", "entry:")):
+        scale = max(float(np.max(np.abs(exp), initial=0.0)), 1e-12)
+        wrong = int(np.sum(~(np.abs(got - exp) <= FACTOR_RTOL * scale + 1e-12)))
+        return wrong >= 2 and got.size - wrong >= 2
+    return exp.size > 1 and int(np.count_nonzero(exp)) > 1
 
 
 _ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth")
@@ -467,7 +503,8 @@ def value_findings(got: Any, expected: dict[str, Any], call: Call, label: str = 
 
 
 def _same_as_findings(got: Any, expected: dict[str, Any], call: Call, label: str) -> list[Finding]:
-    """The output equals the reference's on a neighbouring integer argument, or an intermediate."""
+    """The output (or a part of it) equals the reference's on a neighbouring integer argument,
+    or a value the reference computed on the way."""
     out = []
     what = _what(label)
     for arg, delta, value in expected.get("neighbors", []):
@@ -476,13 +513,22 @@ def _same_as_findings(got: Any, expected: dict[str, Any], call: Call, label: str
             out.append(Finding(f"neighbor:{arg}{delta:+d}",
                                f"{WHAT} is what `{arg}` {direction} should give: an off-by-one in `{arg}` "
                                "(a count or an index starting at the wrong place)", subject=what))
-    for name, value in expected.get("intermediates", []):
-        if value is not None and _same(got, value):
-            out.append(Finding(f"intermediate:{name}",
-                               f"{WHAT} equals a value the reference solution computes on the way "
-                               f"(it calls it `{name}`), not its final result: a last step is missing "
-                               "or the wrong variable is returned", subject=what))
+    intermediates = expected.get("intermediates", [])
+    for scope, g, e in [("", got, expected.get("value")), *_parts(got, expected.get("value"))]:
+        for name, value in intermediates:
+            if value is not None and _same(g, value) and not _same(value, e):
+                out.append(Finding(f"intermediate:{name}",
+                                   f"{WHAT} equals a value the reference solution computes on the way "
+                                   f"(it calls it `{name}`), not its final result: a last step is missing "
+                                   "or the wrong variable is returned", scope, subject=_what(label or scope)))
     return out
+
+
+def _parts(got: Any, exp: Any) -> list[tuple[str, Any, Any]]:
+    """The differing parts of a returned tuple (none for other results)."""
+    if isinstance(exp, (list, tuple)) and not _as_list_of_numbers(exp):
+        return [p for p in _differing(got, exp) if p[0]]
+    return []
 
 
 # ---------------------------------------------------------------- exceptions
@@ -512,16 +558,39 @@ def error_findings(message: str, call: Call | None) -> list[Finding]:
         arrays = _arrays(call)
         for na, a in arrays:
             for nb, b in arrays:
-                if a is b or a.shape[1] != cols_a or b.shape[0] != rows_b or b.shape[1] != a.shape[1]:
+                if a is b or a.shape[1] != cols_a:
+                    continue
+                if b.shape[0] == rows_b and b.shape[1] == cols_a:  # a @ b failed, a @ b.T fits
+                    wrote, fits, shape = f"{na} @ {nb}", f"{na} @ {nb}.T", (a.shape[0], b.shape[0])
+                    sizes = f"{a.shape} and {b.shape}"
+                elif b.shape[1] == rows_b and b.shape[0] == cols_a:  # a @ b.T failed, a @ b fits
+                    wrote, fits, shape = f"{na} @ {nb}.T", f"{na} @ {nb}", (a.shape[0], b.shape[1])
+                    sizes = f"{a.shape} and {b.shape[::-1]}"
+                else:
                     continue
                 out.append(Finding(
-                    f"matmul:{na}@{nb}.T",
-                    f"`{na} @ {nb}` cannot work with these shapes ({a.shape} and {b.shape}: the inner sizes "
-                    f"{cols_a} and {rows_b} differ); `{na} @ {nb}.T` fits, giving shape {(a.shape[0], b.shape[0])}"))
+                    f"wrote:{wrote}",
+                    f"`{wrote}` cannot work with these shapes ({sizes}: the inner sizes {cols_a} and "
+                    f"{rows_b} differ); `{fits}` fits, giving shape {shape}"))
     return out
 
 
 # ---------------------------------------------------------------- per function
+
+
+def _matches(f: Finding, e: Evidence, key: str, scope: str) -> bool:
+    """`f` of evidence `e` is the explanation `(key, scope)` (an exception concerns every part)."""
+    return f.key == key and (f.scope == scope or e.raised)
+
+
+def _stated(key: str, scope: str, failing: list[Evidence]) -> bool:
+    """The rule of `diagnose` for one explanation."""
+    concerned = [e for e in failing if _concerns(e, scope)]
+    if not all(any(_matches(f, e, key, scope) for f in e.findings) for e in concerned):
+        return False
+    proofs = [(e, any(f.strong for f in e.findings if _matches(f, e, key, scope) and f.proven))
+              for e in concerned if any(_matches(f, e, key, scope) and f.proven for f in e.findings)]
+    return any(strong and not e.degenerate for e, strong in proofs) or len(proofs) >= 2
 
 
 def diagnose(evidence: list[Evidence]) -> dict[str, Diagnosis]:
@@ -529,8 +598,8 @@ def diagnose(evidence: list[Evidence]) -> dict[str, Diagnosis]:
 
     An explanation (a finding's key and scope) is stated when (1) it holds on every failing
     input of the function whose failure touches its scope (inputs that timed out or crashed say
-    nothing), and (2) it is proven by a strong finding (one that
-    rests on several numbers) on a non-degenerate input, or by findings on two inputs.
+    nothing), and (2) it is proven by a strong finding (one that rests on several numbers) on a
+    non-degenerate input, or by findings on two inputs.
     Two catalogued mistakes that both fit are not named: either could be wrong.
     """
     by_function: dict[str, list[Evidence]] = {}
@@ -539,36 +608,21 @@ def diagnose(evidence: list[Evidence]) -> dict[str, Diagnosis]:
     out: dict[str, Diagnosis] = {}
     for function, items in by_function.items():
         failing = [e for e in items if not e.passed and not e.neutral]
-        if not failing:
-            continue
         candidates: dict[tuple[str, str], Finding] = {}
         for e in failing:
             for f in e.findings:
                 if f.proven:
                     candidates.setdefault((f.key, f.scope), f)
-        stated: list[Finding] = []
-        for (key, scope), first in candidates.items():
-            concerned = [e for e in failing if _concerns(e, scope)]
-            holds = all(any(f.key == key and f.scope == scope for f in e.findings) for e in concerned)
-            if not holds:
-                continue
-            proofs = [(e, any(f.strong for f in e.findings if f.key == key and f.scope == scope and f.proven))
-                      for e in concerned if any(f.key == key and f.scope == scope and f.proven for f in e.findings)]
-            if not (any(strong and not e.degenerate for e, strong in proofs) or len(proofs) >= 2):
-                continue
-            stated.append(first)
-        if not stated:
-            continue
+        stated = [f for (key, scope), f in candidates.items() if _stated(key, scope, failing)]
         catalog = list({f.mistake: f for f in stated if f.mistake}.values())
-        generic = [f for f in stated if not f.mistake]
         if len(catalog) > 1:
             catalog = []  # two catalogued mistakes fit: naming either could be wrong
-        generic = _one_per_scope_and_kind(generic)
+        generic = _one_per_scope_and_kind([f for f in stated if not f.mistake])
         if not catalog and not generic:
             continue
-        mistake = catalog[0].mistake if catalog else None
-        texts = tuple(f.statement for f in generic)
-        out[function] = Diagnosis(function, texts, mistake, catalog[0].statement if catalog else None)
+        out[function] = Diagnosis(function, tuple(f.statement for f in generic),
+                                  catalog[0].mistake if catalog else None,
+                                  catalog[0].statement if catalog else None)
     return out
 
 
@@ -585,18 +639,18 @@ def _concerns(e: Evidence, scope: str) -> bool:
     return scope in e.scopes or "" in e.scopes
 
 
+def _kind(f: Finding) -> str:
+    return "factor" if f.key.startswith("factor") else f.key.split(":")[0]
+
+
 def _one_per_scope_and_kind(findings: list[Finding]) -> list[Finding]:
-    """One factor naming per scope (the first: by argument order), at most three facts."""
-    seen: set[tuple[str, str]] = set()
-    kept = []
+    """At most three facts, one per scope and kind. Several namings of one factor are the same
+    number, so the first (by argument order) is kept; two facts of another kind that both fit
+    (an off-by-one up and down, on an input where both give the same) say nothing: dropped."""
+    groups: dict[tuple[str, str], list[Finding]] = {}
     for f in findings:
-        kind = f.key.split(":")[0] if ":" in f.key else re.sub(r"[x/].*$", "", f.key)
-        if f.key.startswith("factor"):
-            kind = "factor"
-        if (f.scope, kind) in seen:
-            continue
-        seen.add((f.scope, kind))
-        kept.append(f)
+        groups.setdefault((f.scope, _kind(f)), []).append(f)
+    kept = [fs[0] for (_, kind), fs in groups.items() if kind == "factor" or len(fs) == 1]
     return kept[:3]
 
 

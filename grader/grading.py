@@ -209,7 +209,7 @@ def _evidence(check: Check, outcome: Verdict | StudentError, expected: Any) -> E
     raising = expected["raising"]
     # A catalogued mistake that raises on this input too is not contradicted by the exception.
     findings += [Finding(mistake_key(name), "", proven=False, mistake=name) for name in raising]
-    return Evidence(function, False, tuple(findings), ("",), call is not None and is_degenerate(call))
+    return Evidence(function, False, tuple(findings), ("",), call is not None and is_degenerate(call), raised=True)
 
 
 def _apply_diagnoses(results: list[CheckResult], evidence: list[Evidence]) -> None:

@@ -429,11 +429,26 @@ class Sequence:
         return [j.expected(ref) for j in self.judges]
 
     def judge(self, student: StudentHandle, expected: Any) -> Verdict:
+        """The first failing case is shown; every case is run, so that a fact about the failure
+        is kept only when it holds on all the failing cases of the table."""
+        failed: list[Verdict] = []
         for j, e in zip(self.judges, expected, strict=False):
             v = j.judge(student, e)
             if not v.passed:
-                return v
-        return Verdict(True)
+                failed.append(v)
+        if not failed:
+            return Verdict(True)
+        first = failed[0]
+        if len(failed) == 1:
+            return first
+        keys = [{(f.key, f.scope) for f in v.findings} for v in failed]
+        common = set.intersection(*keys)
+        findings = tuple(replace(f, strong=True) if not all(v.degenerate for v in failed) else f
+                         for f in first.findings if (f.key, f.scope) in common)
+        message = f"{first.message}\n({len(failed)} of {len(self.judges)} cases of this table fail)"
+        return replace(first, message=message, findings=findings,
+                       degenerate=all(v.degenerate for v in failed),
+                       related=all(v.related for v in failed))
 
 
 class _NoPart(Exception):

@@ -220,7 +220,9 @@ def valid_twin(check: Check, twin: Check, ref: ReferenceHandle, own: Any, data: 
     try:
         wanted = _value(check.judge, own)
         recomputed = _reference_value(_rebuild_on(twin.judge, _calls(check.judge)), ref)
-        return difference(recomputed, wanted, tol) is None
+        # Both ways: a custom expectation may be looser (a Python float where the reference
+        # returns a 0-d array), and the twin must not be stricter than the check.
+        return difference(recomputed, wanted, tol) is None and difference(wanted, recomputed, tol) is None
     except Exception:  # the reference refuses the input, or the data have another form: no twin
         return False
 
