@@ -18,9 +18,13 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import numpy as np
+
 from grader import codec
+from grader.compare import EXACT, difference
 from grader.returns import register_handout
 from grader.spec import Call, Check, Mistake, register_parameter_names
+from grader.twins import find_twin
 
 EXPECTED_FILE = "expected.grd"
 """frozen expected values of the visible checks, in the student template"""
@@ -174,24 +178,110 @@ class Reference:
     def call(self, call: Call) -> Any:
         return self._run(self.function(call), call)
 
-    def mistake_outputs(self, call: Call, return_args: bool = False) -> list[tuple[str, str, Any]]:
+    def intermediates(self, call: Call, like: Any) -> list[list[Any]]:
+        """`[name, value]` for values of the kind of `like` that the reference computes on the way
+        to its result on `call` but does not return: the local variables of the called function
+        when it returns, and what the reference's own functions it calls return (traced once per
+        run, on the trusted side). A student's output equal to one of them names the mistake."""
+        return trace_intermediates(self.function(call), call, str(self.folder.resolve()), like, self._run)
+
+    def mistake_runs(self, call: Call, return_args: bool = False) -> list[tuple[str, str, Any, bool]]:
+        """`(name, hint, output, raised)` for every catalogued mistake of `call`'s function."""
         outputs = []
         for m in self._mistakes.get((call.module, call.function), []):
             try:
-                out = self._run(m.impl, call, return_args)
-            except Exception:  # a mistake that cannot run on this input names nothing
-                out = None
-            outputs.append((m.name, m.hint, out))
+                outputs.append((m.name, m.hint, self._run(m.impl, call, return_args), False))
+            except Exception:  # a mistake that cannot run on this input names nothing by value
+                outputs.append((m.name, m.hint, None, True))
         return outputs
 
+    def mistake_outputs(self, call: Call, return_args: bool = False) -> list[tuple[str, str, Any]]:
+        return [(name, hint, out) for name, hint, out, _ in self.mistake_runs(call, return_args)]
 
-def compute_expected(assignments: list[Assignment], reference: Reference) -> dict[str, Any]:
-    """Expected data of every check, by check name: computed once per run."""
+
+INTERMEDIATES_CAP = 12
+"""intermediate values kept per check (the most recent ones of each name)"""
+
+
+def _like(value: Any, like: Any) -> bool:
+    if isinstance(like, (tuple, list)) and like and not all(isinstance(x, (int, float)) for x in like):
+        return any(_like(value, part) for part in like)  # a returned tuple: like any of its parts
+    if isinstance(like, np.ndarray):
+        return isinstance(value, np.ndarray) and value.shape == like.shape and value.dtype.kind in "biuf"
+    if isinstance(like, dict):
+        return isinstance(value, dict) and set(value) == set(like)
+    if isinstance(like, (int, float, np.integer, np.floating)) and not isinstance(like, bool):
+        return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+    return False
+
+
+def trace_intermediates(fn: Callable[..., Any], call: Call, folder: str, like: Any,
+                        run: Callable[..., Any]) -> list[list[Any]]:
+    """Trace `run(fn, call)` and collect intermediates of the kind of `like` (see
+    `Reference.intermediates`)."""
+    found: dict[str, Any] = {}
+    top: list[Any] = []
+
+    def keep(name: str, value: Any) -> None:
+        if _like(value, like) and name not in found and len(found) < 4 * INTERMEDIATES_CAP:
+            found[name] = copy.deepcopy(value)
+
+    def local(frame: Any, event: str, arg: Any) -> Any:
+        if event == "return":
+            if frame is top[0]:
+                for name, value in frame.f_locals.items():
+                    keep(name, value)
+            elif frame.f_back is top[0]:
+                keep(f"{frame.f_code.co_name}(...)", arg)
+        return local
+
+    def tracer(frame: Any, event: str, arg: Any) -> Any:
+        if not frame.f_code.co_filename.startswith(folder):
+            return None
+        if not top:
+            top.append(frame)
+        elif frame.f_back is not top[0]:
+            return None
+        return local
+
+    previous = sys.gettrace()
+    sys.settrace(tracer)
+    try:
+        result = run(fn, call)
+    except Exception:
+        return []
+    finally:
+        sys.settrace(previous)
+    out: list[list[Any]] = []
+    # The reference's own variable names first: `Z` says more than `dense_forward(...)`.
+    for name, value in sorted(found.items(), key=lambda item: item[0].endswith("(...)")):
+        plain = to_plain(value)
+        if any(difference(plain, kept, EXACT) is None for _, kept in out if _like(kept, plain)):
+            continue
+        try:
+            if difference(plain, result, EXACT) is None or difference(plain, to_plain(like), EXACT) is None:
+                continue
+        except TypeError:
+            continue
+        out.append([name, plain])
+    return out[:INTERMEDIATES_CAP]
+
+
+def compute_expected(assignments: list[Assignment], reference: Reference, twins: bool = True) -> dict[str, Any]:
+    """Expected data of every check, by check name: computed once per run.
+
+    With `twins`, every visible check that can have a hidden twin (`grader.twins`) also gets
+    `expected[name + TWIN_SUFFIX] = {"seed": ..., "expected": ...}`.
+    """
     expected = {}
     for a in assignments:
         for check in a.checks:
             try:
                 expected[check.name] = to_plain(check.judge.expected(reference))
+                found = find_twin(check, reference, expected[check.name]) if twins and check.visible else None
+                if found is not None:
+                    seed, twin, data = found
+                    expected[twin.name] = {"seed": seed, "expected": to_plain(data)}
             except CourseError:
                 raise
             except Exception as exc:
@@ -199,9 +289,22 @@ def compute_expected(assignments: list[Assignment], reference: Reference) -> dic
     return expected
 
 
+TRUSTED_ONLY = ("intermediates", "neighbors", "raising")
+"""keys of expected data that serve the diagnosis on the instructor's side and are not frozen
+into the student template (the reference's intermediate values are nobody's business)"""
+
+
+def _for_students(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _for_students(v) for k, v in value.items() if k not in TRUSTED_ONLY}
+    if isinstance(value, list):
+        return [_for_students(v) for v in value]
+    return value
+
+
 def freeze_expected(assignment: Assignment, expected: dict[str, Any], path: Path) -> None:
     """Write the expected data of `assignment`'s visible checks to `path`."""
-    codec.save_tree(path, {c.name: expected[c.name] for c in assignment.checks if c.visible})
+    codec.save_tree(path, {c.name: _for_students(expected[c.name]) for c in assignment.checks if c.visible})
 
 
 def load_frozen(path: Path) -> dict[str, Any]:

@@ -9,13 +9,15 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from grader.course import Assignment
+from grader.diagnosis import Evidence, Finding, diagnose, error_findings, is_degenerate, mistake_key
 from grader.discover import Submission
 from grader.runner import Limits, StudentProcess
 from grader.spec import Check, StudentError, Verdict
+from grader.twins import TWIN_SUFFIX, twin_of
 
 # What a student reads when the worker could not produce a result, by error kind.
 _PROBLEM_TITLES = {
@@ -52,6 +54,10 @@ class CheckResult:
     mistake: str | None = None
     problem: str | None = None
     """the error kind when the student's code produced no result (see `StudentError`)"""
+    diagnosis: str | None = None
+    """facts about the function's mistake that hold on all its failing inputs (`grader.diagnosis`)"""
+    hardcoded: bool = False
+    """passed on the visible inputs, failed on its hidden twin's: answers may be hard-coded"""
 
 
 @dataclass
@@ -131,6 +137,7 @@ def grade_submission(
     """
     started = time.monotonic()
     results: list[CheckResult] = []
+    evidence: list[Evidence] = []
     limits = limits or Limits()
     timeouts = {m: min(a.call_timeout, limits.call_timeout) for a in assignments for m in a.modules}
     allowed = {m: a.allowed_imports for a in assignments for m in a.modules}
@@ -149,9 +156,12 @@ def grade_submission(
                     )
                 else:
                     outcome = run_check(check, student, expected[check.name])
+                    outcome = _with_twin(check, outcome, student, expected)
                 results.append(_result(assignment.name, check, outcome))
+                evidence.append(_evidence(check, outcome, expected.get(check.name)))
         output = student.output()
         notices = student.notices
+    _apply_diagnoses(results, evidence)
     for c in results:  # a line of a notebook's module is named by its cell (`Submission.translate`)
         c.message = submission.translate(c.message)
     return SubmissionResult(
@@ -161,6 +171,64 @@ def grade_submission(
         output=submission.translate(output),
         notices=notices + list(submission.notes),
     )
+
+
+TWIN_FAILED = (
+    "passed on the visible inputs, but not on its hidden twin: the same kind of inputs with the "
+    "same values in another order, run when your work is graded (code that only works for the "
+    "visible inputs earns no points)"
+)
+
+
+def _with_twin(
+    check: Check, outcome: Verdict | StudentError, student: Any, expected: dict[str, Any]
+) -> Verdict | StudentError:
+    """A visible check keeps its points only when its hidden twin (`grader.twins`) passes too."""
+    found = expected.get(check.name + TWIN_SUFFIX)
+    if not (check.visible and found and isinstance(outcome, Verdict) and outcome.passed):
+        return outcome
+    twin = twin_of(check, int(found["seed"]))
+    if twin is None:  # the course changed since the expected values were computed
+        return outcome
+    other = run_check(twin, student, found["expected"])
+    if isinstance(other, Verdict) and other.passed:
+        return outcome
+    if isinstance(other, StudentError):
+        # Raising on other inputs is the sign of a lookup; a timeout or a crash there is not.
+        return Verdict(False, f"{TWIN_FAILED}; there:\n{describe_error(other)}",
+                       hardcoded=other.kind == "exception")
+    return replace(other, message=f"{TWIN_FAILED}; there:\n{other.message}", hardcoded=True)
+
+
+def _evidence(check: Check, outcome: Verdict | StudentError, expected: Any) -> Evidence:
+    """What one check tells the diagnosis of its function."""
+    function = f"{check.module}.{check.function}"
+    if isinstance(outcome, Verdict):
+        return Evidence(function, outcome.passed, outcome.findings, outcome.scopes, outcome.degenerate,
+                        neutral=not outcome.related)
+    # No output, or a property check that raised: nothing to relate, neither for nor against.
+    if outcome.kind != "exception" or not (isinstance(expected, dict) and "raising" in expected):
+        return Evidence(function, False, neutral=True)
+    call = outcome.call
+    findings = error_findings(outcome.message, call)
+    raising = expected["raising"]
+    # A catalogued mistake that raises on this input too is not contradicted by the exception.
+    findings += [Finding(mistake_key(name), "", proven=False, mistake=name) for name in raising]
+    return Evidence(function, False, tuple(findings), ("",), call is not None and is_degenerate(call), raised=True)
+
+
+def _apply_diagnoses(results: list[CheckResult], evidence: list[Evidence]) -> None:
+    """State each function's diagnosis on its failing checks (and only a confirmed mistake's hint)."""
+    diagnoses = diagnose(evidence)
+    for c, e in zip(results, evidence):
+        if c.passed or e.neutral:
+            continue
+        d = diagnoses.get(e.function)
+        if d is None:
+            continue
+        c.diagnosis = "; ".join(d.texts) or None
+        if d.mistake and any(f.mistake == d.mistake for f in e.findings):
+            c.hint, c.mistake = d.hint, d.mistake
 
 
 def _policy_costs_the_module(results: list[CheckResult]) -> list[CheckResult]:
@@ -194,4 +262,5 @@ def _result(assignment: str, check: Check, outcome: Verdict | StudentError) -> C
         message=outcome.message,
         hint=outcome.hint,
         mistake=outcome.mistake,
+        hardcoded=outcome.hardcoded,
     )

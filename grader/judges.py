@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
 from grader.compare import EXACT, Tolerance, difference, kind_of
+from grader.diagnosis import ARGS, Finding, catalog_findings, is_degenerate, mistake_key, part_subject, value_findings
 from grader.returns import RETURN_NAMES, position
 from grader.spec import Call, ReferenceHandle, StudentError, StudentHandle, Verdict, describe_value
 
@@ -46,20 +47,21 @@ def _failed(call: Call, message: str, note: str = "") -> str:
     return f"{text}\n{note}" if note else text
 
 
-def match_mistake(got: Any, mistakes: list[Any], tol: Tolerance) -> tuple[str, str] | None:
-    """The first catalogued mistake whose output `got` equals, as `(name, hint)`."""
-    for name, hint, output in mistakes:
-        if output is not None and difference(got, output, tol) is None:
-            return name, hint
-    return None
+def _mistake_runs(ref: ReferenceHandle, call: Call) -> list[tuple[str, str, Any, bool]]:
+    """`(name, hint, output, raised)`; a handle without `mistake_runs` reports None as raised."""
+    runs = getattr(ref, "mistake_runs", None)
+    if runs is not None:
+        return runs(call)
+    return [(name, hint, out, out is None) for name, hint, out in ref.mistake_outputs(call)]
 
 
 def useful_mistakes(ref: ReferenceHandle, call: Call, correct: Any, tol: Tolerance) -> list[Any]:
-    """Mistake outputs on `call` that differ from the correct output (so they can be named)."""
+    """Mistake outputs on `call` that differ from the correct output (so they can be named);
+    a mistake may return None where a value is expected (that is its output, not a failure)."""
     return [
         [name, hint, out]
-        for name, hint, out in ref.mistake_outputs(call)
-        if out is not None and difference(out, correct, tol) is not None
+        for name, hint, out, raised in _mistake_runs(ref, call)
+        if not raised and difference(out, correct, tol) is not None
     ]
 
 
@@ -70,14 +72,64 @@ def returned_names(student: StudentHandle, call: Call) -> tuple[str, ...]:
 
 def verdict_for(got: Any, exp: dict[str, Any], call: Call, tol: Tolerance, note: str = "",
                 names: tuple[str, ...] = ()) -> Verdict:
-    """Compare `got` with `exp["value"]`, naming a catalogued mistake when one matches."""
+    """Compare `got` with `exp["value"]`; a failure carries the facts that relate the two
+    (`grader.diagnosis`), catalogued mistakes whose output `got` equals among them."""
+    degenerate = is_degenerate(call)
     msg = difference(got, exp["value"], tol, names=names)
     if msg is None:
-        return Verdict(True)
-    named = match_mistake(got, exp.get("mistakes", []), tol)
-    if named is None:
-        return Verdict(False, _failed(call, msg, note))
-    return Verdict(False, _failed(call, msg, note), hint=named[1], mistake=named[0])
+        return Verdict(True, degenerate=degenerate, related=True)
+    findings, scopes = value_findings(got, exp, call)
+    findings = catalog_findings(got, exp.get("mistakes", []), tol) + findings
+    return Verdict(False, _failed(call, msg, note), findings=tuple(findings), scopes=tuple(scopes),
+                   degenerate=degenerate, related=True)
+
+
+def neighbors(ref: ReferenceHandle, call: Call, value: Any, tol: Tolerance) -> list[list[Any]]:
+    """`[argument, delta, output]`: the reference's output with one integer argument moved by
+    one, where that differs from `value` (an off-by-one in a count or an index shows as this)."""
+    from grader.spec import PARAMETER_NAMES
+
+    names = list(PARAMETER_NAMES.get(f"{call.module}.{call.function}", ()))
+    out: list[list[Any]] = []
+    slots = [(i, names[i] if i < len(names) else f"argument {i + 1}", a) for i, a in enumerate(call.args)]
+    slots += [(k, k, a) for k, a in call.kwargs.items()]
+    for slot, name, a in slots:
+        if not isinstance(a, (int, np.integer)) or isinstance(a, (bool, np.bool_)) or not 0 <= a <= NEIGHBOR_MAX:
+            continue
+        for delta in (-1, 1):
+            args, kwargs = list(call.args), dict(call.kwargs)
+            if isinstance(slot, int):
+                args[slot] = int(a) + delta
+            else:
+                kwargs[slot] = int(a) + delta
+            try:
+                other = ref.call(Call(call.module, call.function, tuple(args), kwargs))
+            except Exception:  # the reference refuses the moved argument: nothing to name
+                continue
+            try:
+                if difference(other, value, tol) is not None:
+                    out.append([name, delta, other])
+            except TypeError:
+                continue
+    return out
+
+
+NEIGHBOR_MAX = 1000
+"""integer arguments up to this are moved by one to name off-by-one mistakes (larger ones, say
+5000 epochs, would cost two more runs of the reference for little)"""
+
+
+def _diagnosis_extras(ref: ReferenceHandle, call: Call, value: Any, tol: Tolerance, with_neighbors: bool) -> dict:
+    """Reference values a wrong output may equal: intermediates, results of moved arguments, and
+    the catalogued mistakes that raise on this input."""
+    extras: dict[str, Any] = {}
+    trace = getattr(ref, "intermediates", None)
+    if trace is not None:
+        extras["intermediates"] = trace(call, value)
+    if with_neighbors:
+        extras["neighbors"] = neighbors(ref, call, value, tol)
+    extras["raising"] = [name for name, _, _, raised in _mistake_runs(ref, call) if raised]
+    return extras
 
 
 @dataclass(frozen=True)
@@ -97,11 +149,14 @@ class Close:
     def expected(self, ref: ReferenceHandle) -> Any:
         value = self.expect(ref) if self.expect else ref.call(self.call)
         named = useful_mistakes(ref, self.call, value, self.tol) if self.mistakes else []
-        return {"value": value, "mistakes": named}
+        extras = _diagnosis_extras(ref, self.call, value, self.tol, self.expect is None) if self.mistakes else {}
+        return {"value": value, "mistakes": named, **extras}
 
     def judge(self, student: StudentHandle, expected: Any) -> Verdict:
-        return verdict_for(student.call(self.call), expected, self.call, self.tol, self.note,
-                           returned_names(student, self.call))
+        verdict = verdict_for(student.call(self.call), expected, self.call, self.tol, self.note,
+                              returned_names(student, self.call))
+        # An input that cannot tell mistakes apart says nothing about which one was made.
+        return verdict if self.mistakes else replace(verdict, findings=(), related=False)
 
 
 @dataclass(frozen=True)
@@ -176,15 +231,20 @@ class Unchanged:
                 msg = difference(now, before, EXACT)
                 if msg:
                     text = _failed(self.call, f"it changed its argument `{name}` in place: {msg}")
-                    for m_name, m_hint, m_after in expected.get("mistakes", []):
-                        same = all(
+                    findings = tuple(
+                        Finding(mistake_key(m_name), m_hint, scope=ARGS, mistake=m_name)
+                        for m_name, m_hint, m_after in expected.get("mistakes", [])
+                        if all(
                             difference(got, want, self.tol) is None
                             for b, got, want in zip(self.call.args, after, m_after, strict=False)
                             if isinstance(b, (np.ndarray, dict, list))
                         )
-                        if same:
-                            return Verdict(False, text, hint=m_hint, mistake=m_name)
-                    return Verdict(False, text, hint=self.hint, mistake="input modified in place")
+                    )
+                    # That the input changed is certain: the general advice stands unless the
+                    # diagnosis of the function names the catalogued mistake behind it.
+                    return Verdict(False, text, hint=self.hint, mistake="input modified in place",
+                                   findings=findings, scopes=(ARGS,), degenerate=is_degenerate(self.call),
+                                   related=True)
         return Verdict(True)
 
 
@@ -265,7 +325,8 @@ class Gradient:
 
     def expected(self, ref: ReferenceHandle) -> Any:
         value = self.expect(ref)
-        return {"value": value, "mistakes": useful_mistakes(ref, self.call, value, self._tol)}
+        extras = _diagnosis_extras(ref, self.call, value, self._tol, False)
+        return {"value": value, "mistakes": useful_mistakes(ref, self.call, value, self._tol), **extras}
 
     @property
     def _tol(self) -> Tolerance:
@@ -326,7 +387,10 @@ class DirectionalGradient:
                         f"d loss / d {key}{list(int(j) for j in idx)}: numerical {n[i]:.6g}, "
                         f"yours {g[i]:.6g}; " + msg
                     )
-                named = match_mistake(projected, expected.get("mistakes", []), tol)
+                findings = catalog_findings(projected, expected.get("mistakes", []), tol)
+                along, _ = value_findings(projected[0], {"value": expected["directional"]}, self.call)
+                findings += [replace(f, subject="your gradient (along random directions)")
+                             for f in along if f.key.startswith("factor")]
                 note = (
                     f"checked {len(expected['directional'])} random directions and "
                     f"{len(expected['partial'])} coordinates over keys {keys}"
@@ -334,10 +398,11 @@ class DirectionalGradient:
                 return Verdict(
                     False,
                     _failed(self.call, f"{label} disagree with central differences: {detail}", note),
-                    hint=named[1] if named else None,
-                    mistake=named[0] if named else None,
+                    findings=tuple(findings),
+                    degenerate=is_degenerate(self.call),
+                    related=True,
                 )
-        return Verdict(True)
+        return Verdict(True, degenerate=is_degenerate(self.call), related=True)
 
 
 def _shape_difference(got: Any, shapes: dict[str, Any]) -> str | None:
@@ -373,11 +438,26 @@ class Sequence:
         return [j.expected(ref) for j in self.judges]
 
     def judge(self, student: StudentHandle, expected: Any) -> Verdict:
+        """The first failing case is shown; every case is run, so that a fact about the failure
+        is kept only when it holds on all the failing cases of the table."""
+        failed: list[Verdict] = []
         for j, e in zip(self.judges, expected, strict=False):
             v = j.judge(student, e)
             if not v.passed:
-                return v
-        return Verdict(True)
+                failed.append(v)
+        if not failed:
+            return Verdict(True)
+        first = failed[0]
+        if len(failed) == 1:
+            return first
+        keys = [{(f.key, f.scope) for f in v.findings} for v in failed]
+        common = set.intersection(*keys)
+        findings = tuple(replace(f, strong=True) if not all(v.degenerate for v in failed) else f
+                         for f in first.findings if (f.key, f.scope) in common)
+        message = f"{first.message}\n({len(failed)} of {len(self.judges)} cases of this table fail)"
+        return replace(first, message=message, findings=findings,
+                       degenerate=all(v.degenerate for v in failed),
+                       related=all(v.related for v in failed))
 
 
 class _NoPart(Exception):
@@ -420,6 +500,14 @@ class _PartOfReference:
 
     def function(self, call: Call) -> Callable[..., Any]:
         return self._ref.function(call)
+
+    def mistake_runs(self, call: Call) -> list[tuple[str, str, Any, bool]]:
+        return [(name, hint, None if raised else _part_of(out, self._index), raised)
+                for name, hint, out, raised in _mistake_runs(self._ref, call)]
+
+    def intermediates(self, call: Call, like: Any) -> list[list[Any]]:
+        trace = getattr(self._ref, "intermediates", None)
+        return [] if trace is None else trace(call, like)
 
     def mistake_outputs(self, call: Call, return_args: bool = False) -> list[tuple[str, str, Any]]:
         outputs = self._ref.mistake_outputs(call, return_args)
@@ -464,7 +552,13 @@ class Part:
         if verdict.passed:
             return verdict
         message = f"{verdict.message}\n(this check looks at {label})"
-        return Verdict(False, message, verdict.hint, verdict.mistake)
+        part = f"[{self.index}]"
+        findings = tuple(
+            f if f.mistake else replace(f, scope=part + f.scope, subject=part_subject(self.index, f.scope))
+            for f in verdict.findings
+        )
+        return replace(verdict, message=message, findings=findings,
+                       scopes=tuple(part + scope for scope in verdict.scopes))
 
 
 @dataclass(frozen=True)
@@ -550,9 +644,9 @@ class Trajectory:
                     f"{fed}; step {k + 1} started from {describe_value(before)}",
                 )
                 here = [[n, h, o] for n, h, step, o in expected["mistakes"] if step == k]
-                named = match_mistake(got, here, self.tol)
-                if named is None:
-                    return Verdict(False, text)
-                return Verdict(False, text, hint=named[1], mistake=named[0])
+                findings = catalog_findings(got, here, self.tol)
+                findings += value_findings(got, {"value": want}, self.call)[0]
+                return Verdict(False, text, findings=tuple(findings), degenerate=is_degenerate(self.call),
+                               related=True)
             point, state = self._advance(got)
         return Verdict(True)

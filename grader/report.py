@@ -22,9 +22,12 @@ def _points(x: float) -> str:
     return f"{x:g}"
 
 
-def check_output(c: CheckResult) -> str:
-    """The feedback text of one check: its message and, if any, the hint that names the bug."""
+def check_output(c: CheckResult, diagnosis: bool = True) -> str:
+    """The feedback text of one check: its message, the diagnosis of its function (unless the
+    report states it once above) and, if any, the hint that names the bug."""
     parts = [c.message] if c.message else []
+    if c.diagnosis and diagnosis:
+        parts.append(f"Diagnosis: {c.diagnosis}")
     if c.hint:
         parts.append(f"Hint ({c.mistake}): {c.hint}" if c.mistake else f"Hint: {c.hint}")
     return "\n".join(parts)
@@ -49,6 +52,16 @@ def explains(failure: Failure, subject: Subject) -> str:
     names = "; ".join(short_name(c, subject.name) for c in failure.others)
     return (f"The same failure also explains {n} other check{'s' if n > 1 else ''} "
             f"({_points(sum(c.max_score for c in failure.others))} pt): {names}.")
+
+
+def diagnosis_of(subject: Subject) -> str:
+    """The diagnosis of a subject's function (the same on each of its failing checks)."""
+    return next((c.diagnosis for f in subject.failures for c in f.checks if c.diagnosis), "") or ""
+
+
+def md_inline(text: str) -> str:
+    """`text` as one line of Markdown that cannot open HTML or break the line."""
+    return " ".join(text.split()).replace("<", "&lt;").replace(">", "&gt;")
 
 
 def gradescope_results(result: SubmissionResult) -> dict[str, object]:
@@ -112,9 +125,12 @@ def feedback_markdown(result: SubmissionResult, visible_only: bool = False) -> s
         lines += ["## What to fix", ""]
         for subject in subjects:
             lines += [f"### {_subject_title(subject)}", ""]
+            said = diagnosis_of(subject)
+            if said:
+                lines += [f"**Diagnosis:** {md_inline(said)}", ""]
             for failure in subject.failures:
                 lines.append(f"#### {_failure_title(failure, subject)}")
-                lines += ["", *_fenced(check_output(failure.shown)), ""]
+                lines += ["", *_fenced(check_output(failure.shown, diagnosis=False)), ""]
                 also = explains(failure, subject)
                 if also:
                     lines += [also, ""]
@@ -147,8 +163,12 @@ def feedback_html(result: SubmissionResult, visible_only: bool = False) -> str:
         parts.append(tag("h2", "What to fix"))
         for subject in subjects:
             parts.append(tag("h3", _subject_title(subject)))
+            said = diagnosis_of(subject)
+            if said:
+                parts.append(tag("p", join([tag("strong", "Diagnosis: "), said])))
             for failure in subject.failures:
-                parts += [tag("h4", _failure_title(failure, subject), class_="fail"), pre(check_output(failure.shown))]
+                parts += [tag("h4", _failure_title(failure, subject), class_="fail"),
+                          pre(check_output(failure.shown, diagnosis=False))]
                 also = explains(failure, subject)
                 if also:
                     parts.append(tag("p", also))

@@ -228,6 +228,7 @@ class StudentProcess:
             return self._call(call, return_args)
         except StudentError as err:
             err.call_text = call.describe()
+            err.call = call
             raise
 
     def _allowed(self, module: str) -> tuple[str, ...]:

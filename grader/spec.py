@@ -126,6 +126,19 @@ class Verdict:
     """the named mistake this output matches, when one does"""
     mistake: str | None = None
     """the name of that mistake (counted in class summaries)"""
+    findings: tuple[Any, ...] = ()
+    """facts relating the wrong output to the expected one and to the inputs, catalogued
+    mistakes among them (`grader.diagnosis.Finding`); the grading states one per function,
+    once it holds on every failing input of that function"""
+    scopes: tuple[str, ...] = ("",)
+    """the parts of the result that differ (`""`: the whole result)"""
+    degenerate: bool = False
+    """the input is too small to tell similar mistakes apart (see `grader.diagnosis.is_degenerate`)"""
+    hardcoded: bool = False
+    """the check passed on its visible inputs but its hidden twin failed (`grader.twins`)"""
+    related: bool = False
+    """the judge related the output to an expected value, so `findings` says all it can; a
+    failing property check (a statistic, an exception, determinism) says nothing either way"""
 
 
 class StudentHandle(Protocol):
@@ -203,3 +216,5 @@ class StudentError(Exception):
         self.detail = detail
         self.call_text = ""
         """the call that failed, described for the student (set by the runner)"""
+        self.call: Call | None = None
+        """the call that failed (set by the runner), for the diagnosis of an exception"""

@@ -20,7 +20,7 @@ from __future__ import annotations
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
@@ -97,6 +97,8 @@ class ClassSummary:
     not_run: dict[str, list[str]]
     """`problem kind -> submissions` for import errors and missing files"""
     note: str = ""
+    hardcoded: list[tuple[str, list[str]]] = field(default_factory=list)
+    """`(submission, checks)` whose visible checks passed while their hidden twins failed"""
 
     @property
     def max_points(self) -> float:
@@ -145,10 +147,19 @@ def summarize(
         for kind in SETUP_PROBLEMS:
             if any(c.problem == kind for c in r.checks):
                 not_run[kind].append(r.submission)
+    hardcoded = [(r.submission, [c.name for c in r.checks if c.hardcoded])
+                 for r in results if any(c.hardcoded for c in r.checks)]
     checks = sorted(by_check.values(), key=lambda s: (-s.wrong_rate, -s.wrong, s.rate, s.assignment, s.name))
     ranked = sorted(mistakes.values(), key=lambda m: (-m.submissions, -m.checks, m.name, m.function))
     return ClassSummary(list(results), assignments, list(warnings), checks, ranked, breakers,
-                        dict(not_run), note)
+                        dict(not_run), note, hardcoded)
+
+
+HARDCODED_NOTE = (
+    "These submissions passed visible checks whose hidden twins (the same inputs in another order, "
+    "run only when grading) failed: the answers may be copied from the frozen expected values. "
+    "Those checks earned no points; read the code before deciding more."
+)
 
 
 def _first_line(c: CheckResult) -> str:
@@ -316,6 +327,10 @@ def summary_markdown(s: ClassSummary, histogram_file: str | None = "score_histog
         lines += ["None.", ""]
     for kind, names in s.not_run.items():
         lines += [f"**{kind}** ({len(names)}): " + ", ".join(names), ""]
+    if s.hardcoded:
+        lines += ["## Answers may be hard-coded", "", HARDCODED_NOTE, ""]
+        lines += _md_table(["submission", "visible checks whose hidden twin failed"],
+                           [[n, "; ".join(names)] for n, names in s.hardcoded])
     if s.warnings:
         lines += ["## Skipped in the input", ""] + [f"- {_md_cell(w)}" for w in s.warnings] + [""]
     return "\n".join(lines)
@@ -365,6 +380,10 @@ def summary_html(s: ClassSummary) -> str:
         parts.append(tag("p", "None."))
     for kind, names in s.not_run.items():
         parts.append(tag("p", join([tag("strong", f"{kind} ({len(names)}): "), ", ".join(names)])))
+    if s.hardcoded:
+        parts += [tag("h2", "Answers may be hard-coded"), tag("p", HARDCODED_NOTE),
+                  table(["submission", "visible checks whose hidden twin failed"],
+                        [[n, "; ".join(names)] for n, names in s.hardcoded])]
     if s.warnings:
         parts += [tag("h2", "Skipped in the input"), tag("ul", join(tag("li", w) for w in s.warnings))]
     return page("Class summary", join(parts))

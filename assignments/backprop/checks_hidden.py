@@ -9,12 +9,14 @@ they check that no function modifies its inputs. The tolerances are the visible 
 import numpy as np
 
 from grader.build import Checks, sibling
-from grader.judges import FLOAT32, DirectionalGradient, Unchanged
+from grader.judges import FLOAT32, DirectionalGradient, Gradient, Unchanged
 from grader.numgrad import directional_probes
 from grader.spec import Fn
 
 visible = sibling(__file__, "checks_visible")
 c = Checks("backprop")
+CLOSURE_X2 = "np.linspace(0.5, 2.0, 6).reshape(2, 3)"
+CLOSURE_F2 = "lambda a: float(np.sum((a.base if a.base is not None else np.linspace(0.5, 2.0, 6)) ** 2))"
 rng = np.random.default_rng(9_2024)
 backward_check, network = visible.backward_check, visible.network
 softmax, one_hot = visible.softmax, visible.one_hot
@@ -149,6 +151,11 @@ CHECKS = [
     # h is the step: with h = 0.1 central differences of the sines are off by h^2/6 ~ 2e-3,
     # so the reference's own output (not the exact cosine) is the judge, at the value tolerance.
     c.close("numerical_gradient", "uses the given h (h = 0.1)", visible.fn(visible.SINES), x_3d, h=0.1),
+    # A second closure, so that a copy perturbed instead of x is named from two inputs (a gradient
+    # of zeros alone could be many things).
+    c.check("numerical_gradient", "f reads a 2 x 3 x through a closure: x itself is perturbed",
+            Gradient(c.call("numerical_gradient", Fn(CLOSURE_F2), Fn(CLOSURE_X2)),
+                     lambda ref: 2.0 * np.linspace(0.5, 2.0, 6).reshape(2, 3), note=visible.CLOSURE_NOTE)),
     c.check("numerical_gradient", "x is exactly the same afterwards, for a 3-d x",
             Unchanged(c.call("numerical_gradient", Fn(visible.RESTORE_F), x_3d), mistakes=True,
                       hint=visible.RESTORE_HINT)),

@@ -29,7 +29,14 @@ def _softmax_unstable(Z):
 
 
 def _layer(A_prev, W, b, activation):
-    from_name = {"sigmoid": _sigmoid, "tanh": np.tanh, "relu": lambda z: np.maximum(z, 0)}
+    from_name = {
+        "sigmoid": _sigmoid,
+        "tanh": np.tanh,
+        "relu": lambda z: np.maximum(z, 0),
+        "leaky_relu": lambda z: np.where(z > 0, z, 0.01 * z),
+        "softmax": lambda z: np.exp(z - z.max(axis=-1, keepdims=True))
+        / np.exp(z - z.max(axis=-1, keepdims=True)).sum(axis=-1, keepdims=True),
+    }
     Z = A_prev @ W.T + b
     return from_name.get(activation, lambda z: z)(Z), Z
 

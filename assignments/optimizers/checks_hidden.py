@@ -15,6 +15,11 @@ from grader.judges import FLOAT32
 visible = sibling(__file__, "checks_visible")
 layers, zeros_like = visible.layers, visible.zeros_like
 c = Checks("optimizers")
+CLIP_BELOW_MANY = {
+    "W1": np.array([[0.3, -0.1], [0.2, 0.1]]),
+    "b1": np.array([0.1, -0.2]),
+    "W2": np.array([[0.05, 0.1], [-0.3, 0.2]]),
+}  # global norm about 0.62
 
 # A quadratic bowl f(x) = 0.5 (x - x*)^T H (x - x*) over the 9 entries of {"W": (2, 3), "b": (3,)}
 # taken in order, with H = diag(1..10) + 0.25 * ones: positive definite, condition number
@@ -81,5 +86,8 @@ CHECKS = [
     c.close("clip_by_global_norm", "float32 gradients", {k: v.astype(np.float32) for k, v in CLIP_MANY.items()},
             3.0, tol=FLOAT32),
     c.close("clip_by_global_norm", "max_norm = 0 clips everything to 0", visible.CLIP_BELOW, 0.0),
+    # The visible below-the-bound input is one small layer; this one has three 2-d keys, so a
+    # mistake it reveals is named with confidence.
+    c.close("clip_by_global_norm", "three keys, norm below the bound: unchanged", CLIP_BELOW_MANY, 2.0),
     c.unchanged("clip_by_global_norm", CLIP_MANY, 1.5),
 ]
