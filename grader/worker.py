@@ -62,14 +62,21 @@ _UNPACK_SEQUENCE = dis.opmap["UNPACK_SEQUENCE"]
 _UNPACK_EX = dis.opmap["UNPACK_EX"]
 
 
+_EXTENDED_ARG = dis.opmap["EXTENDED_ARG"]
+
+
 def _unpacking(frame: Any) -> int:
     """How many values the instruction `frame` is executing unpacks (`fig, ax = ...`), else 0."""
     code, i = frame.f_code.co_code, frame.f_lasti
-    if code[i] == _UNPACK_SEQUENCE:
-        return code[i + 1]
+    if code[i] not in (_UNPACK_SEQUENCE, _UNPACK_EX):
+        return 0
+    arg, j, shift = code[i + 1], i - 2, 8
+    while j >= 0 and code[j] == _EXTENDED_ARG:  # arguments above 255 are spread over prefixes
+        arg |= code[j + 1] << shift
+        j, shift = j - 2, shift + 8
     if code[i] == _UNPACK_EX:  # a, *rest, b = ...: the starred part gets nothing
-        return (code[i + 1] & 0xFF) + (code[i + 1] >> 8)
-    return 0
+        return (arg & 0xFF) + (arg >> 8)
+    return arg
 
 
 class Inert:
@@ -99,7 +106,7 @@ class Inert:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Inert:
         first = args[0] if args else kwargs.get("iterable")
-        if first is not None and not isinstance(first, (str, bytes, Inert)) and hasattr(first, "__iter__"):
+        if first is not None and not isinstance(first, Inert) and hasattr(first, "__iter__"):
             return Inert(first)
         return Inert()
 
