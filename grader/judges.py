@@ -612,7 +612,8 @@ class Clean:
             if self.warnings and effects.warnings:
                 said = "; ".join(effects.warnings)
                 if not verdict.passed:
-                    return Verdict(False, f"{verdict.message}\nNumPy also warned: {said}", verdict.hint, verdict.mistake)
+                    message = f"{verdict.message}\nNumPy also warned: {said}"
+                    return Verdict(False, message, verdict.hint, verdict.mistake)
                 text = _failed(call, f"the values are right, but NumPy warned: {said}",
                                "the API asks for no warning on this input")
                 return Verdict(False, text, self.hint or None, self.mistake or None)

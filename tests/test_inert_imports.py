@@ -36,7 +36,8 @@ def _with_plots(source: str) -> str:
         "    plt.plot([0, 1], [1, 0]); plt.savefig('/etc/plot.png'); plt.show()\n"
         "    px.line(x=[0, 1], y=[1, 0]).show(); sns.heatmap(A)\n"
         "    return A, cache\n"))
-    return mutate(source, "    return int(sum(n_out * n_in + n_out for n_in, n_out in zip(layer_sizes[:-1], layer_sizes[1:])))",
+    count = "    return int(sum(n_out * n_in + n_out for n_in, n_out in zip(layer_sizes[:-1], layer_sizes[1:])))"
+    return mutate(source, count,
                   "    total = 0\n"
                   "    for n_in, n_out in tqdm(list(zip(layer_sizes[:-1], layer_sizes[1:]))):\n"
                   "        total += n_out * n_in + n_out\n"
@@ -99,7 +100,8 @@ def test_the_submissions_own_module_of_that_name_is_not_replaced():
     finder = InertFinder(["tqdm"])
     assert finder.find_spec("tqdm") is None and finder.find_spec("tqdm.auto") is None
     assert finder.find_spec("matplotlib.pyplot") is not None and finder.find_spec("numpy") is None
-    files = {"m.py": b"import tqdm\ndef f():\n    return tqdm.mine(3)\n", "tqdm.py": b"def mine(n):\n    return n + 1\n"}
+    files = {"m.py": b"import tqdm\ndef f():\n    return tqdm.mine(3)\n",
+             "tqdm.py": b"def mine(n):\n    return n + 1\n"}
     with StudentProcess(files, Limits(sandbox="none")) as p:
         assert p.call(Call("m", "f")) == 4
         assert p.notices[1:] == []  # the first notice says the run was not sandboxed

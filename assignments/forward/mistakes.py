@@ -62,7 +62,8 @@ def _init_rng_per_layer(layer_sizes, method="he", seed=0):
 
 
 def _init_seed_plus_layer(layer_sizes, method="he", seed=0):
-    return _init(layer_sizes, method, lambda l, shape, std: np.random.default_rng(seed + l).normal(0.0, std, size=shape))
+    return _init(layer_sizes, method,
+                 lambda l, shape, std: np.random.default_rng(seed + l).normal(0.0, std, size=shape))
 
 
 def _init_transposed(layer_sizes, method="he", seed=0):
