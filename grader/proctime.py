@@ -2,14 +2,15 @@
 
 A call's time limit measures the time the call itself used: the time its worker process ran on
 a CPU or chose to wait (sleeping, blocked on input), but not the time it stood ready in the
-kernel's run queue while other processes held every CPU. Read from Linux's `/proc`:
+kernel's run queue while other processes held every CPU. Linux counts that wait for every task
+(`/proc/<pid>/schedstat`, its second field), so
 
-- `/proc/<pid>/stat`: CPU time of the worker (all its threads, and the children it reaped);
-- `/proc/<pid>/schedstat`: the worker's main thread's time waiting in a run queue.
+    used = wall-clock time - time waiting in a run queue        (of the worker's main thread)
 
-So `used = max(CPU time, wall time - run-queue wait)`: a busy loop, a sleep and a blocked read
-all count in full, and a machine busy with other work does not make a call slower by this
-clock. Where `/proc` cannot be read, `used` is the wall-clock time.
+A busy loop, a sleep and a blocked read all count in full, and a machine busy with other work
+does not make a call slower by this clock. Where `/proc` cannot be read, `used` is the wall
+clock. (Threads and child processes of the worker are not counted beyond the main thread's
+own time: the guard refuses them, and `RLIMIT_CPU` bounds the worker's CPU time as a whole.)
 
 Against a call that the clock cannot see progress in, a wall-clock ceiling stops any call in
 the end (`wall_ceiling`, the one place it is defined).
@@ -44,24 +45,28 @@ def _stat(pid: int) -> list[str] | None:
         return None
 
 
-def cpu_seconds(pid: int) -> float | None:
-    """CPU time of process `pid`: user and system, its threads and reaped children included."""
-    fields = _stat(pid)
-    if fields is None:
-        return None
-    try:
-        return sum(int(fields[i]) for i in (11, 12, 13, 14)) / _TICK  # utime stime cutime cstime
-    except (ValueError, IndexError):
-        return None
+class Schedstat:
+    """`/proc/<pid>/schedstat` of one worker, open for the worker's life (one read per look)."""
 
+    def __init__(self, pid: int) -> None:
+        try:
+            self._fd: int | None = os.open(f"/proc/{pid}/schedstat", os.O_RDONLY | os.O_CLOEXEC)
+        except OSError:
+            self._fd = None
 
-def run_queue_seconds(pid: int) -> float | None:
-    """Seconds the main thread of `pid` waited, ready to run, for a CPU held by other work."""
-    try:
-        with open(f"/proc/{pid}/schedstat") as f:
-            return int(f.read().split()[1]) / 1e9
-    except (OSError, IndexError, ValueError):
-        return None
+    def run_queue(self) -> float | None:
+        """Seconds the worker's main thread has waited, ready to run, for a CPU held by other work."""
+        if self._fd is None:
+            return None
+        try:
+            return int(os.pread(self._fd, 128, 0).split()[1]) / 1e9
+        except (OSError, IndexError, ValueError):
+            return None
+
+    def close(self) -> None:
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            os.close(fd)
 
 
 def descendants(pid: int) -> list[tuple[int, int]]:
@@ -92,31 +97,29 @@ def worker_pid(launched: int) -> int:
 
 @dataclass
 class CallClock:
-    """The clock of one call in worker process `pid`, started when it is made."""
+    """The clock of one call in a worker, started when the call is made."""
 
-    pid: int
+    stats: Schedstat
     started: float = field(default_factory=time.monotonic)
-    _cpu0: float | None = None
     _queue0: float | None = None
 
     def __post_init__(self) -> None:
-        self._cpu0 = cpu_seconds(self.pid)
-        self._queue0 = run_queue_seconds(self.pid)
+        self._queue0 = self.stats.run_queue()
 
     def wall(self) -> float:
         """Wall-clock seconds since the call was made."""
         return time.monotonic() - self.started
 
     def used(self) -> float:
-        """Seconds the call has used: CPU time, or wall time minus run-queue wait if more."""
+        """Seconds the call has used: wall time minus the time it waited for a CPU."""
         wall = self.wall()
-        cpu, queue = cpu_seconds(self.pid), run_queue_seconds(self.pid)
-        if cpu is None or queue is None or self._cpu0 is None or self._queue0 is None:
+        queue = self.stats.run_queue()
+        if queue is None or self._queue0 is None:
             return wall
-        return max(cpu - self._cpu0, wall - (queue - self._queue0))
+        return wall - (queue - self._queue0)
 
     def spent(self) -> float:
         """`used()`, except that a call shorter than one `SLICE` counts its wall time (no need to
-        read `/proc` for the many calls that take a millisecond)."""
+        read `/proc` again for the many calls that take a millisecond)."""
         wall = self.wall()
         return wall if wall < SLICE else self.used()

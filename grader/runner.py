@@ -67,8 +67,8 @@ class _Running:
     proc: subprocess.Popen[bytes]
     request_fd: int
     response_fd: int
-    worker: int = 0
-    """the pid of the worker's Python (under bubblewrap, not `proc.pid`), whose clock counts"""
+    stats: proctime.Schedstat | None = None
+    """the scheduler's counters of the worker's Python (under bubblewrap, not `proc.pid`)"""
 
 
 @dataclass
@@ -167,7 +167,8 @@ class StudentProcess:
             header, _ = codec.read_message(resp_r, deadline=time.monotonic() + START_TIMEOUT)
             if header.get("status") != "ready":
                 raise codec.ChannelError("no ready message")
-            self._running.worker = proctime.worker_pid(proc.pid)  # before any student code runs
+            # Found before any student code runs: the process whose clock counts.
+            self._running.stats = proctime.Schedstat(proctime.worker_pid(proc.pid))
         except (EOFError, TimeoutError, codec.ChannelError):
             self._kill()
             raise StudentError(
@@ -194,6 +195,8 @@ class StudentProcess:
         if running is None:
             return
         _close_fds(running)
+        if running.stats is not None:
+            running.stats.close()
         try:
             os.killpg(running.proc.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
@@ -287,7 +290,8 @@ class StudentProcess:
         clock: proctime.CallClock | None = None
         try:
             codec.write_message(running.request_fd, request, deadline=started + ceiling)
-            clock = proctime.CallClock(running.worker)
+            assert running.stats is not None
+            clock = proctime.CallClock(running.stats)
             header, value = _await_reply(running.response_fd, clock, timeout, ceiling, limits)
             if header.get("seq") != self._seq:
                 raise codec.ChannelError("a reply that does not answer this call")

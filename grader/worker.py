@@ -189,15 +189,13 @@ class InertFinder:
 
 WARNINGS_KEPT = 5  # distinct RuntimeWarnings reported per call; the trusted side caps them again
 _NUMPY_DEFAULT_ERRORS = {"divide": "warn", "over": "warn", "under": "ignore", "invalid": "warn"}
-_global_rng_reset: list[bool] = [False]
-"""set when the student's code calls `np.random.seed` or `np.random.set_state`"""
+_global_rng_used: list[bool] = [False]
+"""set when the student's code uses NumPy's global random state (see `_watch_global_rng`)"""
 
 
-def _flag_global(name: str) -> Any:
-    original = getattr(np.random, name)
-
+def _flagging(name: str, original: Any) -> Any:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        _global_rng_reset[0] = True
+        _global_rng_used[0] = True
         return original(*args, **kwargs)
 
     wrapper.__name__ = wrapper.__qualname__ = name
@@ -206,17 +204,21 @@ def _flag_global(name: str) -> Any:
 
 
 def _watch_global_rng() -> None:
-    """Note every reseeding of NumPy's legacy global generator (`np.random.seed(...)`)."""
-    for name in ("seed", "set_state"):
-        wrapper = _flag_global(name)
+    """Replace every function of `np.random` that draws from, seeds or sets NumPy's global
+    generator (`np.random.normal`, `np.random.seed`, ...) by one that notes its use first.
+    Installed before student code is imported, so `from numpy.random import rand` gets it too."""
+    shared = getattr(np.random.mtrand, "_rand", None)
+    for name in dir(np.random):
+        original = getattr(np.random, name)
+        if getattr(original, "__self__", None) is shared and name != "get_state":
+            wrapper = _flagging(name, original)
+            setattr(np.random, name, wrapper)
+            if getattr(np.random.mtrand, name, None) is original:
+                setattr(np.random.mtrand, name, wrapper)
+    for name in ("seed",):  # a plain function of mtrand, not a method of the shared generator
+        wrapper = _flagging(name, getattr(np.random, name))
         setattr(np.random, name, wrapper)
         setattr(np.random.mtrand, name, wrapper)
-
-
-def _global_state() -> tuple[Any, ...]:
-    state = np.random.get_state(legacy=False)
-    inner = state["state"]
-    return (bytes(np.asarray(inner["key"]).data), inner["pos"], state["has_gauss"], state["gauss"])
 
 
 class _Watch:
@@ -246,14 +248,13 @@ class _Watch:
         self._catch.__enter__()
         warnings.simplefilter("always", RuntimeWarning)
         warnings.showwarning = self._show
-        _global_rng_reset[0] = False
-        self._before = _global_state()
+        _global_rng_used[0] = False
         return self
 
     def __exit__(self, *exc: Any) -> None:
         self._catch.__exit__(None, None, None)
         self._errstate.__exit__(None, None, None)
-        self.global_rng = _global_rng_reset[0] or _global_state() != self._before
+        self.global_rng = _global_rng_used[0]
 
     def header(self) -> dict[str, Any]:
         return {"warnings": self.warnings, "global_rng": self.global_rng}
