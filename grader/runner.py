@@ -39,8 +39,8 @@ class Limits:
     """Time, resource and isolation limits for one submission."""
 
     call_timeout: float = 10.0
-    """seconds one function call may use (its CPU time, or its wall time minus the time it waited
-    for a CPU held by other work; see `grader.proctime`)"""
+    """seconds one function call may use: its wall-clock time minus the time it waited for a CPU
+    held by other work (see `grader.proctime`)"""
     submission_timeout: float = 120.0
     """seconds all calls of one submission may use together, counted the same way"""
     memory_mb: int = 1024
@@ -290,8 +290,7 @@ class StudentProcess:
         clock: proctime.CallClock | None = None
         try:
             codec.write_message(running.request_fd, request, deadline=started + ceiling)
-            assert running.stats is not None
-            clock = proctime.CallClock(running.stats)
+            clock = proctime.CallClock(running.stats or proctime.Schedstat(-1))  # no stats: the wall clock
             header, value = _await_reply(running.response_fd, clock, timeout, ceiling, limits)
             if header.get("seq") != self._seq:
                 raise codec.ChannelError("a reply that does not answer this call")
