@@ -215,10 +215,11 @@ def _watch_global_rng() -> None:
             setattr(np.random, name, wrapper)
             if getattr(np.random.mtrand, name, None) is original:
                 setattr(np.random.mtrand, name, wrapper)
-    for name in ("seed",):  # a plain function of mtrand, not a method of the shared generator
-        wrapper = _flagging(name, getattr(np.random, name))
-        setattr(np.random, name, wrapper)
-        setattr(np.random.mtrand, name, wrapper)
+    for name in ("seed", "set_bit_generator"):  # plain functions of mtrand, not methods of the generator
+        if hasattr(np.random, name):
+            wrapper = _flagging(name, getattr(np.random, name))
+            setattr(np.random, name, wrapper)
+            setattr(np.random.mtrand, name, wrapper)
 
 
 class _Watch:

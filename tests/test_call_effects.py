@@ -14,6 +14,7 @@ from grader.spec import Call, Effects, Verdict
 MODULE = b"""
 import warnings
 import numpy as np
+from numpy.random import randn
 
 np.seterr(all="ignore")               # set at import: the grader restores NumPy's defaults per call
 warnings.filterwarnings("ignore")     # likewise hidden from nothing
@@ -57,6 +58,10 @@ def polite(n):
     return x
 
 
+def imported(n):
+    return randn(n)
+
+
 def own(n):
     return np.random.default_rng(n).normal(size=n)
 """
@@ -76,7 +81,7 @@ def effects(worker, function, *args):
 
 def test_an_overflow_is_reported_even_when_the_module_silenced_numpy_at_import(worker):
     found = effects(worker, "naive", HUGE)
-    assert found == Effects(("RuntimeWarning: overflow encountered in exp (m.py, line 10)",), False)
+    assert found == Effects(("RuntimeWarning: overflow encountered in exp (m.py, line 11)",), False)
     assert effects(worker, "stable", HUGE) == Effects()
     # Silenced inside the call itself: the API's "no warning" holds, literally.
     assert effects(worker, "silenced", HUGE) == Effects()
@@ -91,7 +96,7 @@ def test_warnings_are_capped_and_only_runtime_warnings_count(worker):
     assert not any("not a runtime warning" in w for w in found.warnings)
 
 
-@pytest.mark.parametrize("function", ["draws", "seeds", "polite"])
+@pytest.mark.parametrize("function", ["draws", "seeds", "polite", "imported"])
 def test_every_use_of_the_global_random_state_is_seen_every_time(worker, function):
     # Twice: a call that seeds the global state puts it back where the previous one left it.
     assert effects(worker, function, 3).global_rng is True
