@@ -8,9 +8,11 @@ kernel's run queue while other processes held every CPU. Linux counts that wait 
     used = wall-clock time - time waiting in a run queue        (of the worker's main thread)
 
 A busy loop, a sleep and a blocked read all count in full, and a machine busy with other work
-does not make a call slower by this clock. Where `/proc` cannot be read, `used` is the wall
-clock. (Threads and child processes of the worker are not counted beyond the main thread's
-own time: the guard refuses them, and `RLIMIT_CPU` bounds the worker's CPU time as a whole.)
+does not make a call slower by this clock. The trusted side looks every `SLICE`; a reply that
+arrives between two looks still times out if the call computed (field 1, CPU time) for longer
+than its limit. Where `/proc` cannot be read, the wall clock is used. (Threads and child
+processes of the worker are not counted beyond the main thread's own time: the guard refuses
+them, and `RLIMIT_CPU` bounds the worker's CPU time as a whole.)
 
 Against a call that the clock cannot see progress in, a wall-clock ceiling stops any call in
 the end (`wall_ceiling`, the one place it is defined).
@@ -54,12 +56,14 @@ class Schedstat:
         except OSError:
             self._fd = None
 
-    def run_queue(self) -> float | None:
-        """Seconds the worker's main thread has waited, ready to run, for a CPU held by other work."""
+    def read(self) -> tuple[float, float] | None:
+        """`(cpu, queue)`: seconds the worker's main thread has run on a CPU, and waited, ready
+        to run, for a CPU held by other work."""
         if self._fd is None:
             return None
         try:
-            return int(os.pread(self._fd, 128, 0).split()[1]) / 1e9
+            fields = os.pread(self._fd, 128, 0).split()
+            return int(fields[0]) / 1e9, int(fields[1]) / 1e9
         except (OSError, IndexError, ValueError):
             return None
 
@@ -101,10 +105,10 @@ class CallClock:
 
     stats: Schedstat
     started: float = field(default_factory=time.monotonic)
-    _queue0: float | None = None
+    _start: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
-        self._queue0 = self.stats.run_queue()
+        self._start = self.stats.read()
 
     def wall(self) -> float:
         """Wall-clock seconds since the call was made."""
@@ -113,10 +117,18 @@ class CallClock:
     def used(self) -> float:
         """Seconds the call has used: wall time minus the time it waited for a CPU."""
         wall = self.wall()
-        queue = self.stats.run_queue()
-        if queue is None or self._queue0 is None:
+        now = self.stats.read()
+        if now is None or self._start is None:
             return wall
-        return wall - (queue - self._queue0)
+        return wall - (now[1] - self._start[1])
+
+    def cpu(self) -> float:
+        """CPU seconds the call's worker has run since the call was made (the wall clock where
+        `/proc` cannot be read)."""
+        now = self.stats.read()
+        if now is None or self._start is None:
+            return self.wall()
+        return now[0] - self._start[0]
 
     def spent(self) -> float:
         """`used()`, except that a call shorter than one `SLICE` counts its wall time (no need to

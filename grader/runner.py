@@ -335,9 +335,10 @@ def _await_reply(fd: int, clock: proctime.CallClock, limit: float, ceiling: floa
         if clock.wall() > ceiling or clock.used() > limit:
             raise TimeoutError
     header, value = codec.read_message(fd, deadline=clock.started + ceiling, limits=limits)
-    # Decided by the call's clock, not by when this thread looked: a call that used more than
-    # its limit times out even when its reply came before the next look.
-    if clock.wall() > step and clock.used() > limit:
+    # Decided by the call's clock, not by when this thread looked: a call that computed for more
+    # than its limit times out even when its reply came before the next look. (CPU time here: a
+    # worker blocked writing a large reply to a slow reader is not computing.)
+    if clock.wall() > step and clock.cpu() > limit:
         raise TimeoutError
     return header, value
 
