@@ -29,8 +29,6 @@ WALL_SLACK = 30.0
 SLICE = 0.05
 """seconds between two looks at a running call's clock"""
 
-_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-
 
 def wall_ceiling(limit: float) -> float:
     """Wall-clock seconds after which a call with a time limit of `limit` is stopped, whatever
