@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import signal
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed, wait
 from dataclasses import dataclass
@@ -29,6 +30,9 @@ from grader.runner import Limits
 from grader.semester import add_late_notes
 from grader.summary import write_summary
 from grader.template import stub_hashes
+
+CANCEL_WAIT = 10.0
+"""seconds Ctrl-C waits for the grading threads to notice (their workers are killed at once)"""
 
 
 @dataclass
@@ -183,12 +187,14 @@ def _grade_all(
             for future in futures:
                 future.cancel()
             pending = [f for f in futures if not f.done()]
-            while pending:
+            deadline = time.monotonic() + CANCEL_WAIT
+            while pending and time.monotonic() < deadline:
                 _kill_workers()
                 _, still = wait(pending, timeout=0.05)
                 pending = list(still)
             for future in futures:
-                if future not in counted and not future.cancelled() and future.exception() is None:
+                # Only finished ones: a thread still stuck past the deadline is left behind.
+                if future.done() and future not in counted and not future.cancelled() and future.exception() is None:
                     results.append(future.result())  # finished before the stop, not yet counted
         finally:
             signal.signal(signal.SIGINT, previous)

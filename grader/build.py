@@ -13,13 +13,13 @@ from __future__ import annotations
 import importlib.util
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 from grader.compare import Tolerance
-from grader.judges import VALUE, Close, Gradient, Raises, Satisfies, Sequence, Trajectory, Unchanged
+from grader.judges import VALUE, Clean, Close, Gradient, Raises, Satisfies, Sequence, Trajectory, Unchanged
 from grader.spec import Call, Check, Judge, ReferenceHandle
 
 
@@ -62,6 +62,12 @@ class Checks:
         """The output equals the reference's on these arguments, within `tol`."""
         judge = Close(self.call(function, *args, **kwargs), tol, expect, note)
         return self.check(function, what, judge, points)
+
+    def clean(self, check: Check, *, warnings: bool = True, global_rng: bool = False, hint: str = "",
+              mistake: str = "") -> Check:
+        """`check`, whose calls must also raise no RuntimeWarning (`warnings`) and leave NumPy's
+        global random state alone (`global_rng`); see `grader.judges.Clean`."""
+        return replace(check, judge=Clean(check.judge, warnings, global_rng, hint, mistake))
 
     def gradient(
         self,

@@ -341,6 +341,29 @@ def write_message(fd: int, data: bytes, deadline: float | None = None) -> None:
         view = view[n:]
 
 
+# ---------------------------------------------------------------- what a call did
+
+
+WARNINGS_CAP = 5
+"""RuntimeWarnings accepted from one reply (the worker sends at most this many, distinct)"""
+WARNING_CHARS = 300
+"""characters kept of each warning's text"""
+
+
+def reply_effects(header: dict[str, Any]) -> tuple[tuple[str, ...], bool]:
+    """`(warnings, global_rng)` of an ok reply's header, validated and capped.
+
+    `warnings`: the RuntimeWarnings the call raised, as text; `global_rng`: whether it used
+    NumPy's global random state. Anything malformed counts as nothing reported for warnings
+    and as use of the global state (a worker that lies gains nothing by it).
+    """
+    raw = header.get("warnings", [])
+    found = tuple(clean_text(w)[:WARNING_CHARS] for w in raw[:WARNINGS_CAP] if isinstance(w, str)) if (
+        isinstance(raw, list)) else ()
+    flag = header.get("global_rng", False)
+    return found, flag if isinstance(flag, bool) else True
+
+
 # ---------------------------------------------------------------- frozen files
 
 

@@ -22,7 +22,7 @@ import numpy as np
 from grader.compare import EXACT, Tolerance, difference, kind_of
 from grader.diagnosis import ARGS, Finding, catalog_findings, is_degenerate, mistake_key, part_subject, value_findings
 from grader.returns import RETURN_NAMES, position
-from grader.spec import Call, ReferenceHandle, StudentError, StudentHandle, Verdict, describe_value
+from grader.spec import Call, Effects, ReferenceHandle, StudentError, StudentHandle, Verdict, describe_value
 
 # Default tolerance for value matching against a float64 reference. Correct implementations
 # differ only by floating-point rounding in the order of operations (loops vs vectorized,
@@ -478,6 +478,10 @@ class _PartOfStudent:
     def __init__(self, student: StudentHandle, index: int) -> None:
         self._student, self._index = student, index
 
+    @property
+    def last_effects(self) -> Effects:
+        return self._student.last_effects
+
     def call(self, call: Call, return_args: bool = False) -> Any:
         out = self._student.call(call, return_args)
         got = out["result"] if return_args else out
@@ -650,3 +654,72 @@ class Trajectory:
                                related=True)
             point, state = self._advance(got)
         return Verdict(True)
+
+
+# ---------------------------------------------------------------- what a call did besides returning
+
+GLOBAL_RNG = "NumPy's global random state used"
+GLOBAL_RNG_HINT = (
+    "Draw only from the generator the function is given (`rng`) or makes itself with "
+    "`rng = np.random.default_rng(seed)`, once: never `np.random.seed(...)`, `np.random.normal(...)`, "
+    "`np.random.rand(...)` or other functions of `np.random` itself, which share one hidden global "
+    "state between all code in the program."
+)
+
+
+class _Recording:
+    """A student handle that keeps the effects of every call made through it, with the call."""
+
+    def __init__(self, student: StudentHandle) -> None:
+        self._student = student
+        self.seen: list[tuple[Call, Effects]] = []
+
+    @property
+    def last_effects(self) -> Effects:
+        return self._student.last_effects
+
+    def call(self, call: Call, return_args: bool = False) -> Any:
+        out = self._student.call(call, return_args)
+        self.seen.append((call, getattr(self._student, "last_effects", Effects())))
+        return out
+
+
+@dataclass(frozen=True)
+class Clean:
+    """`inner` decides on the values, and each call it makes must also run cleanly: without a
+    RuntimeWarning (`warnings`, e.g. overflow in `exp`) and without NumPy's global random state
+    (`global_rng`), as the API demands. The worker reports both for every call.
+
+    A call that used the global random state fails with `GLOBAL_RNG_HINT`, whatever its values;
+    one that gave the right values with a warning fails with `hint` (which says how to avoid it).
+    """
+
+    inner: Any
+    warnings: bool = True
+    global_rng: bool = False
+    hint: str = ""
+    """how to compute without the warning, for a student"""
+    mistake: str = ""
+    """the name of the warning's mistake, counted in class summaries"""
+
+    def expected(self, ref: ReferenceHandle) -> Any:
+        return self.inner.expected(ref)
+
+    def judge(self, student: StudentHandle, expected: Any) -> Verdict:
+        recorder = _Recording(student)
+        verdict = self.inner.judge(recorder, expected)
+        for call, effects in recorder.seen:
+            if self.global_rng and effects.global_rng:
+                text = _failed(call, "it used NumPy's global random state (a function of np.random itself)")
+                if not verdict.passed:
+                    text += "\n" + verdict.message
+                return Verdict(False, text, GLOBAL_RNG_HINT, GLOBAL_RNG)
+        for call, effects in recorder.seen:
+            if self.warnings and effects.warnings:
+                said = "; ".join(effects.warnings)
+                if not verdict.passed:
+                    return replace(verdict, message=f"{verdict.message}\nNumPy also warned: {said}")
+                text = _failed(call, f"the values are right, but NumPy warned: {said}",
+                               "the API asks for no warning on this input")
+                return Verdict(False, text, self.hint or None, self.mistake or None)
+        return verdict

@@ -39,6 +39,16 @@ allowed, whatever an assignment's `allowed_imports` says (which adds to this set
 `sys.float_info`); what they could do beyond that (programs, signals, files elsewhere) the
 guard refuses when it is tried."""
 
+INERT_MODULES = frozenset(
+    """matplotlib mpl_toolkits pylab seaborn plotly bokeh altair IPython ipywidgets tqdm pandas""".split()
+)
+"""Plotting, display and progress libraries: a submission may import them anywhere (a demo, a
+training loop that draws its losses), and while it is graded the worker hands it an inert
+stand-in instead (`grader.worker`), so `plt.plot(...)` draws nothing, `tqdm(x)` is just `x` and
+`pandas.DataFrame(...)` computes nothing. They never cost points; the feedback says in one line
+that plotting was skipped. A value that the graded code computes with one of them is inert too,
+and is reported as not plain numeric data."""
+
 # Why some modules are refused, in words for a student. Anything else not allowed gets the
 # generic reason.
 _AUTODIFF = (
@@ -65,8 +75,14 @@ _REASONS = {
 
 
 def allowed_set(allowed: Iterable[str]) -> frozenset[str]:
-    """The top-level modules a submission may import: `allowed` plus `ALWAYS_ALLOWED`."""
-    return ALWAYS_ALLOWED | {str(a).split(".")[0] for a in allowed}
+    """The top-level modules a submission may import: `allowed`, `ALWAYS_ALLOWED` and the
+    `INERT_MODULES` (which the worker replaces by stand-ins)."""
+    return ALWAYS_ALLOWED | INERT_MODULES | {str(a).split(".")[0] for a in allowed}
+
+
+def is_inert(name: str) -> bool:
+    """Whether importing `name` (dotted) gets the worker's inert stand-in."""
+    return name.split(".")[0] in INERT_MODULES
 
 
 def explain(name: str, allowed: Iterable[str]) -> str:
@@ -96,6 +112,38 @@ class Violation:
         return f"{self.file}, line {self.line}: {explain(self.module, allowed)}"
 
 
+@dataclass(frozen=True)
+class InertImport:
+    """One import of a plotting, display or progress library (see `INERT_MODULES`)."""
+
+    file: str
+    line: int
+    module: str
+    """the module as imported, dotted (e.g. `matplotlib.pyplot`)"""
+
+
+@dataclass(frozen=True)
+class ImportScan:
+    """What `scan_imports` found: the imports that break the rules and the inert ones."""
+
+    violations: list[Violation]
+    inert: list[InertImport]
+
+
+def inert_note(found: list[InertImport]) -> list[str]:
+    """One feedback line per file saying which display imports did nothing while graded."""
+    by_file: dict[str, list[str]] = {}
+    for item in found:
+        text = f"{item.module} (line {item.line})"
+        if text not in by_file.setdefault(item.file, []):
+            by_file[item.file].append(text)
+    return [
+        f"{file}: plotting/display skipped: {', '.join(items)}; these libraries do nothing while "
+        "your code is graded, and cost no points"
+        for file, items in sorted(by_file.items())
+    ]
+
+
 def _imports(tree: ast.AST) -> Iterable[tuple[int, str]]:
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
@@ -115,13 +163,20 @@ def _imports(tree: ast.AST) -> Iterable[tuple[int, str]]:
 
 
 def scan(files: dict[str, bytes], module: str, allowed: Iterable[str]) -> list[Violation]:
-    """Imports outside `allowed` in `module.py` and in the student's own modules it imports.
+    """Imports outside `allowed` in `module.py` and in the student's own modules it imports."""
+    return scan_imports(files, module, allowed).violations
+
+
+def scan_imports(files: dict[str, bytes], module: str, allowed: Iterable[str]) -> ImportScan:
+    """The imports of `module.py` and of the student's own modules it imports: those outside
+    `allowed` (violations) and those of `INERT_MODULES` (allowed, and inert while graded).
 
     A file that does not parse is skipped: the worker reports the syntax error itself.
     """
     permitted = allowed_set(allowed)
     own = {name[:-3] for name in files if name.endswith(".py")}
     found: list[Violation] = []
+    inert: list[InertImport] = []
     todo, seen = [module], set()
     while todo:
         name = todo.pop()
@@ -136,9 +191,13 @@ def scan(files: dict[str, bytes], module: str, allowed: Iterable[str]) -> list[V
             top = imported.split(".")[0]
             if top in own:
                 todo.append(top)
+            elif top in INERT_MODULES:
+                inert.append(InertImport(f"{name}.py", line, imported))
             elif top not in permitted:
                 found.append(Violation(f"{name}.py", line, top))
-    return sorted(found, key=lambda v: (v.file != f"{module}.py", v.file, v.line))
+    first = f"{module}.py"
+    return ImportScan(sorted(found, key=lambda v: (v.file != first, v.file, v.line)),
+                      sorted(inert, key=lambda v: (v.file != first, v.file, v.line)))
 
 
 # ---------------------------------------------------------------- the runtime guard

@@ -5,6 +5,9 @@ returns something unreadable fails only that call: the worker is killed (its who
 tree, see `grader.sandbox.reap`) and started again for the next one. A function that timed
 out once is not called again; a module whose import kills the worker, or that breaks the
 import policy, is not imported again.
+
+Time limits count the time a call used, not the time other work on the machine took from it
+(`grader.proctime`): the same submission gets the same score on an idle machine and on a busy one.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import math
 import os
 import secrets
+import select
 import shutil
 import signal
 import subprocess
@@ -19,13 +23,14 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from grader import codec, policy, sandbox
+from grader import codec, policy, proctime, sandbox
 from grader.sandbox import GRADER_PARENT  # noqa: F401  (re-exported: where the grader package lives)
-from grader.spec import Call, StudentError
+from grader.spec import Call, Effects, StudentError
 from grader.worker import BOOTSTRAP
 
 OUTPUT_KEEP = 16 * 1024  # bytes of the student's stdout/stderr kept for the report
 START_TIMEOUT = 60.0  # seconds a worker may take to start (the grader's time, not the student's)
+KILL_WAIT = 10.0  # seconds to wait for a killed worker to be gone (it is, at once, unless the kernel is stuck)
 MiB = 1 << 20
 
 
@@ -34,9 +39,10 @@ class Limits:
     """Time, resource and isolation limits for one submission."""
 
     call_timeout: float = 10.0
-    """seconds one function call may take (wall clock)"""
+    """seconds one function call may use: its wall-clock time minus the time it waited for a CPU
+    held by other work (see `grader.proctime`)"""
     submission_timeout: float = 120.0
-    """seconds all calls of one submission may take together (wall clock)"""
+    """seconds all calls of one submission may use together, counted the same way"""
     memory_mb: int = 1024
     """address space of the worker, MiB (NumPy needs about 256)"""
     cpu_seconds: int | None = None
@@ -61,6 +67,8 @@ class _Running:
     proc: subprocess.Popen[bytes]
     request_fd: int
     response_fd: int
+    stats: proctime.Schedstat | None = None
+    """the scheduler's counters of the worker's Python (under bubblewrap, not `proc.pid`)"""
 
 
 @dataclass
@@ -75,6 +83,8 @@ class StudentProcess:
     allowed_imports: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """per-module import allowlist (default `grader.policy.DEFAULT_ALLOWED`)"""
     calls: int = 0
+    last_effects: Effects = field(default_factory=Effects)
+    """what the last call that returned did besides returning (warnings, global random state)"""
     _dir: str | None = None
     _output: tuple[int, int] | None = None
     """our own fds of the stdout and stderr files: read through these, never by path"""
@@ -89,6 +99,8 @@ class StudentProcess:
     """module -> (error kind, message) for every later call of it"""
     _imported: set[str] = field(default_factory=set)
     _scanned: set[str] = field(default_factory=set)
+    _inert: list[policy.InertImport] = field(default_factory=list)
+    """imports of display libraries, which ran as inert stand-ins"""
 
     @property
     def isolation(self) -> sandbox.Isolation:
@@ -96,8 +108,9 @@ class StudentProcess:
 
     @property
     def notices(self) -> list[str]:
-        """Lines every report of this submission shows first (e.g. that it was not sandboxed)."""
-        return self.isolation.notices
+        """Lines every report of this submission shows first (e.g. that it was not sandboxed, or
+        that its plotting was skipped)."""
+        return self.isolation.notices + policy.inert_note(self._inert)
 
     # -- lifecycle ---------------------------------------------------------
 
@@ -154,6 +167,8 @@ class StudentProcess:
             header, _ = codec.read_message(resp_r, deadline=time.monotonic() + START_TIMEOUT)
             if header.get("status") != "ready":
                 raise codec.ChannelError("no ready message")
+            # Found before any student code runs: the process whose clock counts.
+            self._running.stats = proctime.Schedstat(proctime.worker_pid(proc.pid))
         except (EOFError, TimeoutError, codec.ChannelError):
             self._kill()
             raise StudentError(
@@ -180,11 +195,16 @@ class StudentProcess:
         if running is None:
             return
         _close_fds(running)
+        if running.stats is not None:
+            running.stats.close()
         try:
             os.killpg(running.proc.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
-        running.proc.wait()
+        try:
+            running.proc.wait(timeout=KILL_WAIT)
+        except subprocess.TimeoutExpired:
+            pass
         sandbox.reap(self.isolation, self._token, self._uid)
 
     def close(self) -> None:
@@ -240,9 +260,10 @@ class StudentProcess:
             return
         self._scanned.add(module)
         allowed = self._allowed(module)
-        found = policy.scan(self.files, module, allowed)
-        if found:
-            self._broken_modules[module] = ("policy", found[0].message(allowed))
+        found = policy.scan_imports(self.files, module, allowed)
+        self._inert += [i for i in found.inert if i not in self._inert]
+        if found.violations:
+            self._broken_modules[module] = ("policy", found.violations[0].message(allowed))
 
     def _call(self, call: Call, return_args: bool) -> Any:
         key = f"{call.module}.{call.function}"
@@ -265,20 +286,19 @@ class StudentProcess:
         )
         limits = codec.Limits(max_elements=self.limits.result_elements,
                               max_array_bytes=self.limits.result_elements * 8)
+        ceiling = proctime.wall_ceiling(timeout)
         started = time.monotonic()
+        clock: proctime.CallClock | None = None
         try:
-            codec.write_message(running.request_fd, request, deadline=started + timeout)
-            header, value = codec.read_message(running.response_fd, deadline=started + timeout, limits=limits)
+            codec.write_message(running.request_fd, request, deadline=started + ceiling)
+            clock = proctime.CallClock(running.stats or proctime.Schedstat(-1))  # no stats: the wall clock
+            header, value = _await_reply(running.response_fd, clock, timeout, ceiling, limits)
             if header.get("seq") != self._seq:
                 raise codec.ChannelError("a reply that does not answer this call")
         except TimeoutError:
             self._kill()
             self._timed_out.add(key)
-            raise StudentError(
-                "timeout",
-                f"{call.function} did not return within {timeout:g} seconds "
-                "(an infinite loop, or far too slow); it was stopped",
-            ) from None
+            raise StudentError("timeout", _timeout_message(call.function, timeout, ceiling, clock)) from None
         except (EOFError, BrokenPipeError):
             code = _exit_status(running.proc)
             self._kill()
@@ -291,9 +311,11 @@ class StudentProcess:
             self._kill()
             raise StudentError("bad-output", f"{call.function} sent back unreadable data: {exc}") from None
         finally:
-            self._spent += time.monotonic() - started
+            self._spent += clock.spent() if clock is not None else time.monotonic() - started
         self._imported.add(call.module)
         if header.get("status") == "ok":
+            warned, global_rng = codec.reply_effects(header)
+            self.last_effects = Effects(warned, global_rng)
             return value
         kind = codec.clean_text(str(header.get("kind", "exception")))[:40]
         message = codec.clean_text(str(header.get("message", "")))[:2000]
@@ -303,6 +325,31 @@ class StudentProcess:
 
     def _module_imported_before(self, module: str) -> bool:
         return module in self._imported
+
+
+def _await_reply(fd: int, clock: proctime.CallClock, limit: float, ceiling: float,
+                 limits: codec.Limits) -> tuple[dict[str, Any], Any]:
+    """The worker's reply, or `TimeoutError` once the call used more than `limit` seconds by its
+    clock or took `ceiling` seconds of wall-clock time."""
+    step = min(proctime.SLICE, limit / 2)
+    while not select.select([fd], [], [], step)[0]:
+        if clock.wall() > ceiling or clock.used() > limit:
+            raise TimeoutError
+    header, value = codec.read_message(fd, deadline=clock.started + ceiling, limits=limits)
+    # Decided by the call's clock, not by when this thread looked: a call that computed for more
+    # than its limit times out even when its reply came before the next look. (CPU time here: a
+    # worker blocked writing a large reply to a slow reader is not computing.)
+    if clock.wall() > step and clock.cpu() > limit:
+        raise TimeoutError
+    return header, value
+
+
+def _timeout_message(function: str, limit: float, ceiling: float, clock: proctime.CallClock | None) -> str:
+    if clock is None or clock.wall() > ceiling:
+        return (f"{function} did not return within {ceiling:g} seconds of wall-clock time (waiting for "
+                "something that never came, or far too slow); it was stopped")
+    return (f"{function} did not return within {limit:g} seconds of its own time "
+            "(an infinite loop, or far too slow); it was stopped")
 
 
 def _close_fds(running: _Running) -> None:

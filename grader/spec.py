@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 from grader.codec import Fn
 
-__all__ = ["Call", "Check", "Fn", "Judge", "Mistake", "StudentError", "Verdict"]
+__all__ = ["Call", "Check", "Effects", "Fn", "Judge", "Mistake", "StudentError", "Verdict"]
 
 
 @dataclass(frozen=True)
@@ -141,8 +141,21 @@ class Verdict:
     failing property check (a statistic, an exception, determinism) says nothing either way"""
 
 
+@dataclass(frozen=True)
+class Effects:
+    """What one call of the student's code did besides returning (reported by the worker)."""
+
+    warnings: tuple[str, ...] = ()
+    """the RuntimeWarnings it raised, with NumPy's default error settings (at most a few)"""
+    global_rng: bool = False
+    """whether it used NumPy's global random state (`np.random.seed`, `np.random.normal`, ...)"""
+
+
 class StudentHandle(Protocol):
     """What a judge may do with the student: call functions, nothing else."""
+
+    last_effects: Effects
+    """what the last call that returned did besides returning"""
 
     def call(self, call: Call, return_args: bool = False) -> Any:
         """Run `call` in the worker; returns plain data, or raises `StudentError`."""

@@ -103,10 +103,13 @@ def _moved(v: Any, zero: float = 0.5) -> Any:
 
 def _twin_judge(judge: Any, seed: int) -> Any | None:
     """The judge on fresh inputs, when its expectation can be recomputed from the call."""
-    from grader.judges import GRADIENT_ATOL, Close, Gradient, Part, Sequence, Trajectory, Unchanged
+    from grader.judges import GRADIENT_ATOL, Clean, Close, Gradient, Part, Sequence, Trajectory, Unchanged
 
     if isinstance(judge, Unchanged):
         return replace(judge, call=fresh_call(judge.call, seed))
+    if isinstance(judge, Clean):
+        inner = _twin_judge(judge.inner, seed)
+        return None if inner is None else replace(judge, inner=inner)
     if isinstance(judge, Close):
         return Close(fresh_call(judge.call, seed), judge.tol, None, judge.note, judge.mistakes)
     if isinstance(judge, Gradient):
@@ -124,9 +127,9 @@ def _twin_judge(judge: Any, seed: int) -> Any | None:
 
 
 def _calls(judge: Any) -> list[Call]:
-    from grader.judges import Part, Sequence
+    from grader.judges import Clean, Part, Sequence
 
-    if isinstance(judge, Part):
+    if isinstance(judge, (Part, Clean)):
         return _calls(judge.inner)
     if isinstance(judge, Sequence):
         return [c for j in judge.judges for c in _calls(j)]
@@ -182,9 +185,9 @@ def _same_inputs(a: Call, b: Call) -> bool:
 
 def _value(judge: Any, data: Any) -> Any:
     """The expected output inside a judge's expected data."""
-    from grader.judges import Part, Sequence, Trajectory
+    from grader.judges import Clean, Part, Sequence, Trajectory
 
-    if isinstance(judge, Part):
+    if isinstance(judge, (Part, Clean)):
         return _value(judge.inner, data)
     if isinstance(judge, Sequence):
         return [_value(j, d) for j, d in zip(judge.judges, data)]
@@ -195,8 +198,10 @@ def _value(judge: Any, data: Any) -> Any:
 
 def _reference_value(judge: Any, ref: ReferenceHandle) -> Any:
     """What the reference returns on the judge's calls (the way a twin expects)."""
-    from grader.judges import Part, Sequence, Trajectory, _PartOfReference
+    from grader.judges import Clean, Part, Sequence, Trajectory, _PartOfReference
 
+    if isinstance(judge, Clean):
+        return _reference_value(judge.inner, ref)
     if isinstance(judge, Part):
         return _reference_value(judge.inner, _PartOfReference(ref, judge.index))
     if isinstance(judge, Sequence):
@@ -239,9 +244,9 @@ def _in_form(value: Any, like: Any) -> Any:
 
 
 def _tolerance(judge: Any) -> Tolerance:
-    from grader.judges import VALUE, Part, Sequence
+    from grader.judges import VALUE, Clean, Part, Sequence
 
-    if isinstance(judge, Part):
+    if isinstance(judge, (Part, Clean)):
         return _tolerance(judge.inner)
     if isinstance(judge, Sequence):
         return _tolerance(judge.judges[0]) if judge.judges else VALUE
@@ -250,12 +255,12 @@ def _tolerance(judge: Any) -> Tolerance:
 
 def _rebuild_on(judge: Any, calls: list[Call]) -> Any:
     """`judge` (a twin judge) with its calls replaced by `calls`, in order."""
-    from grader.judges import Part, Sequence
+    from grader.judges import Clean, Part, Sequence
 
     pending = list(calls)
 
     def rebuild(j: Any) -> Any:
-        if isinstance(j, Part):
+        if isinstance(j, (Part, Clean)):
             return replace(j, inner=rebuild(j.inner))
         if isinstance(j, Sequence):
             return Sequence(tuple(rebuild(x) for x in j.judges))

@@ -11,8 +11,10 @@ trusted side, which also owns every timeout.
 
 from __future__ import annotations
 
+import dis
 import errno
 import importlib
+import importlib.util
 import io
 import json
 import os
@@ -20,6 +22,8 @@ import resource
 import signal
 import sys
 import traceback
+import warnings
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -50,6 +54,211 @@ class _CappedStream(io.TextIOBase):
             except OSError:
                 self._left = 0
         return len(s)
+
+
+# ---------------------------------------------------------------- inert display libraries
+
+_UNPACK_SEQUENCE = dis.opmap["UNPACK_SEQUENCE"]
+_UNPACK_EX = dis.opmap["UNPACK_EX"]
+
+
+_EXTENDED_ARG = dis.opmap["EXTENDED_ARG"]
+
+
+def _unpacking(frame: Any) -> int:
+    """How many values the instruction `frame` is executing unpacks (`fig, ax = ...`), else 0."""
+    code, i = frame.f_code.co_code, frame.f_lasti
+    if code[i] not in (_UNPACK_SEQUENCE, _UNPACK_EX):
+        return 0
+    arg, j, shift = code[i + 1], i - 2, 8
+    while j >= 0 and code[j] == _EXTENDED_ARG:  # arguments above 255 are spread over prefixes
+        arg |= code[j + 1] << shift
+        j, shift = j - 2, shift + 8
+    if code[i] == _UNPACK_EX:  # a, *rest, b = ...: the starred part gets nothing
+        return (arg & 0xFF) + (arg >> 8)
+    return arg
+
+
+class Inert:
+    """Whatever a display library offers, doing nothing: attributes, calls, `with`, indexing.
+
+    A call whose first argument is iterable (`tqdm(x)`, `pandas.Series(x)`) gives an object that
+    iterates over that argument, so `for i in tqdm(range(n))` runs the loop; `trange(n)` iterates
+    over `range(n)`. Otherwise iterating gives nothing, except where the values are unpacked:
+    `fig, ax = plt.subplots()` gets two inert objects.
+    """
+
+    __slots__ = ("_items",)
+
+    def __init__(self, items: Any = None) -> None:
+        object.__setattr__(self, "_items", items)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") and name.endswith("__"):
+            raise AttributeError(name)
+        return _Trange() if name == "trange" else Inert()
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        pass
+
+    def __delattr__(self, name: str) -> None:
+        pass
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Inert:
+        first = args[0] if args else kwargs.get("iterable")
+        if first is not None and not isinstance(first, Inert) and hasattr(first, "__iter__"):
+            return Inert(first)
+        return Inert()
+
+    def __iter__(self) -> Iterator[Any]:
+        if self._items is not None:
+            return iter(self._items)
+        return iter([Inert() for _ in range(_unpacking(sys._getframe(1)))])
+
+    def __len__(self) -> int:
+        try:
+            return len(self._items) if self._items is not None else 0
+        except TypeError:
+            return 0
+
+    def __getitem__(self, key: Any) -> Inert:
+        return Inert()
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        pass
+
+    def __enter__(self) -> Inert:
+        return self
+
+    def __exit__(self, *exc: Any) -> bool:
+        return False
+
+    def __bool__(self) -> bool:
+        return True
+
+    def __repr__(self) -> str:
+        return "<nothing: display libraries are inert while graded>"
+
+    def __format__(self, spec: str) -> str:
+        return ""
+
+
+class _Trange(Inert):
+    """`tqdm.trange(*args)`: an inert progress bar over `range(*args)`."""
+
+    __slots__ = ()
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Inert:
+        try:
+            return Inert(range(*args))
+        except TypeError:
+            return Inert()
+
+
+def _inert_attribute(name: str) -> Any:
+    """A stand-in module's `__getattr__` (PEP 562): every name is inert."""
+    if name.startswith("__") and name.endswith("__"):
+        raise AttributeError(name)
+    return _Trange() if name == "trange" else Inert()
+
+
+class InertFinder:
+    """An import finder that gives `policy.INERT_MODULES` (and their submodules) inert modules,
+    except where the submission has a module of that name itself."""
+
+    def __init__(self, own: list[str]) -> None:
+        self.own = frozenset(own)
+
+    def find_spec(self, fullname: str, path: object = None, target: object = None) -> Any:
+        top = fullname.split(".")[0]
+        if policy.is_inert(fullname) and top not in self.own:
+            return importlib.util.spec_from_loader(fullname, self, is_package=True)
+        return None
+
+    def create_module(self, spec: Any) -> Any:
+        module = type(sys)(spec.name)
+        module.__getattr__ = _inert_attribute  # type: ignore[method-assign]
+        module.__all__ = []  # type: ignore[attr-defined]
+        return module
+
+    def exec_module(self, module: Any) -> None:
+        pass
+
+
+# ---------------------------------------------------------------- what a call did
+
+WARNINGS_KEPT = 5  # distinct RuntimeWarnings reported per call; the trusted side caps them again
+_NUMPY_DEFAULT_ERRORS = {"divide": "warn", "over": "warn", "under": "ignore", "invalid": "warn"}
+_global_rng_used: list[bool] = [False]
+"""set when the student's code uses NumPy's global random state (see `_watch_global_rng`)"""
+
+
+def _flagging(name: str, original: Any) -> Any:
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        _global_rng_used[0] = True
+        return original(*args, **kwargs)
+
+    wrapper.__name__ = wrapper.__qualname__ = name
+    wrapper.__doc__ = original.__doc__
+    return wrapper
+
+
+def _watch_global_rng() -> None:
+    """Replace every function of `np.random` that draws from, seeds or sets NumPy's global
+    generator (`np.random.normal`, `np.random.seed`, ...) by one that notes its use first.
+    Installed before student code is imported, so `from numpy.random import rand` gets it too."""
+    shared = getattr(np.random.mtrand, "_rand", None)
+    for name in dir(np.random):
+        original = getattr(np.random, name)
+        if getattr(original, "__self__", None) is shared and name != "get_state":
+            wrapper = _flagging(name, original)
+            setattr(np.random, name, wrapper)
+            if getattr(np.random.mtrand, name, None) is original:
+                setattr(np.random.mtrand, name, wrapper)
+    for name in ("seed", "set_bit_generator"):  # plain functions of mtrand, not methods of the generator
+        if hasattr(np.random, name):
+            wrapper = _flagging(name, getattr(np.random, name))
+            setattr(np.random, name, wrapper)
+            setattr(np.random.mtrand, name, wrapper)
+
+
+class _Watch:
+    """Records, around one call, the RuntimeWarnings raised (with NumPy's default error
+    settings, whatever the student's module set at import) and whether NumPy's global random
+    state was used (drawn from, seeded or restored)."""
+
+    def __init__(self, root: str) -> None:
+        self.root = root
+        self.warnings: list[str] = []
+        self.global_rng = False
+
+    def _show(self, message: Any, category: Any, filename: str, lineno: int, *rest: Any) -> None:
+        if not issubclass(category, RuntimeWarning) or len(self.warnings) >= WARNINGS_KEPT:
+            return
+        text = f"{category.__name__}: {message}"
+        path = os.path.abspath(str(filename))
+        if path.startswith(self.root + os.sep):
+            text += f" ({path[len(self.root) + 1:]}, line {lineno})"
+        if text not in self.warnings:
+            self.warnings.append(text[:300])
+
+    def __enter__(self) -> _Watch:
+        self._errstate = np.errstate(**_NUMPY_DEFAULT_ERRORS)
+        self._errstate.__enter__()
+        self._catch = warnings.catch_warnings()
+        self._catch.__enter__()
+        warnings.simplefilter("always", RuntimeWarning)
+        warnings.showwarning = self._show
+        _global_rng_used[0] = False
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._catch.__exit__(None, None, None)
+        self._errstate.__exit__(None, None, None)
+        self.global_rng = _global_rng_used[0]
+
+    def header(self) -> dict[str, Any]:
+        return {"warnings": self.warnings, "global_rng": self.global_rng}
 
 
 # ---------------------------------------------------------------- confinement
@@ -155,13 +364,15 @@ def _run(header: dict[str, Any], args: list[Any], kwargs: dict[str, Any], root: 
     if not callable(function):
         message = f"{module_name}.py has no function {function_name}"
         return _error("missing-function", None, root, message, seq)
+    watch = _Watch(root)
     try:
-        result = function(*args, **kwargs)
+        with watch:
+            result = function(*args, **kwargs)
     except BaseException as exc:  # includes SystemExit and KeyboardInterrupt raised by the student
         return _error("exception", exc, root, seq=seq)
     value = {"result": result, "args": list(args)} if header.get("return_args") else result
     try:
-        return codec.encode_message(value, {"status": "ok", "seq": seq}, limits)
+        return codec.encode_message(value, {"status": "ok", "seq": seq, **watch.header()}, limits)
     except codec.TooLarge as exc:
         return _error("bad-output", None, root, f"returned {exc}", seq)
     except codec.Unsupported as exc:
@@ -195,11 +406,13 @@ def main(argv: list[str]) -> None:
     _confine(config)
     root = os.path.abspath(os.getcwd())
     sys.dont_write_bytecode = True
+    own = [name[:-3] for name in os.listdir(root) if name.endswith(".py")]
+    _watch_global_rng()
     guard = None
     if config.get("guard", True):
-        own = [name[:-3] for name in os.listdir(root) if name.endswith(".py")]
         guard = policy.Guard(root, list(config.get("writable", [])), _readable(), own)
         guard.install()
+    sys.meta_path.insert(0, InertFinder(own))  # type: ignore[arg-type]
     sys.path.insert(0, root)
     sys.stdout = _CappedStream(1, OUTPUT_CAP)
     sys.stderr = _CappedStream(2, OUTPUT_CAP)

@@ -18,6 +18,7 @@ def sigmoid(z):
     """The logistic function `1 / (1 + exp(-z))`, element-wise.
 
     No overflow warning for |z| up to 1e4: `exp` is only ever taken of a non-positive number.
+    (The grader checks that no RuntimeWarning is raised, not only the values.)
     """
     ### BEGIN SOLUTION
     z = np.asarray(z)
@@ -59,8 +60,9 @@ def linear(z):
 def softmax(Z):
     """Row-wise softmax over the last axis: `exp(Z_ik) / sum_j exp(Z_ij)`.
 
-    Stable for entries up to 1e4: subtracting the row maximum changes nothing mathematically
-    (it cancels between numerator and denominator) but keeps every `exp` at most 1.
+    Stable for entries up to 1e4, without a RuntimeWarning: subtracting the row maximum changes
+    nothing mathematically (it cancels between numerator and denominator) but keeps every `exp`
+    at most 1.
     """
     ### BEGIN SOLUTION
     Z = np.asarray(Z)
@@ -147,8 +149,13 @@ def init_params(layer_sizes, method="he", seed=0):
     """Weights `W_l ~ N(0, std^2)` of shape `(n_l, n_{l-1})` and zero biases `b_l`.
 
     `std = sqrt(2 / n_in)` for "he" (ReLU layers), `sqrt(2 / (n_in + n_out))` for "xavier"
-    (sigmoid/tanh layers); any other method raises ValueError. Randomness comes only from
-    `np.random.default_rng(seed)`, drawn layer by layer.
+    (sigmoid/tanh layers); any other method raises ValueError.
+
+    The draws are fixed, and graded exactly: one generator, `rng = np.random.default_rng(seed)`,
+    made once; then for l = 1, 2, ... in order `W_l = rng.normal(0.0, std, size=(n_l, n_{l-1}))`
+    (the same numbers as `rng.standard_normal((n_l, n_{l-1})) * std`); the zero biases draw
+    nothing. Never NumPy's global random state (`np.random.seed`, `np.random.randn`, ...): the
+    grader sees it.
     """
     ### BEGIN SOLUTION
     if method not in ("he", "xavier"):

@@ -40,6 +40,9 @@ def sigmoid(z):
         sigma(z) = 1 / (1 + e)     for z >= 0
         sigma(z) = e / (1 + e)     for z <  0    (multiply top and bottom by exp(z))
 
+    No RuntimeWarning for |z| up to 1e4: the grader checks for it, so a sigmoid that gives the
+    right values while NumPy warns "overflow encountered in exp" loses those points.
+
     Args:
         z: array (any shape) or number; |z| up to 1e4 and beyond is fine.
     Returns:

@@ -175,7 +175,8 @@ def dropout_forward(A, keep_prob, rng, train=True, inverted=True):
     Args:
         A: activations, any shape.
         keep_prob: $p \in (0, 1]$, the probability that a unit is kept (NOT the drop rate).
-        rng: a `numpy.random.Generator`.
+        rng: a `numpy.random.Generator`, the only source of randomness: never NumPy's global
+            random state (`np.random.seed`, `np.random.rand`, ...), which the grader detects.
         train: training or test mode.
         inverted: inverted (default) or classic dropout.
 

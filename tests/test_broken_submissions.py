@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from conftest import failing_functions, mutate, reference_source
 from grader.runner import Limits
 
@@ -49,15 +47,15 @@ def test_function_that_raises_costs_it_and_its_callers(course):
 
 def test_infinite_loop_times_out_and_the_rest_is_graded(course):
     source = mutate(_ref(), '"""`max(0, z)`, element-wise."""', '"""loops"""\n    while True:\n        pass')
-    started = time.monotonic()
     result = course.grade({"forward.py": source}, ["forward"], FAST)
-    elapsed = time.monotonic() - started
     assert failing_functions(result) == {"relu", "layer_forward", "forward"}
     relu = [c for c in result.checks if c.function == "relu"]
     assert relu[0].problem == "timeout" and "did not return within 1 second" in relu[0].message
-    assert all(c.problem == "skipped" for c in relu[1:])
-    # Later calls of a function that timed out are skipped, not waited for again.
-    assert elapsed < 8
+    # Later calls of a function that timed out are skipped, not waited for again: one timeout per
+    # function that reaches the loop (counted, not timed, so a busy machine changes nothing).
+    assert len(relu) > 1 and all(c.problem == "skipped" for c in relu[1:])
+    timeouts = [c.function for c in result.checks if c.problem == "timeout"]
+    assert sorted(timeouts) == ["forward", "layer_forward", "relu"]
     assert result.status == "timeout"
 
 

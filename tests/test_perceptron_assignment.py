@@ -60,6 +60,9 @@ NEURON = {"sigmoid_neuron_grad", "sigmoid_neuron_step"}
 
 # (id, text in reference/perceptron.py, replacement, functions that must lose points, mistake named)
 MUTATIONS = [
+    # Right values, with "overflow encountered in exp" for z below -709: the API forbids the warning.
+    ("sigmoid-naive-overflows", "return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))",
+     "return 1.0 / (1.0 + np.exp(-z))", {"sigmoid"}, "sigmoid overflows in exp (a RuntimeWarning)"),
     ("step-strict-at-zero", STEP, "np.where(z > 0, 1.0, 0.0)", TRAINING, "step(0) = 0"),
     ("step-sign", STEP, "np.where(z >= 0, 1.0, -1.0)", TRAINING, "sign (+1/-1) instead of step (1/0)"),
     ("sigmoid-exp-plus-z", "np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))",

@@ -53,6 +53,11 @@ RLG = "regularized_loss_and_grads"
 
 # (id, text in reference/regularization.py, replacement, functions that must lose points, mistake named)
 MUTATIONS = [
+    # Every training-mode mask comes out different, and the global state is named as the cause.
+    ("dropout-global-rng", "mask = rng.random(A.shape) < keep_prob", "mask = np.random.random(A.shape) < keep_prob",
+     {"dropout_forward"}, "NumPy's global random state used"),
+    ("dropout-global-seed", "mask = rng.random(A.shape) < keep_prob",
+     "np.random.seed(0)\n    mask = rng.random(A.shape) < keep_prob", {"dropout_forward"}, "NumPy's global random state used"),
     ("l2-penalty-biases", "dtype=np.float64))) for key, W in params.items()\n                if _is_weight(key))",
      "dtype=np.float64))) for key, W in params.items())", {"l2_penalty", RLG}, "biases penalized"),
     ("l2-penalty-half", "np.sum(np.square(W, dtype=np.float64))", "0.5 * np.sum(np.square(W, dtype=np.float64))",

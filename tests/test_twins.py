@@ -17,7 +17,7 @@ from conftest import ROOT, reference_source
 from grader.course import Reference, compute_expected, load_assignments
 from grader.discover import Submission
 from grader.grading import grade_submission
-from grader.judges import Close, Gradient, Part, Sequence
+from grader.judges import Clean, Close, Gradient, Part, Sequence
 from grader.runner import Limits
 from grader.spec import Call, Fn
 from grader.summary import summarize
@@ -50,6 +50,8 @@ def _answers(judge, data):
         return [a for j, d in zip(judge.judges, data) for a in _answers(j, d)]
     if isinstance(judge, Part):
         return [(call, (judge.index, out)) for call, out in _answers(judge.inner, data)]
+    if isinstance(judge, Clean):
+        return _answers(judge.inner, data)
     if isinstance(judge, (Close, Gradient)):
         return [(judge.call, (None, data["value"]))]
     return []

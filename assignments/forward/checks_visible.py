@@ -9,7 +9,7 @@ from dataclasses import replace
 import numpy as np
 
 from grader.build import Checks
-from grader.judges import VALUE, Repeatable
+from grader.judges import VALUE, Close, Repeatable
 from grader.numgrad import elementwise_derivative
 
 c = Checks("forward")
@@ -36,6 +36,29 @@ LECTURE_NOTE = (
 # Points for derivative checks sit away from ReLU's kink at 0 (|z| >= 0.1), where central
 # differences are exact up to O(h^2).
 z_smooth = np.array([-2.5, -0.7, -0.1, 0.1, 0.9, 3.0])
+
+
+OVERFLOW_HINT = (
+    "For z far below 0, np.exp(-z) overflows to inf: 1 / (1 + inf) = 0 is the right value, but NumPy "
+    "warns 'overflow encountered in exp', and the API asks for no warning up to |z| = 1e4. Exponentiate "
+    "only numbers <= 0: e = np.exp(-np.abs(z)), then 1 / (1 + e) where z >= 0 and e / (1 + e) where z < 0."
+)
+OVERFLOW = "sigmoid overflows in exp (a RuntimeWarning)"
+SOFTMAX_HINT = (
+    "Subtract each row's maximum before exp (Z - Z.max(axis=-1, keepdims=True)): then every exp is at "
+    "most 1 and nothing overflows, divides by zero or becomes nan."
+)
+DRAWS_NOTE = (
+    "The API fixes the draws: rng = np.random.default_rng(seed), made once, then for l = 1, 2, ... in "
+    "order W_l = rng.normal(0.0, std, size=(n_l, n_{l-1})) (the same numbers as "
+    "rng.standard_normal((n_l, n_{l-1})) * std) and b_l = np.zeros(n_l), which draws nothing."
+)
+
+
+def draws(what, sizes, points=1.0, **kwargs):
+    """init_params must return exactly the draws the API fixes, from its own generator only."""
+    judge = Close(c.call("init_params", sizes, **kwargs), note=DRAWS_NOTE)
+    return c.clean(c.check("init_params", what, judge, points), warnings=False, global_rng=True)
 
 
 def derivative_of(name: str, z: np.ndarray):
@@ -89,6 +112,8 @@ def init_stats(sizes, method):
 
 CHECKS = [
     c.close("sigmoid", "values on a vector", z_vec),
+    c.clean(c.close("sigmoid", "no overflow warning for |z| up to 1e4", np.array([-1e4, -745.0, 0.0, 745.0, 1e4])),
+            hint=OVERFLOW_HINT, mistake=OVERFLOW),
     c.close("tanh", "values on a vector", z_vec),
     c.close("relu", "values on a vector", z_vec),
     c.close("leaky_relu", "values on a vector (default alpha)", z_vec),
@@ -114,6 +139,8 @@ CHECKS = [
             rng.normal(size=(3, 4)), rng.normal(size=(2, 4)), rng.normal(size=2), "sigmoid"),
     c.satisfies("init_params", "he: shapes, zero biases, std sqrt(2/n_in)", [400, 300, 10],
                 method="he", seed=0, predicate=param_stats, expect=init_stats([400, 300, 10], "he"), points=2),
+    draws("he, seed 0: exactly the draws the API fixes, layer by layer", [4, 3, 2], method="he", seed=0,
+          points=2),
     c.check("init_params", "the same seed gives the same parameters",
             Repeatable(c.call("init_params", [5, 4, 3], method="he", seed=7))),
     c.close("count_params", "[784, 128, 64, 10] has 109386 parameters", [784, 128, 64, 10]),

@@ -51,6 +51,39 @@ def _forward_same_activation(X, params, activations):
     return A, cache
 
 
+def _init(layer_sizes, method, draw):
+    """init_params with the API's stds and zero biases, and weights from `draw(l, shape, std)`."""
+    if method not in ("he", "xavier"):
+        raise ValueError(method)
+    params = {}
+    for l in range(1, len(layer_sizes)):
+        n_in, n_out = layer_sizes[l - 1], layer_sizes[l]
+        std = np.sqrt(2.0 / n_in) if method == "he" else np.sqrt(2.0 / (n_in + n_out))
+        params[f"W{l}"] = draw(l, (n_out, n_in), std)
+        params[f"b{l}"] = np.zeros(n_out)
+    return params
+
+
+def _init_rng_per_layer(layer_sizes, method="he", seed=0):
+    return _init(layer_sizes, method, lambda l, shape, std: np.random.default_rng(seed).normal(0.0, std, size=shape))
+
+
+def _init_seed_plus_layer(layer_sizes, method="he", seed=0):
+    return _init(layer_sizes, method,
+                 lambda l, shape, std: np.random.default_rng(seed + l).normal(0.0, std, size=shape))
+
+
+def _init_transposed(layer_sizes, method="he", seed=0):
+    rng = np.random.default_rng(seed)
+    return _init(layer_sizes, method, lambda l, shape, std: rng.normal(0.0, std, size=shape[::-1]).T)
+
+
+def _init_legacy(layer_sizes, method="he", seed=0):
+    """What np.random.seed(seed) then np.random.normal(...) draws (the same stream, no global state touched)."""
+    legacy = np.random.RandomState(seed)
+    return _init(layer_sizes, method, lambda l, shape, std: legacy.normal(0.0, std, size=shape))
+
+
 MISTAKES = [
     Mistake("forward", "softmax", "softmax over the wrong axis",
             "Normalize each row: take max and sum with axis=-1 (or axis=1) and keepdims=True, "
@@ -88,6 +121,20 @@ MISTAKES = [
     Mistake("forward", "layer_forward", "(Z, A) returned instead of (A, Z)",
             "layer_forward returns the activation first: return A, Z.",
             lambda A_prev, W, b, activation: _layer(A_prev, W, b, activation)[::-1]),
+    Mistake("forward", "init_params", "a new generator for every layer",
+            "Make the generator once, before the loop: rng = np.random.default_rng(seed). A new "
+            "default_rng(seed) in every layer starts the same numbers again for each layer.", _init_rng_per_layer),
+    Mistake("forward", "init_params", "a differently seeded generator for every layer",
+            "Make one generator, rng = np.random.default_rng(seed), before the loop and draw every layer "
+            "from it in order; seeding each layer (seed + l, ...) gives other numbers than the API fixes.",
+            _init_seed_plus_layer),
+    Mistake("forward", "init_params", "weights drawn in shape (n_in, n_out) and transposed",
+            "Draw W_l directly in its shape (n_l, n_{l-1}): rng.normal(0.0, std, size=(n_out, n_in)). Drawing "
+            "(n_in, n_out) and transposing puts the same numbers in other places.", _init_transposed),
+    Mistake("forward", "init_params", "the legacy generator (np.random.seed / RandomState) instead of default_rng",
+            "Use the new generator: rng = np.random.default_rng(seed), then rng.normal(0.0, std, size=...). "
+            "np.random.seed, np.random.randn and RandomState use another algorithm and give other numbers.",
+            _init_legacy),
     Mistake("forward", "count_params", "biases not counted",
             "Each layer has n_l * n_{l-1} weights plus n_l biases.",
             lambda sizes: int(sum(a * b for a, b in zip(sizes[:-1], sizes[1:])))),

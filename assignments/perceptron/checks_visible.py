@@ -26,6 +26,13 @@ NAND = np.array([1.0, 1.0, 1.0, 0.0])
 XOR = np.array([0.0, 1.0, 1.0, 0.0])
 
 STEP0_NOTE = "Here w @ x + b == 0 exactly, and step(0) = 1."
+OVERFLOW_HINT = (
+    "For z far below 0, np.exp(-z) overflows to inf: 1 / (1 + inf) = 0 is the right value, but "
+    "NumPy warns 'overflow encountered in exp', and the API asks for no warning up to |z| = 1e4. "
+    "Exponentiate only numbers <= 0: e = np.exp(-np.abs(z)), then 1 / (1 + e) where z >= 0 and "
+    "e / (1 + e) where z < 0 (the handout, section 1)."
+)
+OVERFLOW = "sigmoid overflows in exp (a RuntimeWarning)"
 SIGN_HINT = (
     "Your step made the loss larger: it goes uphill. Gradient descent subtracts the gradient, "
     "w - lr * dL/dw with dL/dw = (yhat - y) * sigma'(z) * x. The lecture's update line has the "
@@ -135,6 +142,8 @@ CHECKS = [
     c.close("sigmoid", "values on a vector", np.array([-5.0, -1.0, 0.0, 0.52, 2.0, 8.0])),
     c.close("sigmoid", "a number: sigmoid(0.52) ~ 0.627, the lecture's example", 0.52,
             expect=scalar("sigmoid", 0.52)),
+    c.clean(c.close("sigmoid", "no overflow warning for |z| up to 1e4", np.array([-1e4, -745.0, 0.0, 745.0, 1e4])),
+            hint=OVERFLOW_HINT, mistake=OVERFLOW),
     # z = X @ w + b = [1, 0.5, 0, 3, -2]: the third row sits exactly on the boundary (step(0) = 1);
     # the rows also tell apart a forgotten bias (X @ w = [0, -0.5, -1, 2, -3]) and a subtracted one.
     c.close("perceptron_predict", "a batch of five, one exactly on the boundary",

@@ -128,3 +128,4 @@ CHECKS = [
     c.close("early_stopping", "a NumPy array of losses", np.array(LATE), 4),
     c.raises("early_stopping", "ValueError for a negative patience", STEADY, -1),
 ]
+CHECKS = visible.own_generator_only(CHECKS)

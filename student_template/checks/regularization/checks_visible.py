@@ -325,3 +325,13 @@ CHECKS = [
             [((WORKED, patience), {}) for patience in (2, 0, 1, 3, 4)], points=2),
     c.close("early_stopping", "an empty list gives None", [], 2),
 ]
+
+
+def own_generator_only(checks):
+    """Every dropout_forward check also requires that NumPy's global random state is left alone:
+    the mask comes only from the generator passed in (`grader.judges.Clean`)."""
+    return [c.clean(check, warnings=False, global_rng=True) if check.function == "dropout_forward" else check
+            for check in checks]
+
+
+CHECKS = own_generator_only(CHECKS)
