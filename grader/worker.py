@@ -103,6 +103,9 @@ def _readable() -> list[str]:
     paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
     paths |= {p for p in sys.path if p and os.path.isabs(p)}
     paths |= {os.path.dirname(os.path.dirname(np.__file__))}
+    # The grader's own package (public source, no course material): the interpreter reads it to
+    # show a traceback through the worker's code.
+    paths |= {os.path.dirname(os.path.abspath(policy.__file__))}
     pid = os.getpid()
     return sorted(paths) + [
         "/dev/null", "/dev/zero", "/dev/urandom", "/dev/random", f"/proc/{pid}", "/proc/self",
