@@ -140,7 +140,6 @@ class StudentProcess:
                               self._uid, self._token, BOOTSTRAP)
         assert self._output is not None
         try:
-            user = {} if plan.user is None else dict(user=plan.user, group=plan.user, extra_groups=[])
             proc = subprocess.Popen(
                 plan.argv,
                 cwd=plan.cwd,
@@ -150,7 +149,6 @@ class StudentProcess:
                 stderr=self._output[1],
                 pass_fds=(req_r, resp_w, report_w),
                 start_new_session=True,
-                **user,
             )
         except BaseException:
             for fd in (req_w, resp_r, report_r):

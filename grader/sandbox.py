@@ -14,9 +14,14 @@ code, to an unprivileged uid of its own (root is exempt from RLIMIT_NPROC; a uid
 Tier 2, `none`: `python -I` with a cleared environment, a fresh HOME, /tmp and working folder,
 stdin from /dev/null, the same resource limits, and the import guard. Other processes' files
 are protected only by Unix permissions and the guard; the report says so on every page. As
-root, each worker runs under its own unprivileged uid when that uid can run the Python
-installation (the probe checks), and clean-up kills every process of that uid; otherwise
-leftovers are found by a token in their environment.
+root, each worker drops to its own unprivileged uid, which must be able to run the Python
+installation and the grader (the probe checks); where none can, workers would run as root,
+and `check_root` refuses that unless the instructor asked for it (`--unsafe-run-as-root`).
+Clean-up kills every process of the worker's uid, or those with a token in their environment;
+a keeper process (`grader.keeper`) kills the worker's whole tree when the grader dies.
+
+Python and the grader may be installed anywhere, /tmp included: the sandbox's own /tmp is
+mounted first and the installation inside it.
 
 See SECURITY.md for what each tier guarantees and what it does not.
 """
@@ -377,12 +382,12 @@ def _bwrap_argv(
 
 @dataclass
 class Launch:
-    """How to start one worker: `subprocess.Popen(argv, cwd=cwd, env=env, user=user, ...)`."""
+    """How to start one worker: `subprocess.Popen(argv, cwd=cwd, env=env, ...)`. It starts as
+    the grader's user; the worker drops to its own uid itself (`config["uid"]`)."""
 
     argv: list[str]
     cwd: str
     env: dict[str, str]
-    user: int | None = None
 
 
 def prepare_scratch(iso: Isolation, files: dict[str, bytes], uid: int | None) -> str:
@@ -404,8 +409,9 @@ def launch(iso: Isolation, scratch: str, files: list[str], fds: tuple[int, int],
            uid: int | None, token: str, bootstrap: str) -> Launch:
     """The command line of a worker over the submission copy in `scratch`.
 
-    `config` goes to the worker (limits and the like); this adds the paths it may write and,
-    in tier 1 as root, the uid it drops to. `token` marks the worker's environment.
+    `config` goes to the worker (limits and the like); this adds the paths it may write, the
+    uid it drops to (as root), and in tier 2 its keeper's tie to this process (`grader.keeper`).
+    `token` marks the worker's environment.
     """
     if iso.tier == "bwrap":
         config = {**config, "writable": [BOX_TMP], "uid": uid}
