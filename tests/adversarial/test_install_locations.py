@@ -39,7 +39,7 @@ def under_tmp():
     shutil.rmtree(folder, ignore_errors=True)
 
 
-def _grade_one(python: Path, grader_parent: Path, work: Path, mode: str) -> subprocess.CompletedProcess:
+def _grade_one(python: Path, grader_parent: Path, work: Path, mode: str, *more: str) -> subprocess.CompletedProcess:
     sub = work / "class" / "alice"
     sub.mkdir(parents=True)
     shutil.copy(ROOT / "reference" / "forward.py", sub / "forward.py")
@@ -47,7 +47,7 @@ def _grade_one(python: Path, grader_parent: Path, work: Path, mode: str) -> subp
     env.update(PYTHONPATH=str(grader_parent), GRADER_COURSE=str(ROOT))
     return subprocess.run(
         [str(python), "-m", "grader", str(work / "class"), "-o", str(work / "out"), "-a", "forward", "-q",
-         "--sandbox", mode], env=env, cwd=work, capture_output=True, text=True, timeout=600,
+         "--sandbox", mode, *more], env=env, cwd=work, capture_output=True, text=True, timeout=600,
     )
 
 
@@ -90,3 +90,16 @@ def test_a_worker_that_cannot_start_in_bwrap_is_told_apart_from_bwrap_not_workin
     assert problem.startswith("bwrap works here, but a worker cannot start inside it (")
     assert "No such file or directory" in problem
     assert f"Python is at {sys.executable}, mounted from nowhere" in problem
+
+
+def test_grading_from_a_virtual_environment_under_tmp_without_the_sandbox(under_tmp):
+    venv = under_tmp / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", str(venv)],
+                   check=True, timeout=300)
+    # As root here, the venv's folder (0700, from mkdtemp) and this machine's Python may be out of
+    # other uids' reach: then only the explicit flag lets it run (test_root.py covers the refusal).
+    more = ["--unsafe-run-as-root"] if os.geteuid() == 0 else []
+    done = _grade_one(venv / "bin" / "python", CHECKOUT, under_tmp / "work", "none", *more)
+    assert done.returncode == 0, done.stderr
+    assert "NOT SANDBOXED: --sandbox none was chosen" in done.stderr
+    assert _full_marks(under_tmp / "work")

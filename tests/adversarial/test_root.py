@@ -114,3 +114,19 @@ def test_as_root_workers_run_under_their_own_uid_when_one_can_run_python(tmp_pat
     uid, euid, gid, read = json.loads(proc.stdout.strip().splitlines()[-1])
     assert uid == euid == gid and sandbox.UID_BASE <= uid < sandbox.UID_BASE + sandbox.UID_SLOTS
     assert read == "PermissionError"
+
+
+@as_root
+@pytest.mark.skipif(shutil.which("bwrap") is None, reason="needs bubblewrap")
+def test_as_root_tier_1_workers_never_run_as_root():
+    try:
+        sandbox.resolve("bwrap")
+    except sandbox.SandboxError as exc:
+        pytest.skip(str(exc))
+    from grader.runner import Limits, StudentProcess
+    from grader.spec import Call
+
+    with StudentProcess({"m.py": WHO.encode()}, Limits(sandbox="bwrap", runtime_guard=False)) as p:
+        uid, euid, gid, read = p.call(Call("m", "f", ("/proc/1/environ",)))
+    assert uid == euid == gid and sandbox.UID_BASE <= uid < sandbox.UID_BASE + sandbox.UID_SLOTS
+    assert read == "PermissionError"  # the sandbox's own init (bwrap), root's process
