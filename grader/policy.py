@@ -5,9 +5,11 @@ Two halves, one rule book:
 - `scan` runs on the trusted side before any student code runs: it reads each module with
   `ast` and reports every import outside the assignment's allowlist, with its line number.
 - `Guard` runs in the worker: an audit hook (`sys.addaudithook`, which cannot be removed) and
-  an import finder that, while student code runs, refuse imports outside the allowlist,
-  starting programs, the network, C calls through ctypes, signals to other processes, and
-  files outside the submission and its scratch folders.
+  an import finder that, from before the first line of student code until the process ends
+  (calls, threads, signal and exit handlers alike), refuse imports outside the allowlist,
+  starting programs, the network, C calls through ctypes, signals to other processes, files
+  outside the submission and its scratch folders, and attempts to switch the guard off. Each
+  violation goes at once to the trusted side on a pipe of its own.
 
 The guard enforces the course's rules and stops casual escapes; it is not the security
 boundary. Code can in principle subvert anything inside its own process (PEP 578 says as much
