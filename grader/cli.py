@@ -176,10 +176,18 @@ def _gradebook_target(root: Path, path: Path | None, submitted_at: str | None) -
     return target
 
 
-def _announce_isolation(mode: str, quiet: bool = False) -> sandbox.Isolation:
-    """Probe the sandbox before grading: fail in one line for `bwrap`, warn loudly without one."""
+UNSAFE_ROOT_OPTION = click.option(
+    "--unsafe-run-as-root", "run_as_root", is_flag=True,
+    help="Without a sandbox, as root, where no other uid can run Python: run student code as root "
+         "anyway (only in a disposable container).")
+
+
+def _announce_isolation(mode: str, quiet: bool = False, run_as_root: bool = False) -> sandbox.Isolation:
+    """Probe the sandbox before grading: fail in one line for `bwrap` or for student code
+    running as root, warn loudly without a sandbox."""
     try:
         isolation = sandbox.resolve(mode)
+        sandbox.check_root(isolation, run_as_root)
     except sandbox.SandboxError as exc:
         raise click.ClickException(str(exc)) from None
     if not quiet:
@@ -202,6 +210,7 @@ def _announce_isolation(mode: str, quiet: bool = False) -> sandbox.Isolation:
 @click.option("--force", is_flag=True, help="Regrade all, also submissions unchanged since their report.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or lines.")
 @SANDBOX_OPTION
+@UNSAFE_ROOT_OPTION
 @click.option("--memory", type=click.IntRange(min=256), default=Limits.memory_mb, show_default=True,
               help="MiB of address space one worker may use (NumPy needs about 256).")
 @click.option("--gradebook", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -211,7 +220,7 @@ def _announce_isolation(mode: str, quiet: bool = False) -> sandbox.Isolation:
               help="When work whose layout gives no time was submitted (e.g. 2026-10-07T09:00; the course's zone).")
 def run(submissions: Path, out: Path, course: Path | None, names: tuple[str, ...], jobs: int | None,
         timeout: float, force: bool, quiet: bool, sandbox_mode: str, memory: int, gradebook: Path | None,
-        no_gradebook: bool, submitted_at: str | None) -> None:
+        no_gradebook: bool, submitted_at: str | None, run_as_root: bool) -> None:
     """Grade every submission under SUBMISSIONS and write reports to --out.
 
     SUBMISSIONS is a folder of per-student folders or zips, a flat folder of
@@ -244,11 +253,12 @@ def run(submissions: Path, out: Path, course: Path | None, names: tuple[str, ...
     def terminate(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 
-    _announce_isolation(sandbox_mode)
+    _announce_isolation(sandbox_mode, run_as_root=run_as_root)
     previous = signal.signal(signal.SIGTERM, terminate)  # a `kill` stops like Ctrl-C
     try:
         batch = grade_folder(submissions, out, Course(root), list(names) or None,
-                             Limits(call_timeout=timeout, sandbox=sandbox_mode, memory_mb=memory),
+                             Limits(call_timeout=timeout, sandbox=sandbox_mode, memory_mb=memory,
+                                    unsafe_run_as_root=run_as_root),
                              jobs, progress, force, target)
     except (CourseError, GradebookError) as exc:
         raise click.ClickException(str(exc)) from exc
@@ -299,8 +309,9 @@ def run(submissions: Path, out: Path, course: Path | None, names: tuple[str, ...
 @click.option("--timeout", type=click.FloatRange(min=0.1), default=Limits.call_timeout, show_default=True,
               help="Seconds one function call may take.")
 @SANDBOX_OPTION
+@UNSAFE_ROOT_OPTION
 def check(names: tuple[str, ...], fmt: str, as_json: bool, summary: Path | None, timeout: float,
-          sandbox_mode: str) -> None:
+          sandbox_mode: str, run_as_root: bool) -> None:
     """Run the visible checks on your own files (in your copy of the student template).
 
     NAMES restricts the run to some assignments, e.g. `grade check forward`. The exit status is
@@ -310,9 +321,10 @@ def check(names: tuple[str, ...], fmt: str, as_json: bool, summary: Path | None,
 
     try:
         find_checks_dir(Path.cwd())  # before the sandbox notice: no code runs without checks
-        isolation = _announce_isolation(sandbox_mode, quiet=fmt != "text" or as_json)
+        isolation = _announce_isolation(sandbox_mode, quiet=fmt != "text" or as_json, run_as_root=run_as_root)
         result, _ = run_visible_checks(Path.cwd(), list(names) or None,
-                                       Limits(call_timeout=timeout, sandbox=sandbox_mode))
+                                       Limits(call_timeout=timeout, sandbox=sandbox_mode,
+                                              unsafe_run_as_root=run_as_root))
     except CourseError as exc:
         raise click.ClickException(str(exc)) from exc
     fmt = "json" if as_json else fmt

@@ -5,9 +5,11 @@ Two halves, one rule book:
 - `scan` runs on the trusted side before any student code runs: it reads each module with
   `ast` and reports every import outside the assignment's allowlist, with its line number.
 - `Guard` runs in the worker: an audit hook (`sys.addaudithook`, which cannot be removed) and
-  an import finder that, while student code runs, refuse imports outside the allowlist,
-  starting programs, the network, C calls through ctypes, signals to other processes, and
-  files outside the submission and its scratch folders.
+  an import finder that, from before the first line of student code until the process ends
+  (calls, threads, signal and exit handlers alike), refuse imports outside the allowlist,
+  starting programs, the network, C calls through ctypes, signals to other processes, files
+  outside the submission and its scratch folders, and attempts to switch the guard off. Each
+  violation goes at once to the trusted side on a pipe of its own.
 
 The guard enforces the course's rules and stops casual escapes; it is not the security
 boundary. Code can in principle subvert anything inside its own process (PEP 578 says as much
@@ -211,19 +213,39 @@ class NotAllowedImport(ImportError):
     """Raised inside student code by the guard for an import."""
 
 
+TAMPER_EXIT = 86
+"""The worker's exit status when the guard caught a violation it could no longer report (the
+student's code closed or replaced the guard's report pipe): the trusted side counts it as one."""
+
+BEGIN_EVENT = "nn_grader.begin"
+"""The audit event by which the worker's own call loop (and nothing else) sets the allowlist."""
+END_EVENT = "nn_grader.end"
+_IMPORT_EVENT = "nn_grader.import"
+
 _PROCESS = "tried to start another program ({event}): graded code may only compute"
+_TAMPER = "tried to tamper with the grader ({event})"
 _MESSAGES = {
     **dict.fromkeys(
         ["subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork",
          "os.forkpty", "pty.spawn", "os.startfile"], _PROCESS),
     **dict.fromkeys(["os.kill", "os.killpg"], "tried to send a signal to another process ({event})"),
+    # Refused whoever calls them: nothing in a worker needs them, and each can reach the guard or
+    # the worker's frames (a trace or profile function sees every frame of every thread).
     **dict.fromkeys(["gc.get_objects", "gc.get_referrers", "gc.get_referents", "sys.addaudithook",
-                     "resource.setrlimit", "resource.prlimit", "sys._current_frames"],
-                    "tried to tamper with the grader ({event})"),
+                     "resource.setrlimit", "resource.prlimit", "sys._current_frames",
+                     "sys._current_exceptions", "sys.settrace", "sys.setprofile",
+                     "sys._settraceallthreads", "sys._setprofileallthreads",
+                     "sys.monitoring.register_callback"], _TAMPER),
 }
+_STUDENT_TAMPER = frozenset(
+    # Refused when the student's own code does it: the ways to a frame (and from there to the
+    # worker's locals), to a function's code, or to code that passes for a library's.
+    ["sys._getframe", "object.__getattr__", "object.__setattr__", "object.__delattr__", "code.__new__",
+     "function.__new__"]
+)
 _PATH_EVENTS = {
     # event -> (indices of paths written, indices of paths read)
-    "open": ((), (0,)),  # decided by its flags, see _open
+    "open": ((), (0,)),  # decided by its flags, see _judge
     "os.listdir": ((), (0,)),
     "os.scandir": ((), (0,)),
     "glob.glob": ((), (0,)),
@@ -248,165 +270,320 @@ _IMPORTLIB_INIT = os.path.join("importlib", "__init__.py")
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 
 
-def _under(path: str, roots: Iterable[str]) -> bool:
-    return any(path == r or path.startswith(r.rstrip("/") + "/") for r in roots)
+def begin(allowed: Iterable[str]) -> None:
+    """Set the allowlist for the call about to run. Only the worker's own call loop may: the
+    guard checks who asks, and counts anyone else's attempt as tampering."""
+    sys.audit(BEGIN_EVENT, tuple(str(a) for a in allowed))
+
+
+def end() -> None:
+    """After each call: lets the guard check it is still in place before the reply goes out
+    (anyone may raise this event; it only triggers that check)."""
+    sys.audit(END_EVENT)
+
+
+def _frozen(function: Any, namespace: dict[str, Any]) -> Any:
+    """`function` reading its globals from `namespace` (a private copy) instead of this module."""
+    return type(function)(function.__code__, namespace, function.__name__, function.__defaults__)
 
 
 class Guard:
-    """The worker's rule book while student code runs (see the module docstring).
+    """The worker's rule book for student code (see the module docstring).
 
-    `start(allowed)` before importing or calling student code, `stop()` after: it returns the
-    violations seen in between, even those the student's code caught and ignored.
+    `install()` hooks it in for good, before the first line of student code. From then on it
+    judges every audited action of every thread, signal handler and exit handler: there is no
+    "off". Its state lives only in the closure of an audit hook, which no Python code can reach;
+    everything it uses is bound at install time, so rebinding a module's function or a builtin
+    changes nothing. The `import` statement's wrapper and the import finder are stateless: they
+    raise an audit event, and the hook checks on every event that both are still in place
+    (putting them back if not, and counting that as tampering).
+
+    Each violation is written at once, one line, to `report_fd` (a pipe to the trusted side):
+    the student's code cannot take it back, even when it catches the error and carries on.
+    `trusted` are the code objects of the worker's call handler and main loop, the only callers
+    `begin` accepts.
     """
 
-    def __init__(
-        self, root: str, writable: list[str], readable: list[str], own_modules: Iterable[str]
-    ) -> None:
+    def __init__(self, root: str, writable: list[str], readable: list[str], own_modules: Iterable[str],
+                 report_fd: int, trusted: tuple[Any, Any]) -> None:
         self.root = os.path.realpath(root)
         self.writable = [os.path.realpath(p) for p in [root, *writable]]
         self.readable = self.writable + [os.path.realpath(p) for p in readable]
         self.own = frozenset(own_modules)
-        self.allowed: frozenset[str] = frozenset()
-        self.listed: tuple[str, ...] = ()
-        self.active = False
-        self.violations: list[str] = []
-        self._busy = False
+        self.report_fd = report_fd
+        self.trusted = trusted
 
-    # -- switching -----------------------------------------------------------
-
-    def install(self) -> None:
+    def install(self) -> None:  # noqa: C901  (one closure on purpose: see the class docstring)
         """Hook in for good: the audit hook, the import finder and the `import` statement."""
+        import _stat
+        import _thread
         import builtins
+        import posix
 
-        original = builtins.__import__
+        namespace = {**globals(), "__builtins__": dict(vars(builtins))}
+        explain_, allowed_set_ = _frozen(explain, namespace), _frozen(allowed_set, namespace)
+        audit, getframe, get_ident, main_thread = sys.audit, sys._getframe, _thread.get_ident, _thread.get_ident()
+        lstat, readlink, getcwd, getpid, fspath = posix.lstat, posix.readlink, posix.getcwd, posix.getpid, posix.fspath
+        fstat, write, exit_, is_link = posix.fstat, posix.write, posix._exit, _stat.S_ISLNK
+        isinstance_, str_, bytes_, int_, list_, type_, len_ = isinstance, str, bytes, int, list, type, len
+        not_allowed, not_allowed_import, os_error = NotAllowed, NotAllowedImport, OSError
+        messages, path_events = dict(_MESSAGES), dict(_PATH_EVENTS)
+        frozenset_, delattr_, bool_, sys_ = frozenset, delattr, bool, sys
+        student_tamper, write_flags, importlib_init = _STUDENT_TAMPER, _WRITE_FLAGS, _IMPORTLIB_INIT
+        this_file = __file__
+        root, own = self.root, self.own
+        writable, readable = tuple(self.writable), tuple(self.readable)
+        begin_code, (handle_code, main_code) = begin.__code__, self.trusted
+        report_fd = self.report_fd
+        info = fstat(report_fd)
+        report_id = (info.st_dev, info.st_ino)
+        posix.set_blocking(report_fd, False)
+        state = {"listed": DEFAULT_ALLOWED, "allowed": allowed_set_(DEFAULT_ALLOWED) | own}
+        busy: set[int] = set()  # threads inside the hook: its own actions are not judged
+        original_import = builtins.__import__
 
-        def guarded_import(name: str, globals: Any = None, locals: Any = None, fromlist: Any = (),
-                           level: int = 0) -> Any:
+        def import_check(name: str, globals: Any = None, locals: Any = None, fromlist: Any = (),
+                         level: int = 0) -> Any:
             # The only hook that also sees modules already loaded (`signal`, `ctypes`, ...).
-            if self.active and level == 0 and not self._busy:
-                self._check_import(name)
-            return original(name, globals, locals, fromlist, level)
+            if level == 0:
+                audit(_IMPORT_EVENT, name, False)
+            return original_import(name, globals, locals, fromlist, level)
 
-        builtins.__import__ = guarded_import
-        sys.meta_path.insert(0, self)  # type: ignore[arg-type]
-        sys.addaudithook(self._hook)
+        class Finder:
+            """The import-system half: sees `importlib.import_module`, which raises no audit event."""
 
-    def start(self, allowed: Iterable[str]) -> None:
-        self.listed = tuple(allowed)
-        self.allowed = allowed_set(self.listed) | self.own
-        self.violations = []
-        self.active = True
+            __slots__ = ()
 
-    def stop(self) -> list[str]:
-        self.active = False
-        return list(self.violations)
+            @staticmethod
+            def find_spec(fullname: str, path: object = None, target: object = None) -> None:
+                if path is None:
+                    audit(_IMPORT_EVENT, fullname, True)
+                return None
 
-    # -- checks ----------------------------------------------------------------
+        finder = Finder()
+        find_spec = Finder.__dict__["find_spec"]
+        finder_keys = frozenset(Finder.__dict__)
+        finder_size = len(finder_keys)
+        cells = [(c, c.cell_contents) for f in (import_check, find_spec.__func__) for c in f.__closure__ or ()]
 
-    def _refuse(self, message: str, error: type[Exception] = NotAllowed) -> None:
-        frame = sys._getframe(1)
-        while frame is not None:
-            if self._is_student(frame.f_code.co_filename):
-                message += f" (at {os.path.basename(frame.f_code.co_filename)}, line {frame.f_lineno})"
-                break
-            frame = frame.f_back  # type: ignore[assignment]
-        self.violations.append(message)
-        raise error(message)
+        # -- helpers (every name they use is bound above) ----------------------------------
 
-    def _is_student(self, filename: str) -> bool:
-        """Whether code from `filename` is the student's (not `<string>`, not a library)."""
-        return os.path.isabs(filename) and os.path.realpath(filename).startswith(self.root + os.sep)
+        def real(path: str) -> str:
+            """`os.path.realpath`, from functions bound at install time."""
+            if not path.startswith("/"):
+                path = getcwd() + "/" + path
+            parts, resolved, links = [p for p in path.split("/") if p and p != "."], "", 0
+            while parts:
+                name = parts.pop(0)
+                if name == "..":
+                    resolved = resolved[: resolved.rfind("/")]
+                    continue
+                candidate = resolved + "/" + name
+                try:
+                    link = is_link(lstat(candidate).st_mode)
+                except (os_error, ValueError):
+                    link = False
+                if not link:
+                    resolved = candidate
+                    continue
+                links += 1
+                if links > 40:
+                    return "?"
+                target = readlink(candidate)
+                if target.startswith("/"):
+                    resolved = ""
+                parts = [p for p in target.split("/") if p and p != "."] + parts
+            return resolved or "/"
 
-    def _student_import(self, via_finder: bool = False) -> bool:
-        """Whether the import being made was asked for by the student's code itself.
+        def under(path: str, roots: tuple[str, ...]) -> bool:
+            for r in roots:
+                if path == r or path.startswith(r.rstrip("/") + "/"):
+                    return True
+            return False
 
-        The importer is the first frame outside this file. Imports that the import machinery
-        makes on its own (frozen importlib frames) or that libraries make are not the student's;
-        through the finder, only `importlib.import_module` called by the student is.
-        """
-        frame = sys._getframe(1)
-        while frame is not None and frame.f_code.co_filename == __file__:
-            frame = frame.f_back  # type: ignore[assignment]
-        if via_finder:
-            while frame is not None and frame.f_code.co_filename.startswith("<frozen importlib"):
-                frame = frame.f_back  # type: ignore[assignment]
-            if frame is None or not frame.f_code.co_filename.endswith(_IMPORTLIB_INIT):
+        def as_path(value: object) -> str | None:
+            if value is None:
+                return getcwd()
+            if isinstance_(value, int_):
+                return None  # an open file descriptor: its path was checked when it was opened
+            try:
+                value = fspath(value)
+                if isinstance_(value, bytes_):
+                    value = value.decode("utf-8", "surrogateescape")
+                return real(value)
+            except (TypeError, ValueError, os_error):
+                return "?"
+
+        def is_student(filename: object) -> bool:
+            """Whether code from `filename` is the student's: their files, and code compiled at
+            run time (`<string>` and the like), which only the student's code makes on purpose."""
+            if not isinstance_(filename, str_) or filename.startswith("<frozen "):
                 return False
-            frame = frame.f_back  # type: ignore[assignment]
-        return frame is not None and self._is_student(frame.f_code.co_filename)
+            if not filename.startswith("/"):
+                return True
+            return real(filename).startswith(root + "/")
 
-    def _check_import(self, fullname: str, via_finder: bool = False) -> None:
-        top = fullname.split(".")[0]
-        if top in self.allowed:
-            return
-        self._busy = True
-        try:
-            student = self._student_import(via_finder)
-        finally:
-            self._busy = False
-        if student:
-            self._refuse(explain(top, self.listed), NotAllowedImport)
+        def student_import(frame: Any, via_finder: bool) -> bool:
+            """Whether the import being made was asked for by the student's code itself.
 
-    def find_spec(self, fullname: str, path: object = None, target: object = None) -> None:
-        """The import-system half: sees `importlib.import_module`, which raises no audit event."""
-        if self.active and not self._busy and path is None:
-            self._check_import(fullname, via_finder=True)
-        return None
+            The importer is the first frame outside this file. Imports the import machinery makes
+            on its own (frozen importlib frames) or that libraries make are not the student's;
+            through the finder, only `importlib.import_module` called by the student is.
+            """
+            while frame is not None and frame.f_code.co_filename == this_file:
+                frame = frame.f_back
+            if via_finder:
+                while frame is not None and frame.f_code.co_filename.startswith("<frozen importlib"):
+                    frame = frame.f_back
+                if frame is None or not frame.f_code.co_filename.endswith(importlib_init):
+                    return False
+                frame = frame.f_back
+            return frame is not None and is_student(frame.f_code.co_filename)
 
-    def _path(self, value: object) -> str | None:
-        if value is None:
-            return os.getcwd()
-        if isinstance(value, int):
-            return None  # an open file descriptor: its path was checked when it was opened
-        try:
-            return os.path.realpath(os.fsdecode(value))  # type: ignore[arg-type]
-        except (TypeError, ValueError):
-            return "?"
+        def check_import(fullname: object, frame: Any, via_finder: bool) -> str | None:
+            top = str_(fullname).split(".")[0]
+            if top in state["allowed"] or not student_import(frame, via_finder):
+                return None
+            return explain_(top, state["listed"])
 
-    def _hook(self, event: str, args: tuple[object, ...]) -> None:
-        if not self.active or self._busy:
-            return
-        self._busy = True
-        try:
-            message = self._judge(event, args)
-        finally:
-            self._busy = False
-        if message:
-            self._refuse(message, NotAllowedImport if event == "import" else NotAllowed)
+        def from_the_call_loop(frame: Any) -> bool:
+            """`begin` called by the worker's call handler, from its main loop, at the bottom of
+            the main thread's stack: no other caller can fake that chain of frames."""
+            expected = (begin_code, handle_code, main_code)
+            for code in expected:
+                if frame is None or frame.f_code is not code:
+                    return False
+                frame = frame.f_back
+            return frame is not None and frame.f_back is None and get_ident() == main_thread
 
-    def _judge(self, event: str, args: tuple[object, ...]) -> str | None:
-        if event == "import":
-            top = str(args[0]).split(".")[0]
-            if args[1] is None and top not in self.allowed and self._student_import():
-                return explain(top, self.listed)
-            if isinstance(args[3], list) and self not in args[3]:
-                return "tried to tamper with the grader (removed its import check)"
+        def repair() -> str | None:
+            """Put back what student code removed or replaced; say what it was."""
+            found = None
+            meta_path = sys_.meta_path
+            if type_(meta_path) is not list_:
+                sys_.meta_path = meta_path = [m for m in list_(meta_path) if m is not finder]
+                found = "replaced sys.meta_path"
+            if not meta_path or meta_path[0] is not finder:
+                if finder in meta_path:
+                    meta_path.remove(finder)
+                meta_path.insert(0, finder)
+                found = "moved or removed its import check"
+            methods = Finder.__dict__
+            if type_(finder) is not Finder or len_(methods) != finder_size or methods.get("find_spec") is not find_spec:
+                for key in frozenset_(methods) - finder_keys:
+                    delattr_(Finder, key)
+                Finder.find_spec = find_spec
+                found = "patched its import check"
+            if builtins.__import__ is not import_check:
+                builtins.__import__ = import_check
+                found = "replaced the import statement's check"
+            for cell, value in cells:
+                if cell.cell_contents is not value:
+                    cell.cell_contents = value
+                    found = "patched its import check"
+            return found
+
+        def report(message: str) -> None:
+            """One line to the trusted side, now: caught or not, the violation counts."""
+            try:
+                info = fstat(report_fd)
+                intact = (info.st_dev, info.st_ino) == report_id
+            except os_error:
+                intact = False
+            if not intact:
+                exit_(TAMPER_EXIT)
+            try:
+                write(report_fd, (message.replace("\n", " ")[:1000] + "\n").encode("utf-8", "replace"))
+            except BlockingIOError:
+                pass  # the pipe is full of earlier reports: one more adds nothing
+            except os_error:
+                exit_(TAMPER_EXIT)
+
+        def locate(frame: Any) -> str:
+            while frame is not None and frame.f_back is not None:  # not the worker's bootstrap
+                filename = frame.f_code.co_filename
+                if is_student(filename):
+                    return f" (at {filename.rsplit('/', 1)[-1]}, line {frame.f_lineno})"
+                frame = frame.f_back
+            return ""
+
+        def judge(event: str, args: tuple[Any, ...], frame: Any) -> str | None:
+            if event == _IMPORT_EVENT:
+                return check_import(args[0], frame, bool_(args[1]))
+            if event == BEGIN_EVENT:
+                if not from_the_call_loop(frame):
+                    return "tried to tamper with the grader (changed its allowlist)"
+                listed = tuple(str_(a) for a in args[0])
+                state["listed"], state["allowed"] = listed, allowed_set_(listed) | own
+                return None
+            if event == "import":
+                if args[1] is None:
+                    return check_import(args[0], frame, False)
+                return None
+            if event in messages:
+                if event == "os.kill" and args[0] == getpid():
+                    return None  # its own process: harmless
+                return messages[event].format(event=event)
+            if event.startswith("socket."):
+                return f"tried to use the network ({event}): graded code has no network"
+            if event.startswith("ctypes."):
+                return f"tried to call C code through ctypes ({event}): not allowed in graded code"
+            if event in student_tamper or event == "compile":
+                if frame is None or not is_student(frame.f_code.co_filename):
+                    return None
+                if event == "compile":
+                    name = args[1]
+                    if isinstance_(name, bytes_):
+                        name = name.decode("utf-8", "replace")
+                    if not isinstance_(name, str_) or not name.startswith("/") or is_student(name):
+                        return None  # a made-up name: still judged as the student's code
+                    return "tried to tamper with the grader (compiled code under another file's name)"
+                detail = f"{event} {args[1]}" if event.startswith("object.") and len_(args) > 1 else event
+                return f"tried to tamper with the grader ({detail})"
+            paths = path_events.get(event)
+            if paths is None:
+                return None
+            written, read = paths
+            if event == "open":
+                flags = args[2] if isinstance_(args[2], int_) else 0
+                mode = args[1] if isinstance_(args[1], str_) else ""
+                if flags & write_flags or "w" in mode or "a" in mode or "x" in mode or "+" in mode:
+                    written, read = (0,), ()
+            for i in written:
+                path = as_path(args[i])
+                if path is not None and not under(path, writable):
+                    return (f"tried to write {path}, outside its working folder: "
+                            "graded code may only write there and in /tmp")
+            for i in read:
+                path = as_path(args[i])
+                if path is not None and not under(path, readable):
+                    return (f"tried to read {path}, outside the submission: "
+                            "graded code may only read its own files")
             return None
-        if event in _MESSAGES:
-            if event == "os.kill" and args[0] == os.getpid():
-                return None  # its own process: harmless
-            return _MESSAGES[event].format(event=event)
-        if event.startswith("socket."):
-            return f"tried to use the network ({event}): graded code has no network"
-        if event.startswith("ctypes."):
-            return f"tried to call C code through ctypes ({event}): not allowed in graded code"
-        paths = _PATH_EVENTS.get(event)
-        if paths is None:
-            return None
-        written, read = paths
-        if event == "open":
-            flags = args[2] if isinstance(args[2], int) else 0
-            mode = args[1] if isinstance(args[1], str) else ""
-            if flags & _WRITE_FLAGS or any(c in mode for c in "wax+"):
-                written, read = (0,), ()
-        for i in written:
-            path = self._path(args[i])
-            if path is not None and not _under(path, self.writable):
-                return (f"tried to write {path}, outside its working folder: "
-                        "graded code may only write there and in /tmp")
-        for i in read:
-            path = self._path(args[i])
-            if path is not None and not _under(path, self.readable):
-                return (f"tried to read {path}, outside the submission: "
-                        "graded code may only read its own files")
-        return None
+
+        def hook(event: str, args: tuple[Any, ...]) -> None:
+            me = get_ident()
+            if me in busy:
+                return
+            busy.add(me)
+            message = None
+            try:
+                try:
+                    frame = getframe(1)  # the code that raised the event
+                except ValueError:
+                    frame = None  # raised by C code with no Python caller (a thread starting)
+                tampered = repair()
+                if tampered:
+                    report(f"tried to tamper with the grader ({tampered})" + locate(frame))
+                message = judge(event, args, frame)
+                if message:
+                    message += locate(frame)
+                    report(message)
+            finally:
+                busy.discard(me)
+            if message:
+                raise (not_allowed_import if event in ("import", _IMPORT_EVENT) else not_allowed)(message)
+
+        builtins.__import__ = import_check
+        sys.meta_path.insert(0, finder)  # type: ignore[arg-type]
+        sys.addaudithook(hook)

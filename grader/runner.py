@@ -60,6 +60,9 @@ class Limits:
     runtime_guard: bool = True
     """the worker's import and system-call guard (`grader.policy.Guard`); off only in tests
     that prove the sandbox holds without it"""
+    unsafe_run_as_root: bool = False
+    """let student code run as root (tier 2, grading as root, no unprivileged uid can run
+    Python): refused otherwise (`grader.sandbox.check_root`; `--unsafe-run-as-root`)"""
 
 
 @dataclass
@@ -69,6 +72,8 @@ class _Running:
     response_fd: int
     stats: proctime.Schedstat | None = None
     """the scheduler's counters of the worker's Python (under bubblewrap, not `proc.pid`)"""
+    report_fd: int = -1
+    """the guard's violations, one line each, written the moment they happen"""
 
 
 @dataclass
@@ -129,6 +134,10 @@ class StudentProcess:
 
     def _start(self) -> _Running:
         iso = self.isolation
+        try:
+            sandbox.check_root(iso, self.limits.unsafe_run_as_root)
+        except sandbox.SandboxError as exc:
+            raise StudentError("judge-error", str(exc)) from None
         if self._uid is None and iso.separate_uids:
             self._uid = sandbox.uids.acquire()
         if self._dir is None:
@@ -138,11 +147,12 @@ class StudentProcess:
                             os.open(os.path.join(self._dir, "stderr"), flags, 0o600))
         req_r, req_w = os.pipe()
         resp_r, resp_w = os.pipe()
-        plan = sandbox.launch(iso, self._dir, sorted(self.files), (req_r, resp_w), self._config(),
+        report_r, report_w = os.pipe()
+        config = {**self._config(), "report_fd": report_w}
+        plan = sandbox.launch(iso, self._dir, sorted(self.files), (req_r, resp_w), config,
                               self._uid, self._token, BOOTSTRAP)
         assert self._output is not None
         try:
-            user = {} if plan.user is None else dict(user=plan.user, group=plan.user, extra_groups=[])
             proc = subprocess.Popen(
                 plan.argv,
                 cwd=plan.cwd,
@@ -150,19 +160,20 @@ class StudentProcess:
                 stdin=subprocess.DEVNULL,
                 stdout=self._output[0],
                 stderr=self._output[1],
-                pass_fds=(req_r, resp_w),
+                pass_fds=(req_r, resp_w, report_w),
                 start_new_session=True,
-                **user,
             )
         except BaseException:
-            for fd in (req_w, resp_r):
+            for fd in (req_w, resp_r, report_r):
                 os.close(fd)
             raise
         finally:
             os.close(req_r)
             os.close(resp_w)
+            os.close(report_w)
         os.set_blocking(req_w, False)
-        self._running = _Running(proc, req_w, resp_r)
+        os.set_blocking(report_r, False)
+        self._running = _Running(proc, req_w, resp_r, report_fd=report_r)
         try:
             header, _ = codec.read_message(resp_r, deadline=time.monotonic() + START_TIMEOUT)
             if header.get("status") != "ready":
@@ -194,13 +205,15 @@ class StudentProcess:
         running, self._running = self._running, None
         if running is None:
             return
-        _close_fds(running)
-        if running.stats is not None:
-            running.stats.close()
+        # Killed before its pipes close: a worker that saw its channel end first would run its
+        # interpreter's exit, and the student's atexit code with it.
         try:
             os.killpg(running.proc.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
+        _close_fds(running)
+        if running.stats is not None:
+            running.stats.close()
         try:
             running.proc.wait(timeout=KILL_WAIT)
         except subprocess.TimeoutExpired:
@@ -296,23 +309,35 @@ class StudentProcess:
             if header.get("seq") != self._seq:
                 raise codec.ChannelError("a reply that does not answer this call")
         except TimeoutError:
+            violation = self._violation(call.module)
             self._kill()
             self._timed_out.add(key)
+            if violation:
+                raise violation from None
             raise StudentError("timeout", _timeout_message(call.function, timeout, ceiling, clock)) from None
         except (EOFError, BrokenPipeError):
             code = _exit_status(running.proc)
+            violation = self._violation(call.module, code)
             self._kill()
+            if violation:
+                raise violation from None
             message = _crash_message(code, self.isolation.tier, self.limits)
             if not self._module_imported_before(call.module):
                 self._broken_modules[call.module] = ("crash", f"importing {call.module}.py {message}")
                 raise StudentError(*self._broken_modules[call.module]) from None
             raise StudentError("crash", f"{call.function} {message}") from None
         except codec.ChannelError as exc:
+            violation = self._violation(call.module)
             self._kill()
+            if violation:
+                raise violation from None
             raise StudentError("bad-output", f"{call.function} sent back unreadable data: {exc}") from None
         finally:
             self._spent += clock.spent() if clock is not None else time.monotonic() - started
         self._imported.add(call.module)
+        violation = self._violation(call.module)
+        if violation:
+            raise violation  # counted even when the student's code caught the error and carried on
         if header.get("status") == "ok":
             warned, global_rng = codec.reply_effects(header)
             self.last_effects = Effects(warned, global_rng)
@@ -325,6 +350,28 @@ class StudentProcess:
 
     def _module_imported_before(self, module: str) -> bool:
         return module in self._imported
+
+    def _violation(self, module: str, exit_status: int | None = None) -> StudentError | None:
+        """The guard's first report since the last call (or its exit status saying it caught
+        one it could not report), as the module's policy failure."""
+        running = self._running
+        data = b""
+        while running is not None and running.report_fd >= 0 and len(data) < 64 * 1024:
+            try:
+                chunk = os.read(running.report_fd, 64 * 1024)
+            except (BlockingIOError, OSError):
+                break
+            if not chunk:
+                break
+            data += chunk
+        lines = [line for line in codec.clean_text(data.decode("utf-8", "replace")).splitlines() if line.strip()]
+        if not lines and exit_status == policy.TAMPER_EXIT:
+            lines = ["tried to tamper with the grader (broke into the worker's own code between calls, "
+                     "or closed the guard's report pipe)"]
+        if not lines:
+            return None
+        self._broken_modules[module] = ("policy", f"{module}.py: {lines[0][:1000]}")
+        return StudentError(*self._broken_modules[module])
 
 
 def _await_reply(fd: int, clock: proctime.CallClock, limit: float, ceiling: float,
@@ -355,7 +402,7 @@ def _timeout_message(function: str, limit: float, ceiling: float, clock: proctim
 def _close_fds(running: _Running) -> None:
     # Each fd is closed exactly once: with threads, a number closed twice may by then belong
     # to another submission's pipe.
-    for attr in ("request_fd", "response_fd"):
+    for attr in ("request_fd", "response_fd", "report_fd"):
         fd = getattr(running, attr)
         if fd >= 0:
             setattr(running, attr, -1)

@@ -14,9 +14,14 @@ code, to an unprivileged uid of its own (root is exempt from RLIMIT_NPROC; a uid
 Tier 2, `none`: `python -I` with a cleared environment, a fresh HOME, /tmp and working folder,
 stdin from /dev/null, the same resource limits, and the import guard. Other processes' files
 are protected only by Unix permissions and the guard; the report says so on every page. As
-root, each worker runs under its own unprivileged uid when that uid can run the Python
-installation (the probe checks), and clean-up kills every process of that uid; otherwise
-leftovers are found by a token in their environment.
+root, each worker drops to its own unprivileged uid, which must be able to run the Python
+installation and the grader (the probe checks); where none can, workers would run as root,
+and `check_root` refuses that unless the instructor asked for it (`--unsafe-run-as-root`).
+Clean-up kills every process of the worker's uid, or those with a token in their environment;
+a keeper process (`grader.keeper`) kills the worker's whole tree when the grader dies.
+
+Python and the grader may be installed anywhere, /tmp included: the sandbox's own /tmp is
+mounted first and the installation inside it.
 
 See SECURITY.md for what each tier guarantees and what it does not.
 """
@@ -83,6 +88,11 @@ class Isolation:
     """each worker runs under its own unprivileged uid (the grader runs as root)"""
     reason: str = ""
     """why bwrap is not used, for the notice"""
+    as_root: bool = False
+    """tier 2 as root with no uid to drop to: workers would run as root, which `check_root`
+    refuses unless the instructor asked for it (`--unsafe-run-as-root`)"""
+    why_root: str = ""
+    """why no unprivileged uid can run Python here (for the refusal)"""
 
     @property
     def notices(self) -> list[str]:
@@ -90,8 +100,9 @@ class Isolation:
         if self.tier == "bwrap":
             return []
         caveat = ""
-        if os.geteuid() == 0 and not self.separate_uids:
-            caveat = " The number of processes was not capped (the grader ran as root)."
+        if self.as_root:
+            caveat = (" It ran as root (--unsafe-run-as-root): only the guard kept it from the machine, "
+                      "and the number of processes was not capped.")
         return [
             f"NOT SANDBOXED: {self.reason}. The code ran as `python -I` with resource limits and "
             f"the import guard only, without isolation from the rest of the machine.{caveat}"
@@ -125,9 +136,22 @@ def _resolve(mode: str) -> Isolation:
         reason = problem
     else:
         reason = "--sandbox none was chosen"
-    separate = os.geteuid() == 0 and _probe_uid()
+    why_root = _probe_uid() if os.geteuid() == 0 else None
+    separate = why_root is None and os.geteuid() == 0
     _harden_trusted_process()
-    return Isolation("none", separate_uids=separate, reason=reason)
+    return Isolation("none", separate_uids=separate, reason=reason, as_root=why_root is not None,
+                     why_root=why_root or "")
+
+
+def check_root(iso: Isolation, run_as_root: bool) -> None:
+    """Refuse, in one line, to run student code as root, unless `run_as_root` asks for it."""
+    if iso.as_root and not run_as_root:
+        raise SandboxError(
+            f"student code would run as root: no unprivileged uid can run this Python ({iso.why_root}); "
+            "install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap), or grade with a Python "
+            "installed outside a private home folder, or pass --unsafe-run-as-root "
+            "(only in a disposable container)"
+        )
 
 
 # ---------------------------------------------------------------- probes
@@ -148,7 +172,7 @@ _disable_userns = [False]
 
 
 def _probe_bwrap() -> str | None:
-    """None when bwrap can run a worker here; otherwise why not (one line)."""
+    """None when bwrap can run a worker here; otherwise the real reason why not (one line)."""
     if shutil.which("bwrap") is None:
         return "bubblewrap (bwrap) is not installed (Debian/Ubuntu: apt-get install bubblewrap)"
     if os.geteuid() != 0 and _bwrap_version() >= (0, 8):
@@ -160,40 +184,56 @@ def _probe_bwrap() -> str | None:
 
 
 def _probe_once() -> str | None:
+    """Start a real worker's interpreter in the sandbox; if that fails, a shell in the same
+    sandbox, to tell "bwrap cannot work here" from "a worker cannot start in it"."""
+    uid = UID_BASE if os.geteuid() == 0 else -1
+    code = (  # what a worker does first: import its files, drop its uid, import NumPy
+        f"import os, sys; u = int(sys.argv[1]); sys.path.insert(0, {BOX_GRADER!r}); import grader.worker\n"
+        "if u >= 0: os.setgroups([]); os.setgid(u); os.setuid(u)\n"
+        "import numpy.linalg"
+    )
+    worker = _probe_run(uid, [sys.executable, "-I", "-c", code, str(uid)])
+    if worker is None:
+        return None
+    if _probe_run(uid, ["/bin/sh", "-c", "exit 0"]) is not None:
+        return f"bwrap cannot create a sandbox here ({worker})"
+    return (f"bwrap works here, but a worker cannot start inside it ({worker}); "
+            f"Python is at {sys.executable}, mounted from {', '.join(_python_roots()) or 'nowhere'}")
+
+
+def _probe_run(uid: int, inner: list[str]) -> str | None:
+    """None when `inner` exits 0 in a worker's sandbox; otherwise its last line of complaint."""
     with tempfile.TemporaryDirectory(prefix="grade-probe-") as scratch:
         os.mkdir(os.path.join(scratch, "work"))
-        uid = UID_BASE if os.geteuid() == 0 else -1
-        code = (
-            "import os, sys; u = int(sys.argv[1])\n"
-            "if u >= 0: os.setgroups([]); os.setgid(u); os.setuid(u)\n"
-            "import numpy"
-        )
-        argv = _bwrap_argv(Isolation("bwrap", uid >= 0), scratch, [], {"HOME": BOX_TMP},
-                           [sys.executable, "-I", "-c", code, str(uid)])
+        argv = _bwrap_argv(Isolation("bwrap", uid >= 0), scratch, [], {"HOME": BOX_TMP}, inner)
         try:
             proc = subprocess.run(argv, capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
         except (OSError, subprocess.SubprocessError) as exc:
-            return f"bwrap could not be started ({exc})"
+            return f"bwrap could not be started: {exc}"
     if proc.returncode == 0:
         return None
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
-    detail = lines[-1].strip() if lines else f"exit status {proc.returncode}"
-    return f"bwrap cannot create a sandbox here ({detail[:200]})"
+    return (lines[-1].strip() if lines else f"exit status {proc.returncode}")[:300]
 
 
-def _probe_uid() -> bool:
-    """As root: whether an unprivileged uid can run this Python and import NumPy."""
+def _probe_uid() -> str | None:
+    """As root: None when an unprivileged uid can run this Python, import NumPy and the
+    worker's grader files; otherwise why not (one line)."""
+    code = f"import sys; sys.path.insert(0, {GRADER_PARENT!r}); import numpy, grader.worker"
     with tempfile.TemporaryDirectory(prefix="grade-probe-") as scratch:
         os.chown(scratch, UID_BASE, UID_BASE)
         try:
             proc = subprocess.run(
-                [sys.executable, "-I", "-c", "import numpy"], cwd=scratch, env={**ENV, "HOME": scratch},
-                user=UID_BASE, group=UID_BASE, extra_groups=[], capture_output=True, timeout=30,
+                [sys.executable, "-I", "-c", code], cwd=scratch, env={**ENV, "HOME": scratch},
+                user=UID_BASE, group=UID_BASE, extra_groups=[], capture_output=True, text=True, timeout=30,
                 stdin=subprocess.DEVNULL,
             )
-        except (OSError, subprocess.SubprocessError):
-            return False
-    return proc.returncode == 0
+        except (OSError, subprocess.SubprocessError) as exc:
+            return f"uid {UID_BASE} cannot start {sys.executable}: {exc}"
+    if proc.returncode == 0:
+        return None
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    return f"uid {UID_BASE}: " + (lines[-1].strip() if lines else f"exit status {proc.returncode}")[:300]
 
 
 def _harden_trusted_process() -> None:
@@ -315,22 +355,24 @@ def _bwrap_argv(
     for key, value in {**ENV, "TMPDIR": BOX_TMP, **env}.items():
         args += ["--setenv", key, value]
     args += _system_binds()
+    # Both writable folders are sticky and world-writable (like /tmp): a worker that dropped
+    # its uid must be able to write there, and only there. They are mounted before the Python
+    # installation, so that one installed under /tmp (a virtual environment in CI) is mounted
+    # inside the sandbox's own /tmp instead of being hidden by it.
+    args += ["--perms", "1777", "--size", str(TMPFS_BYTES), "--tmpfs", BOX_WORK]
+    args += ["--perms", "1777", "--size", str(TMPFS_BYTES), "--tmpfs", BOX_TMP]
     # Mount points' parents are created world-traversable (bwrap would copy a 0700 $HOME's
     # mode, and a worker that dropped its uid could not reach a Python installed there).
     mounts = (*_python_roots(), f"{BOX_GRADER}/grader")
-    parents = sorted({str(p) for m in mounts for p in Path(m).parents} - {"/"})
+    parents = sorted({str(p) for m in mounts for p in Path(m).parents} - {"/", BOX_WORK, BOX_TMP})
     for parent in parents:
         args += ["--perms", "0755", "--dir", parent]
     for root in _python_roots():
         args += ["--ro-bind", root, root]
     for name in WORKER_FILES:
         args += ["--ro-bind", str(GRADER_DIR / name), f"{BOX_GRADER}/grader/{name}"]
-    # Both writable folders are sticky and world-writable (like /tmp): a worker that dropped
-    # its uid must be able to write there, and only there.
-    args += ["--perms", "1777", "--size", str(TMPFS_BYTES), "--tmpfs", BOX_WORK]
     for name in files:
         args += ["--ro-bind", os.path.join(scratch, "work", name), f"{BOX_WORK}/{name}"]
-    args += ["--perms", "1777", "--size", str(TMPFS_BYTES), "--tmpfs", BOX_TMP]
     args += ["--proc", "/proc", "--dev", "/dev", "--chdir", BOX_WORK]
     # The sandbox's own root and /dev are unbounded tmpfs (RAM) that a worker in a user
     # namespace owns: read-only, so only the two sized folders above take writes.
@@ -340,12 +382,12 @@ def _bwrap_argv(
 
 @dataclass
 class Launch:
-    """How to start one worker: `subprocess.Popen(argv, cwd=cwd, env=env, user=user, ...)`."""
+    """How to start one worker: `subprocess.Popen(argv, cwd=cwd, env=env, ...)`. It starts as
+    the grader's user; the worker drops to its own uid itself (`config["uid"]`)."""
 
     argv: list[str]
     cwd: str
     env: dict[str, str]
-    user: int | None = None
 
 
 def prepare_scratch(iso: Isolation, files: dict[str, bytes], uid: int | None) -> str:
@@ -367,19 +409,23 @@ def launch(iso: Isolation, scratch: str, files: list[str], fds: tuple[int, int],
            uid: int | None, token: str, bootstrap: str) -> Launch:
     """The command line of a worker over the submission copy in `scratch`.
 
-    `config` goes to the worker (limits and the like); this adds the paths it may write and,
-    in tier 1 as root, the uid it drops to. `token` marks the worker's environment.
+    `config` goes to the worker (limits and the like); this adds the paths it may write, the
+    uid it drops to (as root), and in tier 2 its keeper's tie to this process (`grader.keeper`).
+    `token` marks the worker's environment.
     """
     if iso.tier == "bwrap":
         config = {**config, "writable": [BOX_TMP], "uid": uid}
         inner = [sys.executable, "-I", "-c", bootstrap, BOX_GRADER, *map(str, fds), json.dumps(config)]
         env = {"HOME": BOX_TMP, "GRADER_WORKER": token}
         return Launch(_bwrap_argv(iso, scratch, files, env, inner), scratch, {})
+    # Tier 2: the worker splits off a keeper that ties its whole tree to this process's life
+    # (`grader.keeper`); as root, the keeper stays root and the worker drops to `uid` itself.
     home, tmp = os.path.join(scratch, "home"), os.path.join(scratch, "tmp")
-    config = {**config, "writable": [home, tmp], "uid": None}
+    config = {**config, "writable": [home, tmp], "uid": uid if iso.separate_uids else None,
+              "keeper": os.getpid(), "run_as_root": iso.as_root}
     argv = [sys.executable, "-I", "-c", bootstrap, GRADER_PARENT, *map(str, fds), json.dumps(config)]
     env = {**ENV, "HOME": home, "TMPDIR": tmp, "GRADER_WORKER": token}
-    return Launch(argv, os.path.join(scratch, "work"), env, uid if iso.separate_uids else None)
+    return Launch(argv, os.path.join(scratch, "work"), env)
 
 
 def process_headroom(iso: Isolation) -> int:
@@ -390,7 +436,7 @@ def process_headroom(iso: Isolation) -> int:
     """
     if iso.tier == "bwrap" or iso.separate_uids or os.geteuid() == 0:
         return 0
-    uid, count = os.getuid(), 0
+    uid, count = os.getuid(), 1  # the worker's keeper, not started yet
     for entry in os.scandir("/proc"):
         if entry.name.isdigit():
             try:

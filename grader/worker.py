@@ -264,8 +264,11 @@ class _Watch:
 # ---------------------------------------------------------------- confinement
 
 
-def _confine(config: dict[str, Any]) -> None:
-    """Resource limits, then the uid: set before any student code runs, and never raised again."""
+def _confine(config: dict[str, Any], keeper: int | None) -> None:
+    """Resource limits, then the uid: set before any student code runs, and never raised again.
+
+    With a keeper (tier 2, `grader.keeper`), the worker then dies with it: set after the uid
+    change, which would clear it."""
     wanted = [
         (resource.RLIMIT_AS, config.get("memory")),
         (resource.RLIMIT_CPU, config.get("cpu")),
@@ -295,6 +298,12 @@ def _confine(config: dict[str, Any]) -> None:
             caps = [line.split()[1] for line in f if line.startswith(("CapEff", "CapPrm", "CapAmb"))]
         if os.getuid() != uid or any(int(c, 16) for c in caps):
             raise SystemExit("worker: could not drop privileges")
+    if os.geteuid() == 0 and not config.get("run_as_root"):
+        raise SystemExit("worker: refusing to run student code as root")
+    if keeper is not None:
+        from grader import keeper as keeping
+
+        keeping.die_with_keeper(keeper)
     _limits.update(config)
 
 
@@ -303,6 +312,9 @@ def _readable() -> list[str]:
     paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
     paths |= {p for p in sys.path if p and os.path.isabs(p)}
     paths |= {os.path.dirname(os.path.dirname(np.__file__))}
+    # The grader's own package (public source, no course material): the interpreter reads it to
+    # show a traceback through the worker's code.
+    paths |= {os.path.dirname(os.path.abspath(policy.__file__))}
     pid = os.getpid()
     return sorted(paths) + [
         "/dev/null", "/dev/zero", "/dev/urandom", "/dev/random", f"/proc/{pid}", "/proc/self",
@@ -382,37 +394,49 @@ def _run(header: dict[str, Any], args: list[Any], kwargs: dict[str, Any], root: 
         return _error("bad-output", exc, root, message, seq)
 
 
-def _handle(header: dict[str, Any], payload: Any, root: str, guard: policy.Guard | None,
-            limits: codec.Limits) -> bytes:
+_SIGNALS = signal.valid_signals()
+
+
+def _handle(header: dict[str, Any], payload: Any, root: str, guarded: bool, limits: codec.Limits) -> bytes:
     args = codec.resolve_functions(payload["args"])
     kwargs = codec.resolve_functions(payload["kwargs"])
-    if guard is None:
-        return _run(header, args, kwargs, root, limits)
-    guard.start(header.get("allowed", policy.DEFAULT_ALLOWED))
+    if guarded:
+        # The guard reports violations itself, on its own pipe; this only sets the allowlist.
+        policy.begin(header.get("allowed", policy.DEFAULT_ALLOWED))
+    # Signal handlers the student's code set run in its calls only (the main loop blocks signals
+    # otherwise); a signal that arrived in between is handled here, where its errors are caught.
     try:
-        reply = _run(header, args, kwargs, root, limits)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _SIGNALS)
+        return _run(header, args, kwargs, root, limits)
+    except BaseException as exc:  # a student's signal handler, before or after the call
+        return _error("exception", exc, root, seq=header.get("seq"))
     finally:
-        violations = guard.stop()
-    if violations:
-        # Counted even when the student's code caught the error and carried on.
-        return _error("policy", None, root, f"{header.get('module')}.py: {violations[0]}", header.get("seq"))
-    return reply
+        signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
+        if guarded:
+            policy.end()
 
 
 def main(argv: list[str]) -> None:
     """`argv`: request fd, response fd, JSON settings. The working directory is the submission's copy."""
     request_fd, response_fd = int(argv[0]), int(argv[1])
     config = json.loads(argv[2]) if len(argv) > 2 else {}
-    _confine(config)
+    keeper = None
+    if config.get("keeper"):
+        from grader import keeper as keeping
+
+        keeper = keeping.split(int(config["keeper"]), (request_fd, response_fd, int(config["report_fd"])))
+    _confine(config, keeper)
     root = os.path.abspath(os.getcwd())
     sys.dont_write_bytecode = True
     own = [name[:-3] for name in os.listdir(root) if name.endswith(".py")]
     _watch_global_rng()
-    guard = None
-    if config.get("guard", True):
-        guard = policy.Guard(root, list(config.get("writable", [])), _readable(), own)
-        guard.install()
+    # The inert stand-ins' finder first, then the guard, which puts its own finder before it.
     sys.meta_path.insert(0, InertFinder(own))  # type: ignore[arg-type]
+    guarded = bool(config.get("guard", True))
+    if guarded:
+        guard = policy.Guard(root, list(config.get("writable", [])), _readable(), own, int(config["report_fd"]),
+                             (_handle.__code__, main.__code__))
+        guard.install()
     sys.path.insert(0, root)
     sys.stdout = _CappedStream(1, OUTPUT_CAP)
     sys.stderr = _CappedStream(2, OUTPUT_CAP)
@@ -420,12 +444,21 @@ def main(argv: list[str]) -> None:
     limits = codec.Limits(max_elements=elements, max_array_bytes=elements * 8)
     # Start-up is the grader's time, not the student's: the first call's clock starts after this.
     codec.write_message(response_fd, codec.encode_message(None, {"status": "ready"}))
+    signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
     while True:
         try:
             header, payload = codec.read_message(request_fd, allow_fn=True)
         except EOFError:
             return
-        codec.write_message(response_fd, _handle(header, payload, root, guard, limits))
+        except BaseException:
+            # Not the channel's fault: student code (a thread, a handler run here in the main
+            # thread) broke into the worker's own work. The channel may be cut mid-message.
+            os._exit(policy.TAMPER_EXIT)
+        reply = _handle(header, payload, root, guarded, limits)
+        try:
+            codec.write_message(response_fd, reply)
+        except BaseException:
+            os._exit(policy.TAMPER_EXIT)
 
 
 BOOTSTRAP = (

@@ -6,10 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from conftest import unsandboxed
 from grader import codec
 from grader.judges import GLOBAL_RNG, Clean, Close
-from grader.runner import Limits, StudentProcess
-from grader.spec import Call, Effects, Verdict
+from grader.runner import StudentProcess
+from grader.spec import Call, Effects
 
 MODULE = b"""
 import warnings
@@ -70,7 +71,7 @@ HUGE = np.array([-1e4, -800.0, 0.0, 800.0, 1e4])
 
 @pytest.fixture(scope="module")
 def worker():
-    with StudentProcess({"m.py": MODULE}, Limits(sandbox="none")) as p:
+    with StudentProcess({"m.py": MODULE}, unsandboxed()) as p:
         yield p
 
 
@@ -127,7 +128,8 @@ def test_clean_fails_right_values_with_a_warning_and_names_the_global_state():
     call = Call("m", "f", (1.0,))
     right = {"value": 2.0, "mistakes": []}
     judge = Clean(Close(call), hint="exponentiate only numbers <= 0", mistake="overflow")
-    assert judge.judge(_Student(2.0, Effects()), right) == Verdict(True)
+    clean = judge.judge(_Student(2.0, Effects()), right)
+    assert clean.passed and clean.message == "" and clean.hint is None and clean.mistake is None
     warned = judge.judge(_Student(2.0, Effects(("RuntimeWarning: overflow encountered in exp",))), right)
     assert not warned.passed and warned.mistake == "overflow" and warned.hint == "exponentiate only numbers <= 0"
     assert "the values are right, but NumPy warned: RuntimeWarning: overflow encountered in exp" in warned.message

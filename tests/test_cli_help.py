@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 import grader
-from conftest import ROOT
+from conftest import ROOT, unsandboxed_args
 from grader import cli
 from grader.runner import Limits
 
@@ -137,7 +137,7 @@ def test_usage_errors_exit_2_and_say_where_help_is():
 
 
 def test_check_outside_a_template_prints_no_sandbox_notice(tmp_path):
-    proc = grade("check", "--sandbox", "none", cwd=tmp_path)
+    proc = grade("check", *unsandboxed_args(), cwd=tmp_path)
     assert proc.returncode == 1
     assert proc.stderr.splitlines() == [
         "grade: error: no checks/ folder here: run `grade check` inside your copy of the student template"]
@@ -146,7 +146,7 @@ def test_check_outside_a_template_prints_no_sandbox_notice(tmp_path):
 def test_check_prints_the_sandbox_notice_once(tmp_path):
     work = tmp_path / "repo"
     shutil.copytree(ROOT / "student_template", work)
-    proc = grade("check", "forward", "--sandbox", "none", cwd=work)
+    proc = grade("check", "forward", *unsandboxed_args(), cwd=work)
     assert proc.returncode == 1
     assert (proc.stdout + proc.stderr).count("NOT SANDBOXED") == 1
     assert proc.stderr.startswith("WARNING: NOT SANDBOXED")

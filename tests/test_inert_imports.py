@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import assert_full_marks, mutate, reference_source
+from conftest import assert_full_marks, mutate, reference_source, unsandboxed
 from grader import policy
-from grader.runner import Limits, StudentProcess
+from grader.runner import StudentProcess
 from grader.spec import Call
 from grader.worker import Inert, InertFinder
 
@@ -102,14 +102,14 @@ def test_the_submissions_own_module_of_that_name_is_not_replaced():
     assert finder.find_spec("matplotlib.pyplot") is not None and finder.find_spec("numpy") is None
     files = {"m.py": b"import tqdm\ndef f():\n    return tqdm.mine(3)\n",
              "tqdm.py": b"def mine(n):\n    return n + 1\n"}
-    with StudentProcess(files, Limits(sandbox="none")) as p:
+    with StudentProcess(files, unsandboxed()) as p:
         assert p.call(Call("m", "f")) == 4
         assert p.notices[1:] == []  # the first notice says the run was not sandboxed
 
 
 def test_a_value_computed_with_pandas_is_not_numeric_data():
     files = {"m.py": b"import pandas as pd\ndef f(x):\n    return pd.Series(x).mean()\n"}
-    with StudentProcess(files, Limits(sandbox="none")) as p:
+    with StudentProcess(files, unsandboxed()) as p:
         with pytest.raises(Exception) as err:
             p.call(Call("m", "f", ([1.0, 2.0],)))
     assert getattr(err.value, "kind", None) == "bad-output"

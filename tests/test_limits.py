@@ -16,6 +16,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from conftest import unsandboxed
 from grader import proctime, sandbox
 from grader.runner import Limits, StudentProcess
 from grader.spec import Call, StudentError
@@ -37,6 +38,10 @@ def nap(seconds):
     time.sleep(seconds)
     return True
 """
+
+
+def _limits(tier: str, call_timeout: float) -> Limits:
+    return Limits(call_timeout=call_timeout, sandbox=tier, unsafe_run_as_root=sandbox.resolve(tier).as_root)
 
 
 def _tiers() -> list[str]:
@@ -72,7 +77,7 @@ def busy_cpu(loops: int) -> Iterator[None]:
 
 @pytest.mark.parametrize("tier", _tiers())
 def test_a_call_keeps_its_limit_on_a_cpu_shared_with_four_busy_loops(tier):
-    with busy_cpu(4), StudentProcess({"m.py": BURN.encode()}, Limits(call_timeout=1.0, sandbox=tier)) as p:
+    with busy_cpu(4), StudentProcess({"m.py": BURN.encode()}, _limits(tier, 1.0)) as p:
         p.call(Call("m", "nap", (0.0,)))  # the worker is started, on the busy CPU
         started = time.monotonic()
         assert p.call(Call("m", "burn", (0.3,))) is True
@@ -84,7 +89,7 @@ def test_a_call_keeps_its_limit_on_a_cpu_shared_with_four_busy_loops(tier):
 
 @pytest.mark.parametrize("tier", _tiers())
 def test_computing_past_the_limit_is_stopped_on_a_busy_cpu_too(tier):
-    with busy_cpu(2), StudentProcess({"m.py": BURN.encode()}, Limits(call_timeout=0.5, sandbox=tier)) as p:
+    with busy_cpu(2), StudentProcess({"m.py": BURN.encode()}, _limits(tier, 0.5)) as p:
         with pytest.raises(StudentError) as err:
             p.call(Call("m", "burn", (30.0,)))
     assert err.value.kind == "timeout"
@@ -95,7 +100,7 @@ def test_sleeping_counts_against_the_limit():
     # The wall-clock ceiling for a 0.5 s limit is 35 s: were sleep not counted, this call would
     # return after 30 s instead of timing out.
     assert proctime.wall_ceiling(0.5) > 30
-    with StudentProcess({"m.py": BURN.encode()}, Limits(call_timeout=0.5, sandbox="none")) as p:
+    with StudentProcess({"m.py": BURN.encode()}, unsandboxed(call_timeout=0.5)) as p:
         with pytest.raises(StudentError) as err:
             p.call(Call("m", "nap", (30.0,)))
     assert err.value.kind == "timeout"
@@ -103,7 +108,7 @@ def test_sleeping_counts_against_the_limit():
 
 
 def test_the_submission_budget_counts_the_calls_own_time():
-    limits = Limits(call_timeout=5.0, submission_timeout=1.0, sandbox="none")
+    limits = unsandboxed(call_timeout=5.0, submission_timeout=1.0)
     with busy_cpu(3), StudentProcess({"m.py": BURN.encode()}, limits) as p:
         # 0.4 + 0.4 s of computing fits the 1 s budget however slow the CPU share makes it...
         assert p.call(Call("m", "burn", (0.4,))) is True

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 import grader
-from conftest import ROOT
+from conftest import ROOT, unsandboxed_args
 
 CHECKOUT = str(Path(grader.__file__).resolve().parent.parent)
 COUNT_THREADS = (
@@ -39,7 +39,7 @@ def test_the_grader_runs_numpy_with_one_blas_thread():
 def test_ctrl_c_stops_a_parallel_run_while_it_judges(tmp_path):
     out = tmp_path / "out"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "grader", str(ROOT / "examples" / "submit"), "--sandbox", "none", "--force",
+        [sys.executable, "-m", "grader", str(ROOT / "examples" / "submit"), *unsandboxed_args(), "--force",
          "-j", "4", "-a", "backprop", "--out", str(out)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": CHECKOUT},
         # A test run started in the background inherits SIGINT ignored: give the child a terminal's default.

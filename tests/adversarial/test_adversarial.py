@@ -262,6 +262,119 @@ CASES = [
         "_b['isinstance'] = lambda *a: True\n_b['len'] = lambda *a: 0")},
         # The worker itself needs isinstance: it dies, and the module counts as crashing on import.
         every_check("crash", "importing forward.py ended the Python process (exit status 1)")),
+    # -- switching the guard off (each route ends with a forbidden act that must still count)
+    Case("switches_the_finder_off", lambda c: {"forward.py": inject("count_params", """
+import sys, os
+for finder in list(sys.meta_path):
+    for name, value in (('active', False), ('_busy', True), ('violations', [])):
+        try:
+            setattr(finder, name, value)
+        except Exception:
+            pass
+os.system('true')
+""")}, every_check("policy", "tried to start another program (os.system)")),
+    Case("guard_in_a_frames_locals", lambda c: {"forward.py": inject("count_params", """
+import os
+try:
+    try:
+        raise ValueError
+    except ValueError as e:
+        f = e.__traceback__.tb_frame
+    while f is not None:
+        for v in list(f.f_locals.values()):
+            for name in ('active', 'guarded', 'guard'):
+                try:
+                    setattr(v, name, False)
+                except Exception:
+                    pass
+        f = f.f_back
+except Exception:
+    pass
+os.system('true')
+""")}, every_check("policy", "tried to tamper with the grader (object.__getattr__ tb_frame)")),
+    Case("worker_frames_through_a_library", lambda c: {"forward.py": inject("count_params", """
+import os, sys
+f = sys.modules['inspect'].currentframe()  # a library asks for the frame: allowed
+while f is not None:
+    for key in list(f.f_locals):
+        if key in ('guard', 'guarded'):
+            f.f_locals[key] = False
+    f = f.f_back
+os.system('true')
+""")}, every_check("policy", "tried to start another program (os.system)")),
+    Case("patches_the_guard_through_sys_modules", lambda c: {"forward.py": inject("count_params", """
+import os, sys
+policy = sys.modules['grader.policy']
+for name, value in list(vars(policy).items()):
+    if isinstance(value, type):
+        for attr, member in list(vars(value).items()):
+            if callable(member) and not attr.startswith('__'):
+                setattr(value, attr, lambda *a, **k: None)
+    elif callable(value):
+        setattr(policy, name, lambda *a, **k: None)
+policy._MESSAGES.clear()
+policy._PATH_EVENTS.clear()
+os.path.realpath = lambda p, *a, **k: os.getcwd()
+os.system('true')
+""")}, every_check("policy", "tried to start another program (os.system)")),
+    Case("fools_the_path_check", lambda c: {"forward.py": inject("count_params", f"""
+import os
+here = os.getcwd() + '/forward.py'
+os.path.realpath = os.path.abspath = os.path.normpath = lambda p, *a, **k: here
+os.fspath = os.fsdecode = lambda p: here
+exec(open({str(REFERENCE)!r}).read(), globals())
+""")}, every_check("policy", f"tried to read {REFERENCE}, outside the submission")),
+    Case("restores_the_original_import", lambda c: {"forward.py": inject("count_params", """
+b = __builtins__ if isinstance(__builtins__, dict) else vars(__builtins__)
+b['__import__'] = next(c.cell_contents for c in b['__import__'].__closure__
+                       if getattr(c.cell_contents, '__name__', '') == '__import__')
+sig = __import__('sig' + 'nal')
+sig.signal(sig.SIGTERM, sig.SIG_IGN)
+""")}, every_check("policy", "tried to tamper with the grader (replaced the import statement's check)")),
+    Case("patches_the_import_checks_closure", lambda c: {"forward.py": inject("count_params", """
+b = __builtins__ if isinstance(__builtins__, dict) else vars(__builtins__)
+for cell in b['__import__'].__closure__:
+    if getattr(cell.cell_contents, '__name__', '') == 'audit':
+        cell.cell_contents = lambda *a: None
+sub = __import__('sub' + 'process')
+""")}, every_check("policy", "tried to tamper with the grader (patched its import check)")),
+    Case("widens_its_own_allowlist", lambda c: {"forward.py": inject("count_params", """
+import sys
+try:
+    sys.modules['grader.policy'].begin(['subprocess', 'socket', 'torch'])
+except Exception:
+    pass
+sub = __import__('sub' + 'process')
+""")}, every_check("policy", "tried to tamper with the grader (changed its allowlist)")),
+    Case("traces_every_frame", lambda c: {"forward.py": inject("count_params", """
+import sys
+try:
+    sys.setprofile(lambda frame, event, arg: None)
+except Exception:
+    pass
+""")}, every_check("policy", "tried to tamper with the grader (sys.setprofile)")),
+    Case("code_under_a_librarys_name", lambda c: {"forward.py": inject("count_params", """
+exec(compile('import sub' + 'process', '/usr/lib/python3/dist-packages/six.py', 'exec'))
+""")}, every_check("policy", "tried to tamper with the grader (compiled code under another file's name)")),
+    Case("import_in_an_exec_string", lambda c: {"forward.py": inject("count_params", "exec('import sub' + 'process')")},
+         every_check("policy", "importing subprocess is not allowed")),
+    Case("closes_the_guards_report_pipe", lambda c: {"forward.py": inject("count_params", """
+import os, sys
+os.close(int(sys.argv[4].split('"report_fd": ')[1].split(',')[0].split('}')[0]))
+try:
+    os.system('true')
+except Exception:
+    pass
+""")}, every_check("policy", "tried to tamper with the grader (broke into the worker's own code between calls, or closed")),
+    Case("replaces_the_guards_report_pipe", lambda c: {"forward.py": inject("count_params", """
+import os, sys
+r, w = os.pipe()
+os.dup2(w, int(sys.argv[4].split('"report_fd": ')[1].split(',')[0].split('}')[0]))
+try:
+    os.system('true')
+except Exception:
+    pass
+""")}, every_check("policy", "tried to tamper with the grader (broke into the worker's own code between calls, or closed")),
     # -- the import policy
     Case("imports_torch", lambda c: {"forward.py": at_top("import torch")},
          every_check("policy", f"forward.py, line {TOP_LINE}: importing torch is not allowed: it computes gradients")),
@@ -438,7 +551,10 @@ def _process_cap_holds(tier: str) -> bool:
 
 
 def _limits(tier: str, guard: bool) -> Limits:
-    return Limits(call_timeout=1.0, submission_timeout=30.0, sandbox=tier, runtime_guard=guard)
+    # Tier 2 as root where no other uid can run Python (this repository's CI machine has its
+    # Python under /root): student code would run as root, which the grader refuses unless asked.
+    return Limits(call_timeout=1.0, submission_timeout=30.0, sandbox=tier, runtime_guard=guard,
+                  unsafe_run_as_root=sandbox.resolve(tier).as_root)
 
 
 def _write(folder: Path, files: dict[str, str | bytes], symlink: bool) -> None:
