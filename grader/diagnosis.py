@@ -249,6 +249,11 @@ def _shape_findings(got: np.ndarray, exp: np.ndarray, what: str, call: Call) -> 
     return out
 
 
+def _where_fact(what: str, name: str, label: str, n_wrong: int, mask: np.ndarray) -> str:
+    return (f"{what} is wrong only where `{name}` {label} ({n_wrong} of {int(mask.sum())} such "
+            f"entr{'y' if mask.sum() == 1 else 'ies'}; the others are right): look at that case")
+
+
 def _pattern_findings(got: np.ndarray, exp: np.ndarray, what: str, call: Call) -> list[tuple[str, str]]:
     """Keys and facts when only some entries of a same-shaped result are wrong."""
     if got.shape != exp.shape or got.size == 0:
@@ -262,19 +267,24 @@ def _pattern_findings(got: np.ndarray, exp: np.ndarray, what: str, call: Call) -
         return []
     out: list[tuple[str, str]] = []
     for name, value in _arguments(call):
-        if isinstance(value, np.ndarray) and value.shape == got.shape and value.dtype.kind in "iuf":
-            for relation, label, mask in (
-                ("==0", "is 0", value == 0),
-                ("<0", "is negative", value < 0),
-                ("<=0", "is 0 or negative", value <= 0),
-                (">0", "is positive", value > 0),
-                (">=0", "is 0 or positive", value >= 0),
-            ):
-                if mask.any() and np.array_equal(mask, wrong):
-                    out.append((f"where:{name}{relation}",
-                                f"{what} is right except exactly where `{name}` {label} "
-                                f"({_plural(n_wrong, 'entry')}; look at that case of your formula)"))
-                    break
+        arr = _as_array(value)
+        if arr is None or arr.shape != got.shape:
+            continue
+        relations = [
+            ("==0", "is 0", arr == 0), ("!=0", "is not 0", arr != 0), ("<0", "is negative", arr < 0),
+            (">0", "is positive", arr > 0), ("<=0", "is 0 or negative", arr <= 0),
+            (">=0", "is 0 or positive", arr >= 0),
+        ]
+        # Wrong entries only where a relation holds (right ones may be there too, where the
+        # mistake happens to give the right number); the smallest such set says the most.
+        fitting = [r for r in relations if r[2].any() and not (wrong & ~r[2]).any()]
+        partial = [r for r in fitting if not r[2].all()]
+        if partial:
+            relation, label, mask = min(partial, key=lambda r: int(r[2].sum()))
+            out.append((f"where:{name}{relation}", _where_fact(what, name, label, n_wrong, mask)))
+        else:  # every entry fits every such relation: consistent with each, proof of none
+            out += [(f"where:{name}{relation}~", _where_fact(what, name, label, n_wrong, mask))
+                    for relation, label, mask in fitting]
     if n_wrong == got.size or got.size < 2:  # every entry wrong: no pattern of rows or entries
         return out
     if got.ndim == 2 and got.shape[0] >= 2:
@@ -379,8 +389,9 @@ def _leaf_findings(got: Any, exp: Any, what: str, call: Call, scope: str, strong
         pairs += _offset_findings(g, e, WHAT, call)
         pairs += _sequence_findings(g, e, WHAT)
         pairs += _pattern_findings(g, e, WHAT, call)
-    return [Finding(key, text, scope, True, strong and _rests_on_several(key, g, e), subject=what)
-            for key, text in pairs]
+    # A key ending in "~" only fails to contradict its fact (an input of one entry): not proof.
+    return [Finding(key.rstrip("~"), text, scope, not key.endswith("~"), strong and _rests_on_several(key, g, e),
+                    subject=what) for key, text in pairs]
 
 
 def _rests_on_several(key: str, got: np.ndarray, exp: np.ndarray) -> bool:

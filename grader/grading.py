@@ -226,7 +226,7 @@ def _apply_diagnoses(results: list[CheckResult], evidence: list[Evidence]) -> No
         d = diagnoses.get(e.function)
         if d is None:
             continue
-        c.diagnosis = "; ".join(d.texts) or None
+        c.diagnosis = "\n".join(d.texts) or None
         if d.mistake and any(f.mistake == d.mistake for f in e.findings):
             c.hint, c.mistake = d.hint, d.mistake
 

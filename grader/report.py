@@ -127,7 +127,7 @@ def feedback_markdown(result: SubmissionResult, visible_only: bool = False) -> s
             lines += [f"### {_subject_title(subject)}", ""]
             said = diagnosis_of(subject)
             if said:
-                lines += [f"**Diagnosis:** {md_inline(said)}", ""]
+                lines += [f"**Diagnosis:** {'; '.join(md_inline(t) for t in said.splitlines())}", ""]
             for failure in subject.failures:
                 lines.append(f"#### {_failure_title(failure, subject)}")
                 lines += ["", *_fenced(check_output(failure.shown, diagnosis=False)), ""]
@@ -165,7 +165,7 @@ def feedback_html(result: SubmissionResult, visible_only: bool = False) -> str:
             parts.append(tag("h3", _subject_title(subject)))
             said = diagnosis_of(subject)
             if said:
-                parts.append(tag("p", join([tag("strong", "Diagnosis: "), said])))
+                parts.append(tag("p", join([tag("strong", "Diagnosis: "), "; ".join(said.splitlines())])))
             for failure in subject.failures:
                 parts += [tag("h4", _failure_title(failure, subject), class_="fail"),
                           pre(check_output(failure.shown, diagnosis=False))]

@@ -1,0 +1,333 @@
+"""Mutation benchmark of the feedback: how many single-edit mutants of the reference are caught,
+how many get a diagnosis, and how many of those diagnoses are true.
+
+    python benchmarks/mutation_diagnosis.py                 # every module of course.toml
+    python benchmarks/mutation_diagnosis.py -m forward -n 40 --show-false
+
+Mutants are made by a small AST mutator (below) inside the reference's solution bodies: an
+arithmetic or comparison operator swapped, a number moved by one or doubled or halved, a `.T`
+dropped, an `axis` or `keepdims` changed, a slice bound or a `range` end moved by one, two
+positional arguments swapped, a unary minus dropped. Each mutant is graded by the real pipeline
+(the sandboxed worker, the course's checks, the diagnosis) on its assignment alone.
+
+- caught: the mutant loses points.
+- equivalent: not caught, and its function returns the reference's output (within the checks'
+  tolerance) on fresh inputs: the checks' own inputs shuffled as the hidden twins shuffle them
+  (`grader.twins.fresh_call`, three draws per check). A mutant that is not caught but differs on
+  a fresh input is reported as missed.
+- diagnosed: a failing check of the mutated function carries a diagnosis or names a catalogued
+  mistake.
+- true / false / unverified: each diagnosed mutant is called again on the fresh inputs. A fact is
+  true when, on every fresh input where the mutant's output differs from the reference's, the
+  same fact is found again (a factor stays that factor, a catalogued mistake's implementation
+  gives the mutant's output); false when some such input contradicts it; unverified when no
+  fresh input makes the mutant differ.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import copy
+import sys
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from grader.course import Reference, compute_expected, load_assignments  # noqa: E402
+from grader.diagnosis import catalog_findings, value_findings  # noqa: E402
+from grader.discover import Submission  # noqa: E402
+from grader.grading import grade_submission  # noqa: E402
+from grader.judges import VALUE, Close, Gradient, Part, Sequence  # noqa: E402
+from grader.runner import Limits, StudentProcess  # noqa: E402
+from grader.spec import Call, StudentError  # noqa: E402
+from grader.twins import fresh_call  # noqa: E402
+
+SWAPS = {ast.Add: ast.Sub, ast.Sub: ast.Add, ast.Mult: ast.Div, ast.Div: ast.Mult, ast.Pow: ast.Mult,
+         ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt, ast.Eq: ast.NotEq,
+         ast.NotEq: ast.Eq}
+FRESH_SEEDS = (7, 11, 13)
+
+
+@dataclass
+class Mutant:
+    module: str
+    function: str
+    kind: str
+    line: int
+    before: str
+    after: str
+    source: str
+
+
+def _solution_functions(tree: ast.Module) -> list[ast.FunctionDef]:
+    return [n for n in tree.body if isinstance(n, ast.FunctionDef) and not n.name.startswith("_")]
+
+
+def _edits(node: ast.AST) -> list[tuple[str, ast.AST]]:
+    """`(kind, replacement)` for every single edit of `node` itself."""
+    out: list[tuple[str, ast.AST]] = []
+    if isinstance(node, ast.BinOp) and type(node.op) in SWAPS:
+        new = copy.deepcopy(node)
+        new.op = SWAPS[type(node.op)]()
+        out.append(("operator", new))
+    if isinstance(node, ast.Compare) and len(node.ops) == 1 and type(node.ops[0]) in SWAPS:
+        new = copy.deepcopy(node)
+        new.ops = [SWAPS[type(node.ops[0])]()]
+        out.append(("comparison", new))
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
+        v = node.value
+        values = [v + 1, v - 1] if isinstance(v, int) else ([v * 2, v / 2] if v else [1.0])
+        out += [("constant", ast.Constant(x)) for x in values]
+    if isinstance(node, ast.Attribute) and node.attr == "T":
+        out.append(("transpose", copy.deepcopy(node.value)))
+    if isinstance(node, ast.keyword) and node.arg in ("axis", "keepdims") and isinstance(node.value, ast.Constant):
+        v = node.value.value
+        for x in ({0: [1], 1: [0], -1: [0]}.get(v, []) if node.arg == "axis" else [not v]):
+            out.append((node.arg, ast.keyword(node.arg, ast.Constant(x))))
+    if isinstance(node, ast.Slice):
+        for bound in ("lower", "upper"):
+            b = getattr(node, bound)
+            if b is not None:
+                for d in (1, -1):
+                    new = copy.deepcopy(node)
+                    setattr(new, bound, ast.BinOp(copy.deepcopy(b), ast.Add(), ast.Constant(d)))
+                    out.append(("slice", new))
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "range" and node.args:
+        for d in (1, -1):
+            new = copy.deepcopy(node)
+            new.args[-1] = ast.BinOp(copy.deepcopy(node.args[-1]), ast.Add(), ast.Constant(d))
+            out.append(("range", new))
+    if isinstance(node, ast.Call) and len(node.args) == 2 and not node.keywords:
+        new = copy.deepcopy(node)
+        new.args = new.args[::-1]
+        out.append(("swap", new))
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        out.append(("sign", copy.deepcopy(node.operand)))
+    return out
+
+
+def mutants_of(module: str, source: str) -> list[Mutant]:
+    """Every single-edit mutant of the public functions of `source` (docstrings left alone)."""
+    tree = ast.parse(source)
+    lines = source.splitlines(keepends=True)
+    offsets = [0]
+    for ln in lines:
+        offsets.append(offsets[-1] + len(ln))
+    out = []
+    for fn in _solution_functions(tree):
+        body = fn.body[1:] if fn.body and isinstance(fn.body[0], ast.Expr) and \
+            isinstance(getattr(fn.body[0], "value", None), ast.Constant) else fn.body
+        for stmt in body:
+            for node in ast.walk(stmt):
+                if not hasattr(node, "lineno") or isinstance(node, ast.keyword) and node.end_lineno is None:
+                    continue
+                for kind, new in _edits(node):
+                    start = offsets[node.lineno - 1] + node.col_offset
+                    end = offsets[node.end_lineno - 1] + node.end_col_offset
+                    before = source[start:end]
+                    after = ast.unparse(new)
+                    if isinstance(node, ast.BinOp) or isinstance(new, ast.BinOp):
+                        after = f"({after})"
+                    mutated = source[:start] + after + source[end:]
+                    try:
+                        ast.parse(mutated)
+                    except SyntaxError:
+                        continue
+                    out.append(Mutant(module, fn.name, kind, node.lineno, before, after, mutated))
+    return out
+
+
+@dataclass
+class Outcome:
+    mutant: Mutant
+    caught: bool
+    diagnosed: bool = False
+    texts: list[str] = field(default_factory=list)
+    verdict: str = ""
+    """equivalent | missed | true | false | unverified | (empty: caught, no diagnosis)"""
+
+
+def _value_calls(judge) -> list[tuple[Call, object]]:
+    """`(call, tolerance)` of the value judges inside `judge`, with the part index if any."""
+    if isinstance(judge, Sequence):
+        return [c for j in judge.judges for c in _value_calls(j)]
+    if isinstance(judge, Part):
+        return [(call, (judge.index, tol)) for call, (_, tol) in _value_calls(judge.inner)]
+    inner = getattr(judge, "inner", None)
+    if inner is not None:
+        return _value_calls(inner)
+    if isinstance(judge, Close):
+        return [(judge.call, (None, judge.tol))]
+    if isinstance(judge, Gradient):
+        return [(judge.call, (None, VALUE))]
+    return []
+
+
+def _fresh_calls(assignment, function: str) -> list[tuple[Call, object]]:
+    calls = []
+    for check in assignment.checks:
+        if check.function != function:
+            continue
+        for call, how in _value_calls(check.judge):
+            calls += [(fresh_call(call, seed), how) for seed in FRESH_SEEDS]
+    return calls
+
+
+def _part(value, index):
+    return value[index] if index is not None and isinstance(value, (list, tuple)) and len(value) > index else value
+
+
+def verify(outcome: Outcome, result, assignment, reference: Reference, files: dict[str, bytes]) -> None:
+    """Classify a graded mutant (see the module docstring)."""
+    from grader.compare import difference
+
+    m = outcome.mutant
+    facts = {(c.diagnosis, c.mistake) for c in result.checks
+             if c.function == m.function and not c.passed and (c.diagnosis or c.mistake)}
+    outcome.diagnosed = bool(facts)
+    outcome.texts = sorted({t for d, k in facts for t in (d, k) if t})
+    calls = _fresh_calls(assignment, m.function)
+    differing = []
+    with StudentProcess(files, Limits(call_timeout=5.0)) as student:
+        for call, (index, tol) in calls:
+            try:
+                want = reference.call(call)
+            except Exception:
+                continue
+            try:
+                got = student.call(call)
+            except StudentError:
+                differing.append((call, index, tol, want, None))
+                continue
+            if difference(got, want, tol) is not None:
+                differing.append((call, index, tol, want, got))
+    if not outcome.caught:
+        outcome.verdict = "missed" if differing else "equivalent"
+        return
+    if not outcome.diagnosed:
+        return
+    checkable = [d for d in differing if d[4] is not None]
+    if not checkable:
+        outcome.verdict = "unverified"
+        return
+    catalogued = {mistake.name for mistake in assignment.mistakes}
+    for call, index, tol, _want, got in checkable:
+        judge = Close(call, tol) if index is None else Part(Close(call, tol), index)
+        data = judge.expected(reference)  # the value, the mistakes' outputs and the diagnosis' extras
+        part_got = _part(got, index)
+        found = {f.statement for f in value_findings(part_got, data, call)[0]}
+        named = {f.mistake for f in catalog_findings(part_got, data["mistakes"], tol)}
+        for diagnosis, mistake in facts:
+            if mistake in catalogued and mistake not in named and diagnosis is None:
+                outcome.verdict = "false"
+                return
+            lines = [ln for ln in (diagnosis or "").splitlines() if _evaluable(ln, call)]
+            if lines and not _restated("\n".join(lines), found) and not (mistake and mistake in named):
+                outcome.verdict = "false"
+                return
+    outcome.verdict = "true"
+
+
+def _evaluable(fact: str, call: Call) -> bool:
+    """A fact that names arguments (`max_epochs`) says nothing of a call without them."""
+    import re
+
+    from grader.spec import PARAMETER_NAMES
+
+    named = set(re.findall(r"`(\w+)", fact))
+    given = set(call.kwargs) | set(PARAMETER_NAMES.get(f"{call.module}.{call.function}", ())[: len(call.args)])
+    mentioned = named & set(PARAMETER_NAMES.get(f"{call.module}.{call.function}", ()))
+    return mentioned <= given
+
+
+def _restated(diagnosis: str, found: set[str]) -> bool:
+    """The diagnosis's facts are found again on another input: the same kind of relation (the
+    numbers in the sentence may differ with the input's sizes)."""
+    import re
+
+    def shape(text: str) -> str:
+        return re.sub(r"[\d.]+", "#", re.sub(r"\(.*?\)", "", text))
+
+    wanted = {shape(part) for part in diagnosis.splitlines()}
+    return all(any(shape(f) == w for f in found) for w in wanted)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("-m", "--module", action="append", help="only this module (repeatable)")
+    ap.add_argument("-n", "--limit", type=int, default=0, help="at most N mutants per module (evenly spread)")
+    ap.add_argument("-j", "--jobs", type=int, default=2)
+    ap.add_argument("--show-false", action="store_true", help="print every false or missed diagnosis")
+    args = ap.parse_args()
+    started = time.monotonic()
+    assignments = load_assignments(ROOT / "assignments", args.module)
+    reference = Reference(ROOT / "reference", [m for a in assignments for m in a.mistakes])
+    expected = compute_expected(assignments, reference)
+    sources = {p.stem: p.read_bytes() for p in (ROOT / "reference").glob("*.py")}
+    work: list[tuple[Mutant, object]] = []
+    for a in assignments:
+        for module in a.modules:
+            found = mutants_of(module, sources[module].decode())
+            if args.limit and len(found) > args.limit:
+                step = len(found) / args.limit
+                found = [found[int(i * step)] for i in range(args.limit)]
+            work += [(m, a) for m in found]
+    print(f"{len(work)} mutants of {', '.join(a.name for a in assignments)}; grading at -j {args.jobs} ...",
+          flush=True)
+
+    def one(item):
+        m, a = item
+        files = {f"{k}.py": v for k, v in sources.items()}
+        files[f"{m.module}.py"] = m.source.encode()
+        result = grade_submission(Submission("mutant", ROOT, files), [a], expected, Limits(call_timeout=5.0))
+        outcome = Outcome(m, result.score < result.max_score)
+        verify(outcome, result, a, reference, files)
+        return outcome
+
+    with ThreadPoolExecutor(args.jobs) as pool:
+        outcomes = list(pool.map(one, work))
+    report(outcomes, args.show_false)
+    print(f"\n{time.monotonic() - started:.0f} s in all")
+
+
+def report(outcomes: list[Outcome], show: bool) -> None:
+    by_module: dict[str, list[Outcome]] = {}
+    for o in outcomes:
+        by_module.setdefault(o.mutant.module, []).append(o)
+    print(f"\n{'module':<16}{'mutants':>8}{'equiv.':>8}{'missed':>8}{'caught':>8}{'diagnosed':>10}"
+          f"{'true':>6}{'false':>7}{'unverif.':>9}")
+    rows = list(by_module.items()) + [("all", outcomes)]
+    for name, mine in rows:
+        v = Counter(o.verdict for o in mine)
+        caught = sum(o.caught for o in mine)
+        diagnosed = sum(o.diagnosed and o.caught for o in mine)
+        print(f"{name:<16}{len(mine):>8}{v['equivalent']:>8}{v['missed']:>8}{caught:>8}{diagnosed:>10}"
+              f"{v['true']:>6}{v['false']:>7}{v['unverified']:>9}")
+    caught = [o for o in outcomes if o.caught]
+    non_equivalent = [o for o in outcomes if o.verdict != "equivalent"]
+    diagnosed = [o for o in caught if o.diagnosed]
+    print(f"\ncaught: {len(caught)} of {len(non_equivalent)} non-equivalent mutants "
+          f"({100 * len(caught) / max(1, len(non_equivalent)):.1f}%)")
+    print(f"diagnosed: {len(diagnosed)} of {len(caught)} caught ({100 * len(diagnosed) / max(1, len(caught)):.1f}%)")
+    checked = [o for o in diagnosed if o.verdict in ("true", "false")]
+    false = [o for o in diagnosed if o.verdict == "false"]
+    print(f"true diagnoses: {len(checked) - len(false)} of {len(checked)} checked on fresh inputs "
+          f"({len(diagnosed) - len(checked)} unverified: no fresh input made the mutant differ)")
+    kinds = Counter(o.mutant.kind for o in caught if not o.diagnosed)
+    print("caught without a diagnosis, by kind of edit: " + ", ".join(f"{k} {n}" for k, n in kinds.most_common()))
+    if show:
+        for o in false + [o for o in outcomes if o.verdict == "missed"]:
+            m = o.mutant
+            print(f"\n[{o.verdict}] {m.module}.{m.function} line {m.line}: {m.before!r} -> {m.after!r}")
+            for t in o.texts:
+                print(f"    {t}")
+
+
+if __name__ == "__main__":
+    main()
