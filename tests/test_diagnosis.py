@@ -68,7 +68,7 @@ def test_an_exception_whose_cause_the_shapes_show_is_named(course):
 
 def test_only_the_entries_at_the_kink_wrong_are_named(course):
     result = grade_mutant(course, "forward", "return (np.asarray(z) > 0).astype", "return (np.asarray(z) >= 0).astype")
-    assert "exactly where `z` is 0" in the_diagnosis(result, "relu_grad")
+    assert "wrong only where `z` is 0 (" in the_diagnosis(result, "relu_grad")
 
 
 def test_an_off_by_one_in_an_integer_argument_is_named(course):

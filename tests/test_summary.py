@@ -102,7 +102,9 @@ def test_student_output_cannot_close_the_markdown_fence():
 def test_feedback_html_of_a_real_run_with_printed_markup(course):
     source = mutate(reference_source("forward"), "def relu(z):\n",
                     "print('<b>debug</b> & <script>x()</script>')\n\n\ndef relu(z):\n")
+    # the whole softmax over axis 0 (max and sum), which is exactly the catalogued mistake
     source = mutate(source, "e.sum(axis=-1, keepdims=True)", "e.sum(axis=0, keepdims=True)")
+    source = mutate(source, "Z.max(axis=-1, keepdims=True)", "Z.max(axis=0, keepdims=True)")
     result = course.grade({"forward.py": source}, ["forward"])
     page = feedback_html(result)
     assert "&lt;b&gt;debug&lt;/b&gt; &amp; &lt;script&gt;" in page
