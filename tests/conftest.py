@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from grader.course import Reference, compute_expected, load_assignments
 from grader.discover import Submission
@@ -13,6 +16,29 @@ from grader.runner import Limits
 
 ROOT = Path(__file__).resolve().parent.parent
 SUBMISSIONS = Path(__file__).resolve().parent / "submissions"
+
+# Hypothesis: no example database in the checkout (`.hypothesis/`), no deadline (a busy machine
+# is not a failure), and the seed of a failure printed so it can be replayed. In CI (`CI` set)
+# the examples are derandomized: the same run on every push.
+settings.register_profile("dev", database=None, deadline=None, print_blob=True)
+settings.register_profile("ci", parent=settings.get_profile("dev"), derandomize=True)
+settings.load_profile("ci" if os.environ.get("CI") else "dev")
+
+
+def grader_command(*args: str) -> list[str]:
+    """The grader's command line, through this interpreter (never a `grade` found on PATH)."""
+    return [sys.executable, "-m", "grader", *args]
+
+
+def grader_env(**extra: str) -> dict[str, str]:
+    """The environment for a grader subprocess: this checkout's grader first on the path."""
+    path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
+    return {**os.environ, "PYTHONPATH": path, **extra}
+
+
+def report_dir(out: Path, submission: str) -> Path:
+    """Where a batch writes one submission's reports (one place to change if that moves)."""
+    return Path(out) / submission
 
 
 class Course:
