@@ -14,7 +14,10 @@ from grader.discover import Submission
 from grader.grading import SubmissionResult, grade_submission
 from grader.runner import Limits
 
-ROOT = Path(__file__).resolve().parent.parent
+import grader
+
+ROOT = Path(grader.__file__).resolve().parent.parent
+"""the checkout under test: the one whose grader is imported"""
 SUBMISSIONS = Path(__file__).resolve().parent / "submissions"
 
 # Hypothesis: no example database in the checkout (`.hypothesis/`), no deadline (a busy machine
@@ -34,6 +37,16 @@ def grader_env(**extra: str) -> dict[str, str]:
     """The environment for a grader subprocess: this checkout's grader first on the path."""
     path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
     return {**os.environ, "PYTHONPATH": path, **extra}
+
+
+def grade_on_path(folder: Path) -> dict[str, str]:
+    """An environment whose PATH starts with a `grade` that is this checkout's grader run by this
+    interpreter (for scripts that call `grade` by name, such as the Classroom workflow's step)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    shim = folder / "grade"
+    shim.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m grader "$@"\n')
+    shim.chmod(0o755)
+    return grader_env(PATH=f"{folder}{os.pathsep}{os.environ.get('PATH', '')}")
 
 
 def report_dir(out: Path, submission: str) -> Path:

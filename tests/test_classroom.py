@@ -9,7 +9,7 @@ import re
 import shutil
 import subprocess
 
-from conftest import ROOT
+from conftest import ROOT, grade_on_path, grader_command, grader_env
 
 WORKFLOW = ROOT / "student_template" / ".github" / "workflows" / "classroom.yml"
 
@@ -40,7 +40,7 @@ def test_running_the_workflow_step_emits_a_valid_payload(tmp_path):
     shutil.copytree(ROOT / "student_template", work)
     shutil.copy(ROOT / "reference" / "forward.py", work / "forward.py")  # forward done, others not
     output, summary = tmp_path / "output", tmp_path / "summary.md"
-    env = {**os.environ, "GITHUB_OUTPUT": str(output), "GITHUB_STEP_SUMMARY": str(summary)}
+    env = {**grade_on_path(tmp_path / "bin"), "GITHUB_OUTPUT": str(output), "GITHUB_STEP_SUMMARY": str(summary)}
     proc = subprocess.run(["bash", "-euo", "pipefail", "-c", _step_script("Visible checks")], cwd=work, env=env,
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
@@ -61,8 +61,8 @@ def test_running_the_workflow_step_emits_a_valid_payload(tmp_path):
 def test_failing_checks_give_fail_and_a_message(tmp_path):
     work = tmp_path / "repo"
     shutil.copytree(ROOT / "student_template", work)
-    proc = subprocess.run(["grade", "check", "forward", "--format", "classroom"], cwd=work,
-                          capture_output=True, text=True)
+    proc = subprocess.run(grader_command("check", "forward", "--format", "classroom"), cwd=work,
+                          capture_output=True, text=True, env=grader_env())
     assert proc.returncode == 0
     payload = json.loads(base64.b64decode(proc.stdout.strip()))
     assert payload["status"] == "fail"
