@@ -168,7 +168,7 @@ def _pytest(copy: Path, tests: list[str], timeout: float) -> tuple[int, str]:
         proc = subprocess.run(cmd, cwd=copy, env=env, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
         return -1, f"timed out after {timeout:g} s"
-    tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-3:])
+    tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-4:])
     return proc.returncode, tail
 
 
@@ -216,7 +216,8 @@ def main(argv: list[str] | None = None) -> int:
                 missed.append(b.id)
                 print(f"MISSED   {b.id} ({took:.0f} s): {' '.join(b.tests)} still pass")
             else:
-                last = tail.splitlines()[-1] if tail else ""
+                failed = [ln for ln in tail.splitlines() if ln.startswith(("FAILED", "ERROR"))]
+                last = (failed or tail.splitlines() or [""])[0]
                 print(f"caught   {b.id} ({took:.0f} s): {last}")
     print(f"{len(chosen) - len(missed)} of {len(chosen)} breakages caught")
     return 1 if missed else 0

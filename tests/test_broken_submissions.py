@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from conftest import failing_functions, mutate, reference_source
 from grader.runner import Limits
 
@@ -18,7 +16,7 @@ def test_syntax_error_costs_the_module_with_the_line(course):
     source = _ref().replace("def tanh(z):", "def tanh(z)", 1)
     result = course.grade({"forward.py": source}, ["forward"])
     assert result.score == 0
-    assert all(c.problem == "import-error" for c in result.checks)
+    assert {c.problem for c in result.checks} == {"import-error"}
     assert "SyntaxError" in result.checks[0].message and "line" in result.checks[0].message
     assert result.status == "import-error"
 
@@ -35,7 +33,8 @@ def test_missing_function_costs_only_that_function(course):
     result = course.grade({"forward.py": source}, ["forward"])
     assert failing_functions(result) == {"count_params"}
     bad = [c for c in result.checks if not c.passed]
-    assert all(c.problem == "missing-function" and "count_params" in c.message for c in bad)
+    assert {c.problem for c in bad} == {"missing-function"}
+    assert [c.name for c in bad if "count_params" not in c.message] == []
 
 
 def test_function_that_raises_costs_it_and_its_callers(course):
@@ -49,15 +48,15 @@ def test_function_that_raises_costs_it_and_its_callers(course):
 
 def test_infinite_loop_times_out_and_the_rest_is_graded(course):
     source = mutate(_ref(), '"""`max(0, z)`, element-wise."""', '"""loops"""\n    while True:\n        pass')
-    started = time.monotonic()
     result = course.grade({"forward.py": source}, ["forward"], FAST)
-    elapsed = time.monotonic() - started
     assert failing_functions(result) == {"relu", "layer_forward", "forward"}
     relu = [c for c in result.checks if c.function == "relu"]
+    assert len(relu) > 1
     assert relu[0].problem == "timeout" and "did not return within 1 second" in relu[0].message
-    assert all(c.problem == "skipped" for c in relu[1:])
-    # Later calls of a function that timed out are skipped, not waited for again.
-    assert elapsed < 8
+    # Later calls of a function that timed out are skipped, not waited for again: one timeout
+    # for each of the three functions that run the loop, and no more.
+    assert [c.problem for c in relu[1:]] == ["skipped"] * (len(relu) - 1)
+    assert sorted(c.function for c in result.checks if c.problem == "timeout") == ["forward", "layer_forward", "relu"]
     assert result.status == "timeout"
 
 
@@ -96,7 +95,7 @@ def test_import_time_crash_and_exit_do_not_stop_grading(course):
     killer = "import os\nos._exit(3)\n"
     result = course.grade({"forward.py": killer}, ["forward"])
     assert result.score == 0
-    assert all(c.problem == "crash" for c in result.checks)
+    assert {c.problem for c in result.checks} == {"crash"}
     assert "exit status 3" in result.checks[0].message
 
 
@@ -119,5 +118,6 @@ def test_importing_a_course_module_the_student_lacks_is_not_a_rule_broken(course
     result = course.grade(files, ["regularization"])
     assert failing_functions(result) == {"regularized_loss_and_grads"}
     bad = [c for c in result.checks if not c.passed]
-    assert all(c.problem != "policy" for c in bad)
+    # the import fails when the function runs: an exception (or, in a Raises check, the wrong one)
+    assert {c.problem for c in bad} == {"exception", None}
     assert "No module named 'backprop'" in bad[0].message
