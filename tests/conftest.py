@@ -110,11 +110,14 @@ def assert_zero_without_crashing(result: SubmissionResult) -> None:
 
 
 def assert_loses_exactly(result: SubmissionResult, broken: set[str], mistake: str | None) -> None:
-    """Points are lost on exactly the functions `broken`, each with a message, and the
-    catalogued `mistake` (when given) is named in a hint."""
+    """Points are lost on exactly the functions `broken`, each with a message; the catalogued
+    `mistake` is named in a hint, or, when `mistake` is None (not in the catalog), no failed
+    check names any mistake."""
     assert failing_functions(result) == broken
     assert 0 < result.score < result.max_score
-    if mistake:
-        named = {c.mistake for c in result.checks if not c.passed}
+    named = {c.mistake for c in result.checks if not c.passed}
+    if mistake is None:
+        assert named == {None}, f"no catalogued mistake should be named, got {named}"
+    else:
         assert mistake in named, f"expected a hint naming {mistake!r}, got {named}"
     assert [c.name for c in result.checks if not c.passed and not c.message.strip()] == []

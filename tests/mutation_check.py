@@ -149,7 +149,8 @@ BREAKAGES = [
       ("tests/test_batch.py::test_jobs_default_to_the_cores_this_process_may_use",)),
     # --- template
     B("template-solution-kept", "template.py",
-      "def make_stub(", "def _make_stub_unused(", ("tests/test_template.py",)),
+      "        if not inside:\n            out.append(line)", "        if True:\n            out.append(line)",
+      ("tests/test_template.py",)),
 ]
 
 

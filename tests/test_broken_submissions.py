@@ -121,3 +121,14 @@ def test_importing_a_course_module_the_student_lacks_is_not_a_rule_broken(course
     # the import fails when the function runs: an exception (or, in a Raises check, the wrong one)
     assert {c.problem for c in bad} == {"exception", None}
     assert "No module named 'backprop'" in bad[0].message
+
+
+def test_a_rule_broken_at_run_time_costs_the_whole_module(course):
+    # The scan cannot see a computed import; the worker's guard refuses it when tanh runs, and
+    # every check of forward.py then loses its points, also those graded before tanh's.
+    source = mutate(_ref(), "return np.tanh(z)\n", "__import__('sub' + 'process')\n    return np.tanh(z)\n")
+    result = course.grade({"forward.py": source}, ["forward"])
+    assert result.checks and {c.problem for c in result.checks} == {"policy"}
+    assert result.score == 0 and result.status == "policy"
+    assert {c.message for c in result.checks} == {next(c.message for c in result.checks if c.function == "tanh")}
+    assert "subprocess" in result.checks[0].message

@@ -58,12 +58,14 @@ def test_the_students_own_modules_are_followed_once_and_only_when_imported():
 
 
 def test_the_graded_module_comes_first_then_the_others_by_name_and_line():
+    # Found in another order: helpers after forward.py's top level, b_helpers before a_helpers,
+    # and the import inside a function (line 4) after the top-level one (line 6).
     files = {
-        "forward.py": "import b_helpers\nimport a_helpers\nimport torch\nimport jax\n",
+        "forward.py": "import a_helpers\nimport b_helpers\n\ndef f():\n    import jax\nimport torch\n",
         "a_helpers.py": "import socket\n",
         "b_helpers.py": "import ctypes\n",
     }
-    assert _found(files) == [("forward.py", 3, "torch"), ("forward.py", 4, "jax"),
+    assert _found(files) == [("forward.py", 5, "jax"), ("forward.py", 6, "torch"),
                              ("a_helpers.py", 1, "socket"), ("b_helpers.py", 1, "ctypes")]
 
 

@@ -133,10 +133,11 @@ def test_a_submission_hash_does_not_depend_on_the_order_files_were_read():
 
 
 def test_file_boundaries_are_part_of_the_hash():
-    # Without lengths, "ab" + "c" and "a" + "bc" would hash alike.
-    a = _sub({"a.py": b"ab", "b.py": b"c"})
-    b = _sub({"a.py": b"a", "b.py": b"bc"})
-    assert submission_fingerprint(a, "c") != submission_fingerprint(b, "c")
+    # Hashed as plain label + data, one file holding what looks like the next file's label would
+    # hash like two files: "file/a.py" "x" "file/b.py" "y" == "file/a.py" "xfile/b.pyy".
+    two = _sub({"a.py": b"x", "b.py": b"y"})
+    one = _sub({"a.py": b"xfile/b.pyy"})
+    assert submission_fingerprint(two, "c") != submission_fingerprint(one, "c")
 
 
 # ------------------------------------------------------------------ stored state
