@@ -147,6 +147,57 @@ BREAKAGES = [
     B("batch-jobs-ignore-affinity", "batch.py",
       "return len(os.sched_getaffinity(0))", "return os.cpu_count() or 1",
       ("tests/test_batch.py::test_jobs_default_to_the_cores_this_process_may_use",)),
+    B("grading-call-limit-raised", "grading.py",
+      "min(a.call_timeout, limits.call_timeout)", "max(a.call_timeout, limits.call_timeout)",
+      ("tests/test_limits.py::test_the_per_call_limit_is_the_smaller_of_the_assignments_and_the_command_lines",)),
+    # --- runner (the per-submission time budget)
+    B("runner-budget-unchecked", "runner.py",
+      "if budget <= 0:", "if False:",
+      ("tests/test_limits.py::test_a_submission_that_uses_up_its_time_budget_has_its_later_calls_skipped",)),
+    # --- cli
+    B("cli-memory-ignored", "cli.py",
+      "Limits(call_timeout=timeout, sandbox=sandbox_mode, memory_mb=memory)",
+      "Limits(call_timeout=timeout, sandbox=sandbox_mode)",
+      ("tests/test_limits.py::test_memory_option_sets_the_workers_memory_limit",)),
+    # --- check (a student's own run)
+    B("check-only-in-the-top-folder", "check.py",
+      "for folder in [start, *start.parents]:", "for folder in [start]:",
+      ("tests/test_cli.py::test_student_check_from_a_subfolder_of_the_template",)),
+    # --- classroom
+    B("classroom-always-pass", "classroom.py",
+      '"status": "pass" if all(c.passed for c in result.checks) else "fail",', '"status": "pass",',
+      ("tests/test_classroom.py::test_failing_checks_give_fail_and_a_message",)),
+    # --- course (the reference side)
+    B("course-mistakes-never-run", "course.py",
+      "for m in self._mistakes.get((call.module, call.function), []):", "for m in []:",
+      ("tests/test_summary.py::test_feedback_html_of_a_real_run_with_printed_markup",)),
+    # --- notebooks and discovery
+    B("notebook-experiments-kept", "notebook.py",
+      "return not calls or all(_is_upper(t) for t in targets)", "return True",
+      ("tests/test_notebooks.py::test_definitions_kept_experiments_magics_and_plots_left_out",)),
+    B("discover-edited-py-yields-to-notebook", "discover.py",
+      "if existing is not None and hashlib.sha256(existing).hexdigest() != stubs.get(module):", "if False:",
+      ("tests/test_notebooks.py::test_untouched_py_beside_a_notebook_yields_to_the_notebook",)),
+    # --- progress
+    B("progress-bar-lags", "progress.py",
+      "filled = round(bar_w * self.done / self.total)", "filled = round(bar_w * (self.done - 1) / self.total)",
+      ("tests/test_batch.py::test_progress_bar_on_a_terminal_redraws_one_line",)),
+    # --- spec (how a call is described)
+    B("spec-arguments-numbered-from-0", "spec.py",
+      'names += [f"argument {i + 1}"', 'names += [f"argument {i}"', ("tests/test_judges.py",)),
+    # --- build (the check constructors)
+    B("build-gradient-bound-x10", "build.py",
+      "judge = Gradient(self.call(function, *args, **kwargs), expect, max_relative_error)",
+      "judge = Gradient(self.call(function, *args, **kwargs), expect, 10 * max_relative_error)",
+      ("tests/test_judges.py",)),
+    # --- export
+    B("export-timeout-dropped", "export.py",
+      '"timeout": timeout}', '"timeout": 10.0}',
+      ("tests/test_export.py::test_the_zip_has_setup_and_run_autograder_at_its_root",)),
+    # --- sandbox
+    B("sandbox-bwrap-falls-back-silently", "sandbox.py",
+      'if mode == "bwrap":\n            raise SandboxError', 'if False:\n            raise SandboxError',
+      ("tests/adversarial/test_sandbox.py::test_sandbox_bwrap_without_bwrap_fails_in_one_line",)),
     # --- template
     B("template-solution-kept", "template.py",
       "        if not inside:\n            out.append(line)", "        if True:\n            out.append(line)",

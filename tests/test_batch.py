@@ -145,7 +145,12 @@ def test_progress_bar_on_a_terminal_redraws_one_line():
         bar.update(SubmissionResult(name, [], 0.1))
     bar.close()
     assert stream.text.count("\r") == 3 and stream.text.endswith("\n") and stream.text.count("\n") == 1
-    assert "3/3" in stream.text and "[" + "#" * 10 in stream.text
+    frames = stream.text.rstrip("\n").split("\r")[1:]
+    bars = [f[1:f.index("]")] for f in frames]
+    # one third, two thirds, then all of the bar filled (rounded to whole characters)
+    assert [b.count("#") for b in bars] == [round(len(b) * k / 3) for k, b in enumerate(bars, 1)]
+    assert set(bars[-1]) == {"#"} and len(bars[-1]) >= 10
+    assert [f.split("]")[1].split()[0] for f in frames] == ["1/3", "2/3", "3/3"]
 
 
 def test_jobs_default_to_the_cores_this_process_may_use():

@@ -130,6 +130,17 @@ def test_student_check_in_a_copy_of_the_template(tmp_path):
     assert not (work / "reference").exists()
 
 
+def test_student_check_from_a_subfolder_of_the_template(tmp_path):
+    work = tmp_path / "repo"
+    shutil.copytree(ROOT / "student_template", work)
+    (work / "notes").mkdir()
+    proc = subprocess.run(grader_command("check", "forward", "--json"), cwd=work / "notes", capture_output=True,
+                          text=True, env=grader_env())
+    assert proc.returncode == 1, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["score"] == 0 < data["max_score"]
+
+
 def test_check_outside_a_template_says_where_to_run_it(tmp_path):
     proc = subprocess.run(grader_command("check"), cwd=tmp_path, capture_output=True, text=True, env=grader_env())
     assert proc.returncode == 1

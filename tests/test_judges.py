@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from grader.build import Checks
 from grader.compare import Tolerance
 from grader.judges import (
     FLOAT32,
@@ -244,3 +245,12 @@ def test_close_in_relative_mode_uses_the_same_rule():
     tol = Tolerance(rtol=1e-6, atol=1e-8, mode="relative")
     judge = Close(Call("mod", "g", (0,)), tol=tol)
     assert not _judge(judge, lambda x: np.array([1.0 + 4e-6]), lambda x: np.array([1.0])).passed
+
+
+def test_a_gradient_check_built_by_checks_keeps_its_bound():
+    # Checks.gradient(..., max_relative_error=1e-6): 1 + 4e-6 against 1 (relative error 2e-6) fails.
+    check = Checks("mod").gradient("g", "a derivative", 0, expect=lambda ref: np.array([1.0]),
+                                   max_relative_error=1e-6)
+    ref = FakeReference(lambda x: np.array([1.0]))
+    assert check.judge.judge(FakeStudent(lambda x: np.array([1.0 + 1e-7])), check.judge.expected(ref)).passed
+    assert not check.judge.judge(FakeStudent(lambda x: np.array([1.0 + 4e-6])), check.judge.expected(ref)).passed
