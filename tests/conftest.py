@@ -9,12 +9,11 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
+import grader
 from grader.course import Reference, compute_expected, load_assignments
 from grader.discover import Submission
 from grader.grading import SubmissionResult, grade_submission
 from grader.runner import Limits
-
-import grader
 
 ROOT = Path(grader.__file__).resolve().parent.parent
 """the checkout under test: the one whose grader is imported"""

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import ROOT, grader_env, grader_command, report_dir
-from grader.batch import Course, default_jobs, grade_folder
+from conftest import ROOT, grader_command, grader_env, report_dir
+from grader.batch import Course, grade_folder
 from grader.cli import main
 from grader.progress import Progress
 from grader.runner import Limits
@@ -157,7 +157,8 @@ def test_jobs_default_to_the_cores_this_process_may_use():
     # Pinned to one core, a process may use one, however many the machine has.
     if not hasattr(os, "sched_setaffinity"):
         pytest.skip("no CPU affinity on this system")
-    program = "import os; from grader.batch import default_jobs; os.sched_setaffinity(0, {min(os.sched_getaffinity(0))}); print(default_jobs())"
+    program = ("import os; from grader.batch import default_jobs; "
+               "os.sched_setaffinity(0, {min(os.sched_getaffinity(0))}); print(default_jobs())")
     proc = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, env=grader_env())
     assert proc.stdout.strip() == "1", proc.stderr
 

@@ -86,7 +86,8 @@ def test_run_autograder_grades_the_submission_into_results_json(tmp_path, autogr
     # Softmax over the wrong axis breaks exactly the checks of a value computed through softmax
     # (its input is left alone, so "does not modify its inputs" still passes).
     failed = [t for t in data["tests"] if t["status"] == "failed"]
-    through_softmax = [t["name"] for t in data["tests"] if "softmax" in t["name"] and "does not modify" not in t["name"]]
+    through_softmax = [t["name"] for t in data["tests"]
+                       if "softmax" in t["name"] and "does not modify" not in t["name"]]
     assert [t["name"] for t in failed] == through_softmax != []
     total = sum(t["max_score"] for t in data["tests"])
     assert data["score"] == total - sum(t["max_score"] for t in failed) > 0
