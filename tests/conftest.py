@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 from hypothesis import settings
+from hypothesis.configuration import set_hypothesis_home_dir
 
 import grader
 from grader.course import Reference, compute_expected, load_assignments
@@ -19,12 +21,25 @@ ROOT = Path(grader.__file__).resolve().parent.parent
 """the checkout under test: the one whose grader is imported"""
 SUBMISSIONS = Path(__file__).resolve().parent / "submissions"
 
-# Hypothesis: no example database in the checkout (`.hypothesis/`), no deadline (a busy machine
-# is not a failure), and the seed of a failure printed so it can be replayed. In CI (`CI` set)
-# the examples are derandomized: the same run on every push.
+# Hypothesis: nothing written into the checkout (its folder moves to the system's temporary one,
+# and there is no example database), no deadline (a busy machine is not a failure), and the
+# seed of a failure printed so it can be replayed. In CI (`CI` set) the examples are
+# derandomized: the same run on every push.
+set_hypothesis_home_dir(os.path.join(tempfile.gettempdir(), f"nn-grader-hypothesis-{os.getuid()}"))
 settings.register_profile("dev", database=None, deadline=None, print_blob=True)
 settings.register_profile("ci", parent=settings.get_profile("dev"), derandomize=True)
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
+
+
+# pytest-benchmark, when installed, makes an empty `.benchmarks/` in the working folder at
+# start-up (this suite has no benchmarks): removed at the end if this run made it.
+_BENCHMARKS = Path.cwd() / ".benchmarks"
+_BENCHMARKS_BEFORE = _BENCHMARKS.exists()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if not _BENCHMARKS_BEFORE and _BENCHMARKS.is_dir() and not any(_BENCHMARKS.iterdir()):
+        _BENCHMARKS.rmdir()
 
 
 def grader_command(*args: str) -> list[str]:
