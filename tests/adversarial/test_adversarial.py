@@ -555,8 +555,10 @@ def unguarded(tier, tmp_path_factory) -> Batch:
 # ---------------------------------------------------------------- the tests
 
 
-def test_there_are_at_least_30_hostile_cases():
-    assert len(CASES) >= 30 and len({c.id for c in CASES}) == len(CASES)
+def test_the_cases_have_distinct_ids_and_the_readme_counts_them():
+    # Results are keyed by case id; the README tells instructors how many cases there are.
+    assert len({c.id for c in CASES}) == len(CASES)
+    assert f"{len(CASES)} hostile or broken submissions" in (ROOT / "README.md").read_text()
 
 
 @pytest.mark.parametrize("case", GUARDED, ids=lambda c: c.id)
