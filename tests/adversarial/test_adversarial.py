@@ -130,6 +130,20 @@ def per_tier(**checks: Callable[[SubmissionResult, Ctx, str], None]):
     return check
 
 
+def write_refused_in_the_box(target: Callable[[Ctx], Path]):
+    """Tier 1's outcome for a write to `target(ctx)`, a folder outside the box. The guard lets
+    code write under the box's own /tmp: a target there (pytest's temporary folders usually are)
+    does not exist in the box; a target anywhere else is refused by the guard."""
+
+    def check(result: SubmissionResult, ctx: Ctx, tier: str) -> None:
+        if str(target(ctx)).startswith("/tmp/"):
+            only({"count_params": "exception"}, "No such file or directory", every=True)(result, ctx, tier)
+        else:
+            every_check("policy", "tried to write")(result, ctx, tier)
+
+    return check
+
+
 def full_marks(extra: Callable[[SubmissionResult, Ctx, str], None] | None = None):
     def check(result: SubmissionResult, ctx: Ctx, tier: str) -> None:
         assert result.score == result.max_score, _show(result)
@@ -289,24 +303,15 @@ CASES = [
         every_check("policy", "importing socket is not allowed: graded code has no network")),
     Case("writes_the_output_folder", lambda c: {"forward.py": inject(
         "count_params", f"open({str(report_dir(c.out, 'aaa_perfect') / 'results.json')!r}, 'w').write('{{\"score\": 0}}')")},
-        per_tier(
-        # Tier 1: the guard lets it write under the sandbox's own /tmp, where that path does not exist.
-        bwrap=only({"count_params": "exception"}, "No such file or directory", every=True),
-        none=every_check("policy", "tried to write"))),
+        per_tier(bwrap=write_refused_in_the_box(lambda c: c.out), none=every_check("policy", "tried to write"))),
     Case("writes_another_submission", lambda c: {"forward.py": inject(
         "count_params", f"open({str(c.submissions / 'zzz_perfect' / 'forward.py')!r}, 'a').write('raise SystemExit')")},
-        per_tier(
-        # Tier 1: the guard lets it write under the sandbox's own /tmp, where that path does not exist.
-        bwrap=only({"count_params": "exception"}, "No such file or directory", every=True),
-        none=every_check("policy", "tried to write"))),
+        per_tier(bwrap=write_refused_in_the_box(lambda c: c.submissions), none=every_check("policy", "tried to write"))),
     Case("symlink_to_the_output", lambda c: {"forward.py": inject("count_params", f"""
 import os
 os.symlink({str(report_dir(c.out, 'aaa_perfect') / 'feedback.md')!r}, 'feedback.md')
 open('feedback.md', 'w').write('# Feedback: 100/100')
-""")}, per_tier(
-        # Tier 1: the guard lets it write under the sandbox's own /tmp, where that path does not exist.
-        bwrap=only({"count_params": "exception"}, "No such file or directory", every=True),
-        none=every_check("policy", "tried to write"))),
+""")}, per_tier(bwrap=write_refused_in_the_box(lambda c: c.out), none=every_check("policy", "tried to write"))),
     Case("searches_the_disk_for_the_reference", lambda c: {"forward.py": inject("count_params", """
 import os
 for top, dirs, files in os.walk('/'):
