@@ -43,12 +43,13 @@ class Breakage(NamedTuple):
 B = Breakage
 BREAKAGES = [
     # --- summary: the class summary's orders
+    # (the sort key is left in place and ignored, so the entry holds whatever the key becomes)
     B("summary-checks-unsorted", "summary.py",
-      "checks = sorted(by_check.values(), key=lambda s: (s.rate, s.assignment, s.name))",
-      "checks = list(by_check.values())", ("tests/test_summary.py",)),
+      "checks = sorted(by_check.values(), key=", "checks = (lambda values, key: list(values))(by_check.values(), key=",
+      ("tests/test_summary.py",)),
     B("summary-mistakes-unsorted", "summary.py",
-      "ranked = sorted(mistakes.values(), key=lambda m: (-m.submissions, -m.checks, m.name))",
-      "ranked = list(mistakes.values())", ("tests/test_summary.py",)),
+      "ranked = sorted(mistakes.values(), key=", "ranked = (lambda values, key: list(values))(mistakes.values(), key=",
+      ("tests/test_summary.py",)),
     B("summary-wrong-not-counted", "summary.py",
       "s.wrong += not c.passed and c.problem is None", "s.wrong += not c.passed", ("tests/test_summary.py",)),
     # --- regrade: every input of a result is in its hash
