@@ -68,7 +68,7 @@ def test_the_zip_has_setup_and_run_autograder_at_its_root(autograder):
         setup = z.read("setup.sh").decode()
         settings = json.loads(z.read("settings.json"))
     assert settings == {"assignments": ["forward"], "timeout": TIMEOUT}
-    assert {"setup.sh", "run_autograder", "settings.json"} <= set(names)
+    assert {n.split("/")[0] for n in names} == {"setup.sh", "run_autograder", "settings.json", "course", "nn_grader"}
     assert modes["run_autograder"] & stat.S_IXUSR and modes["setup.sh"] & stat.S_IXUSR
     assert "course/reference/forward.py" in names and "course/assignments/forward/checks_hidden.py" in names
     assert "nn_grader/pyproject.toml" in names and "nn_grader/grader/worker.py" in names
