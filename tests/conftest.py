@@ -3,17 +3,69 @@
 from __future__ import annotations
 
 import os
+import sys
+import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+from hypothesis.configuration import set_hypothesis_home_dir
 
+import grader
 from grader.course import Reference, compute_expected, load_assignments
 from grader.discover import Submission
 from grader.grading import SubmissionResult, grade_submission
 from grader.runner import Limits
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(grader.__file__).resolve().parent.parent
+"""the checkout under test: the one whose grader is imported"""
 SUBMISSIONS = Path(__file__).resolve().parent / "submissions"
+
+# Hypothesis: nothing written into the checkout (its folder moves to the system's temporary one,
+# and there is no example database), no deadline (a busy machine is not a failure), and the
+# seed of a failure printed so it can be replayed. In CI (`CI` set) the examples are
+# derandomized: the same run on every push.
+set_hypothesis_home_dir(os.path.join(tempfile.gettempdir(), f"nn-grader-hypothesis-{os.getuid()}"))
+settings.register_profile("dev", database=None, deadline=None, print_blob=True)
+settings.register_profile("ci", parent=settings.get_profile("dev"), derandomize=True)
+settings.load_profile("ci" if os.environ.get("CI") else "dev")
+
+
+# pytest-benchmark, when installed, makes an empty `.benchmarks/` in the working folder at
+# start-up (this suite has no benchmarks): removed at the end if this run made it.
+_BENCHMARKS = Path.cwd() / ".benchmarks"
+_BENCHMARKS_BEFORE = _BENCHMARKS.exists()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if not _BENCHMARKS_BEFORE and _BENCHMARKS.is_dir() and not any(_BENCHMARKS.iterdir()):
+        _BENCHMARKS.rmdir()
+
+
+def grader_command(*args: str) -> list[str]:
+    """The grader's command line, through this interpreter (never a `grade` found on PATH)."""
+    return [sys.executable, "-m", "grader", *args]
+
+
+def grader_env(**extra: str) -> dict[str, str]:
+    """The environment for a grader subprocess: this checkout's grader first on the path."""
+    path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
+    return {**os.environ, "PYTHONPATH": path, **extra}
+
+
+def grade_on_path(folder: Path) -> dict[str, str]:
+    """An environment whose PATH starts with a `grade` that is this checkout's grader run by this
+    interpreter (for scripts that call `grade` by name, such as the Classroom workflow's step)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    shim = folder / "grade"
+    shim.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m grader "$@"\n')
+    shim.chmod(0o755)
+    return grader_env(PATH=f"{folder}{os.pathsep}{os.environ.get('PATH', '')}")
+
+
+def report_dir(out: Path, submission: str) -> Path:
+    """Where a batch writes one submission's reports (one place to change if that moves)."""
+    return Path(out) / submission
 
 
 class Course:
@@ -84,12 +136,15 @@ def assert_zero_without_crashing(result: SubmissionResult) -> None:
 
 
 def assert_loses_exactly(result: SubmissionResult, broken: set[str], mistake: str | None) -> None:
-    """Points are lost on exactly the functions `broken`, each with a message, and the
-    catalogued `mistake` (when given) is named in a hint."""
+    """Points are lost on exactly the functions `broken`, each with a message; the catalogued
+    `mistake` is named in a hint, or, when `mistake` is None (not in the catalog), no failed
+    check names any mistake."""
     assert failing_functions(result) == broken
     assert 0 < result.score < result.max_score
-    if mistake:
-        named = {c.mistake for c in result.checks if not c.passed}
+    named = {c.mistake for c in result.checks if not c.passed}
+    if mistake is None:
+        assert named == {None}, f"no catalogued mistake should be named, got {named}"
+    else:
         assert mistake in named, f"expected a hint naming {mistake!r}, got {named}"
     assert [c.name for c in result.checks if not c.passed and not c.message.strip()] == []
 

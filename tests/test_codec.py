@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import struct
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -116,8 +117,16 @@ def _read_raw(data: bytes):
     (_raw({"meta": {"t": "int", "v": 10**100}, "arrays": []}), "malformed int"),
 ])
 def test_forged_messages_are_rejected_before_allocation(data, error):
-    with pytest.raises(codec.ChannelError, match=error):
-        _read_raw(data)
+    # Some declare a gigabyte header or an 8 GB array: rejected with at most a small buffer
+    # allocated (tracemalloc sees Python's and NumPy's allocations).
+    tracemalloc.start()
+    try:
+        with pytest.raises(codec.ChannelError, match=error):
+            _read_raw(data)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 1 << 20, f"{peak} bytes allocated"
 
 
 def test_a_message_cut_short_is_an_eof_not_a_hang():

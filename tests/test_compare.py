@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from grader.compare import Tolerance, difference, relative_error
+from grader.compare import EXACT, Tolerance, difference, relative_error
 from grader.judges import FLOAT32, VALUE
 
 FINITE = hnp.arrays(np.float64, hnp.array_shapes(min_dims=1, max_dims=3, max_side=5),
@@ -83,3 +83,19 @@ def test_a_part_of_the_reference_passes_return_args_through():
     call = Call("mod", "f")
     assert part.mistake_outputs(call) == [("m", "h", 2.0)]
     assert part.mistake_outputs(call, return_args=True) == [("m", "h", {"result": 2.0, "args": [3.0]})]
+
+
+@settings(max_examples=50)
+@given(FINITE)
+def test_exact_comparison_accepts_an_equal_copy_and_nothing_else(x):
+    assert difference(x.copy(), x, EXACT) is None
+    assert difference(x.astype(np.int64), x.astype(np.int64), EXACT) is None
+    moved = x.copy()
+    moved.flat[0] = np.nextafter(moved.flat[0], np.inf)
+    assert difference(moved, x, EXACT) is not None
+
+
+def test_values_exactly_at_the_tolerance_pass():
+    # |got - exp| <= atol + rtol |exp| is inclusive: 1.5 against 1 with rtol 0.5 passes.
+    assert difference(np.array([1.5]), np.array([1.0]), Tolerance(rtol=0.5, atol=0.0)) is None
+    assert difference(np.array([1.5000001]), np.array([1.0]), Tolerance(rtol=0.5, atol=0.0)) is not None

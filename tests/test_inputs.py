@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -66,17 +67,62 @@ def test_one_zip_per_student(tmp_path):
     assert subs["alice"].folder == tmp_path / "alice.zip"
 
 
-def test_zip_paths_that_escape_the_folder_are_refused(tmp_path):
-    submit = tmp_path / "submit"
-    submit.mkdir()
+def test_zip_paths_that_escape_the_folder_are_refused(tmp_path, monkeypatch):
+    # Staging happens in a temporary folder: make it one under tmp_path, so that whatever
+    # escaped from it would still be found below.
+    staging = tmp_path / "staging"
+    staging.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(staging))
+    submit = tmp_path / "a" / "b" / "submit"
+    submit.mkdir(parents=True)
+    absolute = tmp_path / "absolute_escape.py"
     _zip(submit / "mallory.zip", {"forward.py": CODE, "../../escaped.py": b"x = 1\n",
-                                  "/tmp/absolute_escape.py": b"x = 1\n", "..\\windows_escape.py": b"x = 1\n"})
+                                  str(absolute): b"x = 1\n", "..\\windows_escape.py": b"x = 1\n"})
     subs, _ = _collect(submit)
     assert subs["mallory"].files == {"forward.py": CODE}
-    refused = [n for n in subs["mallory"].notes if "leads outside the folder" in n]
-    assert len(refused) == 3, subs["mallory"].notes
-    assert not list(tmp_path.rglob("escaped.py")) and not list(tmp_path.rglob("windows_escape.py"))
-    assert not Path("/tmp/absolute_escape.py").exists()
+    assert subs["mallory"].notes == [f"mallory.zip: {name} was refused: its path leads outside the folder"
+                                     for name in ("../../escaped.py", str(absolute), "..\\windows_escape.py")]
+    assert list(staging.iterdir()) == []  # staged, read, and cleaned up
+    assert sorted(p.name for p in tmp_path.rglob("*.py")) == [], list(tmp_path.rglob("*.py"))
+    assert not absolute.exists()
+
+
+def test_extracting_a_zip_writes_only_inside_its_destination(tmp_path):
+    dest = tmp_path / "x" / "y" / "dest"
+    archive = _zip(tmp_path / "m.zip", {"ok/forward.py": CODE, "../../up.py": b"1", "../sideways.py": b"1",
+                                         str(tmp_path / "abs.py"): b"1", "ok/../../../up2.py": b"1"})
+    notes = extract_zip(archive, dest, ZipLimits())
+    assert len([n for n in notes if "leads outside the folder" in n]) == 4, notes
+    written = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*.py"))
+    assert written == ["x/y/dest/ok/forward.py"]
+
+
+def _flag_encrypted(path: Path, member: str) -> None:
+    """Set the 'encrypted' bit of `member` in its local header and central directory entry
+    (zipfile cannot write encrypted members; the grader must refuse them unread)."""
+    data = bytearray(path.read_bytes())
+    name = member.encode()
+    patched = 0
+    for signature, name_len_at, name_at, flag_at in ((b"PK\x03\x04", 26, 30, 6), (b"PK\x01\x02", 28, 46, 8)):
+        at = data.find(signature)
+        while at >= 0:
+            length = int.from_bytes(data[at + name_len_at:at + name_len_at + 2], "little")
+            if bytes(data[at + name_at:at + name_at + length]) == name:
+                data[at + flag_at] |= 0x1
+                patched += 1
+            at = data.find(signature, at + 4)
+    assert patched == 2
+    path.write_bytes(bytes(data))
+
+
+def test_encrypted_zip_members_are_left_out_with_a_note(tmp_path):
+    archive = _zip(tmp_path / "eve.zip", {"forward.py": CODE, "backprop.py": CODE})
+    _flag_encrypted(archive, "forward.py")
+    with zipfile.ZipFile(archive) as z:
+        assert [i.flag_bits & 1 for i in z.infolist()] == [1, 0]
+    subs, _ = _collect(tmp_path)
+    assert subs["eve"].files == {"backprop.py": CODE}
+    assert "eve.zip: forward.py was left out: it is encrypted" in subs["eve"].notes
 
 
 def test_zip_symlinks_are_refused(tmp_path):

@@ -177,27 +177,57 @@ def test_backward_predicate_accepts_every_correct_output(dA, p, seed, inverted):
         assert CHECKS.routes_through_mask(got, CHECKS.backward_expect(dA, mask, p, inverted)(None)) is None
 
 
-@PROPERTY
-@given(A=visible_values, p=st.floats(0.05, 0.99), seed=seeds)
-def test_training_predicates_reject_the_mistakes(A, p, seed):
-    consistent = {"A": A, "keep_prob": p, "inverted": True}
-    mask = CHECKS.dropout_mask(A.shape, p, seed)
-    kept_nonzero = bool(np.any(mask & (A != 0)))
+def _seed_where(ok, shape, p, seed):
+    """The first seed from `seed` on whose mask satisfies `ok`: inputs built so that a property's
+    precondition holds (instead of asserting only when it happens to)."""
+    for candidate in range(seed, seed + 10_000):
+        mask = CHECKS.dropout_mask(shape, p, candidate)
+        if ok(mask):
+            return candidate, mask
+    raise AssertionError(f"no seed in 10000 gives such a mask for shape {shape}, keep_prob {p}")
 
+
+# Entries that are never 0 (a wrong factor changes every kept one by more than the tolerance).
+nonzero_values = hnp.arrays(np.float64, SHAPES, elements=st.one_of(st.floats(1e-3, 10), st.floats(-10, -1e-3)))
+# keep_prob away from 0.5, where dividing by keep_prob and by the drop rate agree.
+not_half = st.one_of(st.floats(0.05, 0.49), st.floats(0.51, 0.99))
+
+
+@PROPERTY
+@given(A=nonzero_values, p=not_half, seed=seeds)
+def test_consistency_predicate_rejects_a_missing_or_wrong_rescale(A, p, seed):
+    seed, _ = _seed_where(np.any, A.shape, p, seed)  # at least one unit kept
+    consistent = {"A": A, "keep_prob": p, "inverted": True}
     unscaled = WRONG.dropout_forward_inverted_not_rescaled(A, p, gen(seed))
-    if kept_nonzero:
-        assert CHECKS.mask_and_output_consistent(unscaled, consistent) is not None
-    if abs(p - 0.5) > 1e-3 and kept_nonzero:
-        by_drop_rate = WRONG.dropout_forward_divide_by_drop_rate(A, p, gen(seed))
-        assert CHECKS.mask_and_output_consistent(by_drop_rate, consistent) is not None
-    # The statistical predicates reject a mistake once its effect exceeds twice their bound.
-    bound = CHECKS.fraction_bound(A.size)
-    if abs(1 - 2 * p) > 2 * bound:
-        wrong_way = WRONG.dropout_forward_mask_wrong_way(A, p, gen(seed))
-        assert CHECKS.kept_fraction_near(wrong_way, CHECKS.fraction_expect(A.shape, p)(None)) is not None
+    assert CHECKS.mask_and_output_consistent(unscaled, consistent) is not None
+    by_drop_rate = WRONG.dropout_forward_divide_by_drop_rate(A, p, gen(seed))
+    assert CHECKS.mask_and_output_consistent(by_drop_rate, consistent) is not None
+
+
+# The statistical predicates reject a mistake once its effect exceeds twice their bound: inputs
+# large enough, and keep_prob far enough from 0.5, that it does.
+LARGE = hnp.array_shapes(min_dims=2, max_dims=2, min_side=20, max_side=40)
+
+
+@PROPERTY
+@given(shape=LARGE, p=st.one_of(st.floats(0.05, 0.3), st.floats(0.7, 0.99)), seed=seeds)
+def test_kept_fraction_predicate_rejects_a_mask_compared_the_wrong_way(shape, p, seed):
+    A = np.random.default_rng(seed).uniform(-1, 1, shape)
+    expected = CHECKS.fraction_expect(shape, p)(None)
+    assert abs(1 - 2 * p) > 2 * expected["bound"]  # the precondition, true by construction
+    wrong_way = WRONG.dropout_forward_mask_wrong_way(A, p, gen(seed))
+    assert CHECKS.kept_fraction_near(wrong_way, expected) is not None
+
+
+@PROPERTY
+@given(shape=hnp.array_shapes(min_dims=2, max_dims=2, min_side=90, max_side=120), p=st.floats(0.2, 0.8),
+       sign=st.sampled_from([1.0, -1.0]), seed=seeds)
+def test_mean_predicate_rejects_inverted_dropout_without_rescale(shape, p, sign, seed):
+    A = sign * np.random.default_rng(seed).uniform(1, 2, shape)
     mean = CHECKS.mean_expect(A, p, True)(None)
-    if (1 - p) * abs(float(A.mean())) > 2 * mean["bound"]:
-        assert CHECKS.mean_near(unscaled, mean) is not None
+    assert (1 - p) * abs(float(A.mean())) > 2 * mean["bound"]  # the precondition, true by construction
+    unscaled = WRONG.dropout_forward_inverted_not_rescaled(A, p, gen(seed))
+    assert CHECKS.mean_near(unscaled, mean) is not None
 
 
 @PROPERTY
@@ -215,15 +245,14 @@ def test_test_time_predicate_rejects_the_mistakes(A, p, seed):
 
 
 @PROPERTY
-@given(dA=visible_values, p=st.floats(0.05, 0.99), seed=seeds)
+@given(dA=nonzero_values.filter(lambda a: a.size >= 2), p=st.floats(0.05, 0.99), seed=seeds)
 def test_backward_predicate_rejects_the_mistakes(dA, p, seed):
-    mask = CHECKS.dropout_mask(dA.shape, p, seed)
-    if np.any(mask & (dA != 0)):
-        got = WRONG.dropout_backward_not_rescaled(dA, mask, p, inverted=True)
-        assert CHECKS.routes_through_mask(got, CHECKS.backward_expect(dA, mask, p, True)(None))
-        got = WRONG.dropout_backward_classic_rescaled(dA, mask, p, inverted=False)
-        assert CHECKS.routes_through_mask(got, CHECKS.backward_expect(dA, mask, p, False)(None))
-    if np.any(~mask & (dA != 0)):
-        for inverted in (True, False):
-            got = WRONG.dropout_backward_mask_forgotten(dA, mask, p, inverted=inverted)
-            assert CHECKS.routes_through_mask(got, CHECKS.backward_expect(dA, mask, p, inverted)(None))
+    # a mask that keeps some units and drops others, over entries that are never 0
+    _, mask = _seed_where(lambda m: m.any() and not m.all(), dA.shape, p, seed)
+    got = WRONG.dropout_backward_not_rescaled(dA, mask, p, inverted=True)
+    assert CHECKS.routes_through_mask(got, CHECKS.backward_expect(dA, mask, p, True)(None))
+    got = WRONG.dropout_backward_classic_rescaled(dA, mask, p, inverted=False)
+    assert CHECKS.routes_through_mask(got, CHECKS.backward_expect(dA, mask, p, False)(None))
+    for inverted in (True, False):
+        got = WRONG.dropout_backward_mask_forgotten(dA, mask, p, inverted=inverted)
+        assert CHECKS.routes_through_mask(got, CHECKS.backward_expect(dA, mask, p, inverted)(None))

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import xml.etree.ElementTree as ET
 
 from conftest import mutate, reference_source
 from grader.grading import CheckResult, SubmissionResult
-from grader.report import feedback_html, feedback_markdown
+from grader.report import feedback_html, feedback_markdown, gradescope_results
 from grader.summary import histogram_svg, summarize, write_summary
 
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
@@ -22,46 +23,64 @@ def _check(name: str, passed: bool, mistake: str | None = None, problem: str | N
 
 
 NAMES = ["forward.softmax: rows", "forward.relu: vector", "forward.tanh: vector"]
+"""the summary's order, worked out by hand below: pass rates 1/4, 2/4 and 2/4 (a tie, broken by name)"""
 
 
 def _class() -> list[SubmissionResult]:
-    names = NAMES
+    softmax, relu, tanh = NAMES
 
     def sub(who: str, outcome: list[CheckResult], output: str = "") -> SubmissionResult:
-        return SubmissionResult(who, outcome, 0.1, output)
+        # Every submission lists its checks in the reverse of the summary's order, so that
+        # order can only come from sorting.
+        return SubmissionResult(who, sorted(outcome, key=lambda c: NAMES.index(c.name), reverse=True), 0.1, output)
 
     return [
-        sub("ada", [_check(n, True) for n in names]),
-        sub("ben", [_check(names[0], False, mistake="softmax over the wrong axis"),
-                    _check(names[1], True), _check(names[2], True)]),
-        sub("cai", [_check(names[0], False, mistake="softmax over the wrong axis"),
-                    _check(names[1], False, problem="timeout", message="called relu(x)\ntimed out: 2 s"),
-                    _check(names[2], True)]),
-        sub(HOSTILE, [_check(names[0], False, problem="policy", message=HOSTILE),
-                      _check(names[1], False, problem="import-error"), _check(names[2], False)], HOSTILE),
+        sub("ada", [_check(n, True) for n in NAMES]),
+        sub("ben", [_check(softmax, False, mistake="softmax over the wrong axis"),
+                    _check(relu, True), _check(tanh, False, mistake="tanh as sigmoid")]),
+        sub("cai", [_check(softmax, False, mistake="softmax over the wrong axis"),
+                    _check(relu, False, problem="timeout", message="called relu(x)\ntimed out: 2 s"),
+                    _check(tanh, True)]),
+        sub(HOSTILE, [_check(softmax, False, problem="policy", message=HOSTILE),
+                      _check(relu, False, problem="import-error"), _check(tanh, False)], HOSTILE),
     ]
 
 
 def test_checks_are_sorted_by_wrong_answers_among_answers_and_mistakes_counted():
     s = summarize(_class(), [("forward", 3.0)])
-    # softmax: 2 wrong of 3 answers; tanh: 1 wrong of 4; relu: no wrong answer (a timeout, an import error)
-    assert [c.name for c in s.checks] == [NAMES[0], NAMES[2], NAMES[1]]
-    assert [(c.passed, c.graded, c.wrong) for c in s.checks] == [(1, 4, 2), (3, 4, 1), (2, 4, 0)]
-    assert [(m.name, m.function, m.submissions) for m in s.mistakes] == [
-        ("softmax over the wrong axis", "forward.softmax", 2)]
+    # Ranked by wrong answers among the submissions whose code answered, counted by hand from
+    # _class: softmax 2 of 3 (the policy breach gave no answer), tanh 2 of 4, relu 0 of 2 (a
+    # timeout and an import error gave none).
+    softmax, relu, tanh = NAMES
+    assert [c.name for c in s.checks] == [softmax, tanh, relu]
+    # passed / graded / failed with a wrong answer (no problem kind)
+    assert [(c.passed, c.graded, c.wrong) for c in s.checks] == [(1, 4, 2), (2, 4, 2), (2, 4, 0)]
+    # the tanh mistake is met first (ben lists tanh first) but made by fewer submissions
+    assert [(m.name, m.function, m.submissions, m.checks) for m in s.mistakes] == [
+        ("softmax over the wrong axis", "forward.softmax", 2, 2), ("tanh as sigmoid", "forward.tanh", 1, 1)]
     assert [(name, dict(kinds)) for name, kinds, _ in s.rule_breakers] == [
         ("cai", {"timeout": 1}), (HOSTILE, {"policy": 1})]
     assert s.not_run == {"import-error": [HOSTILE]}
-    assert s.histogram() == [1, 0, 0, 1, 0, 0, 1, 0, 0, 1]
+    # scores 3, 1, 1 and 0 of 3: tenths 10 (the last bin), 3, 3 and 0
+    assert s.histogram() == [1, 0, 0, 2, 0, 0, 0, 0, 0, 1]
+
+
+def test_a_mistake_made_twice_in_one_submission_counts_one_submission():
+    twice = SubmissionResult("dee", [_check("forward.softmax: rows", False, mistake="m"),
+                                     _check("forward.softmax: cols", False, mistake="m")], 0.1)
+    (m,) = summarize([twice], [("forward", 2.0)]).mistakes
+    assert (m.submissions, m.checks) == (1, 2)
 
 
 def test_summary_pages_say_what_the_class_did_not_understand(tmp_path):
     write_summary(_class(), [("forward", 3.0)], tmp_path, warnings=["skipped notes.txt: not a submission"])
     md = (tmp_path / "summary.md").read_text()
     glance = md.split("## At a glance")[1].split("##")[0]
-    assert "4 submissions" in glance
-    assert "answered): forward.softmax: rows (2 of 3 wrong); forward.tanh: vector (1 of 4 wrong)." in glance
-    assert "softmax over the wrong axis in forward.softmax (2)" in glance
+    assert "- 4 submissions; median 1 of 3 points (33%); 1 with full marks, 1 with none." in glance
+    assert ("- Most wrong answers (of the submissions whose code answered): forward.softmax: rows (2 of 3 wrong); "
+            "forward.tanh: vector (2 of 4 wrong).") in glance
+    # at a glance, only mistakes made by more than one submission: tanh as sigmoid (1) is not
+    assert "- Most common mistakes (submissions): softmax over the wrong axis in forward.softmax (2)." in glance
     assert "1 with a timeout" in glance and "1 broke the rules" in glance
     assert md.index(NAMES[0] + " |") < md.index(NAMES[2] + " |") < md.index(NAMES[1] + " |")
     assert "| cai | timeout (1) | timed out: 2 s |" in md
@@ -70,6 +89,7 @@ def test_summary_pages_say_what_the_class_did_not_understand(tmp_path):
     ET.fromstring((tmp_path / "score_histogram.svg").read_text())  # a well-formed picture
     html = (tmp_path / "summary.html").read_text()
     assert "<svg" in html and "softmax over the wrong axis" in html
+    assert html.index(">" + NAMES[0] + "<") < html.index(">" + NAMES[2] + "<") < html.index(">" + NAMES[1] + "<")
     assert "<script" not in html and "<img" not in html
     assert "&lt;script&gt;" in html
 
@@ -110,3 +130,12 @@ def test_feedback_html_of_a_real_run_with_printed_markup(course):
     assert "&lt;b&gt;debug&lt;/b&gt; &amp; &lt;script&gt;" in page
     assert "<script" not in page
     assert "softmax over the wrong axis" in page
+
+
+def test_gradescope_results_hide_hidden_checks_until_published():
+    visible = _check("forward.relu: vector", True)
+    hidden = dataclasses.replace(_check("forward.tanh: vector", False, message="called tanh(x)"), visible=False)
+    data = gradescope_results(SubmissionResult("ada", [visible, hidden], 0.5, "", ["NOT SANDBOXED"]))
+    assert [(t["name"], t["visibility"], t["status"], t["score"]) for t in data["tests"]] == [
+        ("forward.relu: vector", "visible", "passed", 1.0), ("forward.tanh: vector", "after_published", "failed", 0.0)]
+    assert data["score"] == 1.0 and data["output"] == "Score: 1 / 2\nNOT SANDBOXED"

@@ -26,16 +26,19 @@ from pathlib import Path
 
 import pytest
 
+from conftest import ROOT, report_dir
 from grader import sandbox
 from grader.batch import Course, grade_folder
 from grader.grading import SubmissionResult
 from grader.runner import Limits
 
-ROOT = Path(__file__).resolve().parents[2]
 REFERENCE = ROOT / "reference" / "forward.py"
 REF = REFERENCE.read_text()
 SECRET = "s3cr3t-" + hashlib.sha256(str(os.getpid()).encode()).hexdigest()[:16]
 TOP_LINE = REF.splitlines().index("import numpy as np") + 2  # where at_top() puts its first line
+CALL_LIMIT = 2.0
+"""seconds per call: the forward assignment's own limit. The perfect submissions graded in the
+same batches must get full marks under it, so it is not shortened to make the hangs quicker."""
 
 
 def mutate(old: str, new: str, source: str = REF) -> str:
@@ -87,7 +90,7 @@ def by_function(result: SubmissionResult) -> dict[str, list]:
     return out
 
 
-def only(fails: dict[str, str | None], says: str = "", every: bool = False, mistake: str | None = None):
+def only(fails: dict[str, str | None], says: str, every: bool = False, mistake: str | None = None):
     """Exactly the checks of the functions in `fails` fail (all of them when `every`); the
     first failing check of each has the problem kind given (None: the value was judged wrong);
     the first one's message contains `says`."""
@@ -123,6 +126,20 @@ def per_tier(**checks: Callable[[SubmissionResult, Ctx, str], None]):
 
     def check(result: SubmissionResult, ctx: Ctx, tier: str) -> None:
         checks[tier](result, ctx, tier)
+
+    return check
+
+
+def write_refused_in_the_box(target: Callable[[Ctx], Path]):
+    """Tier 1's outcome for a write to `target(ctx)`, a folder outside the box. The guard lets
+    code write under the box's own /tmp: a target there (pytest's temporary folders usually are)
+    does not exist in the box; a target anywhere else is refused by the guard."""
+
+    def check(result: SubmissionResult, ctx: Ctx, tier: str) -> None:
+        if str(target(ctx)).startswith("/tmp/"):
+            only({"count_params": "exception"}, "No such file or directory", every=True)(result, ctx, tier)
+        else:
+            every_check("policy", "tried to write")(result, ctx, tier)
 
     return check
 
@@ -183,10 +200,11 @@ CASES = [
          only({"sigmoid_grad": None}, "not finite", every=True)),
     Case("mutates_inputs", lambda c: {"forward.py": mutate(
         "shifted = Z - Z.max(axis=-1, keepdims=True)", "Z -= Z.max(axis=-1, keepdims=True)\n    shifted = Z")},
-        only({"softmax": None, "layer_forward": None, "forward": None}, "", mistake="input modified in place")),
+        only({"softmax": None, "layer_forward": None, "forward": None}, "it changed its argument `Z` in place",
+             mistake="input modified in place")),
     # -- time
     Case("infinite_loop", lambda c: {"forward.py": inject("relu_grad", "while True:\n    pass")},
-         only({"relu_grad": "timeout"}, "did not return within 1 second", every=True)),
+         only({"relu_grad": "timeout"}, f"did not return within {CALL_LIMIT:g} seconds", every=True)),
     Case("ten_times_too_slow", lambda c: {"forward.py": inject(
         "linear_grad", "import time\ntime.sleep(10)")},
         only({"linear_grad": "timeout"}, "far too slow", every=True)),
@@ -218,7 +236,7 @@ CASES = [
         only({"relu_grad": "exception"}, "ValueError: half a character: ? ?", every=True)),
     Case("surrogates_in_the_result", lambda c: {"forward.py": inject(
         "count_params", "return {'k\\udcff': 'v\\ud800'}")},
-        only({"count_params": None}, "expected", every=True)),
+        only({"count_params": None}, "expected a number, got a dict", every=True)),
     # -- the channel
     Case("a_billion_numbers", lambda c: {"forward.py": inject(
         "count_params", "return np.broadcast_to(np.float64(1.0), (10 ** 9,))")},
@@ -235,7 +253,7 @@ CASES = [
         "    @property\n    def size(self):\n        return 0")
         .replace("return np.ones_like(np.asarray(z, dtype=np.result_type(z, np.float32)))",
                  "return np.zeros(np.shape(z)).view(Sneaky)")},
-        only({"linear_grad": None}, "expected")),
+        only({"linear_grad": None}, "entries differ; worst")),
     Case("pickle_on_the_channel", lambda c: {"forward.py": inject(
         "relu_grad", "import os, sys\nos.write(int(sys.argv[3]), b'\\x80\\x04\\x95\\x10\\x00\\x00\\x00\\x00\\x00\\x00\\x00'"
                      " b'\\x8c\\x05posix\\x94\\x8c\\x06system\\x94\\x93.')")},
@@ -256,7 +274,7 @@ CASES = [
         "np.allclose = lambda *a, **k: True\nnp.array_equal = lambda *a, **k: True\n"
         "np.testing.assert_allclose = lambda *a, **k: None\nnp.isclose = lambda a, b, **k: np.ones_like(a, bool)")
         .replace("return 1.0 - np.tanh(z) ** 2", "return np.zeros_like(z)")},
-        only({"tanh_grad": None}, "expected")),
+        only({"tanh_grad": None}, "entries differ; worst")),
     Case("monkeypatch_builtins", lambda c: {"forward.py": at_top(
         "_b = __builtins__ if isinstance(__builtins__, dict) else vars(__builtins__)\n"
         "_b['isinstance'] = lambda *a: True\n_b['len'] = lambda *a: 0")},
@@ -397,25 +415,16 @@ except Exception:
         "count_params", f"s = {SOCKET}.create_connection(('127.0.0.1', {c.port}), timeout=0.5)")},
         every_check("policy", "importing socket is not allowed: graded code has no network")),
     Case("writes_the_output_folder", lambda c: {"forward.py": inject(
-        "count_params", f"open({str(c.out / 'aaa_perfect' / 'results.json')!r}, 'w').write('{{\"score\": 0}}')")},
-        per_tier(
-        # Tier 1: the guard lets it write under the sandbox's own /tmp, where that path does not exist.
-        bwrap=only({"count_params": "exception"}, "No such file or directory", every=True),
-        none=every_check("policy", "tried to write"))),
+        "count_params", f"open({str(report_dir(c.out, 'aaa_perfect') / 'results.json')!r}, 'w').write('{{\"score\": 0}}')")},
+        per_tier(bwrap=write_refused_in_the_box(lambda c: c.out), none=every_check("policy", "tried to write"))),
     Case("writes_another_submission", lambda c: {"forward.py": inject(
         "count_params", f"open({str(c.submissions / 'zzz_perfect' / 'forward.py')!r}, 'a').write('raise SystemExit')")},
-        per_tier(
-        # Tier 1: the guard lets it write under the sandbox's own /tmp, where that path does not exist.
-        bwrap=only({"count_params": "exception"}, "No such file or directory", every=True),
-        none=every_check("policy", "tried to write"))),
+        per_tier(bwrap=write_refused_in_the_box(lambda c: c.submissions), none=every_check("policy", "tried to write"))),
     Case("symlink_to_the_output", lambda c: {"forward.py": inject("count_params", f"""
 import os
-os.symlink({str(c.out / 'aaa_perfect' / 'feedback.md')!r}, 'feedback.md')
+os.symlink({str(report_dir(c.out, 'aaa_perfect') / 'feedback.md')!r}, 'feedback.md')
 open('feedback.md', 'w').write('# Feedback: 100/100')
-""")}, per_tier(
-        # Tier 1: the guard lets it write under the sandbox's own /tmp, where that path does not exist.
-        bwrap=only({"count_params": "exception"}, "No such file or directory", every=True),
-        none=every_check("policy", "tried to write"))),
+""")}, per_tier(bwrap=write_refused_in_the_box(lambda c: c.out), none=every_check("policy", "tried to write"))),
     Case("searches_the_disk_for_the_reference", lambda c: {"forward.py": inject("count_params", """
 import os
 for top, dirs, files in os.walk('/'):
@@ -452,7 +461,7 @@ for top, dirs, files in os.walk('/'):
     # ---------------------------------------------------------------- the OS layer alone (guard off)
     Case("ignores_sigterm", lambda c: {"forward.py": inject(
         "relu_grad", "sig = __import__('sig' + 'nal')\nsig.signal(sig.SIGTERM, sig.SIG_IGN)\nwhile True:\n    pass")},
-        only({"relu_grad": "timeout"}, "did not return within 1 second", every=True), guard=False),
+        only({"relu_grad": "timeout"}, f"did not return within {CALL_LIMIT:g} seconds", every=True), guard=False),
     Case("background_process", lambda c: {"forward.py": inject("count_params", """
 import os
 if os.fork() == 0:
@@ -511,7 +520,7 @@ hits = [p for p in seen if p.endswith(course)]
 raise RuntimeError(f'found {len(hits)} course files: {hits[:3]}')
 """)}, only({"count_params": "exception"}, "found 0 course files", every=True), guard=False, tiers=("bwrap",)),
     Case("os_writes_the_output_folder", lambda c: {"forward.py": inject(
-        "count_params", f"open({str(c.out / 'aaa_perfect' / 'results.json')!r}, 'w').write('{{}}')")},
+        "count_params", f"open({str(report_dir(c.out, 'aaa_perfect') / 'results.json')!r}, 'w').write('{{}}')")},
         only({"count_params": "exception"}, "FileNotFoundError", every=True), guard=False, tiers=("bwrap",)),
     Case("os_reads_the_graders_environ", lambda c: {"forward.py": inject("count_params", """
 import os
@@ -553,7 +562,7 @@ def _process_cap_holds(tier: str) -> bool:
 def _limits(tier: str, guard: bool) -> Limits:
     # Tier 2 as root where no other uid can run Python (this repository's CI machine has its
     # Python under /root): student code would run as root, which the grader refuses unless asked.
-    return Limits(call_timeout=1.0, submission_timeout=30.0, sandbox=tier, runtime_guard=guard,
+    return Limits(call_timeout=CALL_LIMIT, submission_timeout=30.0, sandbox=tier, runtime_guard=guard,
                   unsafe_run_as_root=sandbox.resolve(tier).as_root)
 
 
@@ -634,9 +643,9 @@ def _run_batch(tmp: Path, tier: str, cases: list[Case], guard: bool) -> Batch:
 
 
 def _report(out: Path, name: str) -> tuple[dict, str]:
-    data = json.loads((out / name / "results.json").read_text())
+    data = json.loads((report_dir(out, name) / "results.json").read_text())
     data.pop("execution_time")
-    return data, (out / name / "feedback.md").read_text()
+    return data, (report_dir(out, name) / "feedback.md").read_text()
 
 
 @pytest.fixture(scope="module", params=TIERS)
@@ -667,8 +676,10 @@ def unguarded(tier, tmp_path_factory) -> Batch:
 # ---------------------------------------------------------------- the tests
 
 
-def test_there_are_at_least_30_hostile_cases():
-    assert len(CASES) >= 30 and len({c.id for c in CASES}) == len(CASES)
+def test_the_cases_have_distinct_ids_and_the_readme_counts_them():
+    # Results are keyed by case id; the README tells instructors how many cases there are.
+    assert len({c.id for c in CASES}) == len(CASES)
+    assert f"{len(CASES)} hostile or broken submissions" in (ROOT / "README.md").read_text()
 
 
 @pytest.mark.parametrize("case", GUARDED, ids=lambda c: c.id)
@@ -703,16 +714,21 @@ def test_the_batch_completes_and_the_perfect_submissions_are_untouched(request, 
             {**alone[0]}, alone[1].replace("# Feedback for aaa_perfect", f"# Feedback for {name}"))
         assert _digest(batch.ctx.submissions / name) == batch.sources_before[name]
     assert batch.connections == 0, "a submission reached the network"
-    for folder in batch.ctx.out.iterdir():
-        if folder.is_dir():
-            for report in folder.iterdir():
-                assert SECRET not in report.read_text(errors="replace"), f"the grader's secret leaked into {report}"
-    # Fast: every hostile submission runs in parallel and the time limits are short.
-    assert batch.seconds < 60, f"the {which} batch took {batch.seconds:.1f}s"
+    reports = [p for p in batch.ctx.out.rglob("*") if p.is_file()]
+    assert len(reports) > 3 * len(batch.results)
+    for report in reports:
+        assert SECRET not in report.read_text(errors="replace"), f"the grader's secret leaked into {report}"
 
 
 def test_nothing_the_students_started_is_left_running(guarded, unguarded):
-    time.sleep(0.2)
+    # Killed process trees may take a moment to be reaped: look again until a deadline.
+    deadline = time.monotonic() + 10
+    while _students_processes() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _students_processes() == [], "processes left running"
+
+
+def _students_processes() -> list[str]:
     left = []
     for entry in os.scandir("/proc"):
         if entry.name.isdigit():
@@ -727,15 +743,16 @@ def test_nothing_the_students_started_is_left_running(guarded, unguarded):
             # Every worker, and whatever it started, carries GRADER_WORKER=<our pid>-<random>.
             if b"86399.25" in cmdline or f"GRADER_WORKER={os.getpid()}-".encode() in environ:
                 left.append(entry.name)
-    assert left == [], f"processes left running: {left}"
+    return left
 
 
 def test_a_run_without_the_sandbox_says_so_in_every_report(guarded):
     for result in guarded.results.values():
         if guarded.tier == "none":
             assert any(n.startswith("NOT SANDBOXED") for n in result.notices)
-            text = (guarded.ctx.out / result.submission / "feedback.md").read_text()
-            assert "NOT SANDBOXED" in text
-            assert "NOT SANDBOXED" in json.loads((guarded.ctx.out / result.submission / "results.json").read_text())["output"]
+            folder = report_dir(guarded.ctx.out, result.submission)
+            assert "NOT SANDBOXED" in (folder / "feedback.md").read_text()
+            assert "NOT SANDBOXED" in (folder / "feedback.html").read_text()
+            assert "NOT SANDBOXED" in json.loads((folder / "results.json").read_text())["output"]
         else:
             assert not any(n.startswith("NOT SANDBOXED") for n in result.notices)

@@ -52,7 +52,8 @@ def test_as_root_without_a_uid_that_can_run_python_grading_unsandboxed_is_refuse
     assert proc.returncode == 1
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1, proc.stderr
-    assert lines[0].startswith("grade: error: student code would run as root: no unprivileged uid can run this Python (")
+    assert lines[0].startswith(
+        "grade: error: student code would run as root: no unprivileged uid can run this Python (")
     assert "apt-get install bubblewrap" in lines[0] and "--unsafe-run-as-root" in lines[0]
     assert not (tmp_path / "out" / "alice").exists()
 

@@ -1,0 +1,281 @@
+"""Does the suite notice a broken grader? Small deliberate breakages, each must fail some test.
+
+    python tests/mutation_check.py            # every breakage in BREAKAGES
+    python tests/mutation_check.py -k regrade # only those whose id contains "regrade"
+    python tests/mutation_check.py --list     # the table, nothing run
+
+The checkout is copied to a temporary folder once (the working tree is never touched). There,
+the tests named by every breakage are first run on the unbroken code (they must pass: a
+breakage "caught" by a test that fails anyway proves nothing). Then, for each breakage, its one
+line is changed, its tests are run with `python -m pytest -x -q`, and the file is restored.
+A breakage is *caught* when the tests fail. The exit status is 1 when any breakage is missed,
+when its old text is not found exactly once (the code moved: re-anchor the entry) or when the
+unbroken code fails its tests.
+
+Each entry of BREAKAGES: `(id, file under grader/, exact old text, new text, tests to run)`. The
+tests are a targeted subset (paths or node ids under tests/), so the whole check takes a few
+minutes on two cores. Keep the old text short and on lines unlikely to be rewritten.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import NamedTuple
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Breakage(NamedTuple):
+    id: str
+    file: str
+    old: str
+    new: str
+    tests: tuple[str, ...]
+
+
+B = Breakage
+BREAKAGES = [
+    # --- summary: the class summary's orders
+    # (the sort key is left in place and ignored, so the entry holds whatever the key becomes)
+    B("summary-checks-unsorted", "summary.py",
+      "checks = sorted(by_check.values(), key=", "checks = (lambda values, key: list(values))(by_check.values(), key=",
+      ("tests/test_summary.py",)),
+    B("summary-mistakes-unsorted", "summary.py",
+      "ranked = sorted(mistakes.values(), key=", "ranked = (lambda values, key: list(values))(mistakes.values(), key=",
+      ("tests/test_summary.py",)),
+    B("summary-wrong-not-counted", "summary.py",
+      "s.wrong += not c.passed and c.problem is None", "s.wrong += not c.passed", ("tests/test_summary.py",)),
+    # --- regrade: every input of a result is in its hash
+    B("regrade-reference-not-hashed", "regrade.py",
+      '_add(h, f"reference/{path.name}", path.read_bytes())', "pass",
+      ("tests/test_regrade.py", "tests/test_batch.py::test_an_edited_reference_regrades_everyone")),
+    B("regrade-grader-source-not-hashed", "regrade.py",
+      '_add(h, f"grader/{path.name}", path.read_bytes())', "pass", ("tests/test_regrade.py",)),
+    B("regrade-version-not-hashed", "regrade.py",
+      '_add(h, "version", grader.__version__.encode())', '_add(h, "version", b"")', ("tests/test_regrade.py",)),
+    B("regrade-checks-not-hashed", "regrade.py",
+      '_add(h, f"{a.name}/{path.name}", path.read_bytes())', "pass",
+      ("tests/test_regrade.py",
+       "tests/test_batch.py::test_a_change_in_the_checks_or_the_time_limit_regrades_everyone")),
+    B("regrade-settings-not-hashed", "regrade.py",
+      '_add(h, "settings", repr(settings).encode())', "pass", ("tests/test_regrade.py",)),
+    B("regrade-half-written-report-reused", "regrade.py",
+      "if not all((folder / name).is_file() for name in REPORT_FILES):", "if False:",
+      ("tests/test_regrade.py",)),
+    B("regrade-file-boundaries-lost", "regrade.py",
+      'h.update(f"{label}\\0{len(data)}\\0".encode())', 'h.update(label.encode())', ("tests/test_regrade.py",)),
+    # --- judges
+    B("judges-differs-always-passes", "judges.py",
+      "if difference(a, b, EXACT) is None:", "if False:", ("tests/test_judges.py",)),
+    B("judges-repeatable-calls-once", "judges.py",
+      "first, second = student.call(self.call), student.call(self.call)",
+      "first = second = student.call(self.call)", ("tests/test_judges.py",)),
+    B("judges-unchanged-returns-early", "judges.py",
+      'after = student.call(self.call, return_args=True)["args"]',
+      'after = student.call(self.call, return_args=True)["args"]\n        return Verdict(True)',
+      ("tests/test_judges.py",)),
+    B("judges-raises-any-exception", "judges.py",
+      'if err.kind == "exception" and err.message.startswith(f"{expected}:"):', 'if err.kind == "exception":',
+      ("tests/test_judges.py",)),
+    B("judges-value-tolerance-x10", "judges.py",
+      "VALUE = Tolerance(rtol=1e-6, atol=1e-9)", "VALUE = Tolerance(rtol=1e-5, atol=1e-9)",
+      ("tests/test_judges.py",)),
+    B("judges-gradient-floor-x10", "judges.py",
+      "GRADIENT_ATOL = 1e-8", "GRADIENT_ATOL = 1e-7", ("tests/test_judges.py",)),
+    B("judges-mistake-not-named", "judges.py",
+      "if output is not None and difference(got, output, tol) is None:", "if False:", ("tests/test_judges.py",)),
+    # --- compare
+    B("compare-exact-equality-fails", "compare.py",
+      "if (excess <= 0).all():", "if (excess < 0).all():", ("tests/test_compare.py",)),
+    B("compare-shape-broadcasts", "compare.py",
+      "if got.shape != exp.shape:", "if got.ndim != exp.ndim:", ("tests/test_compare.py",)),
+    # --- numgrad
+    B("numgrad-one-sided-step", "numgrad.py",
+      "grad.reshape(-1)[i] = (plus - minus) / (2 * h)", "grad.reshape(-1)[i] = (plus - minus) / h",
+      ("tests/test_numgrad.py",)),
+    B("numgrad-directions-not-unit", "numgrad.py",
+      "u = {k: a / norm for k, a in u.items()}", "u = {k: a / norm**0.5 for k, a in u.items()}",
+      ("tests/test_numgrad.py",)),
+    # --- validate
+    B("validate-template-not-graded", "validate.py",
+      "for c in as_stub.checks:", "for c in as_stub.checks[:0]:",
+      ("tests/test_validate.py::test_validate_names_checks_that_cannot_fail_or_cannot_pass",)),
+    B("validate-every-mistake-seen", "validate.py",
+      "named = {name for e in expected.values() for name in _mistake_names(e)}",
+      "named = {m.name for a in assignments for m in a.mistakes}",
+      ("tests/test_validate.py::test_a_mistake_no_check_can_reveal_is_listed",)),
+    # --- policy (the static scan)
+    B("policy-own-modules-not-followed", "policy.py",
+      "if top in own:\n                todo.append(top)", "if top in own:\n                pass",
+      ("tests/test_policy_scan.py",)),
+    B("policy-violations-unsorted", "policy.py",
+      'return sorted(found, key=lambda v: (v.file != f"{module}.py", v.file, v.line))', "return found",
+      ("tests/test_policy_scan.py",)),
+    B("policy-dunder-import-unseen", "policy.py",
+      'and node.func.id == "__import__"', 'and node.func.id == "__imp0rt__"', ("tests/test_policy_scan.py",)),
+    # --- worker
+    B("worker-non-callable-called", "worker.py",
+      "if not callable(function):", "if function is None:", ("tests/test_worker.py",)),
+    B("worker-output-uncapped", "worker.py",
+      "self._left -= len(data)", "pass", ("tests/test_worker.py",)),
+    # --- inputs (what instructors download)
+    B("inputs-encrypted-member-read", "inputs.py",
+      "if info.flag_bits & 0x1:", "if False:", ("tests/test_inputs.py",)),
+    B("inputs-member-path-escapes", "inputs.py",
+      "def _member_path(raw: str) -> PurePosixPath | None:",
+      "def _member_path(raw: str) -> PurePosixPath | None:\n    return PurePosixPath(raw)",
+      ("tests/test_inputs.py",)),
+    # --- codec (the channel)
+    B("codec-array-size-unchecked", "codec.py",
+      "if total_elems > limits.max_elements or total_bytes > limits.max_array_bytes:", "if False:",
+      ("tests/test_codec.py",)),
+    # --- report and HTML
+    B("report-hidden-checks-shown", "report.py",
+      '"visibility": "visible" if c.visible else "after_published",', '"visibility": "visible",',
+      ("tests/test_summary.py",)),
+    B("htmlpage-no-escape", "htmlpage.py",
+      "Html(html.escape(str(value), quote=True))", "Html(str(value))", ("tests/test_summary.py",)),
+    # --- grading
+    B("grading-policy-costs-one-check", "grading.py",
+      'if c.module in broken and c.problem != "policy":', "if False:", ("tests/test_broken_submissions.py",)),
+    # --- batch
+    B("batch-jobs-ignore-affinity", "batch.py",
+      "return len(os.sched_getaffinity(0))", "return os.cpu_count() or 1",
+      ("tests/test_batch.py::test_jobs_default_to_the_cores_this_process_may_use",)),
+    B("grading-call-limit-raised", "grading.py",
+      "min(a.call_timeout, limits.call_timeout)", "max(a.call_timeout, limits.call_timeout)",
+      ("tests/test_limits.py::test_the_per_call_limit_is_the_smaller_of_the_assignments_and_the_command_lines",)),
+    # --- runner (the per-submission time budget)
+    B("runner-budget-unchecked", "runner.py",
+      "if budget <= 0:", "if False:",
+      ("tests/test_limits.py::test_a_submission_that_uses_up_its_time_budget_has_its_later_calls_skipped",)),
+    # --- cli
+    B("cli-memory-ignored", "cli.py",
+      "Limits(call_timeout=timeout, sandbox=sandbox_mode, memory_mb=memory)",
+      "Limits(call_timeout=timeout, sandbox=sandbox_mode)",
+      ("tests/test_limits.py::test_memory_option_sets_the_workers_memory_limit",)),
+    # --- check (a student's own run)
+    B("check-only-in-the-top-folder", "check.py",
+      "for folder in [start, *start.parents]:", "for folder in [start]:",
+      ("tests/test_cli.py::test_student_check_from_a_subfolder_of_the_template",)),
+    # --- classroom
+    B("classroom-always-pass", "classroom.py",
+      '"status": "pass" if all(c.passed for c in result.checks) else "fail",', '"status": "pass",',
+      ("tests/test_classroom.py::test_failing_checks_give_fail_and_a_message",)),
+    # --- course (the reference side)
+    B("course-mistakes-never-run", "course.py",
+      "for m in self._mistakes.get((call.module, call.function), []):", "for m in []:",
+      ("tests/test_summary.py::test_feedback_html_of_a_real_run_with_printed_markup",)),
+    # --- notebooks and discovery
+    B("notebook-experiments-kept", "notebook.py",
+      "return not calls or all(_is_upper(t) for t in targets)", "return True",
+      ("tests/test_notebooks.py::test_definitions_kept_experiments_magics_and_plots_left_out",)),
+    B("discover-edited-py-yields-to-notebook", "discover.py",
+      "if existing is not None and hashlib.sha256(existing).hexdigest() != stubs.get(module):", "if False:",
+      ("tests/test_notebooks.py::test_untouched_py_beside_a_notebook_yields_to_the_notebook",)),
+    # --- progress
+    B("progress-bar-lags", "progress.py",
+      "filled = round(bar_w * self.done / self.total)", "filled = round(bar_w * (self.done - 1) / self.total)",
+      ("tests/test_batch.py::test_progress_bar_on_a_terminal_redraws_one_line",)),
+    # --- spec (how a call is described)
+    B("spec-arguments-numbered-from-0", "spec.py",
+      'names += [f"argument {i + 1}"', 'names += [f"argument {i}"', ("tests/test_judges.py",)),
+    # --- build (the check constructors)
+    B("build-gradient-bound-x10", "build.py",
+      "judge = Gradient(self.call(function, *args, **kwargs), expect, max_relative_error)",
+      "judge = Gradient(self.call(function, *args, **kwargs), expect, 10 * max_relative_error)",
+      ("tests/test_judges.py",)),
+    # --- export
+    B("export-timeout-dropped", "export.py",
+      '"timeout": timeout}', '"timeout": 10.0}',
+      ("tests/test_export.py::test_the_zip_has_setup_and_run_autograder_at_its_root",)),
+    # --- sandbox
+    B("sandbox-bwrap-falls-back-silently", "sandbox.py",
+      'if mode == "bwrap":\n            raise SandboxError', 'if False:\n            raise SandboxError',
+      ("tests/adversarial/test_sandbox.py::test_sandbox_bwrap_without_bwrap_fails_in_one_line",)),
+    # --- template
+    B("template-solution-kept", "template.py",
+      "        if not inside:\n            out.append(line)", "        if True:\n            out.append(line)",
+      ("tests/test_template.py",)),
+]
+
+
+def _copy_checkout(dest: Path) -> None:
+    ignore = shutil.ignore_patterns(".git", "build", "dist", "*.egg-info", "__pycache__", ".hypothesis",
+                                    ".pytest_cache", ".benchmarks", ".ruff_cache", ".venv", "reports")
+    shutil.copytree(ROOT, dest, ignore=ignore, symlinks=True)
+
+
+def _pytest(copy: Path, tests: list[str], timeout: float) -> tuple[int, str]:
+    """Run `tests` in `copy`; returns (exit status, last lines of output)."""
+    env = {**os.environ, "PYTHONPATH": str(copy), "PYTHONDONTWRITEBYTECODE": "1"}
+    env.pop("CI", None)
+    cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-p", "no:randomly", *tests]
+    try:
+        proc = subprocess.run(cmd, cwd=copy, env=env, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return -1, f"timed out after {timeout:g} s"
+    tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-4:])
+    return proc.returncode, tail
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-k", default="", help="only the breakages whose id contains this")
+    parser.add_argument("--list", action="store_true", help="print the table and stop")
+    parser.add_argument("--timeout", type=float, default=600, help="seconds per pytest run")
+    args = parser.parse_args(argv)
+    chosen = [b for b in BREAKAGES if args.k in b.id]
+    if args.list:
+        for b in chosen:
+            print(f"{b.id:40} grader/{b.file:14} {' '.join(b.tests)}")
+        return 0
+    problems = 0
+    for b in chosen:
+        count = (ROOT / "grader" / b.file).read_text().count(b.old)
+        if count != 1:
+            print(f"MOVED    {b.id}: the old text occurs {count} times in grader/{b.file}; re-anchor it")
+            problems += 1
+    if problems:
+        return 1
+    with tempfile.TemporaryDirectory(prefix="mutation-check-") as tmp:
+        copy = Path(tmp) / "checkout"
+        _copy_checkout(copy)
+        every = sorted({t for b in chosen for t in b.tests})
+        started = time.monotonic()
+        status, tail = _pytest(copy, every, args.timeout)
+        if status != 0:
+            print(f"The unbroken code fails its tests, so no breakage can be judged:\n{tail}")
+            return 1
+        print(f"unbroken: {len(every)} test selections pass ({time.monotonic() - started:.0f} s)")
+        missed = []
+        for b in chosen:
+            path = copy / "grader" / b.file
+            original = path.read_text()
+            path.write_text(original.replace(b.old, b.new, 1))
+            started = time.monotonic()
+            try:
+                status, tail = _pytest(copy, list(b.tests), args.timeout)
+            finally:
+                path.write_text(original)
+            took = time.monotonic() - started
+            if status == 0:
+                missed.append(b.id)
+                print(f"MISSED   {b.id} ({took:.0f} s): {' '.join(b.tests)} still pass")
+            else:
+                failed = [ln for ln in tail.splitlines() if ln.startswith(("FAILED", "ERROR"))]
+                last = (failed or tail.splitlines() or [""])[0]
+                print(f"caught   {b.id} ({took:.0f} s): {last}")
+    print(f"{len(chosen) - len(missed)} of {len(chosen)} breakages caught")
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
