@@ -151,16 +151,16 @@ BREAKAGES = [
       ("tests/test_batch.py::test_jobs_default_to_the_cores_this_process_may_use",)),
     B("grading-call-limit-raised", "grading.py",
       "min(a.call_timeout, limits.call_timeout)", "max(a.call_timeout, limits.call_timeout)",
-      ("tests/test_limits.py::test_the_per_call_limit_is_the_smaller_of_the_assignments_and_the_command_lines",)),
+      ("tests/test_limits_options.py::test_the_per_call_limit_is_the_smaller_of_the_assignments_and_the_command_lines",)),
     # --- runner (the per-submission time budget)
     B("runner-budget-unchecked", "runner.py",
       "if budget <= 0:", "if False:",
-      ("tests/test_limits.py::test_a_submission_that_uses_up_its_time_budget_has_its_later_calls_skipped",)),
+      ("tests/test_limits_options.py::test_a_submission_that_uses_up_its_time_budget_has_its_later_calls_skipped",)),
     # --- cli
     B("cli-memory-ignored", "cli.py",
       "Limits(call_timeout=timeout, sandbox=sandbox_mode, memory_mb=memory)",
       "Limits(call_timeout=timeout, sandbox=sandbox_mode)",
-      ("tests/test_limits.py::test_memory_option_sets_the_workers_memory_limit",)),
+      ("tests/test_limits_options.py::test_memory_option_sets_the_workers_memory_limit",)),
     # --- check (a student's own run)
     B("check-only-in-the-top-folder", "check.py",
       "for folder in [start, *start.parents]:", "for folder in [start]:",
