@@ -50,13 +50,13 @@ def test_regrading_skips_unchanged_submissions_and_force_regrades_all(tmp_path):
     submit, out, course = _class(tmp_path), tmp_path / "out", _course(tmp_path)
     first = _grade(submit, out, course)
     assert first.exit_code == 0, first.output
-    assert (out / "ada_perfect" / ".grade-hash").exists()
-    stamp = (out / "ada_perfect" / "results.json").stat().st_mtime_ns
+    assert (out / "students" / "ada_perfect" / ".grade-hash").exists()
+    stamp = (out / "students" / "ada_perfect" / "results.json").stat().st_mtime_ns
 
     again = _grade(submit, out, course)
     assert again.exit_code == 0, again.output
     assert again.output.count(SKIPPED) == 2
-    assert (out / "ada_perfect" / "results.json").stat().st_mtime_ns == stamp
+    assert (out / "students" / "ada_perfect" / "results.json").stat().st_mtime_ns == stamp
     rows = list(csv.reader((out / "grades.csv").open()))
     assert [r[0] for r in rows[2:]] == ["ada_perfect", "cai_softmax_axis"]
     assert rows[2][-2] == rows[1][-2]  # the stored result still counts in grades.csv
@@ -70,7 +70,7 @@ def test_regrading_skips_unchanged_submissions_and_force_regrades_all(tmp_path):
 
     forced = _grade(submit, out, course, "--force")
     assert SKIPPED not in forced.output
-    assert (out / "ada_perfect" / "results.json").stat().st_mtime_ns != stamp
+    assert (out / "students" / "ada_perfect" / "results.json").stat().st_mtime_ns != stamp
 
 
 def test_a_change_in_the_checks_or_the_time_limit_regrades_everyone(tmp_path):
@@ -86,9 +86,9 @@ def test_a_change_in_the_checks_or_the_time_limit_regrades_everyone(tmp_path):
 def test_a_half_written_report_is_regraded(tmp_path):
     submit, out, course = _class(tmp_path, ["ada_perfect"]), tmp_path / "out", _course(tmp_path)
     assert _grade(submit, out, course).exit_code == 0
-    (out / "ada_perfect" / "feedback.html").unlink()
+    (out / "students" / "ada_perfect" / "feedback.html").unlink()
     result = _grade(submit, out, course)
-    assert SKIPPED not in result.output and (out / "ada_perfect" / "feedback.html").exists()
+    assert SKIPPED not in result.output and (out / "students" / "ada_perfect" / "feedback.html").exists()
 
 
 def test_class_reports_and_progress_lines_when_not_a_terminal(tmp_path):
@@ -98,7 +98,7 @@ def test_class_reports_and_progress_lines_when_not_a_terminal(tmp_path):
     assert "[1/2] " in result.output and "[2/2] " in result.output
     for name in ("grades.csv", "summary.md", "summary.html", "score_histogram.svg"):
         assert (out / name).exists(), name
-    assert (out / "cai_softmax_axis" / "feedback.html").read_text().startswith("<!DOCTYPE html>")
+    assert (out / "students" / "cai_softmax_axis" / "feedback.html").read_text().startswith("<!DOCTYPE html>")
     assert "softmax over the wrong axis" in (out / "summary.md").read_text()
 
 
@@ -164,7 +164,7 @@ def test_ctrl_c_stops_cleanly_and_keeps_the_reports_already_written(tmp_path):
         # ignored: give the child the default disposition a terminal would.
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 120
-    while not all((out / n / ".grade-hash").exists() for n in ("ada_perfect", "cai_softmax_axis")):
+    while not all((out / "students" / n / ".grade-hash").exists() for n in ("ada_perfect", "cai_softmax_axis")):
         if proc.poll() is not None or time.monotonic() > deadline:
             proc.kill()
             raise AssertionError(f"the two quick submissions were not graded in time: {proc.communicate()}")
@@ -175,9 +175,9 @@ def test_ctrl_c_stops_cleanly_and_keeps_the_reports_already_written(tmp_path):
     assert proc.returncode == 130, stderr
     assert "Traceback" not in stderr and "Traceback" not in stdout
     assert "Interrupted: 2 of 3 submissions graded" in stderr
-    assert (out / "ada_perfect" / "results.json").exists()
-    assert (out / "cai_softmax_axis" / "feedback.md").exists()
-    assert not (out / "zz_slow").exists()
+    assert (out / "students" / "ada_perfect" / "results.json").exists()
+    assert (out / "students" / "cai_softmax_axis" / "feedback.md").exists()
+    assert not (out / "students" / "zz_slow").exists()
     rows = list(csv.reader((out / "grades.csv").open()))
     assert [r[0] for r in rows[2:]] == ["ada_perfect", "cai_softmax_axis"]
     assert "interrupted" in (out / "summary.md").read_text()

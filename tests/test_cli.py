@@ -35,7 +35,7 @@ def test_every_submission_gets_gradescope_results_and_feedback(graded):
     names = sorted(p.name for p in EXAMPLES.iterdir() if p.is_dir())
     assert len(names) >= 8
     for name in names:
-        data = json.loads((out / name / "results.json").read_text())
+        data = json.loads((out / "students" / name / "results.json").read_text())
         assert isinstance(data["score"], (int, float)) and isinstance(data["execution_time"], (int, float))
         assert isinstance(data["output"], str)
         assert data["tests"], name
@@ -46,7 +46,7 @@ def test_every_submission_gets_gradescope_results_and_feedback(graded):
             module_function = test["name"].split(":")[0]
             assert "." in module_function and " " not in module_function, test["name"]
         assert abs(sum(t["score"] for t in data["tests"]) - data["score"]) < 1e-9
-        assert (out / name / "feedback.md").read_text().startswith(f"# Feedback for {name}")
+        assert (out / "students" / name / "feedback.md").read_text().startswith(f"# Feedback for {name}")
 
 
 def test_grades_csv_has_points_possible_then_one_row_per_submission(graded):
@@ -67,7 +67,7 @@ def test_grades_csv_has_points_possible_then_one_row_per_submission(graded):
 
 def test_feedback_names_the_known_mistake(graded):
     _, out = graded
-    text = (out / "cai_softmax_axis" / "feedback.md").read_text()
+    text = (out / "students" / "cai_softmax_axis" / "feedback.md").read_text()
     assert "softmax over the wrong axis" in text
     assert "expected" in text and "got" in text
 
@@ -75,7 +75,8 @@ def test_feedback_names_the_known_mistake(graded):
 def test_a_folder_holding_the_modules_is_one_submission(tmp_path):
     result = CliRunner().invoke(main, [str(EXAMPLES / "ada_perfect"), "--out", str(tmp_path), "-q"])
     assert result.exit_code == 0, result.output
-    assert [p.name for p in tmp_path.iterdir() if p.is_dir()] == ["ada_perfect"]
+    assert [p.name for p in tmp_path.iterdir() if p.is_dir()] == ["students"]
+    assert [p.name for p in (tmp_path / "students").iterdir()] == ["ada_perfect"]
 
 
 def test_missing_folder_is_a_one_line_usage_error(tmp_path):

@@ -397,7 +397,7 @@ except Exception:
         "count_params", f"s = {SOCKET}.create_connection(('127.0.0.1', {c.port}), timeout=0.5)")},
         every_check("policy", "importing socket is not allowed: graded code has no network")),
     Case("writes_the_output_folder", lambda c: {"forward.py": inject(
-        "count_params", f"open({str(c.out / 'aaa_perfect' / 'results.json')!r}, 'w').write('{{\"score\": 0}}')")},
+        "count_params", f"open({str(c.out / 'students' / 'aaa_perfect' / 'results.json')!r}, 'w').write('{{\"score\": 0}}')")},
         per_tier(
         # Tier 1: the guard lets it write under the sandbox's own /tmp, where that path does not exist.
         bwrap=only({"count_params": "exception"}, "No such file or directory", every=True),
@@ -410,7 +410,7 @@ except Exception:
         none=every_check("policy", "tried to write"))),
     Case("symlink_to_the_output", lambda c: {"forward.py": inject("count_params", f"""
 import os
-os.symlink({str(c.out / 'aaa_perfect' / 'feedback.md')!r}, 'feedback.md')
+os.symlink({str(c.out / 'students' / 'aaa_perfect' / 'feedback.md')!r}, 'feedback.md')
 open('feedback.md', 'w').write('# Feedback: 100/100')
 """)}, per_tier(
         # Tier 1: the guard lets it write under the sandbox's own /tmp, where that path does not exist.
@@ -511,7 +511,7 @@ hits = [p for p in seen if p.endswith(course)]
 raise RuntimeError(f'found {len(hits)} course files: {hits[:3]}')
 """)}, only({"count_params": "exception"}, "found 0 course files", every=True), guard=False, tiers=("bwrap",)),
     Case("os_writes_the_output_folder", lambda c: {"forward.py": inject(
-        "count_params", f"open({str(c.out / 'aaa_perfect' / 'results.json')!r}, 'w').write('{{}}')")},
+        "count_params", f"open({str(c.out / 'students' / 'aaa_perfect' / 'results.json')!r}, 'w').write('{{}}')")},
         only({"count_params": "exception"}, "FileNotFoundError", every=True), guard=False, tiers=("bwrap",)),
     Case("os_reads_the_graders_environ", lambda c: {"forward.py": inject("count_params", """
 import os
@@ -634,9 +634,9 @@ def _run_batch(tmp: Path, tier: str, cases: list[Case], guard: bool) -> Batch:
 
 
 def _report(out: Path, name: str) -> tuple[dict, str]:
-    data = json.loads((out / name / "results.json").read_text())
+    data = json.loads((out / "students" / name / "results.json").read_text())
     data.pop("execution_time")
-    return data, (out / name / "feedback.md").read_text()
+    return data, (out / "students" / name / "feedback.md").read_text()
 
 
 @pytest.fixture(scope="module", params=TIERS)
@@ -703,10 +703,10 @@ def test_the_batch_completes_and_the_perfect_submissions_are_untouched(request, 
             {**alone[0]}, alone[1].replace("# Feedback for aaa_perfect", f"# Feedback for {name}"))
         assert _digest(batch.ctx.submissions / name) == batch.sources_before[name]
     assert batch.connections == 0, "a submission reached the network"
-    for folder in batch.ctx.out.iterdir():
-        if folder.is_dir():
-            for report in folder.iterdir():
-                assert SECRET not in report.read_text(errors="replace"), f"the grader's secret leaked into {report}"
+    reports = [p for p in batch.ctx.out.rglob("*") if p.is_file()]
+    assert len(reports) > 3 * len(batch.results)
+    for report in reports:
+        assert SECRET not in report.read_text(errors="replace"), f"the grader's secret leaked into {report}"
     # Fast: every hostile submission runs in parallel and the time limits are short.
     assert batch.seconds < 60, f"the {which} batch took {batch.seconds:.1f}s"
 
@@ -734,8 +734,9 @@ def test_a_run_without_the_sandbox_says_so_in_every_report(guarded):
     for result in guarded.results.values():
         if guarded.tier == "none":
             assert any(n.startswith("NOT SANDBOXED") for n in result.notices)
-            text = (guarded.ctx.out / result.submission / "feedback.md").read_text()
+            text = (guarded.ctx.out / "students" / result.submission / "feedback.md").read_text()
             assert "NOT SANDBOXED" in text
-            assert "NOT SANDBOXED" in json.loads((guarded.ctx.out / result.submission / "results.json").read_text())["output"]
+            assert "NOT SANDBOXED" in json.loads(
+                (guarded.ctx.out / "students" / result.submission / "results.json").read_text())["output"]
         else:
             assert not any(n.startswith("NOT SANDBOXED") for n in result.notices)
