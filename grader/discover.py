@@ -60,6 +60,9 @@ class Submission:
     unused: list[str] = field(default_factory=list)
     """notes on the files that were not used, which the instructor's warnings repeat"""
 
+    student: str = ""
+    """the student's name as the input gave it (`name` is the id made from it)"""
+
     def translate(self, text: str) -> str:
         """`text` with each `forward.py, line N` of a notebook module naming the notebook cell."""
         return translate(text, self.cell_maps)
