@@ -59,7 +59,6 @@ class Submission:
     """`module.py -> where its lines came from`, for the modules read from notebooks"""
     unused: list[str] = field(default_factory=list)
     """notes on the files that were not used, which the instructor's warnings repeat"""
-
     student: str = ""
     """the student's name as the input gave it (`name` is the id made from it)"""
 

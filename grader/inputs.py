@@ -575,7 +575,8 @@ class _Stager:
                 continue  # Blackboard's receipt beside each attempt
             if self._left_out(entry):
                 continue
-            if name.startswith((".", "_")) or name in _SKIP:
+            lms_named = _student_of_folder(name)[1] or parse_lms_name(name) is not None
+            if (name.startswith((".", "_")) or name in _SKIP) and not lms_named:
                 self.warnings.append(f"skipped {shown}: a hidden or private entry (its name starts with "
                                      f"{name[0]!r})")
             elif entry.is_symlink():
