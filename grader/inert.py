@@ -38,16 +38,16 @@ def visible(text: object, keep: str = "") -> str:
     return "".join(out)
 
 
-_MD_SPECIAL = re.compile(r"([\\`*\[\]<>|#!])")
+_MD_SPECIAL = re.compile(r"([\\`*\[\]|#!])")
 
 
 def md_inline(text: object) -> str:
     """`text` for one line of Markdown: no HTML, link, image, emphasis, table cell or new line.
 
-    `&` becomes `&amp;`; every other character that Markdown could read as syntax gets a
-    backslash (CommonMark renders `\\<` as `<`), and control characters are made visible.
+    `&`, `<` and `>` become entities; every other character that Markdown could read as
+    syntax gets a backslash, and control characters are made visible.
     """
-    shown = visible(text).replace("&", "&amp;")
+    shown = visible(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return _MD_SPECIAL.sub(r"\\\1", shown)
 
 
