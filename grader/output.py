@@ -39,9 +39,13 @@ def make_dir(path: Path) -> Path:
 
 
 def write_atomic(path: Path, data: str | bytes) -> None:
-    """Replace `path` with `data` (text is UTF-8) in one step: a temporary file, then a rename."""
+    """Replace `path` with `data` (text is UTF-8) in one step: a temporary file, then a rename.
+
+    Raises `OutputError` naming `path` and the cause (the temporary file is removed).
+    """
     path = Path(path)
-    raw = data.encode("utf-8") if isinstance(data, str) else data
+    # A lone surrogate (a file name that is not UTF-8) is written as `\udcff`, never a crash.
+    raw = data.encode("utf-8", "backslashreplace") if isinstance(data, str) else data
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)

@@ -117,6 +117,8 @@ ENTRIES = [
     Entry("@SUM(A1)", "at"),
     Entry("=cmd|' -C calc'!A0", "equals"),
     Entry("CON", "windows"),
+    Entry(os.fsdecode(b"\xff\xfe-not-utf8"), "bytes"),
+    Entry("\u202egnp.exe", "bidi"),
     Entry("smithbob_340934_208490284_forward.py", "canvas-a", flat=True),
     Entry("smithbob_999999_208490999_forward.py", "canvas-b", perfect=False, flat=True),
     Entry("raiser", "raiser", perfect=False),
@@ -124,6 +126,7 @@ ENTRIES = [
 RAISES = "<img src=x onerror=alert(1)> [link](http://evil.example) \x1b[2J\x1b[31m"
 ODD_FILE = "<img src=x onerror=alert(2)>\x1b[2J\n# pwned.py"
 SKIPPED = "report<img src=x onerror=alert(3)>\x1b[2J.pdf"
+NOT_UTF8 = os.fsdecode(b"bad-\xff\xfe-bytes.pdf")
 
 
 def build_class(submit: Path) -> None:
@@ -141,6 +144,7 @@ def build_class(submit: Path) -> None:
         (submit / e.raw / "forward.py").write_text(source)
     (submit / "<img src=x onerror=alert(1)>" / ODD_FILE).write_text("x = 1\n")
     (submit / SKIPPED).write_bytes(b"%PDF")
+    (submit / NOT_UTF8).write_bytes(b"%PDF")
 
 
 @dataclass
@@ -260,6 +264,10 @@ def test_a_hostile_file_name_reaches_its_own_report_as_one_visible_line(hostile)
     assert len(note) == 1 and "␛" in note[0] and "␊" in note[0], note
     summary = (hostile.out / "summary.md").read_text()
     assert [ln for ln in summary.splitlines() if "alert(3)" in ln] and "<img" not in summary
+    shown = MarkdownIt("commonmark").render(summary)  # a name that is not UTF-8 is shown, not a crash
+    assert "bad-\\udcff\\udcfe-bytes.pdf" in shown
+    page = (hostile.out / "summary.html").read_text()
+    assert "bad-\\udcff\\udcfe-bytes.pdf" in page and "<img src=x" not in page
 
 
 def test_student_output_in_fences_and_pages_is_escaped(hostile):
