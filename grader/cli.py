@@ -388,7 +388,7 @@ def _check_text(result: SubmissionResult, shown: Sequence[str] = ()) -> str:
             lines.append(f"\n({more} more failing check{'s' if more > 1 else ''}: fix this one first)")
     for note in result.notices:
         if note not in shown:
-            lines.append(f"note: {note}")
+            lines.append(f"note: {visible(note)}")
     passed = sum(c.passed for c in result.checks)
     lines += ["", f"{passed}/{len(result.checks)} visible checks passed. "
               f"Points so far: {_fmt(result.score)} / {_fmt(result.max_score)} "
