@@ -185,10 +185,9 @@ UNSAFE_ROOT_OPTION = click.option(
          "anyway (only in a disposable container).")
 
 
-def _cannot_write(exc: OutputError) -> None:
-    """The one line for output that cannot be written, and exit status 1."""
-    click.echo(f"grade: {visible(exc)}", err=True)
-    sys.exit(1)
+def _cannot_write(exc: OutputError) -> click.ClickException:
+    """Output that cannot be written: `grade: error: cannot write PATH: CAUSE`, exit status 1."""
+    return click.ClickException(visible(exc))
 
 
 def _announce_isolation(mode: str, quiet: bool = False, run_as_root: bool = False) -> sandbox.Isolation:
@@ -239,7 +238,7 @@ def run(submissions: Path, out: Path, course: Path | None, names: tuple[str, ...
     feedback.html, and OUT/grades.csv, summary.md and summary.html. Submissions unchanged since
     their last report are not regraded (--force regrades them). Exits 0 when grading completed,
     whatever the scores; 130 when stopped with Ctrl-C (the reports written so far are kept); 1
-    with one line `grade: cannot write PATH: CAUSE` when the output cannot be written.
+    with one line `grade: error: cannot write PATH: CAUSE` when the output cannot be written.
     """
     from grader.batch import default_course_root
     from grader.progress import Progress
@@ -273,7 +272,7 @@ def run(submissions: Path, out: Path, course: Path | None, names: tuple[str, ...
     except (CourseError, GradebookError) as exc:
         raise click.ClickException(str(exc)) from exc
     except OutputError as exc:  # the reports written so far are complete and kept; a rerun does the rest
-        _cannot_write(exc)
+        raise _cannot_write(exc) from None
     except KeyboardInterrupt:  # before any grading started: nothing to keep
         click.echo("\nInterrupted before grading started.", err=True)
         sys.exit(130)
@@ -511,7 +510,7 @@ def export_gradescope_run(
         result = run_gradescope(submission, results, default_course_root(), config.get("assignments") or None,
                                 float(config.get("timeout", Limits.call_timeout)), metadata)
     except OutputError as exc:
-        _cannot_write(exc)
+        raise _cannot_write(exc) from None
     click.echo(f"{visible(result.submission)}: {_fmt(result.score)} / {_fmt(result.max_score)} ({result.status})")
 
 

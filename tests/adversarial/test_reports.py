@@ -355,7 +355,7 @@ def test_an_output_folder_that_holds_the_submissions_is_refused_in_one_line(tier
     out = submit if where == "the submissions" else tmp_path / "class"
     proc = grade_class(submit, out, tier)
     assert proc.returncode == 1
-    assert one_line_error(proc) == (f"grade: cannot write {out}: the submissions ({submit}) are inside it; "
+    assert one_line_error(proc) == (f"grade: error: cannot write {out}: the submissions ({submit}) are inside it; "
                                     "choose an --out outside them")
     assert not (out / "students").exists() and not (out / "grades.csv").exists()
 
@@ -442,7 +442,7 @@ def test_a_full_disk_ends_in_one_line_and_a_rerun_grades_exactly_the_rest(tier, 
         first = grade_class(submit, disk.path, tier, "-j", "1")
         assert first.returncode == 1
         line = one_line_error(first)
-        assert re.fullmatch(rf"grade: cannot write {re.escape(str(disk.path))}/\S+: No space left on device", line), line
+        assert re.fullmatch(rf"grade: error: cannot write {re.escape(str(disk.path))}/\S+: No space left on device", line), line
         done = _assert_nothing_half_written(disk.path)
         assert 1 <= len(done) < len(names), done
         assert not (disk.path / "grades.csv").exists()
@@ -470,7 +470,7 @@ def test_a_read_only_output_ends_in_one_line_and_keeps_the_reports(tier, tmp_pat
         proc = grade_class(submit, disk.path, tier)
         assert proc.returncode == 1
         line = one_line_error(proc)
-        assert line.startswith(f"grade: cannot write {disk.path}/students/ben/") and line.endswith(
+        assert line.startswith(f"grade: error: cannot write {disk.path}/students/ben/") and line.endswith(
             ": Read-only file system"), line
         assert {p: p.read_bytes() for p in disk.path.rglob("*") if p.is_file()} == before
         disk.remount("rw")
@@ -494,5 +494,5 @@ def test_a_file_or_folder_where_the_other_should_be_ends_in_one_line(tier, tmp_p
     proc = grade_class(submit, out, tier)
     assert proc.returncode == 1
     line = one_line_error(proc)
-    assert line.startswith(f"grade: cannot write {blocker}"), line
+    assert line.startswith(f"grade: error: cannot write {blocker}"), line
     assert line.endswith(("a file is in the way (a folder is needed)", "Is a directory", "Not a directory")), line
