@@ -118,8 +118,8 @@ class Staged:
     student: str = ""
     """the student's name as the input gave it (before `report_name`)"""
     lms_id: str = ""
-    """the LMS's id of the student or submission (Canvas user, Moodle participant, Gradescope
-    submission), or empty"""
+    """the LMS's id that tells this student or submission apart (Canvas user, Moodle participant,
+    Gradescope submission), or empty: what `resolve_collisions` suffixes with"""
 
 
 # ------------------------------------------------------------------ identity
@@ -548,8 +548,6 @@ class _Stager:
             staged = self.folder(entry, "+".join(names) or entry.name, m.group(1) if m else "")
             staged.submitted_at, staged.submitted_from = submitted.gradescope_time(info), "gradescope"
             staged.lms_ids = submitted.gradescope_ids(info)
-            if staged.lms_id:
-                staged.lms_ids["gradescope_submission"] = staged.lms_id
             if len(names) > 1:
                 staged.notes.append(f"group submission: {', '.join(names)}")
 
@@ -661,6 +659,7 @@ def _read(staged: Staged, read: Reader) -> Submission:
     sub.submitted_from = staged.submitted_from if staged.submitted_at else ""
     sub.lms_ids = {**submitted.ids_from_name(staged.source.name), **staged.lms_ids}
     sub.student = staged.student
+    sub.submission_id = staged.lms_id if staged.submitted_from == "gradescope" else ""
     return sub
 
 
@@ -681,7 +680,12 @@ def collect_submissions(
 
 def collect_one(folder: Path, modules: set[str], name: str, read: Reader = read_submission,
                 lms: str = "") -> Submission:
-    """The one submission in `folder` (its modules at the top, deeper, or in a zip inside it)."""
+    """The one submission in `folder` (its modules at the top, deeper, or in a zip inside it).
+
+    `lms` is the LMS's id of the submission (Gradescope's, in its container), kept on it.
+    """
     with tempfile.TemporaryDirectory(prefix="grade-inputs-") as tmp:
         stager = _Stager(modules, Path(tmp))
-        return _read(stager.folder(Path(folder), name, lms), read)
+        sub = _read(stager.folder(Path(folder), name, lms), read)
+        sub.submission_id = lms
+        return sub

@@ -84,7 +84,8 @@ def test_the_same_canvas_sortable_name_for_two_users_is_two_rows_named_by_user_i
     assert set(by["smithbob-340934"].files) == {"forward.py", "backprop.py"}
     assert owner(by["smithbob-340934"]) == {"bob-1"}
     assert set(by["smithbob-999999"].files) == {"forward.py"} and owner(by["smithbob-999999"]) == {"bob-2"}
-    assert by["smithbob-340934"].lms_id == "340934" and by["smithbob-999999"].lms_id == "999999"
+    assert by["smithbob-340934"].lms_ids == {"canvas_id": "340934"}
+    assert by["smithbob-999999"].lms_ids == {"canvas_id": "999999"}
     assert by["smithbob-340934"].student == "smithbob"
     assert len(warnings) == 1 and "smithbob-340934" in warnings[0] and "smithbob-999999" in warnings[0]
 
@@ -97,7 +98,7 @@ def test_a_name_chosen_to_equal_the_suffixed_one_gains_nothing(tmp_path):
     subs, warnings = collect(tmp_path)
     assert len({s.name.casefold() for s in subs}) == 3
     honest = [s for s in subs if owner(s) == {"honest"}]
-    assert len(honest) == 1 and honest[0].lms_id == "340934"
+    assert len(honest) == 1 and honest[0].lms_ids == {"canvas_id": "340934"}
     assert {s.name for s in subs}.isdisjoint({"victim", "victim-340934"})
     assert sorted(t for s in subs for t in owner(s)) == ["honest", "victim", "victim-340934"]
     assert warnings
@@ -128,8 +129,8 @@ def test_gradescope_names_with_paths_and_nothing_in_them_stay_inside_and_keep_th
     assert sorted(t for s in subs for t in owner(s)) == sorted(str(i) for i in people)
     for s in subs:
         assert_plain_component(s.name)
-        assert s.lms_id == owner(s).pop()
-    twins = [s for s in subs if s.lms_id in ("1001", "1006")]
+        assert s.submission_id == owner(s).pop()
+    twins = [s for s in subs if s.submission_id in ("1001", "1006")]
     assert sorted(s.name for s in twins) == ["etc-1001", "etc-1006"]
 
 
