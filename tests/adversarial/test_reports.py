@@ -61,7 +61,9 @@ def grade(*args: object) -> subprocess.CompletedProcess[str]:
 
 
 def grade_class(submit: Path, out: Path, tier: str, *extra: object) -> subprocess.CompletedProcess[str]:
-    return grade(submit, "--out", out, "-a", "forward", "--timeout", "1", "--sandbox", tier, "-j", "2", *extra)
+    as_root = ["--unsafe-run-as-root"] if sandbox.resolve(tier).as_root else []  # only where this machine needs it
+    return grade(submit, "--out", out, "-a", "forward", "--timeout", "1", "--sandbox", tier, "-j", "2", *as_root,
+                 *extra)
 
 
 def identified(token: str, source: str = REF) -> str:
