@@ -4,6 +4,11 @@ One submission's failure (a crash, a hang, a hostile file) never stops the batch
 submission is graded in its own worker, and its reports are written as soon as it is done.
 Submissions run in parallel on threads, each driving its own worker process; unchanged
 submissions are not regraded (`grader.regrade`); Ctrl-C keeps every report already written.
+
+The output folder: `OUT/students/<submission>/` per submission, `OUT/grades.csv` and the
+summary beside `students/`. Only the output itself can stop a batch: a file that cannot be
+written (a full disk, a read-only folder) stops it with `grader.output.OutputError`, after the
+reports already written, each complete, and their regrade hashes.
 """
 
 from __future__ import annotations
@@ -24,8 +29,9 @@ from grader.discover import Submission, read_submission
 from grader.gradebook import Target, record_batch
 from grader.grading import Cancelled, SubmissionResult, grade_submission
 from grader.inputs import collect_submissions
-from grader.regrade import course_fingerprint, load_unchanged, save_state, submission_fingerprint
-from grader.report import write_grades_csv, write_submission_reports
+from grader.output import OutputError, make_dir
+from grader.regrade import course_fingerprint, forget, load_unchanged, save_state, submission_fingerprint
+from grader.report import STUDENTS, student_folder, write_grades_csv, write_submission_reports
 from grader.runner import Limits
 from grader.semester import add_late_notes
 from grader.summary import write_summary
@@ -80,6 +86,20 @@ def default_jobs() -> int:
         return os.cpu_count() or 1
 
 
+def output_inside(root: Path, out: Path) -> Path | None:
+    """The output folder when it lies inside the submissions folder (to be left out), else None.
+
+    Raises `OutputError` when the submissions lie inside the output folder (or are it): the
+    reports would be written among them.
+    """
+    if not Path(root).is_dir():
+        return None  # a class zip: nothing of the output can be read back as a submission
+    where, into = Path(root).resolve(), Path(out).resolve()
+    if where == into or where.is_relative_to(into):
+        raise OutputError(out, f"the submissions ({root}) are inside it; choose an --out outside them")
+    return into if into.is_relative_to(where) else None
+
+
 def grade_folder(
     root: Path,
     out: Path,
@@ -100,25 +120,29 @@ def grade_folder(
 
     Ctrl-C (KeyboardInterrupt) stops the batch: running workers are killed, the submissions
     they were grading get no report, and `grades.csv` and the summary cover what was graded.
+    An output folder inside `root` is left out of the submissions (with a warning).
+    `OutputError` (a report cannot be written) stops the batch the same way and is raised.
     """
     assignments = load_assignments(course.assignments_dir, names)
     modules = {m for a in assignments for m in a.modules}
     stubs = stub_hashes(course.root, sorted(modules))
-    submissions, warnings = collect_submissions(root, modules, lambda f, n: read_submission(f, n, stubs))
+    inside = output_inside(root, out)
+    submissions, warnings = collect_submissions(root, modules, lambda f, n: read_submission(f, n, stubs), inside)
     limits = limits or Limits()
     if gradebook is not None:  # each late submission's report says its penalty
         add_late_notes(submissions, assignments, course.assignments_dir, gradebook.submitted_at)
-    out.mkdir(parents=True, exist_ok=True)
+    make_dir(out / STUDENTS)
     # The tier actually used (not "auto") belongs to the result: a report graded without a
     # sandbox must not be reused once bwrap works.
-    tier = sandbox.resolve(limits.sandbox).tier
+    isolation = sandbox.resolve(limits.sandbox)
+    tier = isolation.tier
     course_hash = course_fingerprint(course.root, assignments, (limits, tier))
     total = len(submissions)
     results: list[SubmissionResult] = []
     todo: list[tuple[Submission, str]] = []
     for sub in submissions:
         digest = submission_fingerprint(sub, course_hash)
-        cached = None if force else load_unchanged(out / sub.name, digest)
+        cached = None if force else load_unchanged(student_folder(out, sub.name), digest)
         if cached is None:
             todo.append((sub, digest))
             continue
@@ -144,7 +168,7 @@ def grade_folder(
     table = [(a.name, a.max_points) for a in assignments]
     write_grades_csv(results, table, out / "grades.csv")
     note = f"interrupted: {len(results)} of {total} submissions graded" if interrupted else ""
-    write_summary(results, table, out, warnings, note)
+    write_summary(results, table, out, warnings, note, isolation.instructor_notices)
     if gradebook is not None:  # the semester's record (grader.gradebook), from the same results
         record_batch(gradebook, course.assignments_dir, submissions, results, assignments, course_hash)
     return BatchResult(results, assignments, warnings, out, total, skipped, interrupted)
@@ -167,6 +191,7 @@ def _grade_all(
         result = grade_submission(sub, assignments, expected, limits, stop.is_set)
         if stop.is_set():  # its worker may have been killed under it: the result is not to be trusted
             raise Cancelled(sub.name)
+        forget(student_folder(out, sub.name))  # no hash while the reports are being replaced
         folder = write_submission_reports(result, out)
         save_state(folder, result, digest)
         return result
@@ -181,26 +206,37 @@ def _grade_all(
             done(results[-1])
         return False
     except KeyboardInterrupt:
-        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the cleanup
-        try:
-            stop.set()
-            for future in futures:
-                future.cancel()
-            pending = [f for f in futures if not f.done()]
-            deadline = time.monotonic() + CANCEL_WAIT
-            while pending and time.monotonic() < deadline:
-                _kill_workers()
-                _, still = wait(pending, timeout=0.05)
-                pending = list(still)
-            for future in futures:
-                # Only finished ones: a thread still stuck past the deadline is left behind.
-                if future.done() and future not in counted and not future.cancelled() and future.exception() is None:
-                    results.append(future.result())  # finished before the stop, not yet counted
-        finally:
-            signal.signal(signal.SIGINT, previous)
+        _stop(futures, stop, counted, results)
         return True
+    except OutputError:
+        _stop(futures, stop, counted, results)
+        raise
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _stop(futures: list[Future[SubmissionResult]], stop: threading.Event,
+          counted: set[Future[SubmissionResult]], results: list[SubmissionResult]) -> None:
+    """Cancel what has not started, kill the running workers, keep what finished meanwhile."""
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None  # a 2nd Ctrl-C must not cut it
+    try:
+        stop.set()
+        for future in futures:
+            future.cancel()
+        pending = [f for f in futures if not f.done()]
+        deadline = time.monotonic() + CANCEL_WAIT
+        while pending and time.monotonic() < deadline:
+            _kill_workers()
+            _, still = wait(pending, timeout=0.05)
+            pending = list(still)
+        for future in futures:
+            # Only finished ones: a thread still stuck past the deadline is left behind.
+            if future.done() and future not in counted and not future.cancelled() and future.exception() is None:
+                results.append(future.result())  # finished before the stop, not yet counted
+    finally:
+        if main:
+            signal.signal(signal.SIGINT, previous)
 
 
 def _kill_workers() -> None:

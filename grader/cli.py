@@ -31,7 +31,9 @@ from grader.course import CourseError
 from grader.failures import group_failures
 from grader.gradebook import GradebookError, Target, default_path, open_gradebook
 from grader.grading import SubmissionResult
-from grader.report import check_output, explains
+from grader.inert import visible
+from grader.output import OutputError
+from grader.report import STUDENTS, check_output, explains
 from grader.runner import Limits
 
 
@@ -143,7 +145,8 @@ def _score_table(results: list[SubmissionResult], assignments: list[tuple[str, f
     for r in results:
         scores = r.assignment_scores()
         rows.append(
-            [r.submission, *(_fmt(scores.get(a, (0, 0))[0]) for a, _ in assignments), _fmt(r.score), r.status]
+            [visible(r.submission), *(_fmt(scores.get(a, (0, 0))[0]) for a, _ in assignments), _fmt(r.score),
+             r.status]
         )
     widths = [max(len(str(x)) for x in col) for col in zip(head, *rows, strict=False)]
     lines = ["  ".join(str(x).ljust(w) for x, w in zip(head, widths, strict=False)).rstrip()]
@@ -182,6 +185,11 @@ UNSAFE_ROOT_OPTION = click.option(
          "anyway (only in a disposable container).")
 
 
+def _cannot_write(exc: OutputError) -> click.ClickException:
+    """Output that cannot be written: `grade: error: cannot write PATH: CAUSE`, exit status 1."""
+    return click.ClickException(visible(exc))
+
+
 def _announce_isolation(mode: str, quiet: bool = False, run_as_root: bool = False) -> sandbox.Isolation:
     """Probe the sandbox before grading: fail in one line for `bwrap` or for student code
     running as root, warn loudly without a sandbox."""
@@ -191,7 +199,7 @@ def _announce_isolation(mode: str, quiet: bool = False, run_as_root: bool = Fals
     except sandbox.SandboxError as exc:
         raise click.ClickException(str(exc)) from None
     if not quiet:
-        for notice in isolation.notices:
+        for notice in isolation.instructor_notices:
             click.echo(click.style(f"WARNING: {notice}", fg="yellow", bold=True), err=True)
     return isolation
 
@@ -226,10 +234,11 @@ def run(submissions: Path, out: Path, course: Path | None, names: tuple[str, ...
     SUBMISSIONS is a folder of per-student folders or zips, a flat folder of
     <student>_<module>.py / .ipynb files, a Canvas, Moodle, Blackboard or Gradescope export, a
     zip of any of these, or one submission (a folder that holds the modules). Writes
-    OUT/<submission>/results.json (Gradescope's schema), feedback.md and feedback.html, and
-    OUT/grades.csv, summary.md and summary.html. Submissions unchanged since their last report
-    are not regraded (--force regrades them). Exits 0 when grading completed, whatever the
-    scores; 130 when stopped with Ctrl-C (the reports written so far are kept).
+    OUT/students/<submission>/results.json (Gradescope's schema), feedback.md and
+    feedback.html, and OUT/grades.csv, summary.md and summary.html. Submissions unchanged since
+    their last report are not regraded (--force regrades them). Exits 0 when grading completed,
+    whatever the scores; 130 when stopped with Ctrl-C (the reports written so far are kept); 1
+    with one line `grade: error: cannot write PATH: CAUSE` when the output cannot be written.
     """
     from grader.batch import default_course_root
     from grader.progress import Progress
@@ -262,6 +271,8 @@ def run(submissions: Path, out: Path, course: Path | None, names: tuple[str, ...
                              jobs, progress, force, target)
     except (CourseError, GradebookError) as exc:
         raise click.ClickException(str(exc)) from exc
+    except OutputError as exc:  # the reports written so far are complete and kept; a rerun does the rest
+        raise _cannot_write(exc) from None
     except KeyboardInterrupt:  # before any grading started: nothing to keep
         click.echo("\nInterrupted before grading started.", err=True)
         sys.exit(130)
@@ -270,7 +281,7 @@ def run(submissions: Path, out: Path, course: Path | None, names: tuple[str, ...
         if bar is not None:
             bar.close()
     for warning in batch.warnings:
-        click.echo(f"warning: {warning}", err=True)
+        click.echo(f"warning: {visible(warning)}", err=True)
     if not batch.total:
         click.echo(f"No submissions found in {submissions}.", err=True)
     table = [(a.name, a.max_points) for a in batch.assignments]
@@ -284,7 +295,7 @@ def run(submissions: Path, out: Path, course: Path | None, names: tuple[str, ...
         click.echo("")
         for line in glance(summarize(batch.results, table)):
             click.echo(line)
-    click.echo(f"\nReports: {out}/<submission>/feedback.md, feedback.html, results.json; "
+    click.echo(f"\nReports: {out / STUDENTS}/<submission>/feedback.md, feedback.html, results.json; "
                f"class: {out / 'grades.csv'}, {out / 'summary.html'}")
     if target is not None:
         click.echo(f"Gradebook: {target.path} (grade gradebook shows the semester)")
@@ -376,7 +387,7 @@ def _check_text(result: SubmissionResult, shown: Sequence[str] = ()) -> str:
             lines.append(f"\n({more} more failing check{'s' if more > 1 else ''}: fix this one first)")
     for note in result.notices:
         if note not in shown:
-            lines.append(f"note: {note}")
+            lines.append(f"note: {visible(note)}")
     passed = sum(c.passed for c in result.checks)
     lines += ["", f"{passed}/{len(result.checks)} visible checks passed. "
               f"Points so far: {_fmt(result.score)} / {_fmt(result.max_score)} "
@@ -495,9 +506,12 @@ def export_gradescope_run(
     from grader.export import run_gradescope
 
     config = json.loads(settings.read_text()) if settings and settings.exists() else {}
-    result = run_gradescope(submission, results, default_course_root(), config.get("assignments") or None,
-                            float(config.get("timeout", Limits.call_timeout)), metadata)
-    click.echo(f"{result.submission}: {_fmt(result.score)} / {_fmt(result.max_score)} ({result.status})")
+    try:
+        result = run_gradescope(submission, results, default_course_root(), config.get("assignments") or None,
+                                float(config.get("timeout", Limits.call_timeout)), metadata)
+    except OutputError as exc:
+        raise _cannot_write(exc) from None
+    click.echo(f"{visible(result.submission)}: {_fmt(result.score)} / {_fmt(result.max_score)} ({result.status})")
 
 
 def _add_gradebook_commands() -> None:

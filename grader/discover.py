@@ -59,6 +59,10 @@ class Submission:
     """`module.py -> where its lines came from`, for the modules read from notebooks"""
     unused: list[str] = field(default_factory=list)
     """notes on the files that were not used, which the instructor's warnings repeat"""
+    student: str = ""
+    """the student's name as the input gave it (`name` is the id made from it)"""
+    submission_id: str = ""
+    """the LMS's id of this submission (Gradescope's `submission_<id>`), or empty"""
 
     def translate(self, text: str) -> str:
         """`text` with each `forward.py, line N` of a notebook module naming the notebook cell."""

@@ -32,7 +32,8 @@ from grader.course import CourseError, Reference, compute_expected, load_assignm
 from grader.discover import read_submission
 from grader.grading import SubmissionResult, grade_submission
 from grader.inputs import collect_one
-from grader.report import gradescope_results
+from grader.output import make_dir
+from grader.report import write_gradescope_json
 from grader.runner import Limits
 
 SETUP_SH = """\
@@ -153,14 +154,19 @@ def build_gradescope_zip(course_root: Path, out: Path, names: list[str] | None =
     return sorted(files)
 
 
-def _submitter_name(metadata_file: Path | None) -> str:
-    """The submitters' names from Gradescope's `submission_metadata.json`, else `submission`."""
+def _submitter_name(metadata_file: Path | None) -> tuple[str, str]:
+    """The submitters' names and the submission id from Gradescope's `submission_metadata.json`.
+
+    `("submission", "")` when the file is missing or unreadable.
+    """
     try:
-        users = json.loads(Path(metadata_file).read_text())["users"] if metadata_file else []
+        meta = json.loads(Path(metadata_file).read_text()) if metadata_file else {}
+        users = meta["users"] if meta else []
         names = [str(u.get("name") or u.get("email") or "") for u in users if isinstance(u, dict)]
-    except (OSError, ValueError, KeyError, TypeError):
-        names = []
-    return "+".join(n for n in names if n) or "submission"
+        ident = str(meta.get("id") or "") if isinstance(meta, dict) else ""
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        names, ident = [], ""
+    return "+".join(n for n in names if n) or "submission", ident
 
 
 def run_gradescope(submission: Path, results: Path, course_root: Path, names: list[str] | None = None,
@@ -171,11 +177,10 @@ def run_gradescope(submission: Path, results: Path, course_root: Path, names: li
     assignments = load_assignments(Path(course_root) / "assignments", names)
     modules = {m for a in assignments for m in a.modules}
     stubs = stub_hashes(Path(course_root), sorted(modules))
-    sub = collect_one(Path(submission), modules, _submitter_name(metadata_file),
-                      lambda folder, name: read_submission(folder, name, stubs))
+    name, ident = _submitter_name(metadata_file)
+    sub = collect_one(Path(submission), modules, name, lambda folder, n: read_submission(folder, n, stubs), ident)
     reference = Reference(Path(course_root) / "reference", [m for a in assignments for m in a.mistakes])
     expected = compute_expected(assignments, reference)
     result = grade_submission(sub, assignments, expected, Limits(call_timeout=timeout))
-    Path(results).parent.mkdir(parents=True, exist_ok=True)
-    Path(results).write_text(json.dumps(gradescope_results(result), indent=2), encoding="utf-8")
+    write_gradescope_json(result, make_dir(Path(results).parent) / Path(results).name)
     return result

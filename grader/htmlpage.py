@@ -1,14 +1,18 @@
 """Self-contained HTML pages for the reports: one file, inline style, no script, all text escaped.
 
 Student output is untrusted text. Every string goes through `esc` unless it is built here as
-`Html`; the pages also carry a Content-Security-Policy that forbids scripts and remote content,
-so a page opened from a mail attachment cannot run or fetch anything.
+`Html`: markup characters become entities and control or format characters (ESC, a
+right-to-left override) are drawn visibly (`grader.inert.visible`). The pages also carry a
+Content-Security-Policy that forbids scripts and remote content, so a page opened from a mail
+attachment cannot run or fetch anything.
 """
 
 from __future__ import annotations
 
 import html
 from collections.abc import Iterable
+
+from grader.inert import visible
 
 CSS = """
 body { font: 15px/1.5 system-ui, -apple-system, "Segoe UI", sans-serif; color: #1d1d1f;
@@ -34,8 +38,8 @@ class Html(str):
 
 
 def esc(value: object) -> Html:
-    """`value` as text that cannot become markup."""
-    return value if isinstance(value, Html) else Html(html.escape(str(value), quote=True))
+    """`value` as text that cannot become markup nor steer the display."""
+    return value if isinstance(value, Html) else Html(html.escape(visible(value, keep="\n\t"), quote=True))
 
 
 def tag(name: str, content: object = "", **attrs: str) -> Html:

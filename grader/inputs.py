@@ -18,16 +18,30 @@ Everything is staged into one folder per student in a temporary directory and re
 read member by member: paths that escape the folder, symbolic links, encrypted members and
 oversized content are refused, and a zip that expands past a cap (a zip bomb) is rejected whole.
 Names that cannot be understood are reported as warnings; they never stop the batch.
+
+Identity. A submission's id (its row in `grades.csv`, its report folder) is made from the name
+the input gives (`report_name`: accents dropped, ASCII letters, digits and `._@-` only, at
+most 100 characters; a name with no letter or digit becomes `student-<hash of the name>`). The
+LMS id (Canvas user id, Moodle participant id, Gradescope submission id) is kept on the
+submission. Files of one student (same name, same LMS id) are merged; two different
+submissions whose ids would be equal, ignoring case, never share one: every one of them gets a
+suffix, its LMS id or else a short hash of its input path (`victim-340934`, `victim-1f2e3d`),
+and a warning says so. No submission keeps the plain name, so which one comes first, or who
+chose a look-alike name on purpose, decides nothing. Every entry of the input folder is graded
+or named in a warning with the reason, except the clutter that operating systems and LMSs add
+(`.DS_Store`, `__MACOSX`, Moodle's online-text folders, Blackboard's receipts).
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shutil
 import stat
 import struct
 import tempfile
+import unicodedata
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -36,6 +50,7 @@ from pathlib import Path, PurePosixPath
 
 from grader import submitted
 from grader.discover import Submission, holds_modules, read_submission, safe_name
+from grader.inert import visible
 
 SOURCE_SUFFIXES = (".py", ".ipynb")
 
@@ -72,6 +87,8 @@ _GENERIC_LMS = re.compile(
 )
 _RESUBMISSION = re.compile(r"^(?P<stem>.+?)-(?P<n>\d+)$")  # Canvas: forward-1.py is the 2nd upload
 _SKIP = ("__MACOSX", "__pycache__", ".ipynb_checkpoints")
+_CLUTTER = ("__MACOSX", ".DS_Store", "Thumbs.db", "desktop.ini")
+"""entries of an input folder that operating systems add: skipped without a word"""
 
 
 class ZipRejected(Exception):
@@ -98,6 +115,74 @@ class Staged:
     """what says so: `gradescope`, `blackboard` or `git commit`"""
     lms_ids: dict[str, str] = field(default_factory=dict)
     """ids the layout gives beside the name (Gradescope's sid and email)"""
+    student: str = ""
+    """the student's name as the input gave it (before `report_name`)"""
+    lms_id: str = ""
+    """the LMS's id that tells this student or submission apart (Canvas user, Moodle participant,
+    Gradescope submission), or empty: what `resolve_collisions` suffixes with"""
+
+
+# ------------------------------------------------------------------ identity
+
+
+def report_name(raw: str) -> str:
+    """The submission id for a student's name: a plain file name, the same for Unicode twins.
+
+    The name is NFKD-normalized and accents are dropped (`José` in either normal form is
+    `Jose`), then `grader.discover.safe_name` keeps ASCII letters, digits and `._@-`. A name
+    with no letter or digit left (`..`, `李明`, empty) becomes `student-<8 hex of its sha256>`.
+    """
+    folded = "".join(c for c in unicodedata.normalize("NFKD", raw) if not unicodedata.combining(c))
+    if not re.search(r"[A-Za-z0-9]", folded):
+        digest = hashlib.sha256(unicodedata.normalize("NFC", raw).encode("utf-8", "replace")).hexdigest()
+        return f"student-{digest[:8]}"
+    return safe_name(folded)
+
+
+def _short_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()[:6]
+
+
+def resolve_collisions(staged: list[Staged], root: Path) -> list[str]:
+    """Give every submission its own id; returns a warning per collision.
+
+    Ids that are equal ignoring case (they would share a report folder on a case-insensitive
+    disk) all get a suffix: the LMS id when it tells them apart, else a hash of the input path.
+    Repeated until no two ids are equal, so a name chosen to equal a suffixed one gains nothing.
+    """
+    warnings: list[str] = []
+    for round_ in range(6):
+        groups: dict[str, list[Staged]] = {}
+        for s in staged:
+            groups.setdefault(s.name.casefold(), []).append(s)
+        clashes = [g for g in groups.values() if len(g) > 1]
+        if not clashes:
+            break
+        for group in clashes:
+            plain = group[0].name
+            ids = [s.lms_id for s in group]
+            for s in sorted(group, key=lambda x: str(x.source)):
+                where = _relative(s.source, root)
+                if round_ == 0 and s.lms_id and ids.count(s.lms_id) == 1:
+                    suffix = s.lms_id
+                elif round_ < 5:
+                    suffix = _short_hash(f"{round_}:{where}")
+                else:  # a last resort that cannot collide (distinct hashes of distinct paths did)
+                    suffix = str(1 + sorted(group, key=lambda x: str(x.source)).index(s))
+                s.name = f"{s.name[: 100 - len(suffix) - 1]}-{suffix}"
+                s.notes.append(f"another submission is also named {plain}: yours is graded as {s.name}")
+            shown = ", ".join(f"{s.name} (from {_relative(s.source, root)})"
+                              for s in sorted(group, key=lambda x: x.name))
+            warnings.append(f"{len(group)} submissions would be named {plain}; each is graded under its own "
+                            f"name: {shown}")
+    return warnings
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return visible(Path(path).relative_to(root).as_posix())
+    except ValueError:
+        return visible(Path(path).name)
 
 
 # ------------------------------------------------------------------ names
@@ -121,6 +206,12 @@ def parse_lms_name(name: str) -> tuple[str, str] | None:
         if m and m.group("file"):
             return m.group("student"), m.group("file")
     return None
+
+
+def lms_id(name: str) -> str:
+    """The student's id in an LMS export's file or folder name (Canvas user, Moodle participant), or ``."""
+    ids = submitted.ids_from_name(name)
+    return ids.get("canvas_id") or ids.get("moodle_participant") or ""
 
 
 def parse_file_name(name: str, modules: set[str]) -> NamedFile | None:
@@ -152,10 +243,10 @@ def _module_file(file: str, modules: set[str]) -> tuple[str, int]:
     return file, 0
 
 
-def _student_of_folder(name: str) -> str:
-    """A student's name from an LMS folder name (Moodle), or the name itself."""
+def _student_of_folder(name: str) -> tuple[str, str]:
+    """`(student, LMS id)` from an LMS folder name (Moodle), or `(name, "")`."""
     m = re.match(r"^(?P<student>.+?)_\d+_assignsubmission_(?:file|onlinetext)_?$", name)
-    return m.group("student") if m else name
+    return (m.group("student"), lms_id(name)) if m else (name, "")
 
 
 # ------------------------------------------------------------------ zips
@@ -280,8 +371,8 @@ def extract_zip(
 # ------------------------------------------------------------------ folders
 
 
-def _module_root(folder: Path, modules: set[str], depth: int = 4) -> Path | None:
-    """The shallowest folder under `folder` that holds a module (symlinks not followed)."""
+def _module_root(folder: Path, modules: set[str], exclude: Path | None = None, depth: int = 4) -> Path | None:
+    """The shallowest folder under `folder` that holds a module (symlinks and `exclude` not followed)."""
     level = [folder]
     for _ in range(depth + 1):
         found = [f for f in level if holds_modules(f, modules)]
@@ -294,7 +385,8 @@ def _module_root(folder: Path, modules: set[str], depth: int = 4) -> Path | None
             except OSError:
                 continue
             below += [Path(e.path) for e in entries if e.is_dir(follow_symlinks=False)
-                      and not e.name.startswith(".") and e.name not in _SKIP]
+                      and not e.name.startswith(".") and e.name not in _SKIP
+                      and (exclude is None or Path(e.path).resolve() != exclude)]
         level = below
     return None
 
@@ -319,10 +411,14 @@ def _copy_regular(src: Path, dest: Path, limit: int) -> str | None:
 class _Stager:
     """Builds the list of `Staged` submissions for one input folder."""
 
-    def __init__(self, modules: set[str], tmp: Path) -> None:
+    def __init__(self, modules: set[str], tmp: Path, exclude: Path | None = None) -> None:
         self.modules = modules
         self.tmp = tmp
-        self.staged: dict[str, Staged] = {}
+        self.exclude = exclude
+        """the output folder, when it lies inside the input: never a submission"""
+        self.staged: list[Staged] = []
+        self._flat: dict[tuple[str, str], Staged] = {}
+        """`(name, LMS id) -> Staged` of the students staged file by file (flat files, LMS exports)"""
         self.warnings: list[str] = []
         self._n = 0
 
@@ -330,36 +426,34 @@ class _Stager:
         self._n += 1
         return self.tmp / f"s{self._n:05d}"
 
-    def _new(self, student: str, source: Path, folder: Path | None = None) -> Staged:
-        name = safe_name(student)
-        while name in self.staged:
-            name += "_"
-        staged = Staged(name, folder or self._scratch(), source)
-        self.staged[name] = staged
+    def _new(self, student: str, source: Path, folder: Path | None = None, lms: str = "") -> Staged:
+        staged = Staged(report_name(student), folder or self._scratch(), source, student=student, lms_id=lms)
+        self.staged.append(staged)
         return staged
 
-    def folder(self, path: Path, student: str) -> None:
+    def folder(self, path: Path, student: str, lms: str = "") -> Staged:
         """A student's folder: the modules at its top, deeper, or in a zip inside it."""
-        root = _module_root(path, self.modules)
+        root = _module_root(path, self.modules, self.exclude)
         if root is not None:
-            staged = self._new(student, path, root)
+            staged = self._new(student, path, root, lms)
             staged.submitted_at, staged.submitted_from = submitted.git_commit_time(path), "git commit"
             if root != path:
                 staged.notes.append(f"graded the files in {root.relative_to(path).as_posix()}/")
-            return
+            return staged
         zips = sorted(p for p in path.iterdir() if p.suffix.lower() == ".zip" and not p.is_symlink())
         if zips:
-            self.zip(zips[0], student)
+            staged = self.zip(zips[0], student, lms)
+            staged.source = path
             if len(zips) > 1:
-                self.staged[safe_name(student)].notes.append(
-                    f"{len(zips)} zip files were found; only {zips[0].name} was graded")
-            return
-        staged = self._new(student, path, path)
+                staged.notes.append(f"{len(zips)} zip files were found; only {zips[0].name} was graded")
+            return staged
+        staged = self._new(student, path, path, lms)
         staged.notes.append("none of the assignment's files was found in this submission")
+        return staged
 
-    def zip(self, path: Path, student: str) -> None:
+    def zip(self, path: Path, student: str, lms: str = "") -> Staged:
         """A student's zip: extracted with caps, then treated as their folder."""
-        staged = self._new(student, path)
+        staged = self._new(student, path, lms=lms)
         out = staged.folder
         try:
             staged.notes += extract_zip(path, out, STUDENT_ZIP)
@@ -367,8 +461,8 @@ class _Stager:
             shutil.rmtree(out, ignore_errors=True)
             out.mkdir(parents=True)
             staged.notes.append(f"{path.name} was rejected: {exc}")
-            self.warnings.append(f"{path.name} ({staged.name}) was rejected: {exc}")
-            return
+            self.warnings.append(f"{path.name} ({staged.student}) was rejected: {exc}")
+            return staged
         root = _module_root(out, self.modules)
         if root is None:
             staged.notes.append(f"none of the assignment's files was found in {path.name}")
@@ -376,13 +470,14 @@ class _Stager:
             staged.folder = root
             if root != out:
                 staged.notes.append(f"graded the files in {path.name}/{root.relative_to(out).as_posix()}/")
+        return staged
 
-    def file(self, path: Path, named: NamedFile) -> None:
+    def file(self, path: Path, named: NamedFile, lms: str = "") -> None:
         """One file of a flat folder or an LMS export, added to its student's folder."""
-        name = safe_name(named.student)
-        staged = self.staged.get(name)
-        if staged is None or not staged.folder.is_relative_to(self.tmp):
-            staged = self._new(named.student, path)
+        key = (report_name(named.student), lms)
+        staged = self._flat.get(key)
+        if staged is None:
+            staged = self._flat[key] = self._new(named.student, path, lms=lms)
         if named.file.lower().endswith(".zip"):
             self._merge_zip(path, staged)
             return
@@ -411,7 +506,7 @@ class _Stager:
             staged.notes += extract_zip(path, scratch, STUDENT_ZIP)
         except ZipRejected as exc:
             staged.notes.append(f"{path.name} was rejected: {exc}")
-            self.warnings.append(f"{path.name} ({staged.name}) was rejected: {exc}")
+            self.warnings.append(f"{path.name} ({staged.student}) was rejected: {exc}")
             return
         root = _module_root(scratch, self.modules)
         if root is None:
@@ -419,7 +514,11 @@ class _Stager:
             return
         staged.folder.mkdir(parents=True, exist_ok=True)
         for entry in sorted(root.iterdir()):
-            if entry.is_file() and not (staged.folder / entry.name).exists():
+            if not entry.is_file():
+                continue
+            if (staged.folder / entry.name).exists():
+                staged.notes.append(f"{path.name}: {entry.name} was left out: another {entry.name} was graded")
+            else:
                 shutil.copyfile(entry, staged.folder / entry.name)
 
     def gradescope(self, root: Path) -> None:
@@ -434,38 +533,58 @@ class _Stager:
         if not isinstance(meta, dict):
             meta = {}
         for entry in sorted(root.iterdir(), key=lambda p: p.name):
-            if entry.name == "submission_metadata.yml" or entry.name.startswith("."):
+            if entry.name == "submission_metadata.yml" or entry.name in _CLUTTER:
+                continue
+            if self._left_out(entry):
                 continue
             if entry.is_symlink() or not entry.is_dir():
-                self.warnings.append(f"skipped {entry.name}: not a submission folder")
+                self.warnings.append(f"skipped {visible(entry.name)}: not a submission folder")
                 continue
             info = meta.get(entry.name)
             names = _submitters(info)
             if not names:
-                self.warnings.append(f"{entry.name} is not in submission_metadata.yml: named by its folder")
-            self.folder(entry, "+".join(names) or entry.name)
-            staged = list(self.staged.values())[-1]
+                self.warnings.append(f"{visible(entry.name)} is not in submission_metadata.yml: named by its folder")
+            m = re.fullmatch(r"submission_(\d+)", entry.name)
+            staged = self.folder(entry, "+".join(names) or entry.name, m.group(1) if m else "")
             staged.submitted_at, staged.submitted_from = submitted.gradescope_time(info), "gradescope"
             staged.lms_ids = submitted.gradescope_ids(info)
             if len(names) > 1:
-                self.staged[safe_name("+".join(names))].notes.append(f"group submission: {', '.join(names)}")
+                staged.notes.append(f"group submission: {', '.join(names)}")
+
+    def _left_out(self, entry: Path) -> bool:
+        """Whether `entry` is the output folder (then it is named in a warning)."""
+        if self.exclude is None or not entry.is_dir() or entry.is_symlink():
+            return False
+        if entry.resolve() != self.exclude:
+            return False
+        self.warnings.append(f"skipped {visible(entry.name)}: it is the output folder (--out), not a submission")
+        return True
 
     def entries(self, root: Path) -> None:
-        """Every entry of a class folder, whatever its layout."""
+        """Every entry of a class folder, whatever its layout; each is graded or warned about."""
         for entry in sorted(root.iterdir(), key=lambda p: p.name):
             name = entry.name
-            if name.startswith((".", "_")) or name in _SKIP:
-                continue
+            shown = visible(name)
+            if name in _CLUTTER or name.startswith("._"):
+                continue  # what macOS and Windows add to any folder
             if "_assignsubmission_onlinetext_" in name:
                 continue  # Moodle's online-text answers hold no code
-            if entry.is_symlink():
-                self.warnings.append(f"skipped {name}: a symbolic link")
+            if name.lower().endswith(".txt") and "_attempt_" in name:
+                continue  # Blackboard's receipt beside each attempt
+            if self._left_out(entry):
+                continue
+            lms_named = _student_of_folder(name)[1] or parse_lms_name(name) is not None
+            if (name.startswith((".", "_")) or name in _SKIP) and not lms_named:
+                self.warnings.append(f"skipped {shown}: a hidden or private entry (its name starts with "
+                                     f"{name[0]!r})")
+            elif entry.is_symlink():
+                self.warnings.append(f"skipped {shown}: a symbolic link")
             elif entry.is_dir():
-                self.folder(entry, _student_of_folder(name))
+                self.folder(entry, *_student_of_folder(name))
             elif name.lower().endswith(".zip"):
                 lms = parse_lms_name(name)
                 if lms:
-                    self.file(entry, NamedFile(*lms))
+                    self.file(entry, NamedFile(*lms), lms_id(name))
                 else:
                     self.zip(entry, name[:-4])
             elif name.endswith(SOURCE_SUFFIXES):
@@ -473,14 +592,12 @@ class _Stager:
                 if named is None:
                     example = f"{name.rsplit('.', 1)[0]}_{min(self.modules, default='module')}.py"
                     self.warnings.append(
-                        f"skipped {name}: the name does not say whose file it is and for which module "
-                        f"(expected <student>_<module>.py, e.g. {example})")
+                        f"skipped {shown}: the name does not say whose file it is and for which module "
+                        f"(expected <student>_<module>.py, e.g. {visible(example)})")
                 else:
-                    self.file(entry, named)
-            elif name.lower().endswith(".txt") and "_attempt_" in name:
-                continue  # Blackboard's receipt beside each attempt
+                    self.file(entry, named, lms_id(name))
             else:
-                self.warnings.append(f"skipped {name}: not a submission folder, zip or Python file")
+                self.warnings.append(f"skipped {shown}: not a submission folder, zip or Python file")
 
 
 def _submitters(info: object) -> list[str]:
@@ -497,24 +614,28 @@ def _submitters(info: object) -> list[str]:
     return names
 
 
-def stage(root: Path, modules: set[str], tmp: Path) -> tuple[list[Staged], list[str]]:
-    """Stage the submissions under `root` (a folder or a class zip) into `tmp`."""
+def stage(root: Path, modules: set[str], tmp: Path, exclude: Path | None = None) -> tuple[list[Staged], list[str]]:
+    """Stage the submissions under `root` (a folder or a class zip) into `tmp`, one id each.
+
+    `exclude` (the output folder, resolved) is never taken for a submission.
+    """
     root = Path(root)
-    stager = _Stager(modules, tmp)
+    stager = _Stager(modules, tmp, exclude)
     if root.is_file():
         if not root.name.lower().endswith(".zip"):
-            return [], [f"{root.name} is not a folder or a zip file"]
+            return [], [f"{visible(root.name)} is not a folder or a zip file"]
         extracted = tmp / "class"
         try:
             stager.warnings += extract_zip(root, extracted, CLASS_ZIP, SOURCE_SUFFIXES + (".zip", ".yml"))
         except ZipRejected as exc:
-            return [], [f"{root.name} was rejected: {exc}"]
+            return [], [f"{visible(root.name)} was rejected: {exc}"]
         root = extracted
-        visible = [p for p in root.iterdir() if not p.name.startswith((".", "_"))]
-        if len(visible) == 1 and visible[0].is_dir() and not holds_modules(root, modules):
-            root = visible[0]  # the zip held one folder: the class is inside it
+        visible_entries = [p for p in root.iterdir() if not p.name.startswith((".", "_"))]
+        if len(visible_entries) == 1 and visible_entries[0].is_dir() and not holds_modules(root, modules):
+            root = visible_entries[0]  # the zip held one folder: the class is inside it
     if holds_modules(root, modules):
-        return [Staged(safe_name(root.resolve().name), root, root)], []
+        name = root.resolve().name
+        return [Staged(report_name(name), root, root, student=name)], []
     if not (root / "submission_metadata.yml").exists():
         subdirs = [p for p in root.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))]
         if len(subdirs) == 1 and (subdirs[0] / "submission_metadata.yml").exists():
@@ -523,7 +644,8 @@ def stage(root: Path, modules: set[str], tmp: Path) -> tuple[list[Staged], list[
         stager.gradescope(root)
     else:
         stager.entries(root)
-    return sorted(stager.staged.values(), key=lambda s: s.name), stager.warnings
+    warnings = stager.warnings + resolve_collisions(stager.staged, root)
+    return sorted(stager.staged, key=lambda s: s.name), warnings
 
 
 Reader = Callable[[Path, str], Submission]
@@ -536,26 +658,34 @@ def _read(staged: Staged, read: Reader) -> Submission:
     sub.submitted_at = staged.submitted_at
     sub.submitted_from = staged.submitted_from if staged.submitted_at else ""
     sub.lms_ids = {**submitted.ids_from_name(staged.source.name), **staged.lms_ids}
+    sub.student = staged.student
+    sub.submission_id = staged.lms_id if staged.submitted_from == "gradescope" else ""
     return sub
 
 
 def collect_submissions(
-    root: Path, modules: set[str], read: Reader = read_submission
+    root: Path, modules: set[str], read: Reader = read_submission, exclude: Path | None = None
 ) -> tuple[list[Submission], list[str]]:
     """The submissions under `root`, read into memory (sorted by name), and warnings.
 
-    `read` reads one staged folder (default `grader.discover.read_submission`).
+    `read` reads one staged folder (default `grader.discover.read_submission`); `exclude` is
+    a folder under `root` to leave out (the output folder), named in a warning when met.
     """
     with tempfile.TemporaryDirectory(prefix="grade-inputs-") as tmp:
-        staged, warnings = stage(Path(root), modules, Path(tmp))
+        staged, warnings = stage(Path(root), modules, Path(tmp), Path(exclude).resolve() if exclude else None)
         submissions = [_read(s, read) for s in staged]
     warnings += [f"{sub.name}: {note}" for sub in submissions for note in sub.unused]
     return submissions, warnings
 
 
-def collect_one(folder: Path, modules: set[str], name: str, read: Reader = read_submission) -> Submission:
-    """The one submission in `folder` (its modules at the top, deeper, or in a zip inside it)."""
+def collect_one(folder: Path, modules: set[str], name: str, read: Reader = read_submission,
+                lms: str = "") -> Submission:
+    """The one submission in `folder` (its modules at the top, deeper, or in a zip inside it).
+
+    `lms` is the LMS's id of the submission (Gradescope's, in its container), kept on it.
+    """
     with tempfile.TemporaryDirectory(prefix="grade-inputs-") as tmp:
         stager = _Stager(modules, Path(tmp))
-        stager.folder(Path(folder), name)
-        return _read(next(iter(stager.staged.values())), read)
+        sub = _read(stager.folder(Path(folder), name, lms), read)
+        sub.submission_id = lms
+        return sub

@@ -8,6 +8,7 @@ import time
 from typing import TextIO
 
 from grader.grading import SubmissionResult
+from grader.inert import visible
 
 
 def _fmt(x: float) -> str:
@@ -39,10 +40,10 @@ class Progress:
         self.done += 1
         self.skipped += skipped
         if self.tty:
-            self._draw(result.submission)
+            self._draw(visible(result.submission))
             return
         how = "unchanged, not regraded" if skipped else f"{result.status}, {result.execution_time:.1f}s"
-        self.stream.write(f"[{self.done}/{self.total}] {result.submission}: "
+        self.stream.write(f"[{self.done}/{self.total}] {visible(result.submission)}: "
                           f"{_fmt(result.score)}/{_fmt(result.max_score)} ({how})\n")
         self.stream.flush()
 

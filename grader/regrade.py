@@ -1,6 +1,6 @@
 """Skip what was already graded: a content hash of everything a submission's result depends on.
 
-Beside each submission's reports, `OUT/<submission>/.grade-hash` holds the sha256 of
+Beside each submission's reports, `OUT/students/<submission>/.grade-hash` holds the sha256 of
 
 - the submission's files as graded (after notebooks are turned into modules) and its notes;
 - the assignments' settings, checks and mistake catalogs (`*.toml`, `*.py` of each folder)
@@ -8,9 +8,11 @@ Beside each submission's reports, `OUT/<submission>/.grade-hash` holds the sha25
 - the reference modules;
 - the grader itself (its version and its source files) and the time limits.
 
-`OUT/<submission>/.grade-result.json` keeps the full result, so that an unchanged submission
-still counts in `grades.csv` and the class summary without running again. The hash is written
-last: a run stopped half-way through a report leaves no hash, and the submission is regraded.
+`OUT/students/<submission>/.grade-result.json` keeps the full result, so that an unchanged
+submission still counts in `grades.csv` and the class summary without running again. The hash
+is removed before a submission's reports are rewritten (`forget`) and written last
+(`save_state`), each file atomically: a run stopped half-way, or by a full disk, leaves no hash,
+and the submission is regraded.
 """
 
 from __future__ import annotations
@@ -25,10 +27,11 @@ import grader
 from grader.course import Assignment
 from grader.discover import Submission
 from grader.grading import CheckResult, SubmissionResult
+from grader.output import remove, write_atomic
+from grader.report import REPORT_FILES
 
 HASH_FILE = ".grade-hash"
 RESULT_FILE = ".grade-result.json"
-REPORT_FILES = ("results.json", "feedback.md", "feedback.html")
 
 
 def _add(h: Any, label: str, data: bytes) -> None:
@@ -86,8 +89,17 @@ def load_unchanged(folder: Path, digest: str) -> SubmissionResult | None:
         return None
 
 
+def forget(folder: Path) -> None:
+    """Remove the hash of `folder`'s reports (call before rewriting them)."""
+    if folder.is_dir():
+        remove(folder / HASH_FILE)
+
+
 def save_state(folder: Path, result: SubmissionResult, digest: str) -> None:
-    """Store the result and then its hash (call after the reports are written)."""
-    (folder / HASH_FILE).unlink(missing_ok=True)
-    (folder / RESULT_FILE).write_text(json.dumps(dataclasses.asdict(result)))
-    (folder / HASH_FILE).write_text(digest + "\n")
+    """Store the result and then its hash (call after the reports are written).
+
+    Raises `grader.output.OutputError` when a file cannot be written.
+    """
+    remove(folder / HASH_FILE)
+    write_atomic(folder / RESULT_FILE, json.dumps(dataclasses.asdict(result)))
+    write_atomic(folder / HASH_FILE, digest + "\n")

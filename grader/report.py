@@ -1,14 +1,21 @@
 """Reports, written only by the trusted side after the worker is gone.
 
-Per submission: `results.json` in Gradescope's autograder schema, `feedback.md` for the
-student and `feedback.html`, the same as one self-contained page (for students who get their
-feedback by mail). For the class: `grades.csv`, with a first row of the points possible (and
-`summary.md` / `summary.html`, see `grader.summary`).
+Per submission, in `OUT/students/<submission>/`: `results.json` in Gradescope's autograder
+schema, `feedback.md` for the student and `feedback.html`, the same as one self-contained page
+(for students who get their feedback by mail). For the class, in `OUT/` itself: `grades.csv`,
+with a first row of the points possible (and `summary.md` / `summary.html`, see
+`grader.summary`). Student reports live in their own folder, so no student's name can ever be
+the name of a class report.
+
+Every file is written atomically (`grader.output`), and every string a student chose is made
+inert where it lands: escaped in HTML and Markdown, plain text for Gradescope, no formula in
+the CSV (`grader.inert`).
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import json
 import re
 from pathlib import Path
@@ -16,6 +23,26 @@ from pathlib import Path
 from grader.failures import Failure, Subject, group_failures, short_name
 from grader.grading import CheckResult, SubmissionResult
 from grader.htmlpage import Html, join, page, pre, table, tag
+from grader.inert import csv_cell, md_block, md_inline, visible
+from grader.output import make_dir, write_atomic
+
+STUDENTS = "students"
+"""the folder of `OUT/` that holds one folder per submission"""
+REPORT_FILES = ("results.json", "feedback.md", "feedback.html")
+"""what `write_submission_reports` writes into a submission's folder"""
+TEXT = "text"
+"""Gradescope's output format that renders nothing: no HTML, Markdown or ANSI"""
+
+
+def student_folder(out: Path, name: str) -> Path:
+    """`OUT/students/<name>`: where one submission's reports go.
+
+    `name` is a submission id (`grader.inputs` makes it a plain file name); anything that
+    could leave the folder is refused here as well.
+    """
+    if name in ("", ".", "..") or any(c in name for c in "/\\\0"):
+        raise ValueError(f"not a submission id: {name!r}")
+    return Path(out) / STUDENTS / name
 
 
 def _points(x: float) -> str:
@@ -59,24 +86,23 @@ def diagnosis_of(subject: Subject) -> str:
     return next((c.diagnosis for f in subject.failures for c in f.checks if c.diagnosis), "") or ""
 
 
-def md_inline(text: str) -> str:
-    """`text` as one line of Markdown that cannot open HTML or break the line."""
-    return " ".join(text.split()).replace("<", "&lt;").replace(">", "&gt;")
-
-
 def gradescope_results(result: SubmissionResult) -> dict[str, object]:
     """The submission in Gradescope's results.json schema.
 
     Hidden checks get visibility `after_published`: students see them once grades are out.
+    Every name and output is declared `text` (Gradescope renders the top-level output as
+    HTML by default, and it holds names the student chose).
     """
     tests = [
         {
             "name": c.name,
+            "name_format": TEXT,
             "number": str(i),
             "score": c.score,
             "max_score": c.max_score,
             "status": "passed" if c.passed else "failed",
-            "output": check_output(c),
+            "output": visible(check_output(c), keep="\n\t"),
+            "output_format": TEXT,
             "visibility": "visible" if c.visible else "after_published",
             "tags": [c.assignment],
         }
@@ -86,7 +112,10 @@ def gradescope_results(result: SubmissionResult) -> dict[str, object]:
     return {
         "score": result.score,
         "execution_time": result.execution_time,
-        "output": "\n".join(summary),
+        "output": visible("\n".join(summary), keep="\n\t"),
+        "output_format": TEXT,
+        "test_output_format": TEXT,
+        "test_name_format": TEXT,
         "visibility": "visible",
         "stdout_visibility": "hidden",
         "tests": tests,
@@ -97,15 +126,15 @@ def _fenced(text: str) -> list[str]:
     """`text` in a code fence longer than any run of backticks in it (so it cannot close it)."""
     longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
     fence = "`" * max(3, longest + 1)
-    return [fence, text, fence]
+    return [fence, md_block(text), fence]
 
 
 def feedback_markdown(result: SubmissionResult, visible_only: bool = False) -> str:
     """A readable report: the notices, a score table per assignment, then each failure in full."""
     checks = [c for c in result.checks if c.visible or not visible_only]
-    lines = [f"# Feedback for {result.submission}", ""]
+    lines = [f"# Feedback for {md_inline(result.submission)}", ""]
     for notice in result.notices:
-        lines.append(f"> **Note:** {notice}")
+        lines.append(f"> **Note:** {md_inline(notice)}")
     if result.notices:
         lines.append("")
     lines.append(f"**Score: {_points(sum(c.score for c in checks))} / {_points(sum(c.max_score for c in checks))}**")
@@ -181,24 +210,40 @@ def feedback_html(result: SubmissionResult, visible_only: bool = False) -> str:
     return page(f"Feedback for {result.submission}", join(parts))
 
 
+def write_gradescope_json(result: SubmissionResult, path: Path) -> None:
+    """`results.json` for Gradescope, written atomically."""
+    write_atomic(path, json.dumps(gradescope_results(result), indent=2))
+
+
 def write_submission_reports(result: SubmissionResult, out: Path) -> Path:
-    """Write `out/<submission>/results.json`, `feedback.md` and `feedback.html`; returns the folder."""
-    folder = Path(out) / result.submission
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "results.json").write_text(json.dumps(gradescope_results(result), indent=2), encoding="utf-8")
-    (folder / "feedback.md").write_text(feedback_markdown(result), encoding="utf-8")
-    (folder / "feedback.html").write_text(feedback_html(result), encoding="utf-8")
+    """Write `OUT/students/<submission>/` `results.json`, `feedback.md`, `feedback.html`; returns the folder.
+
+    Raises `grader.output.OutputError` when a file cannot be written.
+    """
+    folder = make_dir(student_folder(out, result.submission))
+    write_gradescope_json(result, folder / "results.json")
+    write_atomic(folder / "feedback.md", feedback_markdown(result))
+    write_atomic(folder / "feedback.html", feedback_html(result))
     return folder
 
 
-def write_grades_csv(results: list[SubmissionResult], assignments: list[tuple[str, float]], path: Path) -> None:
-    """One row per submission (points per assignment, total, status); first row: points possible."""
+def grades_csv(results: list[SubmissionResult], assignments: list[tuple[str, float]]) -> str:
+    """One row per submission (points per assignment, total, status); first row: points possible.
+
+    Scores are numbers; every other cell goes through `grader.inert.csv_cell`.
+    """
     total = sum(m for _, m in assignments)
-    with open(path, "w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(["submission"] + [a for a, _ in assignments] + ["total", "status"])
-        writer.writerow(["points possible"] + [_points(m) for _, m in assignments] + [_points(total), ""])
-        for r in results:
-            scores = r.assignment_scores()
-            row = [r.submission] + [_points(scores.get(a, (0.0, 0.0))[0]) for a, _ in assignments]
-            writer.writerow(row + [_points(r.score), r.status])
+    f = io.StringIO(newline="")
+    writer = csv.writer(f)
+    writer.writerow([csv_cell(x) for x in ["submission", *(a for a, _ in assignments), "total", "status"]])
+    writer.writerow(["points possible"] + [_points(m) for _, m in assignments] + [_points(total), ""])
+    for r in results:
+        scores = r.assignment_scores()
+        row = [csv_cell(r.submission)] + [_points(scores.get(a, (0.0, 0.0))[0]) for a, _ in assignments]
+        writer.writerow(row + [_points(r.score), csv_cell(r.status)])
+    return f.getvalue()
+
+
+def write_grades_csv(results: list[SubmissionResult], assignments: list[tuple[str, float]], path: Path) -> None:
+    """`grades_csv` written atomically to `path`."""
+    write_atomic(path, grades_csv(results, assignments))

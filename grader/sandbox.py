@@ -96,7 +96,15 @@ class Isolation:
 
     @property
     def notices(self) -> list[str]:
-        """What every report of this run says first."""
+        """What every student's report of this run says first: one plain sentence, no detail."""
+        if self.tier == "bwrap":
+            return []
+        return ["NOT SANDBOXED: this run graded your code without the usual sandbox; "
+                "your score is computed the same way."]
+
+    @property
+    def instructor_notices(self) -> list[str]:
+        """The detail, for the terminal and the class summary (never a student's report)."""
         if self.tier == "bwrap":
             return []
         caveat = ""

@@ -12,7 +12,8 @@
    or lacked a file;
 7. what in the input folder was skipped.
 
-Only trusted-side data is used (`SubmissionResult`); every string is escaped in the HTML.
+Only trusted-side data is used (`SubmissionResult`); every string is escaped in the HTML and
+in the Markdown (`grader.inert`), where names and messages that students chose appear.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from typing import TypeVar
 
 from grader.grading import CheckResult, SubmissionResult
 from grader.htmlpage import Html, esc, join, page, table, tag
+from grader.inert import md_block, md_inline
+from grader.output import make_dir, write_atomic
 
 RULE_PROBLEMS = ("timeout", "crash", "policy")
 """problems an instructor should look at by hand"""
@@ -99,6 +102,8 @@ class ClassSummary:
     note: str = ""
     hardcoded: list[tuple[str, list[str]]] = field(default_factory=list)
     """`(submission, checks)` whose visible checks passed while their hidden twins failed"""
+    notices: list[str] = field(default_factory=list)
+    """what the instructor must know about the run itself (e.g. that it was not sandboxed)"""
 
     @property
     def max_points(self) -> float:
@@ -118,7 +123,7 @@ class ClassSummary:
 
 def summarize(
     results: Sequence[SubmissionResult], assignments: list[tuple[str, float]], warnings: Sequence[str] = (),
-    note: str = "",
+    note: str = "", notices: Sequence[str] = (),
 ) -> ClassSummary:
     """Count passes, mistakes and problems over the class."""
     by_check: dict[str, CheckStats] = {}
@@ -152,7 +157,7 @@ def summarize(
     checks = sorted(by_check.values(), key=lambda s: (-s.wrong_rate, -s.wrong, s.rate, s.assignment, s.name))
     ranked = sorted(mistakes.values(), key=lambda m: (-m.submissions, -m.checks, m.name, m.function))
     return ClassSummary(list(results), assignments, list(warnings), checks, ranked, breakers,
-                        dict(not_run), note, hardcoded)
+                        dict(not_run), note, hardcoded, list(notices))
 
 
 HARDCODED_NOTE = (
@@ -284,7 +289,7 @@ def _check_rows(s: ClassSummary) -> list[list[str]]:
 
 
 def _md_cell(text: object) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
+    return md_inline(text)
 
 
 def _md_table(head: list[str], rows: list[list[str]]) -> list[str]:
@@ -298,12 +303,13 @@ def _when(s: ClassSummary) -> str:
 
 
 def summary_markdown(s: ClassSummary, histogram_file: str | None = "score_histogram.svg") -> str:
-    lines = ["# Class summary", "", f"_{_when(s)}_", ""]
-    lines += ["## At a glance", ""] + [f"- {ln}" for ln in glance(s)] + [""]
+    lines = ["# Class summary", "", f"_{md_inline(_when(s))}_", ""]
+    lines += [f"> **Note:** {md_inline(n)}" for n in s.notices] + ([""] if s.notices else [])
+    lines += ["## At a glance", ""] + [f"- {md_inline(ln)}" for ln in glance(s)] + [""]
     lines += ["## Scores", ""]
     if histogram_file:
         lines += [f"![Histogram of total scores]({histogram_file})", ""]
-    lines += ["```", *_text_histogram(s.histogram()), "```", ""]
+    lines += ["```", md_block("\n".join(_text_histogram(s.histogram()))), "```", ""]
     lines += _md_table(["assignment", "points", "mean", "median", "full marks", "zero"], _assignment_rows(s))
     lines += ["## Checks, most often answered wrongly first", ""]
     lines += ["Failed: _wrong_ results (the code ran and answered wrongly) / _no result_ (an exception, a "
@@ -326,7 +332,7 @@ def summary_markdown(s: ClassSummary, histogram_file: str | None = "score_histog
     else:
         lines += ["None.", ""]
     for kind, names in s.not_run.items():
-        lines += [f"**{kind}** ({len(names)}): " + ", ".join(names), ""]
+        lines += [f"**{md_inline(kind)}** ({len(names)}): " + md_inline(", ".join(names)), ""]
     if s.hardcoded:
         lines += ["## Answers may be hard-coded", "", HARDCODED_NOTE, ""]
         lines += _md_table(["submission", "visible checks whose hidden twin failed"],
@@ -350,6 +356,7 @@ def _pass_bar(rate: float) -> Html:
 def summary_html(s: ClassSummary) -> str:
     parts: list[object] = [tag("h1", "Class summary")]
     parts.append(tag("p", _when(s), class_="muted"))
+    parts += [tag("p", Html(f"<strong>Note:</strong> {tag('span', n)}"), class_="note") for n in s.notices]
     parts += [tag("h2", "At a glance"), tag("ul", join(tag("li", ln) for ln in glance(s)))]
     parts += [tag("h2", "Scores"), Html(histogram_svg(s.histogram(), s.max_points))]
     parts.append(table(["assignment", "points", "mean", "median", "full marks", "zero"], _assignment_rows(s),
@@ -391,12 +398,15 @@ def summary_html(s: ClassSummary) -> str:
 
 def write_summary(
     results: Sequence[SubmissionResult], assignments: list[tuple[str, float]], out: Path,
-    warnings: Sequence[str] = (), note: str = "",
+    warnings: Sequence[str] = (), note: str = "", notices: Sequence[str] = (),
 ) -> ClassSummary:
-    """Write `summary.md`, `summary.html` and `score_histogram.svg` into `out`."""
-    s = summarize(results, assignments, warnings, note)
-    out = Path(out)
-    (out / "score_histogram.svg").write_text(histogram_svg(s.histogram(), s.max_points), encoding="utf-8")
-    (out / "summary.md").write_text(summary_markdown(s), encoding="utf-8")
-    (out / "summary.html").write_text(summary_html(s), encoding="utf-8")
+    """Write `summary.md`, `summary.html` and `score_histogram.svg` into `out`, each atomically.
+
+    Raises `grader.output.OutputError` when a file cannot be written.
+    """
+    s = summarize(results, assignments, warnings, note, notices)
+    out = make_dir(Path(out))
+    write_atomic(out / "score_histogram.svg", histogram_svg(s.histogram(), s.max_points))
+    write_atomic(out / "summary.md", summary_markdown(s))
+    write_atomic(out / "summary.html", summary_html(s))
     return s

@@ -65,7 +65,7 @@ def grade_on_path(folder: Path) -> dict[str, str]:
 
 def report_dir(out: Path, submission: str) -> Path:
     """Where a batch writes one submission's reports (one place to change if that moves)."""
-    return Path(out) / submission
+    return Path(out) / "students" / submission
 
 
 class Course:

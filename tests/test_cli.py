@@ -48,13 +48,18 @@ def test_every_submission_gets_gradescope_results_and_feedback(graded):
     assert len(names) == 15
     for name in names:
         data = json.loads((report_dir(out, name) / "results.json").read_text())
-        assert set(data) == {"score", "execution_time", "output", "tests", "visibility", "stdout_visibility"}
+        assert set(data) == {"score", "execution_time", "output", "tests", "visibility", "stdout_visibility",
+                             "output_format", "test_output_format", "test_name_format"}
+        assert data["output_format"] == data["test_output_format"] == data["test_name_format"] == "text"
         assert isinstance(data["score"], (int, float)) and isinstance(data["execution_time"], (int, float))
         assert isinstance(data["output"], str)
         assert data["tests"], name
         for test in data["tests"]:
             # Gradescope's test fields: the README's six, and `number` and `tags` (both optional there)
-            assert set(test) == {"name", "score", "max_score", "status", "output", "visibility", "number", "tags"}
+            # ... and `output_format` / `name_format`: text, never HTML (names are the students')
+            assert set(test) == {"name", "score", "max_score", "status", "output", "visibility", "number", "tags",
+                                 "output_format", "name_format"}
+            assert test["output_format"] == test["name_format"] == "text"
             assert test["status"] in ("passed", "failed")
             assert test["visibility"] in ("visible", "after_published")
             module_function = test["name"].split(":")[0]
@@ -81,7 +86,8 @@ def test_grades_csv_has_points_possible_then_one_row_per_submission(graded):
 def test_feedback_names_the_known_mistake(graded):
     _, out = graded
     text = (report_dir(out, "cai_softmax_axis") / "feedback.md").read_text()
-    failure = text.split("### ✗ forward.softmax: rows of a small batch (2 pt)\n", 1)[1].split("###")[0]
+    section = text.split("### forward.softmax: ", 1)[1].split("\n### ")[0]  # the function's failures
+    failure = section.split("#### ✗ rows of a small batch (2 pt)\n", 1)[1].split("####")[0]
     assert "called softmax(Z=<array (4, 3) float64>)\n12 of 12 entries differ; worst at [1, 2]: expected " in failure
     assert "Hint (softmax over the wrong axis): Normalize each row" in failure
 
@@ -100,7 +106,8 @@ def test_an_endless_loop_times_out_and_costs_only_its_checks(tmp_path):
 def test_a_folder_holding_the_modules_is_one_submission(tmp_path):
     result = CliRunner().invoke(main, [str(EXAMPLES / "ada_perfect"), "--out", str(tmp_path), "-q"])
     assert result.exit_code == 0, result.output
-    assert [p.name for p in tmp_path.iterdir() if p.is_dir()] == ["ada_perfect"]
+    assert [p.name for p in tmp_path.iterdir() if p.is_dir()] == ["students"]
+    assert [p.name for p in (tmp_path / "students").iterdir()] == ["ada_perfect"]
 
 
 def test_missing_folder_is_a_one_line_usage_error(tmp_path):

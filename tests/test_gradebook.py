@@ -268,7 +268,7 @@ def test_a_late_gradescope_resubmission_through_grade_and_grades_csv_agrees(tmp_
                                       "--student", "Ada_Lovelace"])
     assert shown.exit_code == 0, shown.output
     assert "1.54 d late: -20%" in shown.output and "2026-10-07T13:00-04:00 (gradescope)" in shown.output
-    feedback = (tmp_path / "out" / "Ada_Lovelace" / "feedback.md").read_text()
+    feedback = (tmp_path / "out" / "students" / "Ada_Lovelace" / "feedback.md").read_text()
     assert (f"forward: submitted 2026-10-07 13:00 EDT, 1.54 days after the deadline (2026-10-05 23:59 EDT): the late "
             f"penalty is 20% of its {second.max_score:g} points, so its grade is its score minus "
             f"{0.2 * second.max_score:g}") in feedback

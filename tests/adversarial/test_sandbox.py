@@ -29,7 +29,7 @@ def test_grade_with_sandbox_none_says_so_on_the_terminal_and_in_every_report(tmp
                                        "--out", str(tmp_path / "out"), *as_root])
     assert result.exit_code == 0, result.output
     assert "WARNING: NOT SANDBOXED: --sandbox none was chosen" in result.output
-    assert "NOT SANDBOXED" in (tmp_path / "out" / "alice" / "feedback.md").read_text()
+    assert "NOT SANDBOXED" in (tmp_path / "out" / "students" / "alice" / "feedback.md").read_text()
 
 
 def test_sandbox_bwrap_without_bwrap_fails_in_one_line(tmp_path):
