@@ -15,7 +15,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed, wait
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from grader import sandbox
 from grader.course import Assignment, Reference, compute_expected, load_assignments
@@ -27,6 +27,9 @@ from grader.report import write_grades_csv, write_submission_reports
 from grader.runner import Limits
 from grader.summary import write_summary
 from grader.template import stub_hashes
+
+if TYPE_CHECKING:
+    from grader.cluster import ClusterGrader
 
 
 @dataclass
@@ -83,6 +86,7 @@ def grade_folder(
     jobs: int | None = None,
     on_done: Callable[[SubmissionResult, int, int, bool], None] | None = None,
     force: bool = False,
+    cluster: ClusterGrader | None = None,
 ) -> BatchResult:
     """Grade every submission under `root` (see `grader.inputs` for the layouts understood).
 
@@ -93,6 +97,7 @@ def grade_folder(
 
     Ctrl-C (KeyboardInterrupt) stops the batch: running workers are killed, the submissions
     they were grading get no report, and `grades.csv` and the summary cover what was graded.
+    With `cluster` (`grader.cluster`), submissions are graded there, `cluster.slots` at a time.
     """
     assignments = load_assignments(course.assignments_dir, names)
     modules = {m for a in assignments for m in a.modules}
@@ -102,7 +107,7 @@ def grade_folder(
     out.mkdir(parents=True, exist_ok=True)
     # The tier actually used (not "auto") belongs to the result: a report graded without a
     # sandbox must not be reused once bwrap works.
-    tier = sandbox.resolve(limits.sandbox).tier
+    tier = cluster.tier if cluster else sandbox.resolve(limits.sandbox).tier
     course_hash = course_fingerprint(course.root, assignments, (limits, tier))
     total = len(submissions)
     results: list[SubmissionResult] = []
@@ -120,15 +125,19 @@ def grade_folder(
     interrupted = False
     if todo:
         try:
-            reference = Reference(course.reference_dir, [m for a in assignments for m in a.mistakes])
-            expected = compute_expected(assignments, reference)
+            if cluster:
+                grade, jobs = cluster.grade, cluster.slots
+            else:
+                reference = Reference(course.reference_dir, [m for a in assignments for m in a.mistakes])
+                expected = compute_expected(assignments, reference)
+                grade = lambda sub, cancelled: grade_submission(sub, assignments, expected, limits, cancelled)
 
             def graded(r: SubmissionResult) -> None:
                 if on_done:
                     on_done(r, len(results), total, False)
 
             jobs = jobs or default_jobs()
-            interrupted = _grade_all(todo, assignments, expected, limits, jobs, out, results, graded)
+            interrupted = _grade_all(todo, grade, jobs, out, results, graded)
         except KeyboardInterrupt:
             interrupted = True
     results.sort(key=lambda r: r.submission)
@@ -141,19 +150,17 @@ def grade_folder(
 
 def _grade_all(
     todo: list[tuple[Submission, str]],
-    assignments: list[Assignment],
-    expected: dict[str, Any],
-    limits: Limits,
+    grade: Callable[[Submission, Callable[[], bool]], SubmissionResult],
     jobs: int,
     out: Path,
     results: list[SubmissionResult],
     done: Callable[[SubmissionResult], None],
 ) -> bool:
-    """Grade `todo` on `jobs` threads (each drives one worker); True when interrupted."""
+    """Grade `todo` on `jobs` threads (each drives one worker, here or on a cluster); True when interrupted."""
     stop = threading.Event()
 
     def one(sub: Submission, digest: str) -> SubmissionResult:
-        result = grade_submission(sub, assignments, expected, limits, stop.is_set)
+        result = grade(sub, stop.is_set)
         if stop.is_set():  # its worker may have been killed under it: the result is not to be trusted
             raise Cancelled(sub.name)
         folder = write_submission_reports(result, out)

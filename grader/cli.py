@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -95,8 +96,11 @@ def _announce_isolation(mode: str, quiet: bool = False) -> None:
 @SANDBOX_OPTION
 @click.option("--memory", type=click.IntRange(min=256), default=Limits.memory_mb, show_default=True,
               help="MiB of address space one worker may use (NumPy needs about 256).")
+@click.option("--cluster", "cluster_spec", metavar="SPEC", default=None,
+              help="Grade on a Dask cluster: local[:N], tcp://HOST:PORT or ssh://HOST1,HOST2,... "
+                   "(needs the extra: pip install 'nn-grader[cluster]').")
 def run(submissions: Path, out: Path, course: Path | None, names: tuple[str, ...], jobs: int | None,
-        timeout: float, force: bool, quiet: bool, sandbox_mode: str, memory: int) -> None:
+        timeout: float, force: bool, quiet: bool, sandbox_mode: str, memory: int, cluster_spec: str | None) -> None:
     """Grade every submission under SUBMISSIONS and write reports to --out.
 
     SUBMISSIONS is a folder of per-student folders or zips, a flat folder of
@@ -128,12 +132,16 @@ def run(submissions: Path, out: Path, course: Path | None, names: tuple[str, ...
     def terminate(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 
-    _announce_isolation(sandbox_mode)
+    if cluster_spec and jobs:
+        raise click.UsageError("-j counts submissions graded on this machine; with --cluster use local:N")
+    if not cluster_spec:
+        _announce_isolation(sandbox_mode)  # with --cluster, preflight asks every worker host
+    limits = Limits(call_timeout=timeout, sandbox=sandbox_mode, memory_mb=memory)
     previous = signal.signal(signal.SIGTERM, terminate)  # a `kill` stops like Ctrl-C
     try:
-        batch = grade_folder(submissions, out, Course(root), list(names) or None,
-                             Limits(call_timeout=timeout, sandbox=sandbox_mode, memory_mb=memory),
-                             jobs, progress, force)
+        with _cluster(cluster_spec, root, list(names) or None, limits, quiet) as remote:
+            batch = grade_folder(submissions, out, Course(root), list(names) or None, limits,
+                                 jobs, progress, force, remote)
     except CourseError as exc:
         raise click.ClickException(str(exc)) from exc
     except KeyboardInterrupt:  # before any grading started: nothing to keep
@@ -167,6 +175,24 @@ def run(submissions: Path, out: Path, course: Path | None, names: tuple[str, ...
         click.echo(f"\nInterrupted: {len(batch.results)} of {batch.total} submissions graded. Their reports "
                    "are kept; run the same command again to grade the rest.", err=True)
         sys.exit(130)
+
+
+def _cluster(spec: str | None, root: Path, names: list[str] | None, limits: Limits,
+             quiet: bool) -> contextlib.AbstractContextManager[Any]:
+    """The preflighted cluster of `--cluster SPEC` (see `grader.cluster`), or nothing."""
+    if spec is None:
+        return contextlib.nullcontext()
+    from grader.cluster import ClusterError, connect
+
+    try:
+        remote = connect(spec, root, names, limits)
+    except ClusterError as exc:
+        raise click.ClickException(str(exc)) from None
+    if not quiet:
+        hosts = sorted({h.host for h in remote.hosts})
+        click.echo(f"cluster {spec}: {len(remote.hosts)} worker(s) on {', '.join(hosts)}, sandbox {remote.tier}; "
+                   f"preflight {remote.preflight_seconds:.2f} s", err=True)
+    return remote
 
 
 @main.command("check")
