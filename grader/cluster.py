@@ -234,6 +234,8 @@ class ClusterGrader:
         """the tier every worker uses (preflight refuses the others): part of the regrade hash"""
         self.hosts: list[HostReport] = []
         self.preflight_seconds = 0.0
+        self.task: Callable[..., str] = grade_on_worker
+        """the function a task runs (`grade_on_worker`; the fault tests put one that kills its worker)"""
         """seconds preflight took (every worker answers at once)"""
         self._cluster: Any = None
         self.client: Any = None
@@ -307,7 +309,7 @@ class ClusterGrader:
 
         data = {"name": submission.name, "files": dict(submission.files), "notes": list(submission.notes),
                 "unreadable": dict(submission.unreadable)}
-        future = self.client.submit(grade_on_worker, self.course_root, self.names, self.fingerprint, self.limits, data,
+        future = self.client.submit(self.task, self.course_root, self.names, self.fingerprint, self.limits, data,
                                     pure=False, retries=RETRIES, key=f"grade-{submission.name}-{os.urandom(4).hex()}")
         try:
             while True:
