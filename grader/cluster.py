@@ -36,7 +36,7 @@ import grader
 from grader import sandbox
 from grader.course import Assignment, CourseError, Reference, compute_expected, load_assignments
 from grader.discover import Submission
-from grader.grading import CheckResult, SubmissionResult, grade_submission
+from grader.grading import Cancelled, CheckResult, SubmissionResult, grade_submission
 from grader.regrade import course_fingerprint
 from grader.runner import Limits
 
@@ -168,8 +168,23 @@ def grade_on_worker(course_root: str, names: tuple[str, ...], fingerprint: str, 
                           "differs from the client's")
     sub = Submission(name=submission["name"], folder=Path("."), files=dict(submission["files"]),
                      notes=list(submission["notes"]), unreadable=dict(submission["unreadable"]))
-    result = grade_submission(sub, assignments, expected, Limits(**limits))
+    try:
+        result = grade_submission(sub, assignments, expected, Limits(**limits), _task_cancelled())
+    except Cancelled:  # nobody waits for this result any more (Ctrl-C on the client)
+        return "null"
     return json.dumps(dataclasses.asdict(result))
+
+
+def _task_cancelled() -> Callable[[], bool]:
+    """Whether the client has cancelled the Dask task running in this thread (asked between checks)."""
+    try:
+        from distributed import get_worker
+
+        worker = get_worker()
+        key = worker.get_current_task()
+    except (ImportError, ValueError):  # not in a Dask task
+        return lambda: False
+    return lambda: getattr(worker.state.tasks.get(key), "state", "forgotten") in ("cancelled", "released", "forgotten")
 
 
 # ---------------------------------------------------------------- on the client
@@ -305,23 +320,22 @@ class ClusterGrader:
 
         Raises `grader.grading.Cancelled` (after cancelling the task) once `cancelled()` says so.
         """
-        from grader.grading import Cancelled
-
         data = {"name": submission.name, "files": dict(submission.files), "notes": list(submission.notes),
                 "unreadable": dict(submission.unreadable)}
         future = self.client.submit(self.task, self.course_root, self.names, self.fingerprint, self.limits, data,
                                     pure=False, retries=RETRIES, key=f"grade-{submission.name}-{os.urandom(4).hex()}")
+        finished = threading.Event()
+        # Not `future.result(timeout=...)` in a loop: Dask's sync() can then lose the result to a
+        # cancelled wait (UnboundLocalError in distributed.utils.sync, distributed 2026.8).
+        future.add_done_callback(lambda _: finished.set())
         try:
-            while True:
+            while not finished.wait(POLL):
                 if cancelled():
                     raise Cancelled(submission.name)
-                try:
-                    text = future.result(timeout=POLL)
-                    break
-                except TimeoutError:
-                    continue
-                except self._distributed.KilledWorker:
-                    return crashed_result(submission, self.assignments, CRASH_MESSAGE)
+            try:
+                text = future.result()
+            except self._distributed.KilledWorker:
+                return crashed_result(submission, self.assignments, CRASH_MESSAGE)
         except BaseException:
             future.cancel()
             raise

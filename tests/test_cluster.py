@@ -253,3 +253,53 @@ def test_preflight_refuses_a_worker_whose_course_differs_and_names_the_host(tmp_
         with pytest.raises(ClusterError) as err:
             remote.preflight()
     assert f"worker host {socket.gethostname()}" in str(err.value) and "differs" in str(err.value)
+
+
+def test_ctrl_c_cancels_the_cluster_tasks_and_keeps_what_was_written(tmp_path):
+    _needs_dask()
+    course = _forward_course(tmp_path)
+    settings = course / "assignments" / "forward" / "assignment.toml"
+    settings.write_text(settings.read_text().replace("call_timeout = 2.0", "call_timeout = 60.0"))
+    out = tmp_path / "o"
+    submit = _class(tmp_path, {"ada_perfect": "ada_perfect", "cai_softmax_axis": "cai_softmax_axis"})
+    marker = f"slow-{os.getpid()}-{time.time_ns()}"
+    endless = f"def sigmoid(z):\n    '{marker}'\n    while True:\n        pass\n\n\ndef _unused(z):"
+    (submit / "zz_slow").mkdir()
+    (submit / "zz_slow" / "forward.py").write_text(
+        (EXAMPLES / "ada_perfect" / "forward.py").read_text().replace("def sigmoid(z):", endless, 1))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "grader", "run", str(submit), "--out", str(out), "--course", str(course),
+         "--cluster", "local:2", "--timeout", "60", "-q"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # as a terminal would (see test_batch)
+    deadline = time.monotonic() + 300
+    while not (all((out / n / ".grade-hash").exists() for n in ("ada_perfect", "cai_softmax_axis"))
+               and _processes_running(marker)):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise AssertionError(f"the slow submission never started on the cluster: {proc.communicate()}")
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 130, stderr
+    assert "Interrupted: 2 of 3 submissions graded" in stderr
+    assert "Traceback" not in stderr
+    assert not (out / "zz_slow").exists()
+    assert [r[0] for r in _grades(out)] == ["ada_perfect", "cai_softmax_axis"]
+    assert all((out / n / f).is_file() for n in ("ada_perfect", "cai_softmax_axis") for f in REPORTS)
+    deadline = time.monotonic() + 60
+    while _processes_running(marker) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _processes_running(marker), "the slow submission's sandbox survived Ctrl-C and the cluster's close"
+
+
+def _processes_running(marker: str) -> list[int]:
+    """Processes whose working directory holds a forward.py containing `marker` (as in test_batch)."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            if marker in Path(f"/proc/{pid}/cwd/forward.py").read_text():
+                found.append(int(pid))
+        except (OSError, UnicodeDecodeError):
+            continue
+    return found
