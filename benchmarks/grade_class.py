@@ -3,6 +3,7 @@
     python benchmarks/grade_class.py                    # 200 submissions, all cores
     python benchmarks/grade_class.py -n 1000 -j 2       # the class-scale target
     python benchmarks/grade_class.py -n 0 --profile     # where one correct submission's time goes
+    python benchmarks/grade_class.py -n 40 -j 2 --cluster local:2   # -j 2 beside a Dask cluster
 
 The class covers every assignment of `assignments/course.toml`. Each student has all the
 modules: copies of `reference/*.py` with the solution markers removed, changed according to
@@ -289,6 +290,29 @@ def profile_correct(setup: Setup, repeat: int = 5) -> None:
     print("  worker imports (cumulative, -X importtime): " + ", ".join(rows))
 
 
+def on_cluster(spec: str, submit: Path, out: Path, timeout: float, local: float, local_results: list) -> None:
+    """Grade the same class on the Dask cluster `spec`; print its time beside the local one."""
+    from grader.cluster import connect
+
+    limits = Limits(call_timeout=timeout)
+    started = time.perf_counter()
+    with connect(spec, ROOT, None, limits) as remote:
+        ready = time.perf_counter() - started
+        cpu = resource.getrusage(resource.RUSAGE_SELF)
+        started = time.perf_counter()
+        batch = grade_folder(submit, out, Course(ROOT), limits=limits, force=True, cluster=remote)
+        elapsed = time.perf_counter() - started
+        after = resource.getrusage(resource.RUSAGE_SELF)
+    client_cpu = after.ru_utime + after.ru_stime - cpu.ru_utime - cpu.ru_stime
+    same = [(r.submission, r.score) for r in batch.results] == [(r.submission, r.score) for r in local_results]
+    print(f"--cluster {spec}: {len(remote.hosts)} workers started and preflighted in {ready:.1f} s "
+          f"(preflight itself {remote.preflight_seconds * 1000:.0f} ms); graded {len(batch.results)} in "
+          f"{elapsed:.1f} s beside {local:.1f} s locally: overhead {(elapsed / local - 1) * 100:+.1f}% "
+          f"(target <= +10%); scores {'the same' if same else 'DIFFERENT'}")
+    print(f"  client CPU (reading, scheduling, reports; a LocalCluster's scheduler runs here too): "
+          f"{client_cpu:.1f} s, {client_cpu / len(batch.results) * 1000:.0f} ms per submission")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -298,6 +322,8 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=2.0, help="per-call timeout in seconds (default 2)")
     parser.add_argument("--profile", action="store_true", help="profile one correct submission")
     parser.add_argument("--keep", type=Path, default=None, help="write the class and reports here")
+    parser.add_argument("--cluster", default=None, metavar="SPEC",
+                        help="also grade the class on this Dask cluster (e.g. local:2) and print both")
     args = parser.parse_args()
 
     setup = Setup()
@@ -333,6 +359,8 @@ def main() -> None:
         elapsed = time.perf_counter() - started
         cpu_after = resource.getrusage(resource.RUSAGE_SELF)
         sampler.stopped.set()
+        if args.cluster:
+            on_cluster(args.cluster, submit, tmp / "reports-cluster", args.timeout, elapsed, batch.results)
     finally:
         if args.keep is None:
             shutil.rmtree(tmp, ignore_errors=True)

@@ -271,12 +271,13 @@ class ClusterGrader:
                                            dashboard_address=None)
             self.client = d.Client(self._cluster)
         elif spec.kind == "ssh":
+            # The first host runs the scheduler and, like every other host, one Dask worker with a
+            # thread per core there (Dask's default): `-j` on each host. Python and the grader must
+            # be at the same path as here (Dask starts `sys.executable` on each host).
             hosts = [_ssh_host(h) for h in (spec.hosts[0], *spec.hosts)]
             try:
                 self._cluster = d.SSHCluster([h for h, _ in hosts], connect_options=[o for _, o in hosts],
-                                             worker_options={"nthreads": 1, "n_workers": os.cpu_count() or 1},
-                                             scheduler_options={"dashboard_address": None},
-                                             remote_python=sys.executable)
+                                             scheduler_options={"dashboard_address": None})
             except ImportError as exc:  # SSHCluster needs asyncssh
                 raise ClusterError(f"ssh:// needs asyncssh ({exc}): {INSTALL_HINT}") from None
             self.client = d.Client(self._cluster)

@@ -21,6 +21,7 @@ from conftest import ROOT
 from grader import sandbox
 from grader.batch import Course, grade_folder
 from grader.cluster import ClusterError, Spec, parse_spec, result_from_json, worker_report
+from grader.course import load_assignment
 from grader.runner import Limits
 
 EXAMPLES = ROOT / "examples" / "submit"
@@ -303,3 +304,69 @@ def _processes_running(marker: str) -> list[int]:
         except (OSError, UnicodeDecodeError):
             continue
     return found
+
+
+# ---------------------------------------------------------------- ssh://, against an sshd of our own
+
+
+def _sshd() -> str | None:
+    return shutil.which("sshd") or next((p for p in ("/usr/sbin/sshd",) if os.access(p, os.X_OK)), None)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_ssh_localhost_grades_like_local(tmp_path):
+    """`--cluster ssh://127.0.0.1:PORT` against an sshd on 127.0.0.1 that this test starts.
+
+    The keys are the test's own, in a HOME of its own: nothing of the machine's is used.
+    """
+    _needs_dask()
+    pytest.importorskip("asyncssh", reason="ssh:// needs asyncssh (the cluster extra)")
+    sshd, keygen = _sshd(), shutil.which("ssh-keygen")
+    if sshd is None or keygen is None:
+        pytest.skip("no sshd or ssh-keygen here (Debian: apt-get install openssh-server)")
+    home, etc = tmp_path / "home", tmp_path / "sshd"
+    (home / ".ssh").mkdir(parents=True)
+    etc.mkdir()
+    for key in (home / ".ssh" / "id_ed25519", etc / "host_ed25519"):
+        subprocess.run([keygen, "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+    (etc / "authorized_keys").write_text((home / ".ssh" / "id_ed25519.pub").read_text())
+    port = _free_port()
+    (home / ".ssh" / "known_hosts").write_text(f"[127.0.0.1]:{port} {(etc / 'host_ed25519.pub').read_text()}")
+    (etc / "sshd_config").write_text("\n".join([
+        f"Port {port}", "ListenAddress 127.0.0.1", f"HostKey {etc / 'host_ed25519'}",
+        f"AuthorizedKeysFile {etc / 'authorized_keys'}", f"PidFile {etc / 'sshd.pid'}", "StrictModes no",
+        "PasswordAuthentication no", "KbdInteractiveAuthentication no", "PermitRootLogin prohibit-password",
+        "UsePAM no", f"SetEnv PYTHONPATH={ENV['PYTHONPATH']}", ""]))
+    server = subprocess.Popen([sshd, "-D", "-e", "-f", str(etc / "sshd_config")],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        import socket
+
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    pytest.skip(f"sshd could not start here: {server.communicate()[1][-300:]}")
+                time.sleep(0.05)
+        course, out = _forward_course(tmp_path), tmp_path / "out"
+        submit = _class(tmp_path, {"ada_perfect": "ada_perfect", "cai_softmax_axis": "cai_softmax_axis"})
+        done = subprocess.run([sys.executable, "-m", "grader", "run", str(submit), "-o", str(out), "--course",
+                               str(course), "--cluster", f"ssh://127.0.0.1:{port}", "-q"],
+                              capture_output=True, text=True, env={**ENV, "HOME": str(home)}, timeout=600)
+        assert done.returncode == 0, done.stderr[-3000:]
+        rows = {r[0]: r for r in _grades(out)}
+        full = sum(c.points for c in load_assignment(course / "assignments" / "forward").checks)
+        assert float(rows["ada_perfect"][-2]) == full > float(rows["cai_softmax_axis"][-2])
+    finally:
+        server.terminate()
+        server.wait(30)
