@@ -134,23 +134,29 @@ def worker_report(course_root: str, names: tuple[str, ...], sandbox_mode: str) -
     Plain data only. Loading the course also computes its expected values, so that the first
     task on this worker does not pay for it.
     """
+    started = time.perf_counter()
     report: dict[str, Any] = {"host": socket.gethostname(), "version": grader.__version__,
                               "python": sys.version.split()[0], "fingerprint": None, "sandbox": None,
-                              "problem": None}
+                              "problem": None, "seconds": 0.0}
+    report["problem"] = _check_worker(report, course_root, names, sandbox_mode)
+    report["seconds"] = round(time.perf_counter() - started, 3)
+    return report
+
+
+def _check_worker(report: dict[str, Any], course_root: str, names: tuple[str, ...], sandbox_mode: str) -> str | None:
+    """Fill `report`'s fingerprint and sandbox; why this worker may not grade, or None."""
     try:
         report["fingerprint"] = _course(course_root, names, fresh=True)[0]
     except (CourseError, OSError) as exc:
-        report["problem"] = f"the course at {course_root} cannot be loaded there: {exc}"
-        return report
+        return f"the course at {course_root} cannot be loaded there: {exc}"
     try:
         isolation = sandbox.resolve(sandbox_mode)
     except sandbox.SandboxError as exc:
-        report["problem"] = str(exc)
-        return report
+        return str(exc)
     report["sandbox"] = isolation.tier
     if isolation.tier != "bwrap" and sandbox_mode != "none":
-        report["problem"] = f"it cannot sandbox student code ({isolation.reason}); use --sandbox none to grade there"
-    return report
+        return f"it cannot sandbox student code ({isolation.reason}); use --sandbox none to grade there"
+    return None
 
 
 def grade_on_worker(course_root: str, names: tuple[str, ...], fingerprint: str, limits: dict[str, Any],
@@ -224,6 +230,8 @@ class HostReport:
     host: str
     problem: str | None
     """why this worker may not grade, or None"""
+    seconds: float = 0.0
+    """how long its preflight took there (loading the course, computing the expected values, probing bwrap)"""
 
 
 class ClusterGrader:
@@ -234,7 +242,7 @@ class ClusterGrader:
     """
 
     def __init__(self, spec: Spec, course_root: Path, names: list[str] | None, limits: Limits,
-                 connect_timeout: float = 60.0) -> None:
+                 connect_timeout: float = 30.0) -> None:
         try:
             import distributed
         except ImportError:
@@ -287,9 +295,10 @@ class ClusterGrader:
             except (OSError, TimeoutError) as exc:
                 raise ClusterError(f"cannot reach the scheduler at {spec.address}: {exc}") from None
         try:
-            self.client.wait_for_workers(1, timeout=timeout)
+            self.client.wait_for_workers(1, timeout=2 * timeout)
         except TimeoutError:
-            raise ClusterError(f"no Dask worker joined the scheduler within {timeout:g} s") from None
+            raise ClusterError(f"no Dask worker joined the scheduler within {2 * timeout:g} s "
+                               "(start some: `dask worker SCHEDULER-ADDRESS` on each host)") from None
 
     def preflight(self) -> list[HostReport]:
         """Ask every worker for its version, course fingerprint and sandbox; refuse on any mismatch."""
@@ -302,7 +311,7 @@ class ClusterGrader:
             elif problem is None and a.get("fingerprint") != self.fingerprint:
                 problem = (f"its grader or course at {self.course_root} differs from this machine's "
                            "(install the same grader and copy the same course there)")
-            reports.append(HostReport(worker, str(a.get("host")), problem))
+            reports.append(HostReport(worker, str(a.get("host")), problem, float(a.get("seconds") or 0.0)))
         refused = [r for r in reports if r.problem]
         if refused:
             r = refused[0]
