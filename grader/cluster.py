@@ -257,9 +257,9 @@ class ClusterGrader:
         """the tier every worker uses (preflight refuses the others): part of the regrade hash"""
         self.hosts: list[HostReport] = []
         self.preflight_seconds = 0.0
+        """seconds preflight took (every worker answers at once)"""
         self.task: Callable[..., str] = grade_on_worker
         """the function a task runs (`grade_on_worker`; the fault tests put one that kills its worker)"""
-        """seconds preflight took (every worker answers at once)"""
         self._cluster: Any = None
         self.client: Any = None
         try:
@@ -321,9 +321,14 @@ class ClusterGrader:
 
     @property
     def slots(self) -> int:
-        """Submissions to keep in flight: twice the cluster's threads, so none waits for the client."""
-        threads = sum(self.client.nthreads().values())
-        return max(2, 2 * threads)
+        """Submissions in flight: one per thread of the cluster, no more.
+
+        Dask sends a task to a worker as soon as it is submitted (each submission's task is its
+        own group, so the scheduler does not hold it back): with more in flight, a worker would
+        hold a second submission behind a hanging one while another worker sat idle. With one
+        per thread, the next submission goes to the worker that just finished.
+        """
+        return max(1, sum(self.client.nthreads().values()))
 
     def grade(self, submission: Submission, cancelled: Callable[[], bool]) -> SubmissionResult:
         """Grade `submission` on the cluster; a task Dask gave up on is that submission's crash.
@@ -332,6 +337,18 @@ class ClusterGrader:
         """
         data = {"name": submission.name, "files": dict(submission.files), "notes": list(submission.notes),
                 "unreadable": dict(submission.unreadable)}
+        for _ in range(1 + RETRIES):
+            text = self._run(submission, data, cancelled)
+            if text is None:
+                return crashed_result(submission, self.assignments, CRASH_MESSAGE)
+            if text != "null":
+                return result_from_json(text, submission.name)
+        # The worker saw its task cancelled although this client did not cancel it (a worker
+        # being retired, say) every time: nothing was graded.
+        return crashed_result(submission, self.assignments, "the cluster stopped grading it every time it was tried")
+
+    def _run(self, submission: Submission, data: dict[str, Any], cancelled: Callable[[], bool]) -> str | None:
+        """One task's JSON (`"null"`: the worker stopped it); None when it kept killing its worker."""
         future = self.client.submit(self.task, self.course_root, self.names, self.fingerprint, self.limits, data,
                                     pure=False, retries=RETRIES, key=f"grade-{submission.name}-{os.urandom(4).hex()}")
         finished = threading.Event()
@@ -343,13 +360,12 @@ class ClusterGrader:
                 if cancelled():
                     raise Cancelled(submission.name)
             try:
-                text = future.result()
+                return future.result()
             except self._distributed.KilledWorker:
-                return crashed_result(submission, self.assignments, CRASH_MESSAGE)
+                return None
         except BaseException:
             future.cancel()
             raise
-        return result_from_json(text, submission.name)
 
     def close(self) -> None:
         """Disconnect; stop the cluster when this process started it."""
