@@ -3,6 +3,7 @@
     python benchmarks/grade_class.py                    # 200 submissions, all cores
     python benchmarks/grade_class.py -n 1000 -j 2       # the class-scale target
     python benchmarks/grade_class.py -n 0 --profile     # where one correct submission's time goes
+    python benchmarks/grade_class.py -n 40 -j 2 --cluster local:2   # -j 2 beside a Dask cluster
 
 The class covers every assignment of `assignments/course.toml`. Each student has all the
 modules: copies of `reference/*.py` with the solution markers removed, changed according to
@@ -289,6 +290,49 @@ def profile_correct(setup: Setup, repeat: int = 5) -> None:
     print("  worker imports (cumulative, -X importtime): " + ", ".join(rows))
 
 
+def on_cluster(spec: str, submit: Path, out: Path, timeout: float, jobs: int, rounds: int) -> None:
+    """Grade the class `rounds` times at `-j jobs` and on the Dask cluster `spec`, alternating
+    which goes first (the machine's load drifts); print each pair, the spread, the start-up."""
+    from grader.cluster import connect
+
+    limits = Limits(call_timeout=timeout)
+    started = time.perf_counter()
+    with connect(spec, ROOT, None, limits) as remote:
+        ready = time.perf_counter() - started
+        seconds = ", ".join(f"{h.seconds:.2f}" for h in remote.hosts)
+        print(f"\n--cluster {spec}: {len(remote.hosts)} workers started and preflighted in {ready:.1f} s; "
+              f"preflight {remote.preflight_seconds:.2f} s (each worker, in parallel: {seconds} s, "
+              "most of it computing the expected values there)")
+        times: dict[str, list[float]] = {"local": [], "cluster": []}
+        scores: dict[str, list] = {}
+        cpu: list[float] = []
+        for i in range(rounds):
+            for how in (("local", "cluster") if i % 2 == 0 else ("cluster", "local")):
+                before = resource.getrusage(resource.RUSAGE_SELF)
+                t0 = time.perf_counter()
+                batch = grade_folder(submit, out / how, Course(ROOT), limits=limits, jobs=jobs, force=True,
+                                     cluster=remote if how == "cluster" else None)
+                times[how].append(time.perf_counter() - t0)
+                after = resource.getrusage(resource.RUSAGE_SELF)
+                used = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+                if how == "cluster":
+                    cpu.append(used / len(batch.results))
+                scores[how] = [(r.submission, r.score, r.status) for r in batch.results]
+            here, there = times["local"][-1], times["cluster"][-1]
+            print(f"  round {i + 1}: -j {jobs} {here:6.1f} s, --cluster {spec} {there:6.1f} s "
+                  f"({(there / here - 1) * 100:+.1f}%)")
+    ratios = sorted(c / lo for c, lo in zip(times["cluster"], times["local"]))
+    print(f"  -j {jobs}: median {statistics.median(times['local']):.1f} s (range {min(times['local']):.1f}-"
+          f"{max(times['local']):.1f}); --cluster {spec}: median {statistics.median(times['cluster']):.1f} s "
+          f"(range {min(times['cluster']):.1f}-{max(times['cluster']):.1f}); overhead: median "
+          f"{(statistics.median(ratios) - 1) * 100:+.1f}% "
+          f"(rounds, sorted: {', '.join(f'{(r - 1) * 100:+.0f}%' for r in ratios)}; "
+          f"target <= +10%), start-up not included; scores and statuses "
+          f"{'the same' if scores['local'] == scores['cluster'] else 'DIFFERENT'}")
+    print(f"  client CPU while grading on the cluster (reading, scheduling, reports; a LocalCluster's "
+          f"scheduler runs here too): {statistics.median(cpu) * 1000:.0f} ms per submission")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -298,6 +342,9 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=2.0, help="per-call timeout in seconds (default 2)")
     parser.add_argument("--profile", action="store_true", help="profile one correct submission")
     parser.add_argument("--keep", type=Path, default=None, help="write the class and reports here")
+    parser.add_argument("--cluster", default=None, metavar="SPEC",
+                        help="also grade the class on this Dask cluster (e.g. local:2) and print both")
+    parser.add_argument("--rounds", type=int, default=3, help="with --cluster: -j/cluster pairs to time (default 3)")
     args = parser.parse_args()
 
     setup = Setup()
@@ -333,6 +380,8 @@ def main() -> None:
         elapsed = time.perf_counter() - started
         cpu_after = resource.getrusage(resource.RUSAGE_SELF)
         sampler.stopped.set()
+        if args.cluster:
+            on_cluster(args.cluster, submit, tmp / "compare", args.timeout, args.jobs, args.rounds)
     finally:
         if args.keep is None:
             shutil.rmtree(tmp, ignore_errors=True)

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed, wait
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from grader import sandbox
 from grader.course import Assignment, Reference, compute_expected, load_assignments
@@ -39,6 +39,9 @@ from grader.template import stub_hashes
 
 CANCEL_WAIT = 10.0
 """seconds Ctrl-C waits for the grading threads to notice (their workers are killed at once)"""
+
+if TYPE_CHECKING:
+    from grader.cluster import ClusterGrader
 
 
 @dataclass
@@ -110,6 +113,7 @@ def grade_folder(
     on_done: Callable[[SubmissionResult, int, int, bool], None] | None = None,
     force: bool = False,
     gradebook: Target | None = None,
+    cluster: ClusterGrader | None = None,
 ) -> BatchResult:
     """Grade every submission under `root` (see `grader.inputs` for the layouts understood).
 
@@ -122,6 +126,7 @@ def grade_folder(
     they were grading get no report, and `grades.csv` and the summary cover what was graded.
     An output folder inside `root` is left out of the submissions (with a warning).
     `OutputError` (a report cannot be written) stops the batch the same way and is raised.
+    With `cluster` (`grader.cluster`), submissions are graded there, `cluster.slots` at a time.
     """
     assignments = load_assignments(course.assignments_dir, names)
     modules = {m for a in assignments for m in a.modules}
@@ -134,8 +139,9 @@ def grade_folder(
     make_dir(out / STUDENTS)
     # The tier actually used (not "auto") belongs to the result: a report graded without a
     # sandbox must not be reused once bwrap works.
-    isolation = sandbox.resolve(limits.sandbox)
-    tier = isolation.tier
+    # With a cluster, the workers' hosts sandbox (checked by its preflight); here, this machine.
+    isolation = None if cluster else sandbox.resolve(limits.sandbox)
+    tier = cluster.tier if cluster else isolation.tier
     course_hash = course_fingerprint(course.root, assignments, (limits, tier))
     total = len(submissions)
     results: list[SubmissionResult] = []
@@ -153,22 +159,26 @@ def grade_folder(
     interrupted = False
     if todo:
         try:
-            reference = Reference(course.reference_dir, [m for a in assignments for m in a.mistakes])
-            expected = compute_expected(assignments, reference)
+            if cluster:
+                grade, jobs = cluster.grade, cluster.slots
+            else:
+                reference = Reference(course.reference_dir, [m for a in assignments for m in a.mistakes])
+                expected = compute_expected(assignments, reference)
+                grade = lambda sub, cancelled: grade_submission(sub, assignments, expected, limits, cancelled)
 
             def graded(r: SubmissionResult) -> None:
                 if on_done:
                     on_done(r, len(results), total, False)
 
             jobs = jobs or default_jobs()
-            interrupted = _grade_all(todo, assignments, expected, limits, jobs, out, results, graded)
+            interrupted = _grade_all(todo, grade, jobs, out, results, graded)
         except KeyboardInterrupt:
             interrupted = True
     results.sort(key=lambda r: r.submission)
     table = [(a.name, a.max_points) for a in assignments]
     write_grades_csv(results, table, out / "grades.csv")
     note = f"interrupted: {len(results)} of {total} submissions graded" if interrupted else ""
-    write_summary(results, table, out, warnings, note, isolation.instructor_notices)
+    write_summary(results, table, out, warnings, note, isolation.instructor_notices if isolation else [])
     if gradebook is not None:  # the semester's record (grader.gradebook), from the same results
         record_batch(gradebook, course.assignments_dir, submissions, results, assignments, course_hash)
     return BatchResult(results, assignments, warnings, out, total, skipped, interrupted)
@@ -176,19 +186,17 @@ def grade_folder(
 
 def _grade_all(
     todo: list[tuple[Submission, str]],
-    assignments: list[Assignment],
-    expected: dict[str, Any],
-    limits: Limits,
+    grade: Callable[[Submission, Callable[[], bool]], SubmissionResult],
     jobs: int,
     out: Path,
     results: list[SubmissionResult],
     done: Callable[[SubmissionResult], None],
 ) -> bool:
-    """Grade `todo` on `jobs` threads (each drives one worker); True when interrupted."""
+    """Grade `todo` on `jobs` threads (each drives one worker, here or on a cluster); True when interrupted."""
     stop = threading.Event()
 
     def one(sub: Submission, digest: str) -> SubmissionResult:
-        result = grade_submission(sub, assignments, expected, limits, stop.is_set)
+        result = grade(sub, stop.is_set)
         if stop.is_set():  # its worker may have been killed under it: the result is not to be trusted
             raise Cancelled(sub.name)
         forget(student_folder(out, sub.name))  # no hash while the reports are being replaced

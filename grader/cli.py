@@ -12,6 +12,7 @@ prints it in one line.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import inspect
 import json
@@ -226,9 +227,13 @@ def _announce_isolation(mode: str, quiet: bool = False, run_as_root: bool = Fals
 @click.option("--no-gradebook", is_flag=True, help="Do not record this run in the gradebook.")
 @click.option("--submitted-at", "submitted_at", default=None, metavar="TIME",
               help="When work whose layout gives no time was submitted (e.g. 2026-10-07T09:00; the course's zone).")
+@click.option("--cluster", "cluster_spec", metavar="SPEC", default=None,
+              help="Grade on a Dask cluster: local[:N], tcp://HOST:PORT or ssh://HOST1,HOST2,... "
+                   "(needs the extra: pip install 'nn-grader[cluster]').")
 def run(submissions: Path, out: Path, course: Path | None, names: tuple[str, ...], jobs: int | None,
         timeout: float, force: bool, quiet: bool, sandbox_mode: str, memory: int, gradebook: Path | None,
-        no_gradebook: bool, submitted_at: str | None, run_as_root: bool) -> None:
+        no_gradebook: bool, submitted_at: str | None, run_as_root: bool,
+        cluster_spec: str | None) -> None:
     """Grade every submission under SUBMISSIONS and write reports to --out.
 
     SUBMISSIONS is a folder of per-student folders or zips, a flat folder of
@@ -262,13 +267,16 @@ def run(submissions: Path, out: Path, course: Path | None, names: tuple[str, ...
     def terminate(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 
-    _announce_isolation(sandbox_mode, run_as_root=run_as_root)
+    if cluster_spec and jobs:
+        raise click.UsageError("-j counts submissions graded on this machine; with --cluster use local:N")
+    if not cluster_spec:
+        _announce_isolation(sandbox_mode, run_as_root=run_as_root)  # with --cluster, preflight asks every host
+    limits = Limits(call_timeout=timeout, sandbox=sandbox_mode, memory_mb=memory, unsafe_run_as_root=run_as_root)
     previous = signal.signal(signal.SIGTERM, terminate)  # a `kill` stops like Ctrl-C
     try:
-        batch = grade_folder(submissions, out, Course(root), list(names) or None,
-                             Limits(call_timeout=timeout, sandbox=sandbox_mode, memory_mb=memory,
-                                    unsafe_run_as_root=run_as_root),
-                             jobs, progress, force, target)
+        with _cluster(cluster_spec, root, list(names) or None, limits, quiet) as remote:
+            batch = grade_folder(submissions, out, Course(root), list(names) or None, limits,
+                                 jobs, progress, force, target, cluster=remote)
     except (CourseError, GradebookError) as exc:
         raise click.ClickException(str(exc)) from exc
     except OutputError as exc:  # the reports written so far are complete and kept; a rerun does the rest
@@ -306,6 +314,24 @@ def run(submissions: Path, out: Path, course: Path | None, names: tuple[str, ...
         click.echo(f"\nInterrupted: {len(batch.results)} of {batch.total} submissions graded. Their reports "
                    "are kept; run the same command again to grade the rest.", err=True)
         sys.exit(130)
+
+
+def _cluster(spec: str | None, root: Path, names: list[str] | None, limits: Limits,
+             quiet: bool) -> contextlib.AbstractContextManager[Any]:
+    """The preflighted cluster of `--cluster SPEC` (see `grader.cluster`), or nothing."""
+    if spec is None:
+        return contextlib.nullcontext()
+    from grader.cluster import ClusterError, connect
+
+    try:
+        remote = connect(spec, root, names, limits)
+    except ClusterError as exc:
+        raise click.ClickException(str(exc)) from None
+    if not quiet:
+        hosts = sorted({h.host for h in remote.hosts})
+        click.echo(f"cluster {spec}: {len(remote.hosts)} worker(s) on {', '.join(hosts)}, sandbox {remote.tier}; "
+                   f"preflight {remote.preflight_seconds:.2f} s", err=True)
+    return remote
 
 
 @main.command("check")

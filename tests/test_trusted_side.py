@@ -46,7 +46,7 @@ def test_ctrl_c_stops_a_parallel_run_while_it_judges(tmp_path):
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         deadline = time.monotonic() + 300
-        while not list(out.glob("*/results.json")):  # grading is under way: some are done, others judged
+        while not list(out.glob("students/*/results.json")):  # grading is under way: some are done, others judged
             assert proc.poll() is None, proc.communicate()
             assert time.monotonic() < deadline, "no submission was graded in 300 s"
             time.sleep(0.02)

@@ -52,7 +52,7 @@ def _grade_one(python: Path, grader_parent: Path, work: Path, mode: str, *more: 
 
 
 def _full_marks(work: Path) -> bool:
-    data = json.loads((work / "out" / "alice" / "results.json").read_text())
+    data = json.loads((work / "out" / "students" / "alice" / "results.json").read_text())
     return data["score"] == sum(t["max_score"] for t in data["tests"]) > 0
 
 

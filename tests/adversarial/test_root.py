@@ -55,12 +55,12 @@ def test_as_root_without_a_uid_that_can_run_python_grading_unsandboxed_is_refuse
     assert lines[0].startswith(
         "grade: error: student code would run as root: no unprivileged uid can run this Python (")
     assert "apt-get install bubblewrap" in lines[0] and "--unsafe-run-as-root" in lines[0]
-    assert not (tmp_path / "out" / "alice").exists()
+    assert not (tmp_path / "out" / "students" / "alice").exists()
 
 
 @as_root
 @pytest.mark.skipif(PRIVATE is None, reason="this Python is reachable by other uids: workers never run as root")
-def test_unsafe_run_as_root_is_explicit_and_every_report_says_so(tmp_path):
+def test_unsafe_run_as_root_is_explicit_and_the_instructor_is_told_everywhere(tmp_path):
     proc = subprocess.run(
         [sys.executable, "-m", "grader", str(_class(tmp_path)), "--sandbox", "none", "--unsafe-run-as-root",
          "-q", "-a", "forward", "-o", str(tmp_path / "out")],
@@ -68,7 +68,11 @@ def test_unsafe_run_as_root_is_explicit_and_every_report_says_so(tmp_path):
     )
     assert proc.returncode == 0, proc.stderr
     assert "It ran as root (--unsafe-run-as-root)" in proc.stderr
-    assert "It ran as root (--unsafe-run-as-root)" in (tmp_path / "out" / "alice" / "feedback.md").read_text()
+    # The instructor reads the detail on the terminal and in the class summary; the student one
+    # plain sentence that the run was not sandboxed (their report names no path and no root).
+    assert "It ran as root (--unsafe-run-as-root)" in (tmp_path / "out" / "summary.md").read_text()
+    feedback = (tmp_path / "out" / "students" / "alice" / "feedback.md").read_text()
+    assert "NOT SANDBOXED" in feedback and "root" not in feedback.split("## ")[0]
 
 
 WHO = """
