@@ -144,6 +144,14 @@ def write_refused_in_the_box(target: Callable[[Ctx], Path]):
     return check
 
 
+def read_refused_in_the_box(target: Path):
+    """Tier 1's outcome for a read of `target`, outside the box: under /tmp (a checkout there, as
+    CI's may be) it does not exist in the box's own /tmp; anywhere else the guard refuses it."""
+    if str(target).startswith("/tmp/"):
+        return only({"count_params": "exception"}, "No such file or directory", every=True)
+    return every_check("policy", f"tried to read {target}, outside the submission")
+
+
 def full_marks(extra: Callable[[SubmissionResult, Ctx, str], None] | None = None):
     def check(result: SubmissionResult, ctx: Ctx, tier: str) -> None:
         assert result.score == result.max_score, _show(result)
@@ -341,7 +349,8 @@ here = os.getcwd() + '/forward.py'
 os.path.realpath = os.path.abspath = os.path.normpath = lambda p, *a, **k: here
 os.fspath = os.fsdecode = lambda p: here
 exec(open({str(REFERENCE)!r}).read(), globals())
-""")}, every_check("policy", f"tried to read {REFERENCE}, outside the submission")),
+""")}, per_tier(bwrap=read_refused_in_the_box(REFERENCE),
+                none=every_check("policy", f"tried to read {REFERENCE}, outside the submission"))),
     Case("restores_the_original_import", lambda c: {"forward.py": inject("count_params", """
 b = __builtins__ if isinstance(__builtins__, dict) else vars(__builtins__)
 b['__import__'] = next(c.cell_contents for c in b['__import__'].__closure__
