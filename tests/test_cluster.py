@@ -75,7 +75,8 @@ def test_without_dask_cluster_says_in_one_line_what_to_install(tmp_path):
                           "--cluster", "local:1"], capture_output=True, text=True, env=ENV, timeout=120)
     assert out.returncode == 1
     assert out.stderr.strip().splitlines() == [
-        "grade: error: --cluster needs Dask: pip install 'nn-grader[cluster]' (from a checkout: pip install -e '.[cluster]')"]
+        "grade: error: --cluster needs Dask: pip install 'nn-grader[cluster]' "
+        "(from a checkout: pip install -e '.[cluster]')"]
     assert not (tmp_path / "o").exists()
 
 
