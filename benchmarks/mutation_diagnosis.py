@@ -264,6 +264,7 @@ def main() -> None:
     ap.add_argument("-n", "--limit", type=int, default=0, help="at most N mutants per module (evenly spread)")
     ap.add_argument("-j", "--jobs", type=int, default=2)
     ap.add_argument("--show-false", action="store_true", help="print every false or missed diagnosis")
+    ap.add_argument("--show-undiagnosed", action="store_true", help="print every caught mutant without a diagnosis")
     args = ap.parse_args()
     started = time.monotonic()
     assignments = load_assignments(ROOT / "assignments", args.module)
@@ -292,11 +293,11 @@ def main() -> None:
 
     with ThreadPoolExecutor(args.jobs) as pool:
         outcomes = list(pool.map(one, work))
-    report(outcomes, args.show_false)
+    report(outcomes, args.show_false, args.show_undiagnosed)
     print(f"\n{time.monotonic() - started:.0f} s in all")
 
 
-def report(outcomes: list[Outcome], show: bool) -> None:
+def report(outcomes: list[Outcome], show: bool, undiagnosed: bool = False) -> None:
     by_module: dict[str, list[Outcome]] = {}
     for o in outcomes:
         by_module.setdefault(o.mutant.module, []).append(o)
@@ -321,6 +322,11 @@ def report(outcomes: list[Outcome], show: bool) -> None:
           f"({len(diagnosed) - len(checked)} unverified: no fresh input made the mutant differ)")
     kinds = Counter(o.mutant.kind for o in caught if not o.diagnosed)
     print("caught without a diagnosis, by kind of edit: " + ", ".join(f"{k} {n}" for k, n in kinds.most_common()))
+    if undiagnosed:
+        for o in caught:
+            if not o.diagnosed:
+                m = o.mutant
+                print(f"[undiagnosed] {m.module}.{m.function} line {m.line}: {m.before!r} -> {m.after!r}")
     if show:
         for o in false + [o for o in outcomes if o.verdict == "missed"]:
             m = o.mutant

@@ -117,31 +117,30 @@ def _arguments(call: Call) -> list[tuple[str, Any]]:
     return list(zip(_param_names(call), call.args, strict=False)) + list(call.kwargs.items())
 
 
-def _quantities(call: Call) -> list[tuple[str, float]]:
-    """Named positive quantities of the inputs: axis lengths, list lengths, scalar arguments."""
-    out: list[tuple[str, float]] = []
+def _quantities(call: Call) -> list[tuple[str, str, float]]:
+    """`(key, words, value)` of the inputs' positive quantities: axis lengths, list lengths,
+    scalar arguments. The key names the quantity whatever the input's shape, so the number of
+    examples of a 1-d and of a 2-d argument is one quantity (`X.shape[0]`)."""
+    out: list[tuple[str, str, float]] = []
     for name, value in _arguments(call):
         if isinstance(value, np.ndarray):
-            if value.ndim == 1:
-                out.append((f"the length of `{name}`", float(value.shape[0])))
-            elif value.ndim == 2:
-                out.append((f"the number of rows of `{name}`", float(value.shape[0])))
-                out.append((f"the number of columns of `{name}`", float(value.shape[1])))
-            else:
-                out += [(f"`{name}.shape[{k}]`", float(s)) for k, s in enumerate(value.shape)]
+            for k, size in enumerate(value.shape):
+                words = {(1, 0): f"the length of `{name}`", (2, 0): f"the number of rows of `{name}`",
+                         (2, 1): f"the number of columns of `{name}`"}.get((value.ndim, k), f"`{name}.shape[{k}]`")
+                out.append((f"{name}.shape[{k}]", words, float(size)))
             if value.ndim >= 2:
-                out.append((f"the number of entries of `{name}`", float(value.size)))
+                out.append((f"{name}.size", f"the number of entries of `{name}`", float(value.size)))
         elif isinstance(value, (list, tuple)) and value and not isinstance(value[0], (list, tuple, dict)):
-            out.append((f"the length of `{name}`", float(len(value))))
-            out.append((f"the length of `{name}` minus 1", float(len(value) - 1)))
+            out.append((f"len({name})", f"the length of `{name}`", float(len(value))))
+            out.append((f"len({name})-1", f"the length of `{name}` minus 1", float(len(value) - 1)))
             if all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in value):
-                out.append((f"the last entry of `{name}`", float(value[-1])))
-                out.append((f"the first entry of `{name}`", float(value[0])))
+                out.append((f"{name}[-1]", f"the last entry of `{name}`", float(value[-1])))
+                out.append((f"{name}[0]", f"the first entry of `{name}`", float(value[0])))
         elif isinstance(value, dict) and value:
-            out.append((f"the number of entries of `{name}`", float(len(value))))
+            out.append((f"len({name})", f"the number of entries of `{name}`", float(len(value))))
         elif isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
-            out.append((f"`{name}` (= {float(value):g})", float(value)))
-    return [(n, q) for n, q in out if np.isfinite(q) and q not in (0.0, 1.0, -1.0)]
+            out.append((name, f"`{name}` (= {float(value):g})", float(value)))
+    return [(k, w, q) for k, w, q in out if np.isfinite(q) and q not in (0.0, 1.0, -1.0)]
 
 
 def is_degenerate(call: Call) -> bool:
@@ -188,20 +187,20 @@ def _ratio(got: np.ndarray, exp: np.ndarray) -> float | None:
     return r if _equal(got, r * exp) else None
 
 
-def _name_factor(r: float, quantities: list[tuple[str, float]]) -> list[tuple[str, str]]:
+def _name_factor(r: float, quantities: list[tuple[str, str, float]]) -> list[tuple[str, str]]:
     """`(key, words)` for every way to name the factor `r`."""
     named: list[tuple[str, str]] = []
-    for name, q in quantities:
+    for key, name, q in quantities:
         for mult, how in ((1.0, "times"), (-1.0, "times minus")):
             if abs(r - mult * q) <= 1e-9 * abs(q):
-                named.append((f"x{'-' if mult < 0 else ''}{name}", f"{how} {_num(q)}, {name}"))
+                named.append((f"x{'-' if mult < 0 else ''}{key}", f"{how} {_num(q)}, {name}"))
             if abs(r - mult / q) <= 1e-9 / abs(q):
                 word = "divided by" if mult > 0 else "divided by minus"
-                named.append((f"/{'-' if mult < 0 else ''}{name}", f"{word} {_num(q)}, {name}"))
+                named.append((f"/{'-' if mult < 0 else ''}{key}", f"{word} {_num(q)}, {name}"))
         if q > 0 and abs(r - q * q) <= 1e-9 * q * q:
-            named.append((f"x{name}^2", f"times {_num(q)} squared, {name} squared"))
+            named.append((f"x{key}^2", f"times {_num(q)} squared, {name} squared"))
         if q > 0 and abs(r - 1.0 / (q * q)) <= 1e-9 / (q * q):
-            named.append((f"/{name}^2", f"divided by {_num(q)} squared, {name} squared"))
+            named.append((f"/{key}^2", f"divided by {_num(q)} squared, {name} squared"))
     for c in SMALL_CONSTANTS:
         if abs(r - c) <= 1e-9 * abs(c):
             words = "with the opposite sign" if c == -1.0 else f"times {_num(c)}"
@@ -348,12 +347,12 @@ def _offset_findings(got: np.ndarray, exp: np.ndarray, what: str, call: Call) ->
     if d == 0 or not np.isfinite(d):
         return []
     out = []
-    for name, q in [("1", 1.0), *_quantities(call)]:
-        label = "1" if name == "1" else f"{_num(q)}, {name}"
+    for key, name, q in [("1", "1", 1.0), *_quantities(call)]:
+        label = "1" if key == "1" else f"{_num(q)}, {name}"
         if abs(d - q) <= 1e-9 * abs(q):
-            out.append((f"offset+{name}", f"{what} is the expected one plus {label}"))
+            out.append((f"offset+{key}", f"{what} is the expected one plus {label}"))
         elif abs(d + q) <= 1e-9 * abs(q):
-            out.append((f"offset-{name}", f"{what} is the expected one minus {label}"))
+            out.append((f"offset-{key}", f"{what} is the expected one minus {label}"))
     return out
 
 

@@ -185,8 +185,15 @@ def test_a_constant_factor_is_always_found(x, r):
 def test_a_factor_equal_to_the_rows_of_an_argument_is_named_as_such(x):
     m = x.shape[0]
     findings, _ = value_findings(x / m, {"value": x}, Call("m", "f", (x,)))
-    keys = {f.key for f in findings}
-    assert any(k.startswith("factor/") and "rows" in k for k in keys), keys
+    said = {f.statement for f in findings if f.key.startswith("factor/")}
+    assert any(f"divided by {m}, the number of rows of `argument 1`" in t for t in said), said
+
+
+def test_the_number_of_examples_is_one_quantity_for_1d_and_2d_arguments():
+    one_d, two_d = np.arange(1.0, 6.0), np.arange(1.0, 16.0).reshape(5, 3)  # five examples each
+    keys_1d = {f.key for f in value_findings(5.0 * 2, {"value": 2.0}, Call("m", "f", (one_d,)))[0]}
+    keys_2d = {f.key for f in value_findings(5.0 * 2, {"value": 2.0}, Call("m", "f", (two_d,)))[0]}
+    assert "factorxargument 1.shape[0]" in keys_1d & keys_2d
 
 
 @settings(max_examples=40)
