@@ -125,9 +125,7 @@ def _quantities(call: Call) -> list[tuple[str, str, float]]:
     for name, value in _arguments(call):
         if isinstance(value, np.ndarray):
             for k, size in enumerate(value.shape):
-                words = {(1, 0): f"the length of `{name}`", (2, 0): f"the number of rows of `{name}`",
-                         (2, 1): f"the number of columns of `{name}`"}.get((value.ndim, k), f"`{name}.shape[{k}]`")
-                out.append((f"{name}.shape[{k}]", words, float(size)))
+                out.append((f"{name}.shape[{k}]", f"`{name}.shape[{k}]`", float(size)))
             if value.ndim >= 2:
                 out.append((f"{name}.size", f"the number of entries of `{name}`", float(value.size)))
         elif isinstance(value, (list, tuple)) and value and not isinstance(value[0], (list, tuple, dict)):
@@ -139,7 +137,7 @@ def _quantities(call: Call) -> list[tuple[str, str, float]]:
         elif isinstance(value, dict) and value:
             out.append((f"len({name})", f"the number of entries of `{name}`", float(len(value))))
         elif isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
-            out.append((name, f"`{name}` (= {float(value):g})", float(value)))
+            out.append((name, f"`{name}`", float(value)))
     return [(k, w, q) for k, w, q in out if np.isfinite(q) and q not in (0.0, 1.0, -1.0)]
 
 
@@ -192,15 +190,17 @@ def _name_factor(r: float, quantities: list[tuple[str, str, float]]) -> list[tup
     named: list[tuple[str, str]] = []
     for key, name, q in quantities:
         for mult, how in ((1.0, "times"), (-1.0, "times minus")):
+            # The quantity by name only: stated once for all the function's inputs, its value
+            # differs from one input to the next.
             if abs(r - mult * q) <= 1e-9 * abs(q):
-                named.append((f"x{'-' if mult < 0 else ''}{key}", f"{how} {_num(q)}, {name}"))
+                named.append((f"x{'-' if mult < 0 else ''}{key}", f"{how} {name}"))
             if abs(r - mult / q) <= 1e-9 / abs(q):
                 word = "divided by" if mult > 0 else "divided by minus"
-                named.append((f"/{'-' if mult < 0 else ''}{key}", f"{word} {_num(q)}, {name}"))
+                named.append((f"/{'-' if mult < 0 else ''}{key}", f"{word} {name}"))
         if q > 0 and abs(r - q * q) <= 1e-9 * q * q:
-            named.append((f"x{key}^2", f"times {_num(q)} squared, {name} squared"))
+            named.append((f"x{key}^2", f"times {name} squared"))
         if q > 0 and abs(r - 1.0 / (q * q)) <= 1e-9 / (q * q):
-            named.append((f"/{key}^2", f"divided by {_num(q)} squared, {name} squared"))
+            named.append((f"/{key}^2", f"divided by {name} squared"))
     for c in SMALL_CONSTANTS:
         if abs(r - c) <= 1e-9 * abs(c):
             words = "with the opposite sign" if c == -1.0 else f"times {_num(c)}"
@@ -348,7 +348,7 @@ def _offset_findings(got: np.ndarray, exp: np.ndarray, what: str, call: Call) ->
         return []
     out = []
     for key, name, q in [("1", "1", 1.0), *_quantities(call)]:
-        label = "1" if key == "1" else f"{_num(q)}, {name}"
+        label = "1" if key == "1" else name
         if abs(d - q) <= 1e-9 * abs(q):
             out.append((f"offset+{key}", f"{what} is the expected one plus {label}"))
         elif abs(d + q) <= 1e-9 * abs(q):
