@@ -89,8 +89,9 @@ BREAKAGES = [
       ("tests/test_judges.py",)),
     B("judges-gradient-floor-x10", "judges.py",
       "GRADIENT_ATOL = 1e-8", "GRADIENT_ATOL = 1e-7", ("tests/test_judges.py",)),
-    B("judges-mistake-not-named", "judges.py",
-      "if output is not None and difference(got, output, tol) is None:", "if False:", ("tests/test_judges.py",)),
+    B("judges-mistake-not-named", "diagnosis.py",
+      "        if difference(got, output, tol) is None:", "        if False:",
+      ("tests/test_judges.py",)),
     # --- compare
     B("compare-exact-equality-fails", "compare.py",
       "if (excess <= 0).all():", "if (excess < 0).all():", ("tests/test_compare.py",)),
@@ -116,7 +117,7 @@ BREAKAGES = [
       "if top in own:\n                todo.append(top)", "if top in own:\n                pass",
       ("tests/test_policy_scan.py",)),
     B("policy-violations-unsorted", "policy.py",
-      'return sorted(found, key=lambda v: (v.file != f"{module}.py", v.file, v.line))', "return found",
+      "ImportScan(sorted(found, key=lambda v: (v.file != first, v.file, v.line)),", "ImportScan(list(found),",
       ("tests/test_policy_scan.py",)),
     B("policy-dunder-import-unseen", "policy.py",
       'and node.func.id == "__import__"', 'and node.func.id == "__imp0rt__"', ("tests/test_policy_scan.py",)),
@@ -141,7 +142,8 @@ BREAKAGES = [
       '"visibility": "visible" if c.visible else "after_published",', '"visibility": "visible",',
       ("tests/test_summary.py",)),
     B("htmlpage-no-escape", "htmlpage.py",
-      "Html(html.escape(str(value), quote=True))", "Html(str(value))", ("tests/test_summary.py",)),
+      'Html(html.escape(visible(value, keep="\\n\\t"), quote=True))', "Html(str(value))",
+      ("tests/test_summary.py",)),
     # --- grading
     B("grading-policy-costs-one-check", "grading.py",
       'if c.module in broken and c.problem != "policy":', "if False:", ("tests/test_broken_submissions.py",)),
@@ -158,8 +160,8 @@ BREAKAGES = [
       ("tests/test_limits_options.py::test_a_submission_that_uses_up_its_time_budget_has_its_later_calls_skipped",)),
     # --- cli
     B("cli-memory-ignored", "cli.py",
-      "Limits(call_timeout=timeout, sandbox=sandbox_mode, memory_mb=memory)",
-      "Limits(call_timeout=timeout, sandbox=sandbox_mode)",
+      "Limits(call_timeout=timeout, sandbox=sandbox_mode, memory_mb=memory, unsafe_run_as_root=run_as_root)",
+      "Limits(call_timeout=timeout, sandbox=sandbox_mode, unsafe_run_as_root=run_as_root)",
       ("tests/test_limits_options.py::test_memory_option_sets_the_workers_memory_limit",)),
     # --- check (a student's own run)
     B("check-only-in-the-top-folder", "check.py",
@@ -167,7 +169,7 @@ BREAKAGES = [
       ("tests/test_cli.py::test_student_check_from_a_subfolder_of_the_template",)),
     # --- classroom
     B("classroom-always-pass", "classroom.py",
-      '"status": "pass" if all(c.passed for c in result.checks) else "fail",', '"status": "pass",',
+      '"status": "pass" if all(c.passed for c in checks) else "fail",', '"status": "pass",',
       ("tests/test_classroom.py::test_failing_checks_give_fail_and_a_message",)),
     # --- course (the reference side)
     B("course-mistakes-never-run", "course.py",
@@ -201,9 +203,10 @@ BREAKAGES = [
       'if mode == "bwrap":\n            raise SandboxError', 'if False:\n            raise SandboxError',
       ("tests/adversarial/test_sandbox.py::test_sandbox_bwrap_without_bwrap_fails_in_one_line",)),
     # --- template
-    B("template-solution-kept", "template.py",
-      "        if not inside:\n            out.append(line)", "        if True:\n            out.append(line)",
-      ("tests/test_template.py",)),
+    B("template-solution-kept", "solutions.py",
+      "        if block is not None:\n            if _LOOKS_LIKE.search(line):",
+      "        if False:\n            if _LOOKS_LIKE.search(line):",
+      ("tests/test_template.py", "tests/test_solutions.py")),
 ]
 
 
