@@ -212,12 +212,6 @@ def _num(q: float) -> str:
     return str(int(q)) if float(q).is_integer() else f"{q:g}"
 
 
-def _plural(n: int, word: str) -> str:
-    if n == 1:
-        return f"1 {word}"
-    return f"{n} {word[:-1]}ies" if word.endswith("y") else f"{n} {word}s"
-
-
 def _shape_findings(got: np.ndarray, exp: np.ndarray, what: str, call: Call) -> list[tuple[str, str]]:
     """Keys and facts when the shapes differ."""
     out: list[tuple[str, str]] = []
