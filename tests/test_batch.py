@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import ROOT, grader_command, grader_env, report_dir
+from conftest import ROOT, grader_command, grader_env, processes_running, report_dir
 from grader.batch import Course, grade_folder
 from grader.cli import main
 from grader.course import load_assignment
@@ -197,7 +197,7 @@ def test_ctrl_c_stops_cleanly_and_keeps_the_reports_already_written(tmp_path):
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     quick_ones_done = lambda: all(
         (report_dir(out, n) / ".grade-hash").exists() for n in ("ada_perfect", "cai_softmax_axis"))
-    if not _poll(lambda: proc.poll() is not None or (quick_ones_done() and _processes_running(marker)), 120):
+    if not _poll(lambda: proc.poll() is not None or (quick_ones_done() and processes_running(marker)), 120):
         proc.kill()
         raise AssertionError(f"the batch did not get to the slow submission in time: {proc.communicate()}")
     assert proc.poll() is None and quick_ones_done(), proc.communicate()
@@ -212,7 +212,7 @@ def test_ctrl_c_stops_cleanly_and_keeps_the_reports_already_written(tmp_path):
     rows = list(csv.reader((out / "grades.csv").open()))
     assert [r[0] for r in rows[2:]] == ["ada_perfect", "cai_softmax_axis"]
     assert "interrupted" in (out / "summary.md").read_text()
-    assert _poll(lambda: not _processes_running(marker), 10), "the slow submission's worker survived Ctrl-C"
+    assert _poll(lambda: not processes_running(marker), 10), "the slow submission's worker survived Ctrl-C"
 
 
 def _poll(condition, seconds: float) -> bool:
@@ -223,15 +223,3 @@ def _poll(condition, seconds: float) -> bool:
             return False
         time.sleep(0.05)
     return True
-
-
-def _processes_running(marker: str) -> list[int]:
-    """Processes whose working directory holds a forward.py containing `marker`."""
-    found = []
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            if marker in Path(f"/proc/{pid}/cwd/forward.py").read_text():
-                found.append(int(pid))
-        except (OSError, UnicodeDecodeError):
-            continue
-    return found

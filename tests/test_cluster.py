@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 import grader
-from conftest import ROOT, report_dir
+from conftest import ROOT, processes_running, report_dir
 from grader import sandbox
 from grader.batch import Course, grade_folder
 from grader.cluster import ClusterError, Spec, parse_spec, result_from_json, worker_report
@@ -276,7 +276,7 @@ def test_ctrl_c_cancels_the_cluster_tasks_and_keeps_what_was_written(tmp_path):
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # as a terminal would (see test_batch)
     deadline = time.monotonic() + 300
     while not (all((report_dir(out, n) / ".grade-hash").exists() for n in ("ada_perfect", "cai_softmax_axis"))
-               and _processes_running(marker)):
+               and processes_running(marker)):
         if proc.poll() is not None or time.monotonic() > deadline:
             proc.kill()
             raise AssertionError(f"the slow submission never started on the cluster: {proc.communicate()}")
@@ -290,21 +290,9 @@ def test_ctrl_c_cancels_the_cluster_tasks_and_keeps_what_was_written(tmp_path):
     assert [r[0] for r in _grades(out)] == ["ada_perfect", "cai_softmax_axis"]
     assert all((report_dir(out, n) / f).is_file() for n in ("ada_perfect", "cai_softmax_axis") for f in REPORTS)
     deadline = time.monotonic() + 60
-    while _processes_running(marker) and time.monotonic() < deadline:
+    while processes_running(marker) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert not _processes_running(marker), "the slow submission's sandbox survived Ctrl-C and the cluster's close"
-
-
-def _processes_running(marker: str) -> list[int]:
-    """Processes whose working directory holds a forward.py containing `marker` (as in test_batch)."""
-    found = []
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            if marker in Path(f"/proc/{pid}/cwd/forward.py").read_text():
-                found.append(int(pid))
-        except (OSError, UnicodeDecodeError):
-            continue
-    return found
+    assert not processes_running(marker), "the slow submission's sandbox survived Ctrl-C and the cluster's close"
 
 
 # ---------------------------------------------------------------- ssh://, against an sshd of our own
