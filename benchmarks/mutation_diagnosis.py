@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from grader.course import Reference, compute_expected, load_assignments  # noqa: E402
-from grader.diagnosis import catalog_findings, value_findings  # noqa: E402
+from grader.diagnosis import catalog_findings, error_findings, value_findings  # noqa: E402
 from grader.discover import Submission  # noqa: E402
 from grader.grading import grade_submission  # noqa: E402
 from grader.judges import VALUE, Close, Gradient, Part, Sequence  # noqa: E402
@@ -202,8 +202,8 @@ def verify(outcome: Outcome, result, assignment, reference: Reference, files: di
                 continue
             try:
                 got = student.call(call)
-            except StudentError:
-                differing.append((call, index, tol, want, None))
+            except StudentError as err:
+                differing.append((call, index, tol, want, err))
                 continue
             if difference(got, want, tol) is not None:
                 differing.append((call, index, tol, want, got))
@@ -212,7 +212,10 @@ def verify(outcome: Outcome, result, assignment, reference: Reference, files: di
         return
     if not outcome.diagnosed:
         return
-    checkable = [d for d in differing if d[4] is not None]
+    # Every fresh input where the mutant differs must show the facts again: one where it returns
+    # through the value relations, one where it raises through the exception's (as the grader
+    # judges a raising input), with the catalogued mistakes that raise there too.
+    checkable = [d for d in differing if not isinstance(d[4], StudentError) or d[4].kind == "exception"]
     if not checkable:
         outcome.verdict = "unverified"
         return
@@ -220,9 +223,13 @@ def verify(outcome: Outcome, result, assignment, reference: Reference, files: di
     for call, index, tol, _want, got in checkable:
         judge = Close(call, tol) if index is None else Part(Close(call, tol), index)
         data = judge.expected(reference)  # the value, the mistakes' outputs and the diagnosis' extras
-        part_got = _part(got, index)
-        found = {f.statement for f in value_findings(part_got, data, call)[0]}
-        named = {f.mistake for f in catalog_findings(part_got, data["mistakes"], tol)}
+        if isinstance(got, StudentError):
+            found = {f.statement for f in error_findings(got.message, call)}
+            named = set(data.get("raising", []))
+        else:
+            part_got = _part(got, index)
+            found = {f.statement for f in value_findings(part_got, data, call)[0]}
+            named = {f.mistake for f in catalog_findings(part_got, data["mistakes"], tol)}
         for diagnosis, mistake in facts:
             if mistake in catalogued and mistake not in named and diagnosis is None:
                 outcome.verdict = "false"

@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from grader.spec import PARAMETER_NAMES, Call
+from grader.variants import NEGATED, RECIPROCAL, WITHOUT_LAST
 
 FACTOR_RTOL = 2e-5
 """how exactly a relation must hold, relative to the largest expected entry (float32 work
@@ -45,6 +46,10 @@ WHAT = "{what}"
 
 SMALL_CONSTANTS = (-1.0, 2.0, 0.5, -2.0, -0.5, 10.0, 0.1, 100.0, 0.01)
 """factors named even when no input explains them"""
+
+NAMING_RTOL = 1e-6
+"""how close a measured factor must be to a named one for that name to be tried (the name is
+then checked on every entry, to `FACTOR_RTOL`)"""
 
 
 @dataclass(frozen=True)
@@ -162,6 +167,8 @@ def _as_array(x: Any) -> np.ndarray | None:
         return x.astype(np.float64)
     if isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, bool):
         return np.asarray(float(x))
+    if isinstance(x, list) and _as_list_of_numbers(x):  # a list of per-step numbers: a sequence
+        return np.asarray(x, dtype=np.float64)
     return None
 
 
@@ -185,26 +192,36 @@ def _ratio(got: np.ndarray, exp: np.ndarray) -> float | None:
     return r if _equal(got, r * exp) else None
 
 
-def _name_factor(r: float, quantities: list[tuple[str, str, float]]) -> list[tuple[str, str]]:
-    """`(key, words)` for every way to name the factor `r`."""
-    named: list[tuple[str, str]] = []
+def _name_factor(r: float, quantities: list[tuple[str, str, float]]) -> list[tuple[str, str, float]]:
+    """`(key, words, value)` for every way to name a factor close to `r` (the caller checks that
+    `value` itself relates the arrays: `r` may carry the rounding of a numerical expected value)."""
+    named: list[tuple[str, str, float]] = []
+
+    def close(c: float) -> bool:
+        return c != 0 and abs(r - c) <= NAMING_RTOL * abs(c)
+
     for key, name, q in quantities:
+        # The quantity by name only: stated once for all the function's inputs, its value
+        # differs from one input to the next.
         for mult, how in ((1.0, "times"), (-1.0, "times minus")):
-            # The quantity by name only: stated once for all the function's inputs, its value
-            # differs from one input to the next.
-            if abs(r - mult * q) <= 1e-9 * abs(q):
-                named.append((f"x{'-' if mult < 0 else ''}{key}", f"{how} {name}"))
-            if abs(r - mult / q) <= 1e-9 / abs(q):
+            if close(mult * q):
+                named.append((f"x{'-' if mult < 0 else ''}{key}", f"{how} {name}", mult * q))
+            if close(mult / q):
                 word = "divided by" if mult > 0 else "divided by minus"
-                named.append((f"/{'-' if mult < 0 else ''}{key}", f"{word} {name}"))
-        if q > 0 and abs(r - q * q) <= 1e-9 * q * q:
-            named.append((f"x{key}^2", f"times {name} squared"))
-        if q > 0 and abs(r - 1.0 / (q * q)) <= 1e-9 / (q * q):
-            named.append((f"/{key}^2", f"divided by {name} squared"))
+                named.append((f"/{'-' if mult < 0 else ''}{key}", f"{word} {name}", mult / q))
+        if q > 0 and close(q * q):
+            named.append((f"x{key}^2", f"times {name} squared", q * q))
+        if q > 0 and close(1.0 / (q * q)):
+            named.append((f"/{key}^2", f"divided by {name} squared", 1.0 / (q * q)))
+    axes = [(k, w, q) for k, w, q in quantities if ".shape[" in k]
+    for ka, wa, qa in axes:  # a mean over the wrong axis of one argument: n_a / n_b
+        for kb, wb, qb in axes:
+            if ka != kb and ka.split(".shape[")[0] == kb.split(".shape[")[0] and qa != qb and close(qa / qb):
+                named.append((f"x{ka}/{kb}", f"times {wa} divided by {wb}", qa / qb))
     for c in SMALL_CONSTANTS:
-        if abs(r - c) <= 1e-9 * abs(c):
+        if close(c):
             words = "with the opposite sign" if c == -1.0 else f"times {_num(c)}"
-            named.append((f"x{c:g}", words))
+            named.append((f"x{c:g}", words, c))
     return named
 
 
@@ -242,19 +259,33 @@ def _shape_findings(got: np.ndarray, exp: np.ndarray, what: str, call: Call) -> 
     return out
 
 
-def _where_fact(what: str, name: str, label: str, n_wrong: int, mask: np.ndarray) -> str:
-    return (f"{what} is wrong only where `{name}` {label} ({n_wrong} of {int(mask.sum())} such "
-            f"entr{'y' if mask.sum() == 1 else 'ies'}; the others are right): look at that case")
+def _where_fact(what: str, name: str, label: str, n_wrong: int, n_mask: int) -> str:
+    return (f"{what} is wrong only where `{name}` {label} ({n_wrong} of {n_mask} such "
+            f"entr{'y' if n_mask == 1 else 'ies'}; the others are right): look at that case")
+
+
+_RELATIONS = (
+    ("==0", "is 0", lambda a: a == 0), ("!=0", "is not 0", lambda a: a != 0), ("<0", "is negative", lambda a: a < 0),
+    (">0", "is positive", lambda a: a > 0), ("<=0", "is 0 or negative", lambda a: a <= 0),
+    (">=0", "is 0 or positive", lambda a: a >= 0),
+)
+"""`(key, words, mask)` of the relations of an argument's entries that a pattern of wrong entries may follow"""
+
+_NARROWER = {"==0": ("<=0", ">=0"), "<0": ("<=0", "!=0"), ">0": (">=0", "!=0")}
+"""a relation and the wider ones it implies: when both are stated, the narrower says more"""
+
+
+def _wrong_mask(got: np.ndarray, exp: np.ndarray) -> np.ndarray:
+    scale = max(float(np.max(np.abs(exp), initial=0.0)), 1e-12)
+    wrong = ~(np.abs(got - exp) <= FACTOR_RTOL * scale + 1e-12)
+    return wrong | ~np.isfinite(got)
 
 
 def _pattern_findings(got: np.ndarray, exp: np.ndarray, what: str, call: Call) -> list[tuple[str, str]]:
     """Keys and facts when only some entries of a same-shaped result are wrong."""
     if got.shape != exp.shape or got.size == 0:
         return []
-    scale = max(float(np.max(np.abs(exp), initial=0.0)), 1e-12)
-    wrong = ~(np.abs(got - exp) <= FACTOR_RTOL * scale + 1e-12)
-    if not np.isfinite(got).all():
-        wrong |= ~np.isfinite(got)
+    wrong = _wrong_mask(got, exp)
     n_wrong = int(wrong.sum())
     if n_wrong == 0:
         return []
@@ -263,21 +294,20 @@ def _pattern_findings(got: np.ndarray, exp: np.ndarray, what: str, call: Call) -
         arr = _as_array(value)
         if arr is None or arr.shape != got.shape:
             continue
-        relations = [
-            ("==0", "is 0", arr == 0), ("!=0", "is not 0", arr != 0), ("<0", "is negative", arr < 0),
-            (">0", "is positive", arr > 0), ("<=0", "is 0 or negative", arr <= 0),
-            (">=0", "is 0 or positive", arr >= 0),
-        ]
-        # Wrong entries only where a relation holds (right ones may be there too, where the
-        # mistake happens to give the right number); the smallest such set says the most.
-        fitting = [r for r in relations if r[2].any() and not (wrong & ~r[2]).any()]
-        partial = [r for r in fitting if not r[2].all()]
-        if partial:
-            relation, label, mask = min(partial, key=lambda r: int(r[2].sum()))
-            out.append((f"where:{name}{relation}", _where_fact(what, name, label, n_wrong, mask)))
-        else:  # every entry fits every such relation: consistent with each, proof of none
-            out += [(f"where:{name}{relation}~", _where_fact(what, name, label, n_wrong, mask))
-                    for relation, label, mask in fitting]
+        # Every relation that the wrong entries follow (right ones may be there too, where the
+        # mistake happens to give the right number); one whose mask is every entry only fails
+        # to contradict (key "~"). `diagnose` states the narrowest that holds on every input.
+        for relation, label, test in _RELATIONS:
+            mask = test(arr)
+            if mask.any() and not (wrong & ~mask).any():
+                key = f"where:{name}{relation}" + ("" if not mask.all() else "~")
+                out.append((key, _where_fact(what, name, label, n_wrong, int(mask.sum()))))
+    if n_wrong < got.size and n_wrong >= 2 and np.isfinite(got).all():
+        r = _ratio(got[wrong], exp[wrong])
+        if r is not None:
+            out += [(f"wrongfactor{key}", f"{what} is right except some entries, and every wrong entry is exactly "
+                     f"the expected one {words}") for key, words, c in _name_factor(r, _quantities(call))
+                    if _equal(got[wrong], c * exp[wrong])]
     if n_wrong == got.size or got.size < 2:  # every entry wrong: no pattern of rows or entries
         return out
     if got.ndim == 2 and got.shape[0] >= 2:
@@ -319,6 +349,12 @@ def _sequence_findings(got: np.ndarray, exp: np.ndarray, what: str) -> list[tupl
     if k == n and n >= 3 and _equal(got[:-1], exp[1:]) and not _equal(got, exp):
         out.append(("shifted-earlier", f"{what} is shifted by one step: each entry is the expected one of the "
                     "step after"))
+    if 1 <= k < n - 1 and _equal(got, exp[:k]):
+        out.append(("stops-early", f"{what} stops too early: {k} entries where {n} were expected; "
+                    f"the first {k} are right (a stopping condition that fires too soon)"))
+    if k > n + 1 and _equal(got[:n], exp):
+        out.append(("goes-on", f"{what} goes on too long: {k} entries where {n} were expected; "
+                    f"the first {n} are right (a stopping condition that fires too late or never)"))
     if k == n and n >= 2 and _equal(got, np.cumsum(exp)):
         out.append(("cumulative", f"{what} is the running total of the expected per-step values"))
     if k == n and n >= 2 and _equal(np.cumsum(got), exp):
@@ -330,23 +366,41 @@ def _factor_findings(got: np.ndarray, exp: np.ndarray, what: str, call: Call) ->
     r = _ratio(got, exp)
     if r is None:
         return []
-    return [(f"factor{key}", f"{what} is exactly the expected one {words}") for key, words in
-            _name_factor(r, _quantities(call))]
+    return [(f"factor{key}", f"{what} is exactly the expected one {words}") for key, words, c in
+            _name_factor(r, _quantities(call)) if _equal(got, c * exp)]
 
 
 def _offset_findings(got: np.ndarray, exp: np.ndarray, what: str, call: Call) -> list[tuple[str, str]]:
-    if got.shape != () or exp.shape != ():
+    """The same number added to every entry: 1, a small constant or a quantity of the inputs."""
+    if got.shape != exp.shape or got.size == 0 or not np.isfinite(got).all():
         return []
-    d = float(got - exp)
-    if d == 0 or not np.isfinite(d):
+    diff = got - exp
+    d = float(np.median(diff))
+    if d == 0 or not np.isfinite(d) or not _equal(got, exp + d):
         return []
     out = []
-    for key, name, q in [("1", "1", 1.0), *_quantities(call)]:
-        label = "1" if key == "1" else name
-        if abs(d - q) <= 1e-9 * abs(q):
-            out.append((f"offset+{key}", f"{what} is the expected one plus {label}"))
-        elif abs(d + q) <= 1e-9 * abs(q):
-            out.append((f"offset-{key}", f"{what} is the expected one minus {label}"))
+    every = "" if got.shape == () else "every entry of "
+    for key, name, q in [("1", "1", 1.0), ("0.5", "0.5", 0.5), ("2", "2", 2.0), *_quantities(call)]:
+        for sign, word in ((1.0, "plus"), (-1.0, "minus")):
+            if abs(d - sign * q) <= NAMING_RTOL * abs(q) and _equal(got, exp + sign * q):
+                key_ = f"offset{'+' if sign > 0 else '-'}{key}"
+                out.append((key_, f"{every}{what} is the expected one {word} {name}"))
+    return out
+
+
+def _step_findings(got: np.ndarray, exp: np.ndarray, what: str, call: Call) -> list[tuple[str, str]]:
+    """The change from an argument of the result's shape (`new - old`) off by a named factor:
+    a step taken the wrong way, or scaled, while the starting point is right."""
+    out = []
+    for name, value in _arguments(call):
+        old = _as_array(value)
+        if old is None or old.shape != got.shape or isinstance(value, list):
+            continue
+        r = _ratio(got - old, exp - old)
+        if r is None:
+            continue
+        out += [(f"step:{name}{key}", _step_fact(what, name, words)) for key, words, c in
+                _name_factor(r, _quantities(call)) if _equal(got - old, c * (exp - old))]
     return out
 
 
@@ -380,6 +434,7 @@ def _leaf_findings(got: Any, exp: Any, what: str, call: Call, scope: str, strong
         pairs += _factor_findings(g, e, WHAT, call)
         pairs += _product_findings(g, call) if g.ndim == 2 else []
         pairs += _offset_findings(g, e, WHAT, call)
+        pairs += _step_findings(g, e, WHAT, call)
         pairs += _sequence_findings(g, e, WHAT)
         pairs += _pattern_findings(g, e, WHAT, call)
     # A key ending in "~" only fails to contradict its fact (an input of one entry): not proof.
@@ -387,10 +442,46 @@ def _leaf_findings(got: Any, exp: Any, what: str, call: Call, scope: str, strong
                     subject=what) for key, text in pairs]
 
 
+SEQUENCE_KEYS = ("one-short", "one-long", "drops-first", "shifted-later", "shifted-earlier", "stops-early",
+                 "goes-on", "cumulative", "per-step")
+"""keys of `_sequence_findings`"""
+
+INFORMATIVE_BITS = 8.0
+"""how much an equality must rest on to prove a fact alone: about 1 in 256 for a coincidence"""
+
+
+def _numbers(x: Any) -> list[float]:
+    if isinstance(x, dict):
+        return [v for value in x.values() for v in _numbers(value)]
+    if isinstance(x, (list, tuple)) and not _as_list_of_numbers(x):
+        return [v for value in x for v in _numbers(value)]
+    a = _as_array(x)
+    return [] if a is None else [float(v) for v in a.ravel()]
+
+
+def informative(x: Any) -> bool:
+    """Whether equal to `x` is unlikely by chance: several numbers, carrying at least
+    `INFORMATIVE_BITS` together. A number with many digits counts for 20 bits; a round one (a
+    multiple of 1/2 up to 100: counts, labels, weights of a perceptron) for the log2 of how many
+    distinct values the result holds, so `[0.5, -1.0]` or a 0/1 vector of four says little."""
+    values = _numbers(x)
+    if len(values) < 2:
+        return False
+    distinct = len(set(values))
+    bits = 0.0
+    for v in values:
+        round_ = np.isfinite(v) and abs(v) <= 100 and float(2 * v).is_integer()
+        bits += float(np.log2(max(2, distinct))) if round_ else 20.0
+    return bits >= INFORMATIVE_BITS
+
+
 def _rests_on_several(key: str, got: np.ndarray, exp: np.ndarray) -> bool:
     """Whether a finding rests on several numbers: a pattern on several wrong and several right
-    entries, any other relation on several non-zero expected entries."""
-    if key.startswith(("where:", "row:", "column:", "entry:")):
+    entries, a sequence relation on an informative result, any other relation on several
+    non-zero expected entries."""
+    if key in SEQUENCE_KEYS:
+        return informative(got)
+    if key.startswith(("where:", "row:", "column:", "entry:", "wrongfactor")):
         scale = max(float(np.max(np.abs(exp), initial=0.0)), 1e-12)
         wrong = int(np.sum(~(np.abs(got - exp) <= FACTOR_RTOL * scale + 1e-12)))
         return wrong >= 2 and got.size - wrong >= 2
@@ -471,17 +562,59 @@ def _dict_findings(got: dict, exp: dict, what: str, call: Call, scope: str) -> l
         if not out and len(wrong) == 1:
             out.append(Finding(f"keys:only-{wrong[0]}", f"in {WHAT}, only `{wrong[0]}` is wrong; the others "
                                "are right", scope, strong=False, subject=what))
-    ratios = set()
-    for k in wrong:
-        g, e = _as_array(got[k]), _as_array(exp[k])
-        r = None if g is None or e is None else _ratio(g, e)
-        ratios.add(None if r is None else round(r, 9))
-    if len(ratios) == 1 and None not in ratios:
-        (r,) = ratios
-        for key, words in _name_factor(float(r), _quantities(call)):
-            which = "every wrong entry" if len(wrong) < len(keys) else "every entry"
-            out.append(Finding(f"factor{key}", f"in {WHAT}, {which} is exactly the expected one {words}", scope,
-                               subject=what))
+    out += _dict_relations(got, exp, wrong, len(wrong) < len(keys), what, call, scope)
+    return out
+
+
+def _dict_relations(got: dict, exp: dict, wrong: list, some_right: bool, what: str, call: Call,
+                    scope: str) -> list[Finding]:
+    """A factor common to every wrong entry; the same for the change from a dict argument with
+    the same keys (`new - old`); the wrong numbers only where a dict argument's entry is 0, ..."""
+    pairs = [(_as_array(got[k]), _as_array(exp[k])) for k in wrong]
+    if any(g is None or e is None or g.shape != e.shape for g, e in pairs):
+        return []
+    which = "every wrong entry" if some_right else "every entry"
+    out = [Finding(f"factor{key}", f"in {WHAT}, {which} is exactly the expected one {words}", scope, subject=what)
+           for key, words in _common_factor(pairs, call)]
+    for name, value in _arguments(call):
+        if isinstance(value, dict) and set(value) == set(exp):
+            olds = [_as_array(value[k]) for k in wrong]
+            if any(o is None or o.shape != g.shape for o, (g, _) in zip(olds, pairs)):
+                continue
+            steps = [(g - o, e - o) for o, (g, e) in zip(olds, pairs)]
+            out += [Finding(f"step:{name}{key}", _step_fact(what, name, words), scope, subject=what)
+                    for key, words in _common_factor(steps, call)]
+            out += _dict_where(pairs, olds, name, what, scope)
+    return out
+
+
+def _common_factor(pairs: list[tuple[np.ndarray, np.ndarray]], call: Call) -> list[tuple[str, str]]:
+    """`(key, words)` of a named factor `c` with `got == c * expected` on every pair."""
+    ratios = [_ratio(g, e) for g, e in pairs]
+    if not ratios or None in ratios:
+        return []
+    return [(key, words) for key, words, c in _name_factor(float(ratios[0]), _quantities(call))
+            if all(_equal(g, c * e) for g, e in pairs)]
+
+
+def _step_fact(what: str, name: str, words: str) -> str:
+    return (f"{what} changes `{name}` by exactly the expected change {words} (what you return minus "
+            f"`{name}`, compared with what should be returned minus `{name}`)")
+
+
+def _dict_where(pairs: list[tuple[np.ndarray, np.ndarray]], olds: list[np.ndarray], name: str, what: str,
+                scope: str) -> list[Finding]:
+    """The wrong numbers of every wrong entry lie where `name`'s entry is 0 (negative, ...)."""
+    wrongs = [_wrong_mask(g, e) for g, e in pairs]
+    out = []
+    for relation, label, test in _RELATIONS:
+        masks = [test(o) for o in olds]
+        if all(not (w & ~m).any() for w, m in zip(wrongs, masks)) and any(m.any() for m in masks):
+            proven = any(not m.all() for m in masks)
+            n_wrong = sum(int(w.sum()) for w in wrongs)
+            n_mask = sum(int(m.sum()) for m in masks)
+            out.append(Finding(f"where:{name}{relation}", _where_fact(what, f"{name}[...]", label, n_wrong, n_mask),
+                               scope, proven, n_wrong >= 2, subject=what))
     return out
 
 
@@ -507,25 +640,54 @@ def value_findings(got: Any, expected: dict[str, Any], call: Call, label: str = 
 
 
 def _same_as_findings(got: Any, expected: dict[str, Any], call: Call, label: str) -> list[Finding]:
-    """The output (or a part of it) equals the reference's on a neighbouring integer argument,
-    or a value the reference computed on the way."""
+    """The output (or a part of it) equals the reference's on a variant of the call (one argument
+    changed, `grader.variants`), or a value the reference computed on the way."""
     out = []
-    what = _what(label)
-    for arg, delta, value in expected.get("neighbors", []):
-        if value is not None and _same(got, value) and not _same(value, expected.get("value")):
-            direction = "one lower" if delta < 0 else "one higher"
-            out.append(Finding(f"neighbor:{arg}{delta:+d}",
-                               f"{WHAT} is what `{arg}` {direction} should give: an off-by-one in `{arg}` "
-                               "(a count or an index starting at the wrong place)", subject=what))
+    exp = expected.get("value")
+    parts = [("", got, exp), *_parts(got, exp)]
+    for arg, change, value in expected.get("neighbors", []):
+        if value is None or _same(value, exp):
+            continue
+        for scope, g, e in parts:
+            v = value if not scope else _part_of(value, scope)
+            if v is not None and _same(g, v) and not _same(v, e):
+                out.append(Finding(f"neighbor:{arg}:{change}", _variant_fact(arg, change), scope,
+                                   strong=informative(g), subject=_what(label or scope)))
+                break  # the whole output is the variant's: its parts need no second fact
     intermediates = expected.get("intermediates", [])
-    for scope, g, e in [("", got, expected.get("value")), *_parts(got, expected.get("value"))]:
+    for scope, g, e in parts:
         for name, value in intermediates:
             if value is not None and _same(g, value) and not _same(value, e):
                 out.append(Finding(f"intermediate:{name}",
                                    f"{WHAT} equals a value the reference solution computes on the way "
                                    f"(it calls it `{name}`), not its final result: a last step is missing "
-                                   "or the wrong variable is returned", scope, subject=_what(label or scope)))
+                                   "or the wrong variable is returned", scope, strong=informative(g),
+                                   subject=_what(label or scope)))
     return out
+
+
+def _part_of(value: Any, scope: str) -> Any:
+    m = re.fullmatch(r"\[(\d+)\]", scope)
+    if m and isinstance(value, (list, tuple)) and int(m.group(1)) < len(value):
+        return value[int(m.group(1))]
+    return None
+
+
+def _variant_fact(arg: str, change: int | str) -> str:
+    """What equal to the reference's result on a variant of the call says (`grader.variants`)."""
+    if change == NEGATED:
+        return (f"{WHAT} is exactly what the correct function gives for `-{arg}`: a sign error where "
+                f"`{arg}` enters the formula (a `+` for a `-`, or the reverse)")
+    if change == RECIPROCAL:
+        return (f"{WHAT} is exactly what the correct function gives for `1 / {arg}`: `{arg}` divides where "
+                "it should multiply, or the reverse")
+    if change == WITHOUT_LAST:
+        what = f"the last row of {arg}" if "`" in arg else f"the last entry of `{arg}`"
+        return (f"{WHAT} is exactly what the correct function gives without {what}: a loop or a slice "
+                "that stops one step early")
+    direction = "one lower" if int(change) < 0 else "one higher"
+    return (f"{WHAT} is what `{arg}` {direction} should give: an off-by-one in `{arg}` "
+            "(a count or an index starting at the wrong place)")
 
 
 def _parts(got: Any, exp: Any) -> list[tuple[str, Any, Any]]:
@@ -551,11 +713,46 @@ def _arrays(call: Call) -> list[tuple[str, np.ndarray]]:
     return out
 
 
+_KEYERROR = re.compile(r"KeyError: '([A-Za-z_]+)(-?\d+)'")
+
+
+def _key_findings(message: str, call: Call) -> list[Finding]:
+    """A `KeyError` for a numbered key (`'Z0'`, `'A5'`) outside the numbers a dict argument has for
+    that prefix: an index off by one (or more), below the first or past the last."""
+    m = _KEYERROR.search(message)
+    if not m:
+        return []
+    prefix, number = m.group(1), int(m.group(2))
+    out = []
+    for name, value in _arguments(call):
+        if not isinstance(value, dict):
+            continue
+        numbers = sorted(int(k[len(prefix):]) for k in value if isinstance(k, str) and
+                         re.fullmatch(rf"{re.escape(prefix)}\d+", k))
+        if len(numbers) < 1 or number in numbers:
+            continue
+        first, last = numbers[0], numbers[-1]
+        if number < first:
+            where, by = "below the first", first - number
+        elif number > last:
+            where, by = "past the last", number - last
+        else:
+            continue
+        span = f"from `{prefix}{first}` to `{prefix}{last}`" if last > first else f"only `{prefix}{first}`"
+        out.append(Finding(f"keyerror:{name}:{prefix}:{where}:{by}",
+                           f"your code asked `{name}` for `{prefix}{number}`, which it does not have: its `{prefix}` "
+                           f"keys go {span}, so the number is {by} {where} (an index off by {by}, "
+                           "say a layer number `l - 1` for `l`, or a loop that starts or stops one step off)"))
+    return out
+
+
 def error_findings(message: str, call: Call | None) -> list[Finding]:
-    """Facts about an exception visible from the call's shapes (`A @ W` where `W.T` fits)."""
+    """Facts about an exception visible from the call's arguments: a matrix product whose inner
+    sizes only fit with a transpose (`A @ W` where `W.T` fits), a numbered key outside a dict
+    argument's numbers."""
     if call is None:
         return []
-    out = []
+    out = _key_findings(message, call)
     m = _MATMUL.search(message)
     if m:
         rows_b, cols_a = int(m.group(1)), int(m.group(2))
@@ -644,17 +841,43 @@ def _concerns(e: Evidence, scope: str) -> bool:
 
 
 def _kind(f: Finding) -> str:
-    return "factor" if f.key.startswith("factor") else f.key.split(":")[0]
+    for kind in ("factor", "wrongfactor", "step:", "offset", "where:"):
+        if f.key.startswith(kind):
+            return kind.rstrip(":")
+    if f.key.startswith("neighbor:") and f.key.rsplit(":", 1)[1] in (NEGATED, RECIPROCAL, WITHOUT_LAST):
+        return f.key  # each argument's sign (say) is its own fact: `-Y_hat` and `-Y` can both hold
+    return f.key.split(":")[0]
+
+
+NAMINGS = ("factor", "wrongfactor", "step", "offset")
+"""kinds whose findings of one scope name one number several ways: the first naming is kept"""
+
+
+def _narrowest(wheres: list[Finding]) -> list[Finding]:
+    """The "wrong only where ..." facts not implied by a narrower one stated with them (`z > 0`
+    says more than `z >= 0`)."""
+    keys = {f.key for f in wheres}
+    return [f for f in wheres if not any(
+        f.key == k[: -len(narrow)] + wide and k != f.key
+        for k in keys for narrow, wides in _NARROWER.items() if k.endswith(narrow) for wide in wides)]
 
 
 def _one_per_scope_and_kind(findings: list[Finding]) -> list[Finding]:
     """At most three facts, one per scope and kind. Several namings of one factor are the same
-    number, so the first (by argument order) is kept; two facts of another kind that both fit
-    (an off-by-one up and down, on an input where both give the same) say nothing: dropped."""
+    number, so the first (by argument order) is kept; of the "wrong only where" facts, the
+    narrowest; two facts of another kind that both fit (an off-by-one up and down, on an input
+    where both give the same) say nothing: dropped."""
     groups: dict[tuple[str, str], list[Finding]] = {}
     for f in findings:
         groups.setdefault((f.scope, _kind(f)), []).append(f)
-    kept = [fs[0] for (_, kind), fs in groups.items() if kind == "factor" or len(fs) == 1]
+    kept: list[Finding] = []
+    for (_, kind), fs in groups.items():
+        if kind in NAMINGS:
+            kept.append(fs[0])
+        elif kind == "where":
+            kept += _narrowest(fs)
+        elif len(fs) == 1:
+            kept.append(fs[0])
     return kept[:3]
 
 

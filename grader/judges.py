@@ -23,6 +23,7 @@ from grader.compare import EXACT, Tolerance, difference, kind_of
 from grader.diagnosis import ARGS, Finding, catalog_findings, is_degenerate, mistake_key, part_subject, value_findings
 from grader.returns import RETURN_NAMES, position
 from grader.spec import Call, Effects, ReferenceHandle, StudentError, StudentHandle, Verdict, describe_value
+from grader.variants import reference_variants
 
 # Default tolerance for value matching against a float64 reference. Correct implementations
 # differ only by floating-point rounding in the order of operations (loops vs vectorized,
@@ -85,38 +86,9 @@ def verdict_for(got: Any, exp: dict[str, Any], call: Call, tol: Tolerance, note:
 
 
 def neighbors(ref: ReferenceHandle, call: Call, value: Any, tol: Tolerance) -> list[list[Any]]:
-    """`[argument, delta, output]`: the reference's output with one integer argument moved by
-    one, where that differs from `value` (an off-by-one in a count or an index shows as this)."""
-    from grader.spec import PARAMETER_NAMES
-
-    names = list(PARAMETER_NAMES.get(f"{call.module}.{call.function}", ()))
-    out: list[list[Any]] = []
-    slots = [(i, names[i] if i < len(names) else f"argument {i + 1}", a) for i, a in enumerate(call.args)]
-    slots += [(k, k, a) for k, a in call.kwargs.items()]
-    for slot, name, a in slots:
-        if not isinstance(a, (int, np.integer)) or isinstance(a, (bool, np.bool_)) or not 0 <= a <= NEIGHBOR_MAX:
-            continue
-        for delta in (-1, 1):
-            args, kwargs = list(call.args), dict(call.kwargs)
-            if isinstance(slot, int):
-                args[slot] = int(a) + delta
-            else:
-                kwargs[slot] = int(a) + delta
-            try:
-                other = ref.call(Call(call.module, call.function, tuple(args), kwargs))
-            except Exception:  # the reference refuses the moved argument: nothing to name
-                continue
-            try:
-                if difference(other, value, tol) is not None:
-                    out.append([name, delta, other])
-            except TypeError:
-                continue
-    return out
-
-
-NEIGHBOR_MAX = 1000
-"""integer arguments up to this are moved by one to name off-by-one mistakes (larger ones, say
-5000 epochs, would cost two more runs of the reference for little)"""
+    """`[argument, change, output]`: the reference's output on a variant of `call` with one argument
+    changed, where that differs from `value` (`grader.variants.reference_variants`)."""
+    return reference_variants(ref, call, value, tol)
 
 
 def _diagnosis_extras(ref: ReferenceHandle, call: Call, value: Any, tol: Tolerance, with_neighbors: bool) -> dict:
@@ -325,7 +297,7 @@ class Gradient:
 
     def expected(self, ref: ReferenceHandle) -> Any:
         value = self.expect(ref)
-        extras = _diagnosis_extras(ref, self.call, value, self._tol, False)
+        extras = _diagnosis_extras(ref, self.call, value, self._tol, True)
         return {"value": value, "mistakes": useful_mistakes(ref, self.call, value, self._tol), **extras}
 
     @property
