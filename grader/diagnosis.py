@@ -143,7 +143,13 @@ def _quantities(call: Call) -> list[tuple[str, str, float]]:
             out.append((f"len({name})", f"the number of entries of `{name}`", float(len(value))))
         elif isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
             out.append((name, f"`{name}`", float(value)))
-    return [(k, w, q) for k, w, q in out if np.isfinite(q) and q not in (0.0, 1.0, -1.0)]
+    return [(k, w, q) for k, w, q in out if np.isfinite(q) and q != 0.0]
+
+
+def _named(q: float) -> bool:
+    """A quantity that names a factor or an offset by itself (not 1 or -1, which change nothing
+    or only a sign)."""
+    return q not in (1.0, -1.0)
 
 
 def is_degenerate(call: Call) -> bool:
@@ -200,7 +206,7 @@ def _name_factor(r: float, quantities: list[tuple[str, str, float]]) -> list[tup
     def close(c: float) -> bool:
         return c != 0 and abs(r - c) <= NAMING_RTOL * abs(c)
 
-    for key, name, q in quantities:
+    for key, name, q in [x for x in quantities if _named(x[2])]:
         # The quantity by name only: stated once for all the function's inputs, its value
         # differs from one input to the next.
         for mult, how in ((1.0, "times"), (-1.0, "times minus")):
@@ -213,7 +219,7 @@ def _name_factor(r: float, quantities: list[tuple[str, str, float]]) -> list[tup
             named.append((f"x{key}^2", f"times {name} squared", q * q))
         if q > 0 and close(1.0 / (q * q)):
             named.append((f"/{key}^2", f"divided by {name} squared", 1.0 / (q * q)))
-    axes = [(k, w, q) for k, w, q in quantities if ".shape[" in k]
+    axes = [(k, w, q) for k, w, q in quantities if ".shape[" in k]  # lengths 1 included: a batch of one
     for ka, wa, qa in axes:  # a mean over the wrong axis of one argument: n_a / n_b
         for kb, wb, qb in axes:
             if ka != kb and ka.split(".shape[")[0] == kb.split(".shape[")[0] and qa != qb and close(qa / qb):
@@ -380,7 +386,8 @@ def _offset_findings(got: np.ndarray, exp: np.ndarray, what: str, call: Call) ->
         return []
     out = []
     every = "" if got.shape == () else "every entry of "
-    for key, name, q in [("1", "1", 1.0), ("0.5", "0.5", 0.5), ("2", "2", 2.0), *_quantities(call)]:
+    for key, name, q in [("1", "1", 1.0), ("0.5", "0.5", 0.5), ("2", "2", 2.0), *filter(lambda x: _named(x[2]),
+                                                                                          _quantities(call))]:
         for sign, word in ((1.0, "plus"), (-1.0, "minus")):
             if abs(d - sign * q) <= NAMING_RTOL * abs(q) and _equal(got, exp + sign * q):
                 key_ = f"offset{'+' if sign > 0 else '-'}{key}"
@@ -530,10 +537,63 @@ def _same(g: Any, e: Any) -> bool:
         return False
 
 
+def _numbered(keys: Iterable[Any]) -> dict[str, set[int]]:
+    """`{prefix: numbers}` of keys like `"W1"`, `"b12"`."""
+    out: dict[str, set[int]] = {}
+    for k in keys:
+        m = re.fullmatch(r"([A-Za-z_]+)(\d+)", str(k)) if isinstance(k, str) else None
+        if m:
+            out.setdefault(m.group(1), set()).add(int(m.group(2)))
+    return out
+
+
+def _key_set_findings(got: dict, exp: dict, what: str, scope: str) -> list[Finding]:
+    """Numbered keys missing or extra at one end of the expected numbers, the same for every
+    prefix (`W3` and `b3` missing: the last layer's; `W0` and `b0` extra: one below the first)."""
+    missing, extra = set(exp) - set(got), set(got) - set(exp)
+    if not set(got) & set(exp):  # nothing in common (an empty dict): no pattern to name
+        return []
+    if not (missing or extra) or not all(isinstance(k, str) for k in missing | extra):
+        return []
+    have, gone, more = _numbered(exp), _numbered(missing), _numbered(extra)
+    if set(gone) | set(more) > set(have) or len(_numbered(missing | extra)) < 1:
+        return []
+    if len(missing) + len(extra) != sum(len(v) for v in gone.values()) + sum(len(v) for v in more.values()):
+        return []  # some key that is not numbered: no pattern of numbers
+    ends = set()
+    for prefix, numbers in have.items():
+        lo, hi = min(numbers), max(numbers)
+        g, x = gone.get(prefix, set()), more.get(prefix, set())
+        if g and x:
+            return []
+        if g == set(range(hi - len(g) + 1, hi + 1)) and g:
+            ends.add(("lacks", "last", len(g)))
+        elif g == set(range(lo, lo + len(g))) and g:
+            ends.add(("lacks", "first", len(g)))
+        elif x == set(range(hi + 1, hi + 1 + len(x))) and x:
+            ends.add(("extra", "past the last", len(x)))
+        elif x == set(range(lo - len(x), lo)) and x:
+            ends.add(("extra", "below the first", len(x)))
+        else:  # this kind of entry changed otherwise, or not at all: not one pattern for all
+            return []
+    if len(ends) != 1:
+        return []
+    ((how, end, n),) = ends
+    listed = ", ".join(f"`{k}`" for k in sorted(map(str, missing | extra)))
+    if how == "lacks":
+        numbers = "number" if n == 1 else f"{n} numbers"
+        text = (f"{WHAT} lacks the {end} {numbers} of every kind of entry ({listed}): the loop over the "
+                "numbers stops or starts a step off")
+    else:
+        text = (f"{WHAT} has extra entries numbered {end} ({listed}): the loop over the numbers runs "
+                "a step too far")
+    return [Finding(f"keyset:{how}:{end}:{n}", text, scope, subject=what)]
+
+
 def _dict_findings(got: dict, exp: dict, what: str, call: Call, scope: str) -> list[Finding]:
     """Facts about dict results: which keys differ, and a factor common to all of them."""
     if set(got) != set(exp):
-        return []
+        return _key_set_findings(got, exp, what, scope)
     wrong = [k for k in exp if not _same(got[k], exp[k])]
     if not wrong or len(wrong) == len(exp) and len(exp) <= 1:
         return []
@@ -650,20 +710,25 @@ def _same_as_findings(got: Any, expected: dict[str, Any], call: Call, label: str
             continue
         for scope, g, e in parts:
             v = value if not scope else _part_of(value, scope)
-            if v is not None and _same(g, v) and not _same(v, e):
+            # NaN where a variant leaves the formula's domain equals any other NaN: no proof
+            if v is not None and _finite(g) and _same(g, v) and not _same(v, e):
                 out.append(Finding(f"neighbor:{arg}:{change}", _variant_fact(arg, change), scope,
                                    strong=informative(g), subject=_what(label or scope)))
                 break  # the whole output is the variant's: its parts need no second fact
     intermediates = expected.get("intermediates", [])
     for scope, g, e in parts:
         for name, value in intermediates:
-            if value is not None and _same(g, value) and not _same(value, e):
+            if value is not None and _finite(g) and _same(g, value) and not _same(value, e):
                 out.append(Finding(f"intermediate:{name}",
                                    f"{WHAT} equals a value the reference solution computes on the way "
                                    f"(it calls it `{name}`), not its final result: a last step is missing "
                                    "or the wrong variable is returned", scope, strong=informative(g),
                                    subject=_what(label or scope)))
     return out
+
+
+def _finite(x: Any) -> bool:
+    return bool(np.isfinite(_numbers(x)).all())
 
 
 def _part_of(value: Any, scope: str) -> Any:
@@ -738,12 +803,31 @@ def _key_findings(message: str, call: Call) -> list[Finding]:
             where, by = "past the last", number - last
         else:
             continue
-        span = f"from `{prefix}{first}` to `{prefix}{last}`" if last > first else f"only `{prefix}{first}`"
+        which = f"`{prefix}{first}`" if where.endswith("first") else f"`{prefix}{last}`"
         out.append(Finding(f"keyerror:{name}:{prefix}:{where}:{by}",
-                           f"your code asked `{name}` for `{prefix}{number}`, which it does not have: its `{prefix}` "
-                           f"keys go {span}, so the number is {by} {where} (an index off by {by}, "
-                           "say a layer number `l - 1` for `l`, or a loop that starts or stops one step off)"))
+                           f"your code asks `{name}` for a `{prefix}` key numbered {by} {where} one it has (it "
+                           f"asked for `{prefix}{number}`, and {which} is the {where.split()[-1]}): an index off by "
+                           f"{by}, say a layer number `l - 1` for `l`, or a loop that starts or stops a step off"))
     return out
+
+
+_BROADCAST = re.compile(r"operands could not be broadcast together with shapes \((\d+),(\d+)\) \((\d+),\)"
+                        r"|operands could not be broadcast together with shapes \((\d+),\) \((\d+),(\d+)\)")
+
+
+def _broadcast_findings(message: str) -> list[Finding]:
+    """A matrix `(m, k)` meeting a vector `(m,)`: NumPy lines the vector up with the last axis
+    (k entries), so a value per row, which needs shape `(m, 1)`, does not fit."""
+    m = _BROADCAST.search(message)
+    if not m:
+        return []
+    rows, cols, n = (m.group(1), m.group(2), m.group(3)) if m.group(1) else (m.group(5), m.group(6), m.group(4))
+    if rows != n or rows == cols:
+        return []
+    return [Finding("broadcast:per-row",
+                    f"NumPy could not combine an array of shape ({rows}, {cols}) with one of shape ({n},): a "
+                    "1-d array lines up with the LAST axis, so one value per row (a sum or a maximum over "
+                    f"each row) must keep its axis, shape ({n}, 1): `keepdims=True`, or `[:, None]`")]
 
 
 def error_findings(message: str, call: Call | None) -> list[Finding]:
@@ -752,7 +836,7 @@ def error_findings(message: str, call: Call | None) -> list[Finding]:
     argument's numbers."""
     if call is None:
         return []
-    out = _key_findings(message, call)
+    out = _key_findings(message, call) + _broadcast_findings(message)
     m = _MATMUL.search(message)
     if m:
         rows_b, cols_a = int(m.group(1)), int(m.group(2))

@@ -587,9 +587,12 @@ class Trajectory:
         live: dict[int, tuple[str, str, Any, Any]] = {}
         for i, (name, hint, _) in enumerate(ref.mistake_outputs(self._step_call(list(args), point, state))):
             live[i] = (name, hint, point, state)
+        neighbors_ = []
         for k in range(self.steps):
             call = self._step_call(args, point, state)
             out = ref.call(call)
+            # the student's step k starts where the reference's did (its path agreed so far)
+            neighbors_.append(neighbors(ref, call, out, self.tol))
             for i, (name, hint, m_point, m_state) in list(live.items()):
                 m_out = ref.mistake_outputs(self._step_call(list(args), m_point, m_state))[i][2]
                 if m_out is None:
@@ -601,14 +604,15 @@ class Trajectory:
                     live[i] = (name, hint, *self._advance(m_out))
             path.append(out)
             point, state = self._advance(out)
-        return {"path": path, "mistakes": mistakes}
+        return {"path": path, "mistakes": mistakes, "neighbors": neighbors_}
 
     def judge(self, student: StudentHandle, expected: Any) -> Verdict:
         args, point, state = self._start()
         fed = "point and state" if self.state_arg is not None else "point"
         for k, want in enumerate(expected["path"]):
             before = point
-            got = student.call(self._step_call(args, point, state))
+            call = self._step_call(args, point, state)
+            got = student.call(call)
             msg = difference(got, want, self.tol, names=returned_names(student, self.call))
             if msg:
                 where = f" of {self.label}" if self.label else ""
@@ -621,7 +625,9 @@ class Trajectory:
                 )
                 here = [[n, h, o] for n, h, step, o in expected["mistakes"] if step == k]
                 findings = catalog_findings(got, here, self.tol)
-                findings += value_findings(got, {"value": want}, self.call)[0]
+                steps_around = expected.get("neighbors", [])
+                around = steps_around[k] if k < len(steps_around) else []
+                findings += value_findings(got, {"value": want, "neighbors": around}, call)[0]
                 return Verdict(False, text, findings=tuple(findings), degenerate=is_degenerate(self.call),
                                related=True)
             point, state = self._advance(got)

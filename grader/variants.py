@@ -10,6 +10,7 @@ names the variant whose result equals the student's.
 
 from __future__ import annotations
 
+import inspect
 import warnings
 from collections.abc import Iterator
 from typing import Any
@@ -77,13 +78,27 @@ def _with(call: Call, changes: dict[int | str, Any]) -> Call:
     return Call(call.module, call.function, tuple(args), kwargs)
 
 
-def variants(call: Call) -> Iterator[tuple[str, int | str, Call]]:
+def _defaults(ref: ReferenceHandle, call: Call) -> dict[str, Any]:
+    """The reference's default arguments that `call` leaves out (a mistake in `drop` shows on a
+    call that does not pass it as much as on one that does)."""
+    try:
+        parameters = list(inspect.signature(ref.function(call)).parameters.values())
+    except (TypeError, ValueError, AttributeError):
+        return {}
+    given = set(call.kwargs) | {p.name for p in parameters[: len(call.args)]}
+    return {p.name: p.default for p in parameters
+            if p.default is not inspect.Parameter.empty and p.name not in given
+            and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+
+
+def variants(call: Call, defaults: dict[str, Any] | None = None) -> Iterator[tuple[str, int | str, Call]]:
     """`(argument, change, call)`: `change` is -1 or +1 (an integer argument moved by one), or one
-    of `CHANGES`. `WITHOUT_LAST` drops the last entry of a list of numbers, or the last row of
+    of `CHANGES`. `defaults` (arguments the call leaves to their default) are changed too, passed
+    by name. `WITHOUT_LAST` drops the last entry of a list of numbers, or the last row of
     every array argument that has the same number of rows (examples and their labels together);
     its `argument` then names them all, each in backquotes (`"`X`, `y`"`)."""
     slots = _slots(call)
-    for slot, name, a in slots:
+    for slot, name, a in slots + [(k, k, v) for k, v in (defaults or {}).items()]:
         if _is_int(a) and 0 <= a <= NEIGHBOR_MAX:
             for delta in (-1, 1):
                 yield name, delta, _with(call, {slot: int(a) + delta})
@@ -93,7 +108,7 @@ def variants(call: Call) -> Iterator[tuple[str, int | str, Call]]:
         reciprocal = _reciprocal(a)
         if reciprocal is not None:
             yield name, RECIPROCAL, _with(call, {slot: reciprocal})
-        if isinstance(a, list) and len(a) >= 3 and all(_is_int(v) or _is_float(v) for v in a):
+        if isinstance(a, list) and len(a) >= 2 and all(_is_int(v) or _is_float(v) for v in a):
             yield name, WITHOUT_LAST, _with(call, {slot: a[:-1]})
     rows: dict[int, list[tuple[int | str, str, np.ndarray]]] = {}
     for slot, name, a in slots:
@@ -109,7 +124,7 @@ def reference_variants(ref: ReferenceHandle, call: Call, value: Any, tol: Tolera
     output differs from `value`; variants the reference refuses are left out. A variant may take
     the reference outside its domain (`1 / beta`): its warnings are nobody's business."""
     out: list[list[Any]] = []
-    for name, change, other_call in variants(call):
+    for name, change, other_call in variants(call, _defaults(ref, call)):
         try:
             with warnings.catch_warnings(), np.errstate(all="ignore"):
                 warnings.simplefilter("ignore")

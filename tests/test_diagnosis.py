@@ -235,3 +235,189 @@ def test_degenerate_inputs():
     assert is_degenerate(Call("m", "f", ([10, 1],)))
     assert is_degenerate(Call("m", "f", ({"W1": np.ones((2, 2)), "b1": np.ones(2)},)))
     assert not is_degenerate(Call("m", "f", (np.ones((3, 2)), [4, 3, 2], ["relu", "tanh"])))
+
+
+# ---------------------------------------------------------------- kinds, from one-mistake submissions of our own
+
+
+def with_function(module: str, source: str) -> dict[str, str]:
+    """The reference's files for `module` (and what it depends on) with one function replaced by
+    `source` (a whole `def`, written here: not an edit the mutation benchmark makes)."""
+    import ast
+    import textwrap
+
+    source = textwrap.dedent(source).strip() + "\n"
+    name = source.split("(", 1)[0].removeprefix("def ").strip()
+    text = reference_source(module)
+    lines = text.splitlines(keepends=True)
+    node = next(n for n in ast.parse(text).body if isinstance(n, ast.FunctionDef) and n.name == name)
+    files = {f"{module}.py": "".join(lines[: node.lineno - 1]) + source + "".join(lines[node.end_lineno:])}
+    for dep in DEPENDS.get(module, []):
+        files[f"{dep}.py"] = reference_source(dep)
+    return files
+
+
+def test_a_sign_error_on_one_argument_is_named_as_that_argument_negated(course):
+    files = with_function("forward", '''
+        def dense_forward(A_prev, W, b):
+            return np.einsum("mi,oi->mo", A_prev, W) - b
+    ''')
+    text = the_diagnosis(course.grade(files, ["forward"]), "dense_forward")
+    assert "what the correct function gives for `-b`" in text
+
+
+def test_an_argument_that_divides_instead_of_multiplying_is_named_as_its_reciprocal(course):
+    files = with_function("optimizers", '''
+        def step_decay(lr0, epoch, drop=0.5, epochs_per_drop=10):
+            drops = epoch // epochs_per_drop
+            return float(lr0 * (1.0 / drop) ** drops)
+    ''')
+    text = the_diagnosis(course.grade(files, ["optimizers"]), "step_decay")
+    assert "what the correct function gives for `1 / drop`" in text
+
+
+def test_a_loop_that_skips_the_last_example_is_named(course):
+    files = with_function("perceptron", '''
+        def train_perceptron(X, y, lr=1.0, max_epochs=100):
+            X = np.asarray(X, dtype=np.float64)
+            y = np.asarray(y, dtype=np.float64)
+            w, b, errors = np.zeros(X.shape[1]), 0.0, []
+            for _ in range(max_epochs):
+                wrong = 0
+                for x_i, y_i in zip(X[:-1], y[:-1]):
+                    wrong += int(step(w @ x_i + b) != y_i)
+                    w, b = perceptron_update(x_i, y_i, w, b, lr)
+                errors.append(wrong)
+                if not wrong:
+                    break
+            return w, b, errors
+    ''')
+    text = the_diagnosis(course.grade(files, ["perceptron"]), "train_perceptron")
+    assert "without the last row of `X`, `y`" in text
+
+
+def test_a_mean_over_the_wrong_axis_is_named_as_a_ratio_of_axis_lengths(course):
+    files = with_function("backprop", '''
+        def mse_loss(Y_hat, Y):
+            d = np.asarray(Y_hat, dtype=np.float64) - np.asarray(Y, dtype=np.float64)
+            return float(0.5 * np.sum(d * d) / d.shape[-1])
+    ''')
+    text = the_diagnosis(course.grade(files, ["backprop"]), "mse_loss")
+    assert "times `Y_hat.shape[0]` divided by `Y_hat.shape[1]`" in text
+
+
+def test_a_numbered_key_one_past_the_last_is_named(course):
+    files = with_function("forward", '''
+        def forward(X, params, activations):
+            cache, A = {"A0": X}, X
+            for l in range(len(activations)):  # layers numbered from 0: one below the first key
+                A, Z = layer_forward(A, params[f"W{l}"], params[f"b{l}"], activations[l])
+                cache[f"Z{l}"], cache[f"A{l}"] = Z, A
+            return A, cache
+    ''')
+    text = the_diagnosis(course.grade(files, ["forward"]), "forward")
+    assert "asks `params` for a `W` key numbered 1 below the first one it has (it asked for `W0`" in text
+
+
+def test_a_constant_added_to_every_entry_is_named(course):
+    files = with_function("forward", '''
+        def tanh_grad(z):
+            t = np.tanh(z)
+            return 2.0 - t * t
+    ''')
+    assert "is the expected one plus 1" in the_diagnosis(course.grade(files, ["forward"]), "tanh_grad")
+
+
+def test_a_step_taken_uphill_is_named_as_the_change_from_the_argument(course):
+    files = with_function("perceptron", '''
+        def sigmoid_neuron_step(x, y, w, b, lr):
+            dw, db = sigmoid_neuron_grad(x, y, w, b)
+            return np.asarray(w, dtype=np.float64) + lr * dw, float(b) - lr * db
+    ''')
+    text = the_diagnosis(course.grade(files, ["perceptron"]), "sigmoid_neuron_step")
+    assert "changes `w` by exactly the expected change with the opposite sign" in text
+
+
+def test_wrong_entries_of_a_dict_only_where_an_argument_is_zero_are_named(course):
+    files = with_function("regularization", '''
+        def l1_grad(params, lam):
+            return {k: lam * np.where(P >= 0, 1.0, -1.0) if k.startswith("W") else np.zeros_like(P)
+                    for k, P in params.items()}
+    ''')
+    text = the_diagnosis(course.grade(files, ["regularization"]), "l1_grad")
+    assert "wrong only where `params[...]` is 0" in text
+
+
+def test_the_narrowest_pattern_that_holds_on_every_input_is_named_with_its_factor(course):
+    # wrong only for z > 0 (twice the value there): inputs without a zero fit `z >= 0` as well
+    files = with_function("forward", '''
+        def sigmoid(z):
+            z = np.asarray(z)
+            e = np.exp(-np.abs(z))
+            return np.where(z > 0, 2.0 / (1.0 + e), e / (1.0 + e))
+    ''')
+    text = the_diagnosis(course.grade(files, ["forward"]), "sigmoid")
+    assert "wrong only where `z` is positive" in text and "0 or positive" not in text
+    assert "every wrong entry is exactly the expected one times 2" in text
+
+
+# ---------------------------------------------------------------- the new kinds, as relations
+
+
+def test_a_sequence_that_stops_early_or_goes_on_is_named():
+    exp = np.array([4.0, 3.0, 2.0, 1.0, 0.0])
+    for key, got in {"stops-early": exp[:2], "goes-on": np.r_[exp, 1.0, 0.0]}.items():
+        findings, _ = value_findings(got, {"value": exp}, Call("m", "f", ()))
+        assert key in {f.key for f in findings}, key
+
+
+def test_a_list_of_counts_is_related_like_an_array():
+    findings, _ = value_findings([6, 4, 2, 0], {"value": [3, 2, 1, 0]}, Call("m", "f", ()))
+    assert "factorx2" in {f.key for f in findings}
+
+
+def test_a_factor_measured_on_a_numerical_expected_value_is_still_named():
+    x = np.random.default_rng(5).normal(size=(4, 3))
+    numerical = x * (1 + 1e-8 * np.random.default_rng(6).normal(size=x.shape))  # central differences' rounding
+    findings, _ = value_findings(-x, {"value": numerical}, Call("m", "f", (x,)))
+    assert "factorx-1" in {f.key for f in findings}
+
+
+def test_a_numbered_key_inside_the_range_or_of_another_prefix_is_not_explained():
+    cache = {"A0": 0, "Z1": 0, "A1": 0, "Z2": 0, "A2": 0}
+    assert [f.key for f in error_findings("KeyError: 'Z3'", Call("m", "f", (cache,)))] == \
+        ["keyerror:argument 1:Z:past the last:1"]
+    assert error_findings("KeyError: 'Z2'", Call("m", "f", (cache,))) == []
+    assert error_findings("KeyError: 'W1'", Call("m", "f", (cache,))) == []
+
+
+def test_an_equality_with_a_variant_on_a_result_of_few_round_numbers_needs_a_second_input():
+    # [0.5, -1.0] equals a variant's result by chance all too easily: not proof on its own
+    expected = {"value": np.array([1.0, 0.0]), "neighbors": [["lr", "negated", np.array([0.5, -1.0])]]}
+    findings, _ = value_findings(np.array([0.5, -1.0]), expected, Call("m", "f", ()))
+    (f,) = [f for f in findings if f.key == "neighbor:lr:negated"]
+    assert not f.strong
+    assert diagnose([Evidence("m.f", False, (f,))]) == {}
+    assert "m.f" in diagnose([Evidence("m.f", False, (f,))] * 2)
+
+
+def test_a_variant_seen_on_one_degenerate_input_only_is_not_stated():
+    x = np.random.default_rng(7).normal(size=(1, 3))  # a batch of one
+    expected = {"value": x, "neighbors": [["b", "negated", -x]]}
+    findings, _ = value_findings(-x, expected, Call("m", "f", (x,)))
+    assert "neighbor:b:negated" in {f.key for f in findings}
+    assert diagnose([Evidence("m.f", False, tuple(findings), degenerate=True)]) == {}
+
+
+def test_a_pattern_consistent_with_two_relations_states_the_narrower_only():
+    z_with_zero = np.array([-2.0, 0.0, 1.0, 3.0])
+    z_without = np.array([-1.0, -0.5, 2.0, 4.0])
+    evidence = []
+    for z in (z_with_zero, z_without):
+        exp = np.tanh(z)
+        got = np.where(z > 0, 3 * exp, exp)
+        findings, _ = value_findings(got, {"value": exp}, Call("m", "f", (z,)))
+        evidence.append(Evidence("m.f", False, tuple(findings)))
+    texts = diagnose(evidence)["m.f"].texts
+    assert any("`argument 1` is positive" in t for t in texts), texts
+    assert not any("0 or positive" in t or "is not 0" in t for t in texts), texts
