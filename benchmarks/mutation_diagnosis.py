@@ -33,14 +33,14 @@ import sys
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from grader.course import Reference, compute_expected, load_assignments  # noqa: E402
-from grader.diagnosis import catalog_findings, error_findings, value_findings  # noqa: E402
+from grader.diagnosis import catalog_findings, error_findings, part_subject, value_findings  # noqa: E402
 from grader.discover import Submission  # noqa: E402
 from grader.grading import grade_submission  # noqa: E402
 from grader.judges import VALUE, Close, Gradient, Part, Sequence  # noqa: E402
@@ -228,7 +228,10 @@ def verify(outcome: Outcome, result, assignment, reference: Reference, files: di
             named = set(data.get("raising", []))
         else:
             part_got = _part(got, index)
-            found = {f.statement for f in value_findings(part_got, data, call)[0]}
+            findings = value_findings(part_got, data, call)[0]
+            if index is not None:  # a part is named as the grader's `Part` judge names it
+                findings = [replace(f, subject=part_subject(index, f.scope)) for f in findings]
+            found = {f.statement for f in findings}
             named = {f.mistake for f in catalog_findings(part_got, data["mistakes"], tol)}
         for diagnosis, mistake in facts:
             if mistake in catalogued and mistake not in named and diagnosis is None:

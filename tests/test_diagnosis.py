@@ -338,14 +338,34 @@ def test_a_step_taken_uphill_is_named_as_the_change_from_the_argument(course):
     assert "changes `w` by exactly the expected change with the opposite sign" in text
 
 
-def test_wrong_entries_of_a_dict_only_where_an_argument_is_zero_are_named(course):
+def test_a_pattern_seen_on_one_degenerate_input_only_is_not_stated(course):
+    # sign(0) taken as +1: only the check with zero weights fails, and its params hold one
+    # layer (W1, b1): "wrong only where params is 0" holds there, but nothing confirms it
     files = with_function("regularization", '''
         def l1_grad(params, lam):
             return {k: lam * np.where(P >= 0, 1.0, -1.0) if k.startswith("W") else np.zeros_like(P)
                     for k, P in params.items()}
     ''')
-    text = the_diagnosis(course.grade(files, ["regularization"]), "l1_grad")
-    assert "wrong only where `params[...]` is 0" in text
+    result = course.grade(files, ["regularization"])
+    failing = [c for c in result.checks if c.function == "l1_grad" and not c.passed]
+    assert len(failing) == 1
+    assert failing[0].diagnosis is None
+
+
+def test_wrong_entries_of_a_dict_only_where_an_argument_is_zero_are_named():
+    rng = np.random.default_rng(8)
+    evidence = []
+    for shapes in ([(3, 4), (4,), (2, 3), (2,)], [(4, 4), (4,), (1, 4), (1,)]):
+        params = {f"{p}{i // 2 + 1}": rng.normal(size=s) for i, (p, s) in enumerate(zip("WbWb", shapes))}
+        params["W1"][0, :2] = 0.0
+        exp = {k: 0.1 * np.sign(P) if k.startswith("W") else np.zeros_like(P) for k, P in params.items()}
+        got = {k: 0.1 * np.where(P >= 0, 1.0, -1.0) if k.startswith("W") else np.zeros_like(P)
+               for k, P in params.items()}
+        findings, _ = value_findings(got, {"value": exp}, Call("m", "f", (), {"params": params, "lam": 0.1}))
+        evidence.append(Evidence("m.f", False, tuple(findings)))
+    texts = diagnose(evidence)["m.f"].texts
+    assert any("wrong only where `params[...]` is 0 (" in t for t in texts), texts
+    assert not any("0 or negative" in t or "0 or positive" in t for t in texts), texts
 
 
 def test_the_narrowest_pattern_that_holds_on_every_input_is_named_with_its_factor(course):
@@ -421,3 +441,88 @@ def test_a_pattern_consistent_with_two_relations_states_the_narrower_only():
     texts = diagnose(evidence)["m.f"].texts
     assert any("`argument 1` is positive" in t for t in texts), texts
     assert not any("0 or positive" in t or "is not 0" in t for t in texts), texts
+
+
+def test_a_dict_that_lacks_its_last_numbered_entries_is_named(course):
+    files = with_function("forward", '''
+        def init_params(layer_sizes, method="he", seed=0):
+            if method not in ("he", "xavier"):
+                raise ValueError(method)
+            rng = np.random.default_rng(seed)
+            params = {}
+            pairs = list(zip(layer_sizes[:-1], layer_sizes[1:]))[:-1]  # the output layer forgotten
+            for l, (n_in, n_out) in enumerate(pairs, start=1):
+                std = np.sqrt(2.0 / n_in) if method == "he" else np.sqrt(2.0 / (n_in + n_out))
+                params[f"W{l}"] = rng.normal(0.0, std, size=(n_out, n_in))
+                params[f"b{l}"] = np.zeros(n_out)
+            return params
+    ''')
+    text = the_diagnosis(course.grade(files, ["forward"]), "init_params")
+    assert "lacks the last number of every kind of entry" in text
+
+
+def test_a_step_of_an_optimizer_followed_for_many_steps_is_named_on_the_path_too(course):
+    # the path check feeds the student's own steps back: the failing step is compared with the
+    # variants of the reference's step at that point
+    files = with_function("optimizers", '''
+        def momentum_update(params, grads, velocity, lr, beta=0.9):
+            v = {k: beta * velocity[k] + (1 - beta) * grads[k] for k in params}
+            return {k: params[k] + lr * v[k] for k in params}, v
+    ''')
+    result = course.grade(files, ["optimizers"])
+    failing = [c for c in result.checks if c.function == "momentum_update" and not c.passed]
+    assert any("steps" in c.name for c in failing)  # the path check fails too, and does not block
+    assert "what the correct function gives for `-lr`" in the_diagnosis(result, "momentum_update")
+
+
+def test_variants_are_compared_where_the_expected_value_comes_from_elsewhere(course):
+    # the loss value's check computes its expected value from the reference's forward pass and
+    # loss; the reference's own function gives the same, so its variants are compared too
+    files = with_function("regularization", '''
+        def regularized_loss_and_grads(X, Y, params, activations, loss="mse", lam=0.0, penalty="l2"):
+            import backprop
+            import forward
+            value, _ = _reference_pair(X, Y, params, activations, loss, lam, penalty)
+            _, grads = _reference_pair(X, Y, params, activations, loss, lam, penalty)
+            l2 = lam * sum(float(np.sum(P * P)) for k, P in params.items() if k.startswith("W"))
+            l1 = lam * sum(float(np.sum(np.abs(P))) for k, P in params.items() if k.startswith("W"))
+            return value - 2 * (l2 if penalty == "l2" else l1), grads
+
+
+        def _reference_pair(X, Y, params, activations, loss, lam, penalty):
+            import backprop
+            import forward
+            penalties = {"l2": (l2_penalty, l2_grad), "l1": (l1_penalty, l1_grad)}
+            data = {"mse": backprop.mse_loss, "cross_entropy": backprop.cross_entropy_loss}
+            value_of, grad_of = penalties[penalty]
+            Y_hat, cache = forward.forward(X, params, activations)
+            g = backprop.backward(Y, cache, params, activations, loss)
+            r = grad_of(params, lam)
+            return float(data[loss](Y_hat, Y)) + value_of(params, lam), {k: g[k] + r[k] for k in params}
+    ''')
+    result = course.grade(files, ["regularization"])
+    assert "what the correct function gives for `-lam`" in the_diagnosis(result, "regularized_loss_and_grads")
+
+
+def test_a_per_row_value_broadcast_against_the_last_axis_is_explained_by_the_shapes():
+    message = "ValueError: operands could not be broadcast together with shapes (4,3) (4,) "
+    (f,) = error_findings(message, Call("m", "f", ()))
+    assert "shape (4, 1)" in f.statement and "keepdims=True" in f.statement
+    # (3,) against (4, 3) lines up with the last axis as meant: nothing to explain
+    assert error_findings("ValueError: operands could not be broadcast together with shapes (4,3) (3,) ",
+                          Call("m", "f", ())) == []
+
+
+def test_key_sets_changed_at_no_single_end_are_not_named():
+    exp = {"W1": 1, "b1": 1, "W2": 1, "b2": 1, "W3": 1, "b3": 1}
+    cases = [
+        {k: v for k, v in exp.items() if k != "W1"},  # one kind only: not "every kind"
+        {},  # nothing in common
+        {"W0": 1, "b0": 1, "W1": 1, "b1": 1, "W2": 1, "b2": 1},  # shifted: one extra, one missing
+    ]
+    for got in cases:
+        findings, _ = value_findings(got, {"value": exp}, Call("m", "f", ()))
+        assert [f.key for f in findings if f.key.startswith("keyset")] == [], got
+    lacking = {k: v for k, v in exp.items() if not k.endswith("3")}
+    keys = [f.key for f in value_findings(lacking, {"value": exp}, Call("m", "f", ()))[0]]
+    assert keys == ["keyset:lacks:last:1"]
