@@ -229,8 +229,12 @@ def verify(outcome: Outcome, result, assignment, reference: Reference, files: di
         else:
             part_got = _part(got, index)
             findings = value_findings(part_got, data, call)[0]
-            if index is not None:  # a part is named as the grader's `Part` judge names it
+            if index is not None:
+                # A part is named as the grader's `Part` judge names it. The input counts because
+                # the whole result differs, perhaps in another part: the facts are looked for in
+                # the whole result too (where the part they are about is named by its place).
                 findings = [replace(f, subject=part_subject(index, f.scope)) for f in findings]
+                findings += value_findings(got, Close(call, tol).expected(reference), call)[0]
             found = {f.statement for f in findings}
             named = {f.mistake for f in catalog_findings(part_got, data["mistakes"], tol)}
         for diagnosis, mistake in facts:

@@ -344,6 +344,13 @@ class DirectionalGradient:
             probes["mistakes"] = [
                 [name, hint, project(out, probes)] for name, hint, out in outs if isinstance(out, dict)
             ]
+            # the variants of the call (`grader.variants`), projected on the same directions
+            tol = Tolerance(rtol=self.max_relative_error, atol=GRADIENT_ATOL, mode="relative")
+            probes["neighbors"] = [
+                [name, change, project(out, probes)[0]]
+                for name, change, out in reference_variants(ref, self.call, ref.call(self.call), tol)
+                if _shape_difference(out, probes["shapes"]) is None
+            ]
         return probes
 
     def judge(self, student: StudentHandle, expected: Any) -> Verdict:
@@ -370,9 +377,10 @@ class DirectionalGradient:
                         f"yours {g[i]:.6g}; " + msg
                     )
                 findings = catalog_findings(projected, expected.get("mistakes", []), tol)
-                along, _ = value_findings(projected[0], {"value": expected["directional"]}, self.call)
+                along, _ = value_findings(projected[0], {"value": expected["directional"],
+                                                         "neighbors": expected.get("neighbors", [])}, self.call)
                 findings += [replace(f, subject="your gradient (along random directions)")
-                             for f in along if f.key.startswith("factor")]
+                             for f in along if f.key.startswith(("factor", "neighbor:"))]
                 note = (
                     f"checked {len(expected['directional'])} random directions and "
                     f"{len(expected['partial'])} coordinates over keys {keys}"
