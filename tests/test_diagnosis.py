@@ -526,3 +526,23 @@ def test_key_sets_changed_at_no_single_end_are_not_named():
     lacking = {k: v for k, v in exp.items() if not k.endswith("3")}
     keys = [f.key for f in value_findings(lacking, {"value": exp}, Call("m", "f", ()))[0]]
     assert keys == ["keyset:lacks:last:1"]
+
+
+def test_the_variants_of_a_call_change_one_argument_each():
+    from grader.variants import NEGATED, RECIPROCAL, WITHOUT_LAST, variants
+
+    X, y, w = np.ones((4, 2)), np.array([0.0, 1.0, 1.0, 0.0]), np.array([0.5, -1.0])
+    call = Call("m", "f", (X, y, w, 0.5, 3, [2, 3, 1]), {"flag": True})
+    found = {(name, change): c for name, change, c in variants(call, {"drop": 0.1})}
+    assert set(found) == {
+        ("argument 1", NEGATED), ("argument 2", NEGATED), ("argument 3", NEGATED),
+        ("argument 4", NEGATED), ("argument 4", RECIPROCAL), ("argument 5", -1), ("argument 5", 1),
+        ("argument 6", WITHOUT_LAST), ("drop", NEGATED), ("drop", RECIPROCAL),
+        ("`argument 1`, `argument 2`", WITHOUT_LAST),  # the examples and their labels together
+    }
+    assert found[("argument 4", RECIPROCAL)].args[3] == 2.0
+    assert found[("argument 6", WITHOUT_LAST)].args[5] == [2, 3]
+    rows = found[("`argument 1`, `argument 2`", WITHOUT_LAST)]
+    assert rows.args[0].shape == (3, 2) and rows.args[1].tolist() == [0.0, 1.0, 1.0] and rows.args[2] is w
+    assert found[("drop", RECIPROCAL)].kwargs == {"flag": True, "drop": 10.0}
+    assert np.array_equal(found[("argument 3", NEGATED)].args[2], -w) and call.args[2] is w  # never in place
