@@ -794,7 +794,12 @@ def _key_findings(message: str, call: Call) -> list[Finding]:
             continue
         numbers = sorted(int(k[len(prefix):]) for k in value if isinstance(k, str) and
                          re.fullmatch(rf"{re.escape(prefix)}\d+", k))
-        if len(numbers) < 1 or number in numbers:
+        if number in numbers:  # the argument has it: the lookup was in a dict of the code's own
+            out.append(Finding(f"keyerror:stored:{prefix}", f"your code looked up `{prefix}{number}` in a dict "
+                               f"that lacks it, though `{name}` has it: that key was never stored there (a loop "
+                               "over the numbers that skips it?) or was removed"))
+            continue
+        if not numbers:
             continue
         first, last = numbers[0], numbers[-1]
         if number < first:

@@ -546,3 +546,31 @@ def test_the_variants_of_a_call_change_one_argument_each():
     assert rows.args[0].shape == (3, 2) and rows.args[1].tolist() == [0.0, 1.0, 1.0] and rows.args[2] is w
     assert found[("drop", RECIPROCAL)].kwargs == {"flag": True, "drop": 10.0}
     assert np.array_equal(found[("argument 3", NEGATED)].args[2], -w) and call.args[2] is w  # never in place
+
+
+def test_a_key_looked_up_in_the_codes_own_dict_is_named_as_never_stored(course):
+    files = with_function("backprop", '''
+        def backward(Y, cache, params, activations, loss="mse"):
+            L = len(activations)
+            A_L = np.asarray(cache[f"A{L}"], dtype=np.float64)
+            if loss == "cross_entropy":
+                if activations[-1] != "softmax":
+                    raise ValueError("cross_entropy needs softmax")
+                delta = softmax_cross_entropy_grad(A_L, Y)
+            elif loss == "mse":
+                dA = mse_loss_grad(A_L, Y)
+                if activations[-1] == "softmax":
+                    delta = A_L * (dA - np.sum(dA * A_L, axis=1, keepdims=True))
+                else:
+                    delta = activation_backward(dA, cache[f"Z{L}"], activations[-1])
+            else:
+                raise ValueError(f"unknown loss {loss!r}")
+            grads = {}
+            for layer in range(L, 1, -1):  # stops before layer 1
+                dA_prev, grads[f"W{layer}"], grads[f"b{layer}"] = dense_backward(
+                    delta, cache[f"A{layer - 1}"], params[f"W{layer}"])
+                delta = activation_backward(dA_prev, cache[f"Z{layer - 1}"], activations[layer - 2])
+            return {key: grads[key] for key in params}
+    ''')
+    text = the_diagnosis(course.grade(files, ["backprop"]), "backward")
+    assert "looked up `W1` in a dict that lacks it, though `params` has it" in text
