@@ -403,12 +403,14 @@ def test_a_factor_measured_on_a_numerical_expected_value_is_still_named():
     assert "factorx-1" in {f.key for f in findings}
 
 
-def test_a_numbered_key_inside_the_range_or_of_another_prefix_is_not_explained():
+def test_a_numbered_key_is_explained_only_by_the_numbers_of_a_dict_argument():
     cache = {"A0": 0, "Z1": 0, "A1": 0, "Z2": 0, "A2": 0}
     assert [f.key for f in error_findings("KeyError: 'Z3'", Call("m", "f", (cache,)))] == \
         ["keyerror:argument 1:Z:past the last:1"]
-    assert error_findings("KeyError: 'Z2'", Call("m", "f", (cache,))) == []
-    assert error_findings("KeyError: 'W1'", Call("m", "f", (cache,))) == []
+    # a key the argument has: looked up elsewhere, in a dict that lacks it
+    assert [f.key for f in error_findings("KeyError: 'Z2'", Call("m", "f", (cache,)))] == ["keyerror:stored:Z"]
+    assert error_findings("KeyError: 'W1'", Call("m", "f", (cache,))) == []  # no `W` keys to compare with
+    assert error_findings("KeyError: 'Z3'", Call("m", "f", (np.ones(3),))) == []  # no dict argument
 
 
 def test_an_equality_with_a_variant_on_a_result_of_few_round_numbers_needs_a_second_input():
