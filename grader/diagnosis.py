@@ -582,11 +582,11 @@ def _key_set_findings(got: dict, exp: dict, what: str, scope: str) -> list[Findi
     listed = ", ".join(f"`{k}`" for k in sorted(map(str, missing | extra)))
     if how == "lacks":
         numbers = "number" if n == 1 else f"{n} numbers"
-        text = (f"{WHAT} lacks the {end} {numbers} of every kind of entry ({listed}): the loop over the "
-                "numbers stops or starts a step off")
+        text = (f"{WHAT} lacks the {end} {numbers} of every kind of entry ({listed}), as when a loop over "
+                "the numbers stops or starts a step off")
     else:
-        text = (f"{WHAT} has extra entries numbered {end} ({listed}): the loop over the numbers runs "
-                "a step too far")
+        text = (f"{WHAT} has extra entries numbered {end} ({listed}), as when a loop over the numbers "
+                "starts or stops a step off")
     return [Finding(f"keyset:{how}:{end}:{n}", text, scope, subject=what)]
 
 
@@ -831,8 +831,8 @@ def _broadcast_findings(message: str) -> list[Finding]:
         return []
     return [Finding("broadcast:per-row",
                     f"NumPy could not combine an array of shape ({rows}, {cols}) with one of shape ({n},): a "
-                    "1-d array lines up with the LAST axis, so one value per row (a sum or a maximum over "
-                    f"each row) must keep its axis, shape ({n}, 1): `keepdims=True`, or `[:, None]`")]
+                    f"1-d array lines up with the LAST axis (of length {cols}), not with the {rows} rows; to pair "
+                    f"one value with each row it needs shape ({n}, 1), what `keepdims=True` or `[:, None]` gives")]
 
 
 def error_findings(message: str, call: Call | None) -> list[Finding]:
