@@ -400,8 +400,11 @@ def _step_findings(got: np.ndarray, exp: np.ndarray, what: str, call: Call) -> l
     a step taken the wrong way, or scaled, while the starting point is right."""
     out = []
     for name, value in _arguments(call):
+        # a starting point is a float (an array of weights, a learning rate): not a count
+        if not (isinstance(value, (float, np.floating)) or isinstance(value, np.ndarray) and value.dtype.kind == "f"):
+            continue
         old = _as_array(value)
-        if old is None or old.shape != got.shape or isinstance(value, list):
+        if old is None or old.shape != got.shape:
             continue
         r = _ratio(got - old, exp - old)
         if r is None:
