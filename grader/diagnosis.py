@@ -688,6 +688,11 @@ def value_findings(got: Any, expected: dict[str, Any], call: Call, label: str = 
     on the way) and `"neighbors"` (`[argument, delta, value]`: the reference's result with an
     integer argument moved by `delta`). `label` names the result (e.g. "second returned value").
     """
+    with np.errstate(all="ignore"):  # a wrong output may hold inf or NaN: relating it warns nobody
+        return _value_findings(got, expected, call, label)
+
+
+def _value_findings(got: Any, expected: dict[str, Any], call: Call, label: str) -> tuple[list[Finding], list[str]]:
     exp = expected.get("value")
     findings: list[Finding] = []
     scopes: list[str] = []
