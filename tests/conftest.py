@@ -12,10 +12,10 @@ from hypothesis import settings
 from hypothesis.configuration import set_hypothesis_home_dir
 
 import grader
-from grader.course import Reference, compute_expected, load_assignments
-from grader.discover import Submission
-from grader.grading import SubmissionResult, grade_submission
-from grader.runner import Limits
+from grader.course.loading import Reference, compute_expected, load_assignments
+from grader.engine.grading import SubmissionResult, grade_submission
+from grader.inputs.discover import Submission
+from grader.isolation.runner import Limits
 
 ROOT = Path(grader.__file__).resolve().parent.parent
 """the checkout under test: the one whose grader is imported"""
@@ -152,14 +152,14 @@ def assert_loses_exactly(result: SubmissionResult, broken: set[str], mistake: st
 def unsandboxed(**more) -> Limits:
     """Limits of the unsandboxed tier, with `--unsafe-run-as-root` only where this machine needs
     it (grading as root where no other uid can run Python, e.g. Python under /root)."""
-    from grader import sandbox
+    from grader.isolation import sandbox
 
     return Limits(sandbox="none", unsafe_run_as_root=sandbox.resolve("none").as_root, **more)
 
 
 def unsandboxed_args() -> list[str]:
     """`--sandbox none`, plus `--unsafe-run-as-root` where this machine needs it (see `unsandboxed`)."""
-    from grader import sandbox
+    from grader.isolation import sandbox
 
     return ["--sandbox", "none"] + (["--unsafe-run-as-root"] if sandbox.resolve("none").as_root else [])
 

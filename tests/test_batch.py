@@ -15,11 +15,11 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import ROOT, grader_command, grader_env, processes_running, report_dir
-from grader.batch import Course, grade_folder
-from grader.cli import main
-from grader.course import load_assignment
-from grader.progress import Progress
-from grader.runner import Limits
+from grader.cli.main import main
+from grader.course.loading import load_assignment
+from grader.engine.batch import Course, grade_folder
+from grader.isolation.runner import Limits
+from grader.reports.progress import Progress
 
 EXAMPLES = ROOT / "examples" / "submit"
 SKIPPED = "(unchanged, not regraded)"
@@ -140,7 +140,7 @@ def test_progress_bar_on_a_terminal_redraws_one_line():
         def isatty(self):
             return True
 
-    from grader.grading import SubmissionResult
+    from grader.engine.grading import SubmissionResult
 
     stream = Tty()
     bar = Progress(3, stream)
@@ -160,7 +160,7 @@ def test_jobs_default_to_the_cores_this_process_may_use():
     # Pinned to one core, a process may use one, however many the machine has.
     if not hasattr(os, "sched_setaffinity"):
         pytest.skip("no CPU affinity on this system")
-    program = ("import os; from grader.batch import default_jobs; "
+    program = ("import os; from grader.engine.batch import default_jobs; "
                "os.sched_setaffinity(0, {min(os.sched_getaffinity(0))}); print(default_jobs())")
     proc = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, env=grader_env())
     assert proc.stdout.strip() == "1", proc.stderr

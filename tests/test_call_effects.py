@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 
 from conftest import unsandboxed
-from grader import codec
-from grader.judges import GLOBAL_RNG, Clean, Close
-from grader.runner import StudentProcess
-from grader.spec import Call, Effects
+from grader.checks.judges import GLOBAL_RNG, Clean, Close
+from grader.isolation.runner import StudentProcess
+from grader.model import Call, Effects
+from grader.worker import codec
 
 MODULE = b"""
 import warnings

@@ -15,7 +15,8 @@ import pytest
 
 import grader
 from conftest import ROOT
-from grader.classroom import (
+from grader.engine.grading import CheckResult, SubmissionResult
+from grader.reports.classroom import (
     MESSAGE_LINES,
     PAYLOAD_LIMIT,
     RUNNERS_VARIABLE,
@@ -24,7 +25,6 @@ from grader.classroom import (
     classroom_payloads,
     trim_message,
 )
-from grader.grading import CheckResult, SubmissionResult
 
 WORKFLOW = ROOT / "student_template" / ".github" / "workflows" / "classroom.yml"
 CHECKOUT = str(Path(grader.__file__).resolve().parent.parent)

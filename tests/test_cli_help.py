@@ -17,8 +17,8 @@ from click.testing import CliRunner
 
 import grader
 from conftest import ROOT, unsandboxed_args
-from grader import cli
-from grader.runner import Limits
+from grader.cli import main as cli
+from grader.isolation.runner import Limits
 
 CHECKOUT = Path(grader.__file__).resolve().parent.parent
 

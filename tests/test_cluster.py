@@ -18,11 +18,11 @@ import pytest
 
 import grader
 from conftest import ROOT, processes_running, report_dir
-from grader import sandbox
-from grader.batch import Course, grade_folder
-from grader.cluster import ClusterError, Spec, parse_spec, result_from_json, worker_report
-from grader.course import load_assignment
-from grader.runner import Limits
+from grader.course.loading import load_assignment
+from grader.engine.batch import Course, grade_folder
+from grader.engine.cluster import ClusterError, Spec, parse_spec, result_from_json, worker_report
+from grader.isolation import sandbox
+from grader.isolation.runner import Limits
 
 EXAMPLES = ROOT / "examples" / "submit"
 ENV = {**os.environ, "PYTHONPATH": str(Path(grader.__file__).resolve().parent.parent)}
@@ -70,7 +70,7 @@ def test_a_bad_spec_is_refused_in_one_line(text):
 
 def test_without_dask_cluster_says_in_one_line_what_to_install(tmp_path):
     """Dask hidden from the interpreter (as where the extra is not installed)."""
-    code = "import sys; sys.modules['distributed'] = None; from grader.cli import main; main()"
+    code = "import sys; sys.modules['distributed'] = None; from grader.cli.main import main; main()"
     out = subprocess.run([sys.executable, "-c", code, "run", str(EXAMPLES / "ada_perfect"), "-o", str(tmp_path / "o"),
                           "--cluster", "local:1"], capture_output=True, text=True, env=ENV, timeout=120)
     assert out.returncode == 1
@@ -149,7 +149,7 @@ def test_the_example_class_on_local_2_gives_the_same_reports_as_j_2(tmp_path):
 
 
 def _start(course: Path, workers: int, limits: Limits):
-    from grader.cluster import ClusterGrader
+    from grader.engine.cluster import ClusterGrader
 
     return ClusterGrader(Spec("local", workers=workers), course, None, limits)
 
@@ -162,16 +162,16 @@ def _class(tmp_path: Path, names: dict[str, str]) -> Path:
 
 
 def _count_writes(monkeypatch) -> Counter:
-    import grader.batch
+    import grader.engine.batch
 
     writes: Counter = Counter()
-    real = grader.batch.write_submission_reports
+    real = grader.engine.batch.write_submission_reports
 
     def counting(result, out):
         writes[result.submission] += 1
         return real(result, out)
 
-    monkeypatch.setattr(grader.batch, "write_submission_reports", counting)
+    monkeypatch.setattr(grader.engine.batch, "write_submission_reports", counting)
     return writes
 
 

@@ -7,8 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from grader.compare import EXACT, Tolerance, difference, relative_error
-from grader.judges import FLOAT32, VALUE
+from grader.checks.compare import EXACT, Tolerance, difference, relative_error
+from grader.checks.judges import FLOAT32, VALUE
 
 FINITE = hnp.arrays(np.float64, hnp.array_shapes(min_dims=1, max_dims=3, max_side=5),
                     elements=st.floats(-1e6, 1e6, allow_nan=False))
@@ -71,8 +71,8 @@ def test_relative_mode_has_an_absolute_floor_for_tiny_entries():
 
 
 def test_a_part_of_the_reference_passes_return_args_through():
-    from grader.judges import _PartOfReference
-    from grader.spec import Call
+    from grader.checks.judges import _PartOfReference
+    from grader.model import Call
 
     class Ref:
         def mistake_outputs(self, call, return_args=False):

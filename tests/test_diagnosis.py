@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import SUBMISSIONS, mutate, reference_source
-from grader.diagnosis import Evidence, Finding, diagnose, error_findings, is_degenerate, value_findings
-from grader.spec import Call
+from grader.checks.diagnosis import Evidence, Finding, diagnose, error_findings, is_degenerate, value_findings
+from grader.model import Call
 
 DEPENDS = {"backprop": ["forward"], "regularization": ["forward", "backprop"], "optimizers": ["forward", "backprop"]}
 

@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import ROOT
-from grader.cli import main
+from grader.cli.main import main
 
 EXAMPLES = ROOT / "examples" / "submit"
 TIMEOUT = 30
@@ -71,7 +71,7 @@ def test_the_zip_has_setup_and_run_autograder_at_its_root(autograder):
     assert {n.split("/")[0] for n in names} == {"setup.sh", "run_autograder", "settings.json", "course", "nn_grader"}
     assert modes["run_autograder"] & stat.S_IXUSR and modes["setup.sh"] & stat.S_IXUSR
     assert "course/reference/forward.py" in names and "course/assignments/forward/checks_hidden.py" in names
-    assert "nn_grader/pyproject.toml" in names and "nn_grader/grader/worker.py" in names
+    assert "nn_grader/pyproject.toml" in names and "nn_grader/grader/worker/serve.py" in names
     assert not any(n.startswith(("tests/", "student_template/", "examples/")) for n in names)
     assert subprocess.run(["bash", "-n"], input=setup, text=True).returncode == 0
     assert "pip install" in setup and "/autograder" in setup

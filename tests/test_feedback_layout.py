@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 
 from conftest import mutate, reference_source
-from grader.failures import group_failures
-from grader.grading import CheckResult, SubmissionResult, _result, describe_error
-from grader.report import feedback_html, feedback_markdown
-from grader.spec import Check, StudentError
+from grader.engine.grading import CheckResult, SubmissionResult, _result, describe_error
+from grader.model import Check, StudentError
+from grader.reports.failures import group_failures
+from grader.reports.feedback import feedback_html, feedback_markdown
 
 TRACE = ('  File "forward.py", line 40, in relu\n    raise RuntimeError("not yet")\n'
          "RuntimeError: not yet\n")

@@ -18,12 +18,14 @@ from click.testing import CliRunner
 
 import grader
 from conftest import ROOT
-from grader.batch import Course, grade_folder
-from grader.cli import main
-from grader.course import Assignment
-from grader.coursepolicy import AssignmentPolicy, CoursePolicy, load_policy
-from grader.discover import Submission
-from grader.gradebook import (
+from grader.cli.main import main
+from grader.course.loading import Assignment
+from grader.engine.batch import Course, grade_folder
+from grader.engine.grading import CheckResult, SubmissionResult
+from grader.gradebook.coursepolicy import AssignmentPolicy, CoursePolicy, load_policy
+from grader.gradebook.latepolicy import LatePolicy
+from grader.gradebook.semester import attempts, changes, semester
+from grader.gradebook.store import (
     SCHEMA_VERSION,
     GradebookError,
     Target,
@@ -32,10 +34,8 @@ from grader.gradebook import (
     open_gradebook,
     record_run,
 )
-from grader.grading import CheckResult, SubmissionResult
-from grader.latepolicy import LatePolicy
-from grader.runner import Limits
-from grader.semester import attempts, changes, semester
+from grader.inputs.discover import Submission
+from grader.isolation.runner import Limits
 
 EXAMPLES = ROOT / "examples" / "submit"
 NY = ZoneInfo("America/New_York")
@@ -294,9 +294,9 @@ def test_two_grade_commands_at_once_both_land_in_the_gradebook(tmp_path):
 
 
 def test_the_example_class_has_deadlines_but_no_submission_times_so_nothing_is_late():
-    from grader.course import load_assignments
-    from grader.inputs import collect_submissions
-    from grader.semester import late_notes
+    from grader.course.loading import load_assignments
+    from grader.gradebook.semester import late_notes
+    from grader.inputs.collect import collect_submissions
 
     assignments = load_assignments(ROOT / "assignments", mistakes=False)
     policy = load_policy(ROOT / "assignments")

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from conftest import assert_full_marks, mutate, reference_source, unsandboxed
-from grader import policy
-from grader.runner import StudentProcess
-from grader.spec import Call
-from grader.worker import Inert, InertFinder
+from grader.isolation.runner import StudentProcess
+from grader.model import Call
+from grader.worker import policy
+from grader.worker.serve import Inert, InertFinder
 
 HEADER = """import matplotlib.pyplot as plt
 import seaborn as sns

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.inputs import (
+from grader.inputs.collect import (
     NamedFile,
     ZipLimits,
     ZipRejected,

@@ -1,7 +1,7 @@
 """IPython syntax in notebook cells: found per logical line by the tokenizer, never in plain Python.
 
 The reference is IPython itself (`IPython.core.inputtransformer2.TransformerManager`, a test
-dependency only): the lines `grader.ipython_syntax.find` marks are exactly those IPython rewrites.
+dependency only): the lines `grader.inputs.ipython_syntax.find` marks are exactly those IPython rewrites.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from IPython.core.inputtransformer2 import TransformerManager
 
 from conftest import ROOT
-from grader.ipython_syntax import blank, dedent, find, split_lines
+from grader.inputs.ipython_syntax import blank, dedent, find, split_lines
 
 CELLS = [
     "%matplotlib inline\nimport numpy as np",

@@ -13,9 +13,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from grader.build import Checks
-from grader.compare import Tolerance
-from grader.judges import (
+from grader.checks.build import Checks
+from grader.checks.compare import Tolerance
+from grader.checks.judges import (
     FLOAT32,
     GRADIENT_ATOL,
     VALUE,
@@ -27,7 +27,7 @@ from grader.judges import (
     Satisfies,
     Unchanged,
 )
-from grader.spec import Call, StudentError
+from grader.model import Call, StudentError
 
 
 class FakeStudent:

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from grader.course import CourseError
-from grader.coursepolicy import parse_policy
-from grader.latepolicy import LatePolicy, assess, price
+from grader.course.loading import CourseError
+from grader.gradebook.coursepolicy import parse_policy
+from grader.gradebook.latepolicy import LatePolicy, assess, price
 
 NY = ZoneInfo("America/New_York")
 ZONES = [ZoneInfo(z) for z in ("UTC", "America/New_York", "Europe/Berlin", "Australia/Lord_Howe", "Asia/Kolkata")]

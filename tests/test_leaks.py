@@ -8,12 +8,12 @@ import zipfile
 
 import pytest
 
-import grader.template
+import grader.course.template
 from conftest import ROOT
-from grader import codec
-from grader.course import CourseError
-from grader.leaks import find_leaks, reference_solutions
-from grader.template import build_template
+from grader.course.leaks import find_leaks, reference_solutions
+from grader.course.loading import CourseError
+from grader.course.template import build_template
+from grader.worker import codec
 
 PLANTED = "planted = np.maximum(z, 0.0) * 1.0 + 0.0"
 DOC = '    """`max(0, z)`, element-wise."""\n'
@@ -58,7 +58,7 @@ def test_each_marker_form_builds_a_template_without_the_planted_line(tmp_path, f
 @pytest.mark.parametrize("form", BODIES)
 def test_a_stubber_that_misses_the_form_is_caught_and_nothing_is_written(tmp_path, form, monkeypatch):
     course = course_with(tmp_path, BODIES[form])
-    monkeypatch.setattr(grader.template, "make_stub", lambda source, filename="": source)  # understands nothing
+    monkeypatch.setattr(grader.course.template, "make_stub", lambda source, filename="": source)  # understands nothing
     out = tmp_path / "template"
     with pytest.raises(CourseError) as raised:
         build_template(course, out)
@@ -93,7 +93,7 @@ def test_a_wheel_holding_anything_but_the_engine_is_a_leak(tmp_path):
     wheel = tmp_path / "t" / ".github" / "grader" / "x-1-py3-none-any.whl"
     wheel.parent.mkdir(parents=True)
     with zipfile.ZipFile(wheel, "w") as z:
-        z.writestr("grader/cli.py", "")
+        z.writestr("grader/cli/main.py", "")
         z.writestr("x-1.dist-info/RECORD", "")
         z.writestr("reference/forward.py", "")
     assert find_leaks(tmp_path / "t", {}) == [f"{wheel.relative_to(tmp_path / 't').as_posix()} holds "
@@ -103,7 +103,7 @@ def test_a_wheel_holding_anything_but_the_engine_is_a_leak(tmp_path):
 def test_grade_validate_reports_a_leak_and_an_unknown_marker(tmp_path):
     from click.testing import CliRunner
 
-    from grader.cli import main
+    from grader.cli.main import main
 
     course = course_with(tmp_path, BODIES["nbgrader"])
     readme = course / "assignments" / "forward" / "README.md"

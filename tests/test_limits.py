@@ -17,9 +17,9 @@ from collections.abc import Iterator
 import pytest
 
 from conftest import unsandboxed
-from grader import proctime, sandbox
-from grader.runner import Limits, StudentProcess
-from grader.spec import Call, StudentError
+from grader.isolation import proctime, sandbox
+from grader.isolation.runner import Limits, StudentProcess
+from grader.model import Call, StudentError
 
 BURN = """
 import time

@@ -7,9 +7,9 @@ import json
 from click.testing import CliRunner
 
 from conftest import ROOT, mutate, reference_source, report_dir, unsandboxed
-from grader.cli import main
-from grader.runner import StudentProcess
-from grader.spec import Call, StudentError
+from grader.cli.main import main
+from grader.isolation.runner import StudentProcess
+from grader.model import Call, StudentError
 
 # relu reserves 480 MB (60 million float64, never touched, so it costs no time) before answering:
 # over a 300 MiB limit of address space, under 1024 MiB.

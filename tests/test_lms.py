@@ -14,14 +14,14 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import ROOT
-from grader.cli import main
-from grader.course import Assignment
-from grader.discover import Submission
-from grader.gradebook import record_run
-from grader.grading import CheckResult, SubmissionResult
-from grader.inputs import collect_submissions
-from grader.lms import Person, match_students, read_roster
-from grader.submitted import git_commit_time, time_from_name
+from grader.cli.main import main
+from grader.course.loading import Assignment
+from grader.engine.grading import CheckResult, SubmissionResult
+from grader.gradebook.lms import Person, match_students, read_roster
+from grader.gradebook.store import record_run
+from grader.inputs.collect import collect_submissions
+from grader.inputs.discover import Submission
+from grader.inputs.submitted import git_commit_time, time_from_name
 
 EXAMPLES = ROOT / "examples"
 FORWARD = Assignment("forward", "Forward pass", ("forward",), [])

@@ -7,9 +7,9 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import ROOT
-from grader.cli import main
-from grader.master import convert_master
-from grader.solutions import MarkerError, make_stub
+from grader.cli.main import main
+from grader.course.master import convert_master
+from grader.course.solutions import MarkerError, make_stub
 
 EXAMPLE = ROOT / "examples" / "master-notebook"
 COURSE = EXAMPLE / "course"

@@ -6,10 +6,10 @@ from __future__ import annotations
 import nbformat
 
 from conftest import reference_source
-from grader.discover import read_submission
-from grader.grading import grade_submission
-from grader.inputs import collect_submissions
-from grader.report import feedback_html, feedback_markdown
+from grader.engine.grading import grade_submission
+from grader.inputs.collect import collect_submissions
+from grader.inputs.discover import read_submission
+from grader.reports.feedback import feedback_html, feedback_markdown
 
 MODULES = {"perceptron", "forward", "backprop", "regularization", "optimizers"}
 

@@ -11,9 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import ROOT, mutate, reference_source
-from grader.discover import read_submission
-from grader.grading import grade_submission
-from grader.notebook import module_from_notebook
+from grader.engine.grading import grade_submission
+from grader.inputs.discover import read_submission
+from grader.inputs.notebook import module_from_notebook
 
 MODULES = ["perceptron", "forward", "backprop", "regularization", "optimizers"]
 LOCKED = {"deletable": False, "editable": False}

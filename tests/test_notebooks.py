@@ -9,8 +9,8 @@ import nbformat
 import pytest
 
 from conftest import ROOT, reference_source, template_source
-from grader.discover import read_submission
-from grader.notebook import NotebookError, module_from_notebook
+from grader.inputs.discover import read_submission
+from grader.inputs.notebook import NotebookError, module_from_notebook
 
 
 def _notebook(*cells: str) -> bytes:
@@ -72,7 +72,7 @@ def test_corrupt_notebook_costs_only_its_module(course, tmp_path):
     (tmp_path / "forward.ipynb").write_text("{broken")
     sub = read_submission(tmp_path, "nb")
     assert "forward" in sub.unreadable and "forward.py" not in sub.files
-    from grader.grading import grade_submission
+    from grader.engine.grading import grade_submission
     result = grade_submission(sub, course.of(["forward"]), course.expected)
     assert result.score == 0 and result.checks
     assert [c.name for c in result.checks if "not a valid notebook" not in c.message] == []
@@ -104,7 +104,7 @@ def test_template_handout_notebook_runs_top_to_bottom_and_ends_with_the_check():
 
 
 def test_the_handout_check_cell_is_not_reported_as_an_ignored_magic():
-    from grader.notebook import module_from_notebook
+    from grader.inputs.notebook import module_from_notebook
 
     data = (ROOT / "student_template" / "forward.ipynb").read_bytes()
     extracted = module_from_notebook(data, "forward.ipynb")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.numgrad import H, central_difference, dict_gradient, directional_probes, elementwise_derivative
+from grader.checks.numgrad import H, central_difference, dict_gradient, directional_probes, elementwise_derivative
 
 X = np.array([[0.5, -1.0, 2.0], [1.5, 0.25, -0.75]])
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from grader import policy
+from grader.worker import policy
 
 ALLOWED = ["numpy", "scipy", "math"]
 

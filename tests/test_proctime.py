@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from grader import proctime
+from grader.isolation import proctime
 
 SLEEPER = "import time\nprint('ready', flush=True)\ntime.sleep(60)\n"
 SPINNER = "import time\nprint('ready', flush=True)\nwhile True:\n    pass\n"

@@ -14,10 +14,9 @@ import pytest
 
 import grader
 from conftest import ROOT
-from grader.course import load_assignments
-from grader.discover import Submission
-from grader.grading import CheckResult, SubmissionResult
-from grader.regrade import (
+from grader.course.loading import load_assignments
+from grader.engine.grading import CheckResult, SubmissionResult
+from grader.engine.regrade import (
     HASH_FILE,
     REPORT_FILES,
     RESULT_FILE,
@@ -26,6 +25,7 @@ from grader.regrade import (
     save_state,
     submission_fingerprint,
 )
+from grader.inputs.discover import Submission
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from conftest import (
     reference_source,
     template_source,
 )
-from grader.build import sibling
+from grader.checks.build import sibling
 
 # regularized_loss_and_grads imports the student's forward.py and backprop.py: the reference's
 # stand in for them, so that only regularization.py is under test.

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from conftest import ROOT
-from grader.course import load_assignments
-from grader.judges import Close, Part
-from grader.returns import RETURN_NAMES, parse_return_names
-from grader.spec import Call, describe_value
+from grader.checks.judges import Close, Part
+from grader.checks.returns import RETURN_NAMES, parse_return_names
+from grader.course.loading import load_assignments
+from grader.model import Call, describe_value
 
 # From the course's handouts, read by eye (the API's documented return names).
 DOCUMENTED = {

@@ -6,7 +6,7 @@ import ast
 
 import pytest
 
-from grader.solutions import MarkerError, make_stub, solution_lines, strip_solutions
+from grader.course.solutions import MarkerError, make_stub, solution_lines, strip_solutions
 
 SECRET = "secret_value = weights @ inputs.T + 42"
 RAISE = ('    # TODO: implement (remove the raise below)\n'

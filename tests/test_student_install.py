@@ -56,13 +56,13 @@ def test_the_readme_installs_the_same_thing_as_the_workflow_plus_the_notebook_ke
 
 
 def test_the_bundled_wheel_holds_only_the_engine_and_is_rebuilt_byte_for_byte(tmp_path):
-    from grader.wheel import build_wheel
+    from grader.course.wheel import build_wheel
 
     (wheel,) = (TEMPLATE / ".github" / "grader").glob("*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     assert names == sorted(names)
     assert {n.split("/", 1)[0] for n in names} == {"grader", wheel.name.rsplit("-", 3)[0] + ".dist-info"}
-    assert "grader/cli.py" in names and not any("reference" in n or "checks_hidden" in n for n in names)
+    assert "grader/cli/main.py" in names and not any("reference" in n or "checks_hidden" in n for n in names)
     again = build_wheel(ROOT / "grader", tmp_path)
     assert again.read_bytes() == build_wheel(ROOT / "grader", tmp_path / "second").read_bytes()
     assert {i.date_time for i in zipfile.ZipFile(again).infolist()} == {(1980, 1, 1, 0, 0, 0)}
@@ -118,7 +118,7 @@ print(json.dumps([["".join(o.get("text", "") for o in c.get("outputs", [])), c.s
 
 def test_the_payload_is_base64_of_json_as_the_reporter_decodes_it():
     # The reporter: Buffer.from(process.env[`${RUNNER}_RESULTS`], "base64").toString("utf-8"), then JSON.parse.
-    from grader.classroom import encode_payload
+    from grader.reports.classroom import encode_payload
 
     payload = {"version": 1, "status": "fail", "max_score": 2, "tests": [{"name": "ü ✅", "status": "fail",
                                                                           "score": 0, "message": "", "line_no": 0}]}
@@ -126,8 +126,8 @@ def test_the_payload_is_base64_of_json_as_the_reporter_decodes_it():
 
 
 def test_a_course_may_pin_its_own_source_but_never_name_a_package_on_the_index():
-    from grader.course import CourseError
-    from grader.template import install_command
+    from grader.course.loading import CourseError
+    from grader.course.template import install_command
 
     wheel = "nn_grader-0.1.0-py3-none-any.whl"
     assert install_command({}, wheel) == f'python -m pip install "./.github/grader/{wheel}"'

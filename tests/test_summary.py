@@ -6,9 +6,9 @@ import dataclasses
 import xml.etree.ElementTree as ET
 
 from conftest import mutate, reference_source
-from grader.grading import CheckResult, SubmissionResult
-from grader.report import feedback_html, feedback_markdown, gradescope_results
-from grader.summary import histogram_svg, summarize, write_summary
+from grader.engine.grading import CheckResult, SubmissionResult
+from grader.reports.feedback import feedback_html, feedback_markdown, gradescope_results
+from grader.reports.summary import histogram_svg, summarize, write_summary
 
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 

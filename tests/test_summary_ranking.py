@@ -5,8 +5,8 @@ from __future__ import annotations
 import random
 import re
 
-from grader.grading import CheckResult, SubmissionResult
-from grader.summary import glance, summarize, summary_html, summary_markdown
+from grader.engine.grading import CheckResult, SubmissionResult
+from grader.reports.summary import glance, summarize, summary_html, summary_markdown
 
 
 def _c(name: str, passed: bool, mistake: str | None = None, problem: str | None = None) -> CheckResult:

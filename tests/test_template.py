@@ -6,7 +6,7 @@ import filecmp
 from pathlib import Path
 
 from conftest import ROOT
-from grader.template import build_template, make_stub
+from grader.course.template import build_template, make_stub
 
 TEMPLATE = ROOT / "student_template"
 

@@ -14,14 +14,14 @@ import numpy as np
 import pytest
 
 from conftest import ROOT, reference_source
-from grader.course import Reference, compute_expected, load_assignments
-from grader.discover import Submission
-from grader.grading import grade_submission
-from grader.judges import Clean, Close, Gradient, Part, Sequence
-from grader.runner import Limits
-from grader.spec import Call, Fn
-from grader.summary import summarize
-from grader.twins import SEEDS, TWIN_SUFFIX, fresh_call, twin_of
+from grader.checks.judges import Clean, Close, Gradient, Part, Sequence
+from grader.checks.twins import SEEDS, TWIN_SUFFIX, fresh_call, twin_of
+from grader.course.loading import Reference, compute_expected, load_assignments
+from grader.engine.grading import grade_submission
+from grader.inputs.discover import Submission
+from grader.isolation.runner import Limits
+from grader.model import Call, Fn
+from grader.reports.summary import summarize
 
 ASSIGNMENTS = ["perceptron", "forward", "backprop", "regularization"]
 
@@ -97,7 +97,7 @@ def replay_module(module: str, checks, expected) -> str:
 
 
 def _same(a: Call, b: Call) -> bool:
-    from grader.compare import EXACT, difference
+    from grader.checks.compare import EXACT, difference
 
     try:
         return difference(list(a.args), list(b.args), EXACT) is None and \
@@ -198,7 +198,7 @@ def test_a_call_of_plain_numbers_gets_other_numbers():
 
 
 def test_a_property_check_has_no_twin():
-    from grader.build import Checks
+    from grader.checks.build import Checks
 
     c = Checks("forward")
     check = c.satisfies("init_params", "stats", [3, 2], predicate=lambda got, exp: None)
@@ -207,7 +207,7 @@ def test_a_property_check_has_no_twin():
 
 def test_the_template_path_is_untouched(tmp_path: Path):
     """Frozen expected values never carry twins or the trusted-only diagnosis data."""
-    from grader.codec import load_tree
+    from grader.worker.codec import load_tree
 
     frozen = load_tree(ROOT / "student_template" / "checks" / "forward" / "expected.grd")
     assert not [k for k in frozen if k.endswith(TWIN_SUFFIX)]

@@ -14,9 +14,9 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import ROOT
-from grader.cli import main
-from grader.course import load_assignments
-from grader.validate import validate_course
+from grader.cli.main import main
+from grader.course.loading import load_assignments
+from grader.engine.validate import validate_course
 
 
 def _course_copy(tmp_path: Path, names: list[str]) -> Path:
@@ -77,7 +77,7 @@ def test_a_mistake_no_check_can_reveal_is_listed(tmp_path):
 
 BROKEN_CHECKS = """
 
-from grader.spec import Verdict
+from grader.model import Verdict
 
 
 class _AlwaysPasses:
@@ -125,6 +125,6 @@ def test_reference_and_hidden_checks_are_not_in_the_sdist_or_the_wheel(tmp_path)
             names = zipfile.ZipFile(archive).namelist()
         else:
             names = tarfile.open(archive).getnames()
-        assert any(n.endswith("grader/cli.py") for n in names), archive.name
+        assert any(n.endswith("grader/cli/main.py") for n in names), archive.name
         leaked = [n for n in names if "reference" in n or "checks_hidden" in n or "mistakes.py" in n]
         assert leaked == [], archive.name

@@ -1,4 +1,4 @@
-"""The worker's call path on its own (`grader.worker._run`): each way a call can end is one reply.
+"""The worker's call path on its own (`grader.worker.serve._run`): each way a call can end is one reply.
 
 The worker is the only place student code runs; here its request handling is driven in the test
 process with small trusted modules, so each reply kind is reached directly and read back through
@@ -14,7 +14,8 @@ import sys
 import numpy as np
 import pytest
 
-from grader import codec, worker
+from grader.worker import codec
+from grader.worker import serve as worker
 
 _names = itertools.count()
 

@@ -18,7 +18,7 @@ Most mistakes differ from the reference on generic inputs. Some need a particula
 
 import numpy as np
 
-from grader.spec import Mistake
+from grader.authoring import Mistake
 
 # --- private helpers: the forward pieces the wrong impls need ----------------------------------
 

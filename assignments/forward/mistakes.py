@@ -5,7 +5,7 @@ Each `impl` has the API function's signature and reproduces one realistic bug.
 
 import numpy as np
 
-from grader.spec import Mistake
+from grader.authoring import Mistake
 
 
 def _sigmoid(z):

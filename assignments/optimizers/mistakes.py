@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from grader.spec import Mistake
+from grader.authoring import Mistake
 
 MODULE = "optimizers"
 

@@ -13,7 +13,7 @@ Most mistakes differ from the reference on generic inputs. Some need a special i
 
 import numpy as np
 
-from grader.spec import Mistake
+from grader.authoring import Mistake
 
 
 def _step(z):

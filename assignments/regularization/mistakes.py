@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.spec import Mistake
+from grader.authoring import Mistake
 
 MODULE = "regularization"
 
