@@ -45,9 +45,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from grader.course.loading import Reference, compute_expected, load_assignments  # noqa: E402
+from grader.course.loading import Course  # noqa: E402
 from grader.course.template import make_stub  # noqa: E402
-from grader.engine.batch import Course, default_jobs, grade_folder  # noqa: E402
+from grader.engine.batch import default_jobs, grade_folder  # noqa: E402
 from grader.engine.grading import grade_submission  # noqa: E402
 from grader.inputs.discover import Submission  # noqa: E402
 from grader.isolation.runner import Limits, StudentProcess  # noqa: E402
@@ -226,11 +226,10 @@ class WorkerSampler(threading.Thread):
 
 class Setup:
     def __init__(self) -> None:
-        self.assignments = load_assignments(ROOT / "assignments")
-        self.modules = [m for a in self.assignments for m in a.modules]
+        course = Course.load(ROOT)
+        self.assignments, self.modules = course.assignments, course.modules
         started = time.perf_counter()
-        reference = Reference(ROOT / "reference", [m for a in self.assignments for m in a.mistakes])
-        self.expected = compute_expected(self.assignments, reference)
+        self.expected = course.expected
         self.expected_seconds = time.perf_counter() - started
         files = {k: v.encode() for k, v in correct_sources(self.modules).items()}
         self.correct = Submission("correct", ROOT, files)
@@ -310,7 +309,7 @@ def on_cluster(spec: str, submit: Path, out: Path, timeout: float, jobs: int, ro
             for how in (("local", "cluster") if i % 2 == 0 else ("cluster", "local")):
                 before = resource.getrusage(resource.RUSAGE_SELF)
                 t0 = time.perf_counter()
-                batch = grade_folder(submit, out / how, Course(ROOT), limits=limits, jobs=jobs, force=True,
+                batch = grade_folder(submit, out / how, Course.load(ROOT), limits=limits, jobs=jobs, force=True,
                                      cluster=remote if how == "cluster" else None)
                 times[how].append(time.perf_counter() - t0)
                 after = resource.getrusage(resource.RUSAGE_SELF)
@@ -375,7 +374,7 @@ def main() -> None:
         sampler.start()
         cpu_before = resource.getrusage(resource.RUSAGE_SELF)
         started = time.perf_counter()
-        batch = grade_folder(submit, out, Course(ROOT), limits=Limits(call_timeout=args.timeout),
+        batch = grade_folder(submit, out, Course.load(ROOT), limits=Limits(call_timeout=args.timeout),
                              jobs=args.jobs, force=True)
         elapsed = time.perf_counter() - started
         cpu_after = resource.getrusage(resource.RUSAGE_SELF)

@@ -42,7 +42,7 @@ sys.path.insert(0, str(ROOT))
 from grader.checks.diagnosis import catalog_findings, value_findings  # noqa: E402
 from grader.checks.judges import VALUE, Close, Gradient, Part, Sequence  # noqa: E402
 from grader.checks.twins import fresh_call  # noqa: E402
-from grader.course.loading import Reference, compute_expected, load_assignments  # noqa: E402
+from grader.course.loading import Course, Reference  # noqa: E402
 from grader.engine.grading import grade_submission  # noqa: E402
 from grader.inputs.discover import Submission  # noqa: E402
 from grader.isolation.runner import Limits, StudentProcess  # noqa: E402
@@ -267,9 +267,8 @@ def main() -> None:
     ap.add_argument("--show-undiagnosed", action="store_true", help="print every caught mutant without a diagnosis")
     args = ap.parse_args()
     started = time.monotonic()
-    assignments = load_assignments(ROOT / "assignments", args.module)
-    reference = Reference(ROOT / "reference", [m for a in assignments for m in a.mistakes])
-    expected = compute_expected(assignments, reference)
+    course = Course.load(ROOT, args.module)
+    assignments, reference, expected = course.assignments, course.reference, course.expected
     sources = {p.stem: p.read_bytes() for p in (ROOT / "reference").glob("*.py")}
     work: list[tuple[Mutant, object]] = []
     for a in assignments:

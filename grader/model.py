@@ -13,13 +13,18 @@ computes expected values with the reference, and asks a `Judge` for a `Verdict`.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, Protocol
 
 from grader.worker.codec import Fn
 
-__all__ = ["Call", "Check", "Effects", "Fn", "Judge", "Mistake", "StudentError", "Verdict"]
+__all__ = [
+    "NEEDS_A_LOOK", "Call", "Check", "CheckResult", "Effects", "Fn", "Judge", "Limits", "Mistake", "Problem",
+    "StudentError", "SubmissionResult", "Verdict",
+]
 
 
 @dataclass(frozen=True)
@@ -198,6 +203,38 @@ class Judge(Protocol):
         ...
 
 
+@dataclass
+class Limits:
+    """Time, resource and isolation limits for one submission: the one place their defaults live
+    (the command line, the course files and the Gradescope export read them from here)."""
+
+    call_timeout: float = 10.0
+    """seconds one function call may use: its wall-clock time minus the time it waited for a CPU
+    held by other work (see `grader.isolation.proctime`)"""
+    submission_timeout: float = 120.0
+    """seconds all calls of one submission may use together, counted the same way"""
+    memory_mb: int = 1024
+    """address space of the worker, MiB (NumPy needs about 256)"""
+    cpu_seconds: int | None = None
+    """CPU seconds of one worker process; default: the submission timeout plus 5"""
+    file_size_mb: int = 16
+    """largest file the worker may write, MiB (its stdout and stderr files included)"""
+    open_files: int = 64
+    """file descriptors the worker may hold"""
+    processes: int = 32
+    """processes and threads the worker may run (itself included)"""
+    result_elements: int = 4_000_000
+    """numbers one reply may carry"""
+    sandbox: str = "auto"
+    """`auto`, `bwrap` or `none` (see `grader.isolation.sandbox`)"""
+    runtime_guard: bool = True
+    """the worker's import and system-call guard (`grader.worker.policy.Guard`); off only in tests
+    that prove the sandbox holds without it"""
+    unsafe_run_as_root: bool = False
+    """let student code run as root (tier 2, grading as root, no unprivileged uid can run
+    Python): refused otherwise (`grader.isolation.sandbox.check_root`; `--unsafe-run-as-root`)"""
+
+
 @dataclass(frozen=True)
 class Check:
     """One graded check: `module.function: what`, worth `points`."""
@@ -215,19 +252,115 @@ class Check:
         return f"{self.module}.{self.function}: {self.what}"
 
 
-class StudentError(Exception):
-    """A call into the student's code did not return usable data.
+class Problem(StrEnum):
+    """Why a call into a student's code produced no result: the one list of problem kinds.
 
-    `kind` is one of: "missing-module", "missing-function", "import-error", "exception",
-    "timeout", "crash", "bad-output", "policy", "skipped".
+    The value is what results.json, the CSVs and the payloads show; `title` is what a student
+    reads. A `StudentError` carries one, and `CheckResult.problem` is one (or None).
     """
+
+    MISSING_MODULE = "missing-module"
+    MISSING_FUNCTION = "missing-function"
+    IMPORT_ERROR = "import-error"
+    EXCEPTION = "exception"
+    TIMEOUT = "timeout"
+    CRASH = "crash"
+    BAD_OUTPUT = "bad-output"
+    POLICY = "policy"
+    SKIPPED = "skipped"
+    JUDGE_ERROR = "judge-error"
+
+    @property
+    def title(self) -> str:
+        """The heading a student reads, e.g. "module does not import"."""
+        return _TITLES[self]
+
+
+_TITLES = {
+    Problem.MISSING_MODULE: "file missing",
+    Problem.MISSING_FUNCTION: "function missing",
+    Problem.IMPORT_ERROR: "module does not import",
+    Problem.EXCEPTION: "raised an exception",
+    Problem.TIMEOUT: "timed out",
+    Problem.CRASH: "crashed",
+    Problem.BAD_OUTPUT: "returned something that is not plain numeric data",
+    Problem.POLICY: "broke the rules",
+    Problem.SKIPPED: "not run",
+    Problem.JUDGE_ERROR: "could not be judged (a grader problem; tell your instructor)",
+}
+
+NEEDS_A_LOOK = (Problem.IMPORT_ERROR, Problem.TIMEOUT, Problem.CRASH, Problem.POLICY, Problem.MISSING_MODULE,
+                Problem.BAD_OUTPUT)
+"""the kinds that make a submission's grading status worth an instructor's look (`SubmissionResult.status`)"""
+
+
+class StudentError(Exception):
+    """A call into the student's code did not return usable data; `kind` says why (a `Problem`)."""
 
     def __init__(self, kind: str, message: str, detail: str = "") -> None:
         super().__init__(message)
-        self.kind = kind
+        self.kind = Problem(kind)
         self.message = message
         self.detail = detail
         self.call_text = ""
         """the call that failed, described for the student (set by the runner)"""
         self.call: Call | None = None
         """the call that failed (set by the runner), for the diagnosis of an exception"""
+
+
+@dataclass
+class CheckResult:
+    """The outcome of one check for one submission."""
+
+    assignment: str
+    name: str
+    module: str
+    function: str
+    max_score: float
+    score: float
+    visible: bool
+    passed: bool
+    message: str = ""
+    hint: str | None = None
+    mistake: str | None = None
+    problem: str | None = None
+    """the error kind when the student's code produced no result (see `StudentError`)"""
+    diagnosis: str | None = None
+    """facts about the function's mistake that hold on all its failing inputs (`grader.checks.diagnosis`)"""
+    hardcoded: bool = False
+    """passed on the visible inputs, failed on its hidden twin's: answers may be hard-coded"""
+
+
+@dataclass
+class SubmissionResult:
+    """Everything graded about one submission, ready for the reports."""
+
+    submission: str
+    checks: list[CheckResult]
+    execution_time: float
+    output: str = ""
+    """what the student's code printed (capped)"""
+    notices: list[str] = field(default_factory=list)
+    """lines every report shows first (e.g. that the run was not sandboxed)"""
+
+    @property
+    def score(self) -> float:
+        return round(sum(c.score for c in self.checks), 6)
+
+    @property
+    def max_score(self) -> float:
+        return round(sum(c.max_score for c in self.checks), 6)
+
+    def assignment_scores(self) -> dict[str, tuple[float, float]]:
+        """`{assignment: (score, max_score)}` in grading order."""
+        out: dict[str, tuple[float, float]] = {}
+        for c in self.checks:
+            s, m = out.get(c.assignment, (0.0, 0.0))
+            out[c.assignment] = (round(s + c.score, 6), round(m + c.max_score, 6))
+        return out
+
+    @property
+    def status(self) -> str:
+        """`ok`, or the kinds of problem met, most frequent first (e.g. `timeout; crash`)."""
+        kinds = Counter(c.problem for c in self.checks if c.problem in NEEDS_A_LOOK)
+        return "; ".join(k for k, _ in kinds.most_common()) or "ok"

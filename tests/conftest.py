@@ -12,10 +12,10 @@ from hypothesis import settings
 from hypothesis.configuration import set_hypothesis_home_dir
 
 import grader
-from grader.course.loading import Reference, compute_expected, load_assignments
-from grader.engine.grading import SubmissionResult, grade_submission
+from grader.course import loading
+from grader.engine.grading import grade_submission
 from grader.inputs.discover import Submission
-from grader.isolation.runner import Limits
+from grader.model import Limits, SubmissionResult
 
 ROOT = Path(grader.__file__).resolve().parent.parent
 """the checkout under test: the one whose grader is imported"""
@@ -68,13 +68,12 @@ def report_dir(out: Path, submission: str) -> Path:
     return Path(out) / "students" / submission
 
 
-class Course:
+class Course(loading.Course):
     """The real course, with expected values computed once for the whole test session."""
 
     def __init__(self) -> None:
-        self.assignments = load_assignments(ROOT / "assignments")
-        self.reference = Reference(ROOT / "reference", [m for a in self.assignments for m in a.mistakes])
-        self.expected = compute_expected(self.assignments, self.reference)
+        super().__init__(ROOT, loading.Course.load(ROOT).assignments)
+        self.expected  # noqa: B018  (computed now, once)
 
     def of(self, names: list[str]) -> list:
         return [a for a in self.assignments if a.name in names]

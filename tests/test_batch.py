@@ -16,9 +16,9 @@ from click.testing import CliRunner
 
 from conftest import ROOT, grader_command, grader_env, processes_running, report_dir
 from grader.cli.main import main
-from grader.course.loading import load_assignment
-from grader.engine.batch import Course, grade_folder
-from grader.isolation.runner import Limits
+from grader.course.loading import Course, load_assignment
+from grader.engine.batch import grade_folder
+from grader.model import Limits
 from grader.reports.progress import Progress
 
 EXAMPLES = ROOT / "examples" / "submit"
@@ -140,7 +140,7 @@ def test_progress_bar_on_a_terminal_redraws_one_line():
         def isatty(self):
             return True
 
-    from grader.engine.grading import SubmissionResult
+    from grader.model import SubmissionResult
 
     stream = Tty()
     bar = Progress(3, stream)
@@ -175,7 +175,7 @@ def test_a_zip_of_the_class_is_graded(tmp_path):
         z.write(EXAMPLES / "ada_perfect" / "forward.py", "adaperfect_11_21_forward.py")
         z.write(EXAMPLES / "cai_softmax_axis" / "forward.py", "caisoftmax_late_12_22_forward-1.py")
         z.writestr("notes.txt", "not a submission")
-    batch = grade_folder(archive, tmp_path / "out", Course(course), limits=Limits(call_timeout=ROOMY), jobs=2)
+    batch = grade_folder(archive, tmp_path / "out", Course.load(course), limits=Limits(call_timeout=ROOMY), jobs=2)
     assert [r.submission for r in batch.results] == ["adaperfect", "caisoftmax"]
     assert batch.results[0].score == batch.results[0].max_score > batch.results[1].score
 

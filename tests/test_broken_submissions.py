@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from conftest import failing_functions, mutate, reference_source
-from grader.isolation.runner import Limits
+from grader.model import Limits
 
 # The forward assignment's own per-call limit: the correct functions of a submission that also
 # loops are graded under it, so it is not shortened to make the loop's timeout quicker.

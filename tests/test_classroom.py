@@ -15,7 +15,7 @@ import pytest
 
 import grader
 from conftest import ROOT
-from grader.engine.grading import CheckResult, SubmissionResult
+from grader.model import CheckResult, SubmissionResult
 from grader.reports.classroom import (
     MESSAGE_LINES,
     PAYLOAD_LIMIT,

@@ -18,7 +18,7 @@ from click.testing import CliRunner
 import grader
 from conftest import ROOT, unsandboxed_args
 from grader.cli import main as cli
-from grader.isolation.runner import Limits
+from grader.model import Limits
 
 CHECKOUT = Path(grader.__file__).resolve().parent.parent
 

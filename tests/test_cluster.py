@@ -18,11 +18,11 @@ import pytest
 
 import grader
 from conftest import ROOT, processes_running, report_dir
-from grader.course.loading import load_assignment
-from grader.engine.batch import Course, grade_folder
+from grader.course.loading import Course, load_assignment
+from grader.engine.batch import grade_folder
 from grader.engine.cluster import ClusterError, Spec, parse_spec, result_from_json, worker_report
 from grader.isolation import sandbox
-from grader.isolation.runner import Limits
+from grader.model import Limits
 
 EXAMPLES = ROOT / "examples" / "submit"
 ENV = {**os.environ, "PYTHONPATH": str(Path(grader.__file__).resolve().parent.parent)}
@@ -190,7 +190,7 @@ def test_a_worker_killed_mid_run_loses_no_submission_and_reports_none_twice(tmp_
         pids = remote.client.run(os.getpid)
         batch: dict = {}
         runner = threading.Thread(target=lambda: batch.update(
-            done=grade_folder(submit, out, Course(course), limits=limits, force=True, cluster=remote)))
+            done=grade_folder(submit, out, Course.load(course), limits=limits, force=True, cluster=remote)))
         runner.start()
         victim = None
         deadline = time.monotonic() + 300
@@ -233,7 +233,7 @@ def test_a_task_that_keeps_killing_its_worker_is_that_submissions_crash(tmp_path
             return real(course_root, names_, fingerprint, limits_, submission)
 
         remote.task = task
-        batch = grade_folder(submit, out, Course(course), limits=limits, force=True, cluster=remote)
+        batch = grade_folder(submit, out, Course.load(course), limits=limits, force=True, cluster=remote)
         max_points = sum(c.points for a in remote.assignments for c in a.checks)
     by_name = {r.submission: r for r in batch.results}
     assert by_name["b_killer"].status == "crash" and by_name["b_killer"].score == 0

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 
 from conftest import mutate, reference_source
-from grader.engine.grading import CheckResult, SubmissionResult, _result, describe_error
-from grader.model import Check, StudentError
+from grader.engine.grading import _result, describe_error
+from grader.model import Check, CheckResult, StudentError, SubmissionResult
 from grader.reports.failures import group_failures
 from grader.reports.feedback import feedback_html, feedback_markdown
 

@@ -19,9 +19,8 @@ from click.testing import CliRunner
 import grader
 from conftest import ROOT
 from grader.cli.main import main
-from grader.course.loading import Assignment
-from grader.engine.batch import Course, grade_folder
-from grader.engine.grading import CheckResult, SubmissionResult
+from grader.course.loading import Assignment, Course
+from grader.engine.batch import grade_folder
 from grader.gradebook.coursepolicy import AssignmentPolicy, CoursePolicy, load_policy
 from grader.gradebook.latepolicy import LatePolicy
 from grader.gradebook.semester import attempts, changes, semester
@@ -35,7 +34,7 @@ from grader.gradebook.store import (
     record_run,
 )
 from grader.inputs.discover import Submission
-from grader.isolation.runner import Limits
+from grader.model import CheckResult, Limits, SubmissionResult
 
 EXAMPLES = ROOT / "examples" / "submit"
 NY = ZoneInfo("America/New_York")
@@ -250,7 +249,7 @@ def test_a_late_gradescope_resubmission_through_grade_and_grades_csv_agrees(tmp_
     week1 = _gradescope(tmp_path / "week1", "Ada Lovelace", buggy, "2026-10-05 20:00:00.0 -07:00")  # 23:00 EDT
     week2 = _gradescope(tmp_path / "week2", "Ada Lovelace", fixed, "2026-10-07 10:00:00.0 -07:00")  # 1 d 13 h late
     for week in (week1, week2):
-        batch = grade_folder(week, tmp_path / "out", Course(course), limits=Limits(call_timeout=2), jobs=1,
+        batch = grade_folder(week, tmp_path / "out", Course.load(course), limits=Limits(call_timeout=2), jobs=1,
                              gradebook=Target(db))
         [result] = batch.results
         rows = list(csv.reader((tmp_path / "out" / "grades.csv").open()))

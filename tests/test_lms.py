@@ -16,12 +16,12 @@ from click.testing import CliRunner
 from conftest import ROOT
 from grader.cli.main import main
 from grader.course.loading import Assignment
-from grader.engine.grading import CheckResult, SubmissionResult
 from grader.gradebook.lms import Person, match_students, read_roster
 from grader.gradebook.store import record_run
 from grader.inputs.collect import collect_submissions
 from grader.inputs.discover import Submission
 from grader.inputs.submitted import git_commit_time, time_from_name
+from grader.model import CheckResult, SubmissionResult
 
 EXAMPLES = ROOT / "examples"
 FORWARD = Assignment("forward", "Forward pass", ("forward",), [])

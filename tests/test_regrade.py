@@ -15,7 +15,6 @@ import pytest
 import grader
 from conftest import ROOT
 from grader.course.loading import load_assignments
-from grader.engine.grading import CheckResult, SubmissionResult
 from grader.engine.regrade import (
     HASH_FILE,
     REPORT_FILES,
@@ -26,6 +25,7 @@ from grader.engine.regrade import (
     submission_fingerprint,
 )
 from grader.inputs.discover import Submission
+from grader.model import CheckResult, SubmissionResult
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import dataclasses
 import xml.etree.ElementTree as ET
 
 from conftest import mutate, reference_source
-from grader.engine.grading import CheckResult, SubmissionResult
+from grader.model import CheckResult, SubmissionResult
 from grader.reports.feedback import feedback_html, feedback_markdown, gradescope_results
 from grader.reports.summary import histogram_svg, summarize, write_summary
 

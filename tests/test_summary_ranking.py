@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 import re
 
-from grader.engine.grading import CheckResult, SubmissionResult
+from grader.model import CheckResult, SubmissionResult
 from grader.reports.summary import glance, summarize, summary_html, summary_markdown
 
 

@@ -16,11 +16,10 @@ import pytest
 from conftest import ROOT, reference_source
 from grader.checks.judges import Clean, Close, Gradient, Part, Sequence
 from grader.checks.twins import SEEDS, TWIN_SUFFIX, fresh_call, twin_of
-from grader.course.loading import Reference, compute_expected, load_assignments
+from grader.course.loading import Course
 from grader.engine.grading import grade_submission
 from grader.inputs.discover import Submission
-from grader.isolation.runner import Limits
-from grader.model import Call, Fn
+from grader.model import Call, Fn, Limits
 from grader.reports.summary import summarize
 
 ASSIGNMENTS = ["perceptron", "forward", "backprop", "regularization"]
@@ -108,9 +107,8 @@ def _same(a: Call, b: Call) -> bool:
 
 @pytest.fixture(scope="module")
 def full_course():
-    assignments = load_assignments(ROOT / "assignments", ASSIGNMENTS)
-    reference = Reference(ROOT / "reference", [m for a in assignments for m in a.mistakes])
-    return assignments, compute_expected(assignments, reference)
+    course = Course.load(ROOT, ASSIGNMENTS)
+    return course.assignments, course.expected
 
 
 def _submission(course) -> Submission:

@@ -116,7 +116,7 @@ def test_a_value_that_is_not_plain_data_is_bad_output(module):
 
 def test_a_value_over_the_size_limit_is_bad_output(module):
     name, root = module("import numpy as np\n\ndef f():\n    return np.zeros(100)\n")
-    small = codec.Limits(max_elements=10, max_array_bytes=80)
+    small = codec.MessageLimits(max_elements=10, max_array_bytes=80)
     data = worker._run({"module": name, "function": "f", "seq": 1}, [], {}, root, small)
     header, _ = _decode(data)
     assert header["kind"] == "bad-output"

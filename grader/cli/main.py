@@ -26,13 +26,12 @@ from typing import Any
 import click
 
 from grader import __version__
-from grader.course.loading import CourseError
-from grader.engine.batch import Course, grade_folder
-from grader.engine.grading import SubmissionResult
+from grader.course.loading import Course, CourseError
+from grader.engine.batch import grade_folder
 from grader.engine.selfcheck import find_checks_dir, run_visible_checks
 from grader.gradebook.store import GradebookError, Target, default_path, open_gradebook
 from grader.isolation import sandbox
-from grader.isolation.runner import Limits
+from grader.model import Limits, SubmissionResult
 from grader.reports.failures import group_failures
 from grader.reports.feedback import STUDENTS, check_output, explains
 from grader.reports.inert import visible
@@ -276,7 +275,7 @@ def run(submissions: Path, out: Path, course: Path | None, names: tuple[str, ...
     previous = signal.signal(signal.SIGTERM, terminate)  # a `kill` stops like Ctrl-C
     try:
         with _cluster(cluster_spec, root, list(names) or None, limits, quiet) as remote:
-            batch = grade_folder(submissions, out, Course(root), list(names) or None, limits,
+            batch = grade_folder(submissions, out, Course.load(root, list(names) or None), limits,
                                  jobs, progress, force, target, cluster=remote)
     except (CourseError, GradebookError) as exc:
         raise click.ClickException(str(exc)) from exc

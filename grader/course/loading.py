@@ -14,6 +14,7 @@ import sys
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -23,8 +24,9 @@ import numpy as np
 from grader.checks.compare import EXACT, difference
 from grader.checks.returns import register_handout
 from grader.checks.twins import find_twin
-from grader.model import Call, Check, Mistake, register_parameter_names
+from grader.model import Call, Check, Limits, Mistake, register_parameter_names
 from grader.worker import codec
+from grader.worker.policy import DEFAULT_ALLOWED
 
 EXPECTED_FILE = "expected.grd"
 """frozen expected values of the visible checks, in the student template"""
@@ -43,8 +45,8 @@ class Assignment:
     modules: tuple[str, ...]
     checks: list[Check]
     mistakes: list[Mistake] = field(default_factory=list)
-    allowed_imports: tuple[str, ...] = ("numpy", "scipy", "math")
-    call_timeout: float = 10.0
+    allowed_imports: tuple[str, ...] = DEFAULT_ALLOWED
+    call_timeout: float = Limits.call_timeout
     folder: Path | None = None
 
     @property
@@ -91,8 +93,8 @@ def load_assignment(folder: Path, hidden: bool = True, mistakes: bool = True) ->
         modules=tuple(settings.get("modules", [name])),
         checks=checks,
         mistakes=catalog,
-        allowed_imports=tuple(settings.get("allowed_imports", ["numpy", "scipy", "math"])),
-        call_timeout=float(settings.get("call_timeout", 10.0)),
+        allowed_imports=tuple(settings.get("allowed_imports", DEFAULT_ALLOWED)),
+        call_timeout=float(settings.get("call_timeout", Limits.call_timeout)),
         folder=folder,
     )
 
@@ -136,8 +138,7 @@ def load_assignments(
 
 def to_plain(value: Any) -> Any:
     """The value as it would arrive through the channel (plain data only)."""
-    meta, arrays = codec.encode_tree(value)
-    return codec._build_tree(meta, arrays, allow_fn=True, limits=codec.DEFAULT_LIMITS)
+    return codec.round_trip(value)
 
 
 class Reference:
@@ -287,6 +288,52 @@ def compute_expected(assignments: list[Assignment], reference: Reference, twins:
             except Exception as exc:
                 raise CourseError(f"computing the expected value of {check.name!r} failed: {exc!r}") from exc
     return expected
+
+
+class Course:
+    """A course on disk: its assignments, its reference and the expected value of every check.
+
+    `Course.load(root)` is the one way to load one. The reference and the expected values are
+    computed the first time they are asked for, once: a rerun whose submissions are all
+    unchanged never needs them.
+    """
+
+    def __init__(self, root: Path, assignments: list[Assignment]) -> None:
+        self.root = Path(root)
+        self.assignments = assignments
+        """in the order of `course.toml`"""
+
+    @classmethod
+    def load(cls, root: Path, names: list[str] | None = None, visible_only: bool = False) -> Course:
+        """The course under `root` (its `assignments/` and `reference/`); only the assignments
+        `names` if given; with `visible_only`, only the checks a student's `grade check` runs."""
+        assignments = load_assignments(Path(root) / "assignments", names)
+        if visible_only:
+            assignments = [replace(a, checks=[c for c in a.checks if c.visible]) for a in assignments]
+        return cls(root, assignments)
+
+    @property
+    def assignments_dir(self) -> Path:
+        return self.root / "assignments"
+
+    @property
+    def reference_dir(self) -> Path:
+        return self.root / "reference"
+
+    @property
+    def modules(self) -> list[str]:
+        """The student modules of the loaded assignments, in order."""
+        return [m for a in self.assignments for m in a.modules]
+
+    @cached_property
+    def reference(self) -> Reference:
+        """The reference solution, with every loaded assignment's catalogued mistakes."""
+        return Reference(self.reference_dir, [m for a in self.assignments for m in a.mistakes])
+
+    @cached_property
+    def expected(self) -> dict[str, Any]:
+        """`compute_expected` of every loaded check (twins included)."""
+        return compute_expected(self.assignments, self.reference)
 
 
 TRUSTED_ONLY = ("intermediates", "neighbors", "raising")

@@ -20,7 +20,6 @@ import re
 import shutil
 import tempfile
 import tomllib
-from dataclasses import replace
 from pathlib import Path
 
 import nbformat
@@ -29,12 +28,9 @@ import grader
 from grader.course.leaks import find_leaks, reference_solutions
 from grader.course.loading import (
     EXPECTED_FILE,
-    Assignment,
+    Course,
     CourseError,
-    Reference,
-    compute_expected,
     freeze_expected,
-    load_assignments,
 )
 from grader.course.solutions import STUB_MESSAGE, MarkerError, make_stub
 from grader.course.wheel import NOTEBOOK_EXTRA, build_wheel
@@ -134,9 +130,8 @@ def template_leaks(course_root: Path, template: Path) -> list[str]:
 
 def generate_template(course_root: Path, dest: Path) -> list[Path]:
     """Write every file of the template into the empty folder `dest` (no leak check); paths relative to it."""
-    assignments = load_assignments(course_root / "assignments")
-    reference = Reference(course_root / "reference", [m for a in assignments for m in a.mistakes])
-    expected = compute_expected([_visible_only(a) for a in assignments], reference)
+    course = Course.load(course_root, visible_only=True)
+    assignments, expected = course.assignments, course.expected
     settings = tomllib.loads((course_root / "assignments" / "course.toml").read_text())
     written: list[Path] = []
 
@@ -193,6 +188,3 @@ def _stub(course_root: Path, module: str) -> str:
     except MarkerError as exc:
         raise CourseError(str(exc)) from None
 
-
-def _visible_only(a: Assignment) -> Assignment:
-    return replace(a, checks=[c for c in a.checks if c.visible])

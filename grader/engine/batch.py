@@ -23,16 +23,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from grader.course.loading import Assignment, Reference, compute_expected, load_assignments
+from grader.course.loading import Assignment, Course
 from grader.course.template import stub_hashes
-from grader.engine.grading import Cancelled, SubmissionResult, grade_submission
+from grader.engine.grading import Cancelled, grade_submission
 from grader.engine.regrade import course_fingerprint, forget, load_unchanged, save_state, submission_fingerprint
 from grader.gradebook.semester import add_late_notes
 from grader.gradebook.store import Target, record_batch
 from grader.inputs.collect import collect_submissions
 from grader.inputs.discover import Submission, read_submission
 from grader.isolation import sandbox
-from grader.isolation.runner import Limits
+from grader.model import Limits, SubmissionResult
 from grader.reports.feedback import STUDENTS, student_folder, write_grades_csv, write_submission_reports
 from grader.reports.output import OutputError, make_dir
 from grader.reports.summary import write_summary
@@ -42,21 +42,6 @@ CANCEL_WAIT = 10.0
 
 if TYPE_CHECKING:
     from grader.engine.cluster import ClusterGrader
-
-
-@dataclass
-class Course:
-    """Where the course material lives."""
-
-    root: Path
-
-    @property
-    def assignments_dir(self) -> Path:
-        return self.root / "assignments"
-
-    @property
-    def reference_dir(self) -> Path:
-        return self.root / "reference"
 
 
 def default_course_root() -> Path:
@@ -107,7 +92,6 @@ def grade_folder(
     root: Path,
     out: Path,
     course: Course,
-    names: list[str] | None = None,
     limits: Limits | None = None,
     jobs: int | None = None,
     on_done: Callable[[SubmissionResult, int, int, bool], None] | None = None,
@@ -115,7 +99,8 @@ def grade_folder(
     gradebook: Target | None = None,
     cluster: ClusterGrader | None = None,
 ) -> BatchResult:
-    """Grade every submission under `root` (see `grader.inputs.collect` for the layouts understood).
+    """Grade every submission under `root` against `course` (`Course.load(root, names)`); see
+    `grader.inputs.collect` for the layouts understood.
 
     Writes per-submission reports as each finishes, then `grades.csv` and the class summary.
     `jobs` submissions are graded at a time (default: the machine's cores). A submission whose
@@ -128,7 +113,7 @@ def grade_folder(
     `OutputError` (a report cannot be written) stops the batch the same way and is raised.
     With `cluster` (`grader.engine.cluster`), submissions are graded there, `cluster.slots` at a time.
     """
-    assignments = load_assignments(course.assignments_dir, names)
+    assignments = course.assignments
     modules = {m for a in assignments for m in a.modules}
     stubs = stub_hashes(course.root, sorted(modules))
     inside = output_inside(root, out)
@@ -162,8 +147,7 @@ def grade_folder(
             if cluster:
                 grade, jobs = cluster.grade, cluster.slots
             else:
-                reference = Reference(course.reference_dir, [m for a in assignments for m in a.mistakes])
-                expected = compute_expected(assignments, reference)
+                expected = course.expected
                 grade = lambda sub, cancelled: grade_submission(sub, assignments, expected, limits, cancelled)
 
             def graded(r: SubmissionResult) -> None:

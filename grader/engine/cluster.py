@@ -33,12 +33,12 @@ from pathlib import Path
 from typing import Any
 
 import grader
-from grader.course.loading import Assignment, CourseError, Reference, compute_expected, load_assignments
-from grader.engine.grading import Cancelled, CheckResult, SubmissionResult, grade_submission
+from grader.course.loading import Assignment, Course, CourseError, load_assignments
+from grader.engine.grading import Cancelled, grade_submission
 from grader.engine.regrade import course_fingerprint
 from grader.inputs.discover import Submission
 from grader.isolation import sandbox
-from grader.isolation.runner import Limits
+from grader.model import CheckResult, Limits, SubmissionResult
 
 INSTALL_HINT = "--cluster needs Dask: pip install 'nn-grader[cluster]' (from a checkout: pip install -e '.[cluster]')"
 """what `--cluster` says when Dask is not installed"""
@@ -121,9 +121,8 @@ def _course(course_root: str, names: tuple[str, ...], fresh: bool = False
         cached = None if fresh else _course_cache.get((course_root, names))
         if cached is None:
             root = Path(course_root)
-            assignments = load_assignments(root / "assignments", list(names) or None)
-            reference = Reference(root / "reference", [m for a in assignments for m in a.mistakes])
-            cached = (course_fingerprint(root, assignments), assignments, compute_expected(assignments, reference))
+            course = Course.load(root, list(names) or None)
+            cached = (course_fingerprint(root, course.assignments), course.assignments, course.expected)
             _course_cache[(course_root, names)] = cached
         return cached
 

@@ -28,11 +28,11 @@ from importlib import metadata
 from pathlib import Path
 
 import grader
-from grader.course.loading import CourseError, Reference, compute_expected, load_assignments
-from grader.engine.grading import SubmissionResult, grade_submission
+from grader.course.loading import Course, CourseError, load_assignments
+from grader.engine.grading import grade_submission
 from grader.inputs.collect import collect_one
 from grader.inputs.discover import read_submission
-from grader.isolation.runner import Limits
+from grader.model import Limits, SubmissionResult
 from grader.reports.feedback import write_gradescope_json
 from grader.reports.output import make_dir
 from grader.sources import PACKAGE, source_files
@@ -118,7 +118,7 @@ def _project_files() -> dict[str, bytes]:
 
 
 def autograder_files(
-    course_root: Path, names: list[str] | None = None, timeout: float = 10.0
+    course_root: Path, names: list[str] | None = None, timeout: float = Limits.call_timeout
 ) -> dict[str, bytes]:
     """Every file of the autograder zip, by path inside the zip."""
     course_root = Path(course_root)
@@ -141,7 +141,7 @@ def autograder_files(
 
 
 def build_gradescope_zip(course_root: Path, out: Path, names: list[str] | None = None,
-                         timeout: float = 10.0) -> list[str]:
+                         timeout: float = Limits.call_timeout) -> list[str]:
     """Write the autograder zip to `out`; returns the paths inside it."""
     files = autograder_files(course_root, names, timeout)
     Path(out).parent.mkdir(parents=True, exist_ok=True)
@@ -171,17 +171,16 @@ def _submitter_name(metadata_file: Path | None) -> tuple[str, str]:
 
 
 def run_gradescope(submission: Path, results: Path, course_root: Path, names: list[str] | None = None,
-                   timeout: float = 10.0, metadata_file: Path | None = None) -> SubmissionResult:
+                   timeout: float = Limits.call_timeout, metadata_file: Path | None = None) -> SubmissionResult:
     """Grade the one submission in `submission` and write Gradescope's `results.json`."""
     from grader.course.template import stub_hashes
 
-    assignments = load_assignments(Path(course_root) / "assignments", names)
-    modules = {m for a in assignments for m in a.modules}
+    course = Course.load(Path(course_root), names)
+    assignments = course.assignments
+    modules = set(course.modules)
     stubs = stub_hashes(Path(course_root), sorted(modules))
     name, ident = _submitter_name(metadata_file)
     sub = collect_one(Path(submission), modules, name, lambda folder, n: read_submission(folder, n, stubs), ident)
-    reference = Reference(Path(course_root) / "reference", [m for a in assignments for m in a.mistakes])
-    expected = compute_expected(assignments, reference)
-    result = grade_submission(sub, assignments, expected, Limits(call_timeout=timeout))
+    result = grade_submission(sub, assignments, course.expected, Limits(call_timeout=timeout))
     write_gradescope_json(result, make_dir(Path(results).parent) / Path(results).name)
     return result

@@ -7,9 +7,8 @@ Data flows one way: submission files -> worker (student code) -> plain results -
 from __future__ import annotations
 
 import time
-from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
 from grader.checks.diagnosis import Evidence, Finding, diagnose, error_findings, is_degenerate, mistake_key
@@ -17,82 +16,7 @@ from grader.checks.twins import TWIN_SUFFIX, twin_of
 from grader.course.loading import Assignment
 from grader.inputs.discover import Submission
 from grader.isolation.runner import Limits, StudentProcess
-from grader.model import Check, StudentError, Verdict
-
-# What a student reads when the worker could not produce a result, by error kind.
-_PROBLEM_TITLES = {
-    "missing-module": "file missing",
-    "missing-function": "function missing",
-    "import-error": "module does not import",
-    "exception": "raised an exception",
-    "timeout": "timed out",
-    "crash": "crashed",
-    "bad-output": "returned something that is not plain numeric data",
-    "policy": "broke the rules",
-    "skipped": "not run",
-    "judge-error": "could not be judged (a grader problem; tell your instructor)",
-}
-
-# Error kinds that make a submission's grading status worth an instructor's look.
-PROBLEM_KINDS = ("import-error", "timeout", "crash", "policy", "missing-module", "bad-output")
-
-
-@dataclass
-class CheckResult:
-    """The outcome of one check for one submission."""
-
-    assignment: str
-    name: str
-    module: str
-    function: str
-    max_score: float
-    score: float
-    visible: bool
-    passed: bool
-    message: str = ""
-    hint: str | None = None
-    mistake: str | None = None
-    problem: str | None = None
-    """the error kind when the student's code produced no result (see `StudentError`)"""
-    diagnosis: str | None = None
-    """facts about the function's mistake that hold on all its failing inputs (`grader.checks.diagnosis`)"""
-    hardcoded: bool = False
-    """passed on the visible inputs, failed on its hidden twin's: answers may be hard-coded"""
-
-
-@dataclass
-class SubmissionResult:
-    """Everything graded about one submission, ready for the reports."""
-
-    submission: str
-    checks: list[CheckResult]
-    execution_time: float
-    output: str = ""
-    """what the student's code printed (capped)"""
-    notices: list[str] = field(default_factory=list)
-    """lines every report shows first (e.g. that the run was not sandboxed)"""
-
-    @property
-    def score(self) -> float:
-        return round(sum(c.score for c in self.checks), 6)
-
-    @property
-    def max_score(self) -> float:
-        return round(sum(c.max_score for c in self.checks), 6)
-
-    def assignment_scores(self) -> dict[str, tuple[float, float]]:
-        """`{assignment: (score, max_score)}` in grading order."""
-        out: dict[str, tuple[float, float]] = {}
-        for c in self.checks:
-            s, m = out.get(c.assignment, (0.0, 0.0))
-            out[c.assignment] = (round(s + c.score, 6), round(m + c.max_score, 6))
-        return out
-
-    @property
-    def status(self) -> str:
-        """`ok`, or the kinds of problem met, most frequent first (e.g. `timeout; crash`)."""
-        kinds = Counter(c.problem for c in self.checks if c.problem in PROBLEM_KINDS)
-        return "; ".join(k for k, _ in kinds.most_common()) or "ok"
+from grader.model import Check, CheckResult, StudentError, SubmissionResult, Verdict
 
 
 def describe_error(err: StudentError) -> str:
@@ -100,7 +24,7 @@ def describe_error(err: StudentError) -> str:
     lines = []
     if err.call_text and err.kind in ("exception", "timeout", "crash", "bad-output"):
         lines.append(f"called {err.call_text}")
-    lines.append(f"{_PROBLEM_TITLES.get(err.kind, err.kind)}: {err.message}")
+    lines.append(f"{err.kind.title}: {err.message}")
     detail = err.detail.rstrip()
     if err.message and detail.endswith(err.message.rstrip()):  # a traceback ends with the message above
         detail = detail[: -len(err.message.rstrip())].rstrip()

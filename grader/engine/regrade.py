@@ -25,8 +25,8 @@ from typing import Any
 
 import grader
 from grader.course.loading import Assignment
-from grader.engine.grading import CheckResult, SubmissionResult
 from grader.inputs.discover import Submission
+from grader.model import CheckResult, SubmissionResult
 from grader.reports.feedback import REPORT_FILES
 from grader.reports.output import remove, write_atomic
 from grader.sources import source_files

@@ -11,10 +11,9 @@ from pathlib import Path
 
 from grader.course.loading import EXPECTED_FILE, Assignment, CourseError, load_assignments, load_frozen
 from grader.course.template import STUBS_FILE
-from grader.engine.grading import SubmissionResult, grade_submission
+from grader.engine.grading import grade_submission
 from grader.inputs.discover import read_submission
-from grader.isolation.runner import Limits
-from grader.model import register_parameter_names
+from grader.model import Limits, SubmissionResult, register_parameter_names
 
 
 def find_checks_dir(start: Path) -> Path:

@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from grader.course.loading import CourseError, Reference, compute_expected, load_assignments
+from grader.course.loading import Course, CourseError
 from grader.course.solutions import MarkerError, make_stub
 from grader.course.template import generate_template, template_leaks
-from grader.engine.grading import SubmissionResult, grade_submission
+from grader.engine.grading import grade_submission
 from grader.inputs.discover import Submission
+from grader.model import SubmissionResult
 from grader.reports.classroom import PayloadTooLarge, classroom_payloads
 
 
@@ -36,9 +37,8 @@ class Validation:
 
 def validate_course(course_root: Path) -> Validation:
     """Grade the reference and the template on every check of the course."""
-    assignments = load_assignments(course_root / "assignments")
-    reference = Reference(course_root / "reference", [m for a in assignments for m in a.mistakes])
-    expected = compute_expected(assignments, reference)
+    course = Course.load(course_root)
+    assignments, expected = course.assignments, course.expected
     sources = {p.name: p.read_text() for p in sorted((course_root / "reference").glob("*.py"))}
     ref_files = {name: text.encode() for name, text in sources.items()}
     try:

@@ -26,8 +26,8 @@ from pathlib import Path
 
 import grader
 from grader.course.loading import Assignment
-from grader.engine.grading import SubmissionResult
 from grader.inputs.discover import Submission
+from grader.model import SubmissionResult
 from grader.sources import source_digest
 
 SCHEMA_VERSION = 2

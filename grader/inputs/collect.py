@@ -50,6 +50,7 @@ from pathlib import Path, PurePosixPath
 
 from grader.inputs import submitted
 from grader.inputs.discover import Submission, holds_modules, read_submission, safe_name
+from grader.inputs.safe_read import read_regular
 from grader.reports.inert import visible
 
 SOURCE_SUFFIXES = (".py", ".ipynb")
@@ -393,16 +394,9 @@ def _module_root(folder: Path, modules: set[str], exclude: Path | None = None, d
 
 def _copy_regular(src: Path, dest: Path, limit: int) -> str | None:
     """Copy a regular file without following links; returns why not, or None."""
-    try:
-        fd = os.open(src, os.O_RDONLY | os.O_NOFOLLOW)
-    except OSError as exc:
-        return "it is a symbolic link" if os.path.islink(src) else str(exc.strerror)
-    with os.fdopen(fd, "rb") as f:
-        if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
-            return "not a regular file"
-        data = f.read(limit + 1)
-    if len(data) > limit:
-        return f"larger than {limit >> 20} MiB"
+    data = read_regular(src, limit, unit="MiB")
+    if isinstance(data, str):
+        return data
     dest.parent.mkdir(parents=True, exist_ok=True)
     dest.write_bytes(data)
     return None

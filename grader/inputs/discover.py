@@ -14,17 +14,16 @@ from __future__ import annotations
 
 import ast
 import difflib
-import errno
 import hashlib
 import os
 import re
-import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 
 from grader.inputs.notebook import MAX_NOTEBOOK_BYTES, CellMap, NotebookError, module_from_notebook, translate
+from grader.inputs.safe_read import read_regular
 
 MAX_FILE_BYTES = 1 << 20
 MAX_FILES = 50
@@ -91,19 +90,6 @@ def holds_modules(folder: Path, modules: set[str]) -> bool:
     except OSError:
         return False
     return any(module_of(e.name, modules) is not None and e.is_file(follow_symlinks=False) for e in entries)
-
-
-def _read_regular(path: str, limit: int) -> bytes | str:
-    """The bytes of a regular file (no symlink followed), or why it cannot be read."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
-    except OSError as exc:
-        return "it is a symbolic link" if exc.errno == errno.ELOOP else str(exc.strerror)
-    with os.fdopen(fd, "rb") as f:
-        if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
-            return "not a regular file"
-        data = f.read(limit + 1)
-    return data if len(data) <= limit else f"larger than {limit // 1024} KiB"
 
 
 def _listing(folder: Path) -> list[tuple[PurePosixPath, str]]:
@@ -250,7 +236,7 @@ def _note_renamed(sub: Submission, rel: PurePosixPath, target: str) -> None:
 
 def _add_py(sub: Submission, target: str, picked: tuple[PurePosixPath, str]) -> bool:
     rel, path = picked
-    data = _read_regular(path, MAX_FILE_BYTES)
+    data = read_regular(path, MAX_FILE_BYTES)
     if isinstance(data, str):
         sub.notes.append(f"{rel.as_posix()} was left out: {data}")
         return False
@@ -306,7 +292,7 @@ def _add_notebook(sub: Submission, module: str, picked: tuple[PurePosixPath, str
         sub.notes.append(note)
         sub.unused.append(note)
         return False
-    data = _read_regular(path, MAX_NOTEBOOK_BYTES)
+    data = read_regular(path, MAX_NOTEBOOK_BYTES)
     if isinstance(data, str):
         sub.files.pop(f"{module}.py", None)
         sub.unreadable[module] = f"{shown} could not be read: {data}"

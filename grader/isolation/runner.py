@@ -25,7 +25,7 @@ from typing import Any
 
 from grader.isolation import proctime, sandbox
 from grader.isolation.sandbox import GRADER_PARENT  # noqa: F401  (re-exported: where the grader package lives)
-from grader.model import Call, Effects, StudentError
+from grader.model import Call, Effects, Limits, Problem, StudentError
 from grader.worker import codec, policy
 from grader.worker.serve import BOOTSTRAP
 
@@ -33,37 +33,9 @@ OUTPUT_KEEP = 16 * 1024  # bytes of the student's stdout/stderr kept for the rep
 START_TIMEOUT = 60.0  # seconds a worker may take to start (the grader's time, not the student's)
 KILL_WAIT = 10.0  # seconds to wait for a killed worker to be gone (it is, at once, unless the kernel is stuck)
 MiB = 1 << 20
-
-
-@dataclass
-class Limits:
-    """Time, resource and isolation limits for one submission."""
-
-    call_timeout: float = 10.0
-    """seconds one function call may use: its wall-clock time minus the time it waited for a CPU
-    held by other work (see `grader.isolation.proctime`)"""
-    submission_timeout: float = 120.0
-    """seconds all calls of one submission may use together, counted the same way"""
-    memory_mb: int = 1024
-    """address space of the worker, MiB (NumPy needs about 256)"""
-    cpu_seconds: int | None = None
-    """CPU seconds of one worker process; default: the submission timeout plus 5"""
-    file_size_mb: int = 16
-    """largest file the worker may write, MiB (its stdout and stderr files included)"""
-    open_files: int = 64
-    """file descriptors the worker may hold"""
-    processes: int = 32
-    """processes and threads the worker may run (itself included)"""
-    result_elements: int = 4_000_000
-    """numbers one reply may carry"""
-    sandbox: str = "auto"
-    """`auto`, `bwrap` or `none` (see `grader.isolation.sandbox`)"""
-    runtime_guard: bool = True
-    """the worker's import and system-call guard (`grader.worker.policy.Guard`); off only in tests
-    that prove the sandbox holds without it"""
-    unsafe_run_as_root: bool = False
-    """let student code run as root (tier 2, grading as root, no unprivileged uid can run
-    Python): refused otherwise (`grader.isolation.sandbox.check_root`; `--unsafe-run-as-root`)"""
+WORKER_PROBLEMS = (Problem.MISSING_MODULE, Problem.IMPORT_ERROR, Problem.MISSING_FUNCTION, Problem.EXCEPTION,
+                   Problem.BAD_OUTPUT, Problem.POLICY)
+"""the kinds of error a worker reports itself (the others are the trusted side's findings)"""
 
 
 @dataclass
@@ -298,7 +270,7 @@ class StudentProcess:
             {"op": "call", "module": call.module, "function": call.function, "return_args": return_args,
              "allowed": list(self._allowed(call.module)), "seq": self._seq},
         )
-        limits = codec.Limits(max_elements=self.limits.result_elements,
+        limits = codec.MessageLimits(max_elements=self.limits.result_elements,
                               max_array_bytes=self.limits.result_elements * 8)
         ceiling = proctime.wall_ceiling(timeout)
         started = time.monotonic()
@@ -343,8 +315,10 @@ class StudentProcess:
             warned, global_rng = codec.reply_effects(header)
             self.last_effects = Effects(warned, global_rng)
             return value
-        kind = codec.clean_text(str(header.get("kind", "exception")))[:40]
+        kind = str(header.get("kind", Problem.EXCEPTION))
         message = codec.clean_text(str(header.get("message", "")))[:2000]
+        if kind not in WORKER_PROBLEMS:  # only a worker the student's code took over sends another
+            raise StudentError(Problem.BAD_OUTPUT, f"{call.function} sent back an unknown kind of error")
         if kind == "policy":
             self._broken_modules[call.module] = ("policy", message)
         raise StudentError(kind, message, codec.clean_text(str(header.get("traceback", "")))[:4000])
@@ -376,7 +350,7 @@ class StudentProcess:
 
 
 def _await_reply(fd: int, clock: proctime.CallClock, limit: float, ceiling: float,
-                 limits: codec.Limits) -> tuple[dict[str, Any], Any]:
+                 limits: codec.MessageLimits) -> tuple[dict[str, Any], Any]:
     """The worker's reply, or `TimeoutError` once the call used more than `limit` seconds by its
     clock or took `ceiling` seconds of wall-clock time."""
     step = min(proctime.SLICE, limit / 2)

@@ -26,7 +26,7 @@ import json
 import re
 from typing import Any
 
-from grader.engine.grading import CheckResult, SubmissionResult
+from grader.model import CheckResult, Problem, SubmissionResult
 from grader.reports.feedback import check_output
 
 PAYLOAD_LIMIT = 64 * 1024
@@ -38,7 +38,8 @@ RUNNERS_VARIABLE = "GRADER_RUNNERS"
 """the environment variable that lists the runner ids for the reporter's `runners` input"""
 
 # A check whose code produced no result is an error; a wrong result is a failure.
-_ERROR_PROBLEMS = {"import-error", "crash", "timeout", "policy", "judge-error", "bad-output"}
+_ERROR_PROBLEMS = {Problem.IMPORT_ERROR, Problem.CRASH, Problem.TIMEOUT, Problem.POLICY, Problem.JUDGE_ERROR,
+                   Problem.BAD_OUTPUT}
 
 
 class PayloadTooLarge(ValueError):

@@ -15,9 +15,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from grader.engine.grading import CheckResult
+from grader.model import CheckResult, Problem
 
-MODULE_PROBLEMS = ("missing-module", "import-error", "policy")
+MODULE_PROBLEMS = (Problem.MISSING_MODULE, Problem.IMPORT_ERROR, Problem.POLICY)
 """problem kinds that concern a whole file, whatever function the check calls"""
 
 _NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")

@@ -20,7 +20,7 @@ import json
 import re
 from pathlib import Path
 
-from grader.engine.grading import CheckResult, SubmissionResult
+from grader.model import CheckResult, SubmissionResult
 from grader.reports.failures import Failure, Subject, group_failures, short_name
 from grader.reports.htmlpage import Html, join, page, pre, table, tag
 from grader.reports.inert import csv_cell, md_block, md_inline, visible

@@ -7,7 +7,7 @@ import sys
 import time
 from typing import TextIO
 
-from grader.engine.grading import SubmissionResult
+from grader.model import SubmissionResult
 from grader.reports.inert import visible
 
 

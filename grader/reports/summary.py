@@ -26,14 +26,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
 
-from grader.engine.grading import CheckResult, SubmissionResult
+from grader.model import CheckResult, Problem, SubmissionResult
 from grader.reports.htmlpage import Html, esc, join, page, table, tag
 from grader.reports.inert import md_block, md_inline
 from grader.reports.output import make_dir, write_atomic
 
-RULE_PROBLEMS = ("timeout", "crash", "policy")
+RULE_PROBLEMS = (Problem.TIMEOUT, Problem.CRASH, Problem.POLICY)
 """problems an instructor should look at by hand"""
-SETUP_PROBLEMS = ("import-error", "missing-module")
+SETUP_PROBLEMS = (Problem.IMPORT_ERROR, Problem.MISSING_MODULE)
 """problems of a submission that could not be run at all"""
 BINS = 10
 T = TypeVar("T")

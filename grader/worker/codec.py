@@ -33,7 +33,7 @@ ALLOWED_DTYPES = frozenset(
 
 
 @dataclass(frozen=True)
-class Limits:
+class MessageLimits:
     """Caps the reader enforces on what it accepts."""
 
     max_header_bytes: int = 1 << 20
@@ -43,7 +43,7 @@ class Limits:
     max_string: int = 20_000
 
 
-DEFAULT_LIMITS = Limits()
+DEFAULT_LIMITS = MessageLimits()
 
 
 class ChannelError(Exception):
@@ -89,7 +89,7 @@ def resolve_functions(value: Any) -> Any:
 # ---------------------------------------------------------------- encoding
 
 
-def encode_tree(value: Any, limits: Limits = DEFAULT_LIMITS) -> tuple[Any, list[np.ndarray]]:
+def encode_tree(value: Any, limits: MessageLimits = DEFAULT_LIMITS) -> tuple[Any, list[np.ndarray]]:
     """Turn `value` into (JSON-able meta, list of C-contiguous plain ndarrays).
 
     Sizes are checked before anything is copied: a huge (or huge-looking) array is refused
@@ -163,7 +163,7 @@ def _float_from_json(v: Any) -> float:
     return float(v)
 
 
-def encode_message(value: Any, extra: dict[str, Any] | None = None, limits: Limits = DEFAULT_LIMITS) -> bytes:
+def encode_message(value: Any, extra: dict[str, Any] | None = None, limits: MessageLimits = DEFAULT_LIMITS) -> bytes:
     """One message carrying `value` (and small JSON fields in `extra`)."""
     meta, arrays = encode_tree(value, limits)
     header = dict(extra or {})
@@ -178,7 +178,7 @@ def encode_message(value: Any, extra: dict[str, Any] | None = None, limits: Limi
 # ---------------------------------------------------------------- decoding
 
 
-def _validate_arrays(decls: Any, limits: Limits) -> list[tuple[np.dtype, tuple[int, ...], int]]:
+def _validate_arrays(decls: Any, limits: MessageLimits) -> list[tuple[np.dtype, tuple[int, ...], int]]:
     if not isinstance(decls, list):
         raise ChannelError("array declarations must be a list")
     out = []
@@ -218,7 +218,7 @@ def clean_text(s: str) -> str:
         return s.encode("utf-8", "replace").decode("utf-8")
 
 
-def _build_tree(meta: Any, arrays: list[np.ndarray], allow_fn: bool, limits: Limits) -> Any:
+def _build_tree(meta: Any, arrays: list[np.ndarray], allow_fn: bool, limits: MessageLimits) -> Any:
     used: set[int] = set()
 
     def dec(m: Any, depth: int) -> Any:
@@ -276,7 +276,7 @@ def _build_tree(meta: Any, arrays: list[np.ndarray], allow_fn: bool, limits: Lim
 
 
 def read_message(
-    fd: int, deadline: float | None = None, limits: Limits = DEFAULT_LIMITS, allow_fn: bool = False
+    fd: int, deadline: float | None = None, limits: MessageLimits = DEFAULT_LIMITS, allow_fn: bool = False
 ) -> tuple[dict[str, Any], Any]:
     """Read one message from a pipe; returns (header without meta/arrays, value).
 
@@ -377,7 +377,13 @@ def load_tree(path: os.PathLike[str] | str) -> Any:
     """Read a value tree written by `save_tree`, with the channel's validation."""
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
     try:
-        _, value = read_message(fd, limits=Limits(max_header_bytes=64 << 20))
+        _, value = read_message(fd, limits=MessageLimits(max_header_bytes=64 << 20))
     finally:
         os.close(fd)
     return value
+
+
+def round_trip(value: Any) -> Any:
+    """`value` as the other side of the channel reads it: plain data only (functions as `Fn`)."""
+    meta, arrays = encode_tree(value)
+    return _build_tree(meta, arrays, allow_fn=True, limits=DEFAULT_LIMITS)

@@ -360,7 +360,7 @@ def _error(kind: str, exc: BaseException | None, root: str, message: str = "", s
 
 
 def _run(header: dict[str, Any], args: list[Any], kwargs: dict[str, Any], root: str,
-         limits: codec.Limits) -> bytes:
+         limits: codec.MessageLimits) -> bytes:
     module_name = str(header.get("module"))
     function_name = str(header.get("function"))
     seq = header.get("seq")
@@ -397,7 +397,7 @@ def _run(header: dict[str, Any], args: list[Any], kwargs: dict[str, Any], root: 
 _SIGNALS = signal.valid_signals()
 
 
-def _handle(header: dict[str, Any], payload: Any, root: str, guarded: bool, limits: codec.Limits) -> bytes:
+def _handle(header: dict[str, Any], payload: Any, root: str, guarded: bool, limits: codec.MessageLimits) -> bytes:
     args = codec.resolve_functions(payload["args"])
     kwargs = codec.resolve_functions(payload["kwargs"])
     if guarded:
@@ -441,7 +441,7 @@ def main(argv: list[str]) -> None:
     sys.stdout = _CappedStream(1, OUTPUT_CAP)
     sys.stderr = _CappedStream(2, OUTPUT_CAP)
     elements = int(config.get("elements", codec.DEFAULT_LIMITS.max_elements))
-    limits = codec.Limits(max_elements=elements, max_array_bytes=elements * 8)
+    limits = codec.MessageLimits(max_elements=elements, max_array_bytes=elements * 8)
     # Start-up is the grader's time, not the student's: the first call's clock starts after this.
     codec.write_message(response_fd, codec.encode_message(None, {"status": "ready"}))
     signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)

@@ -27,10 +27,10 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, report_dir
-from grader.engine.batch import Course, grade_folder
-from grader.engine.grading import SubmissionResult
+from grader.course.loading import Course
+from grader.engine.batch import grade_folder
 from grader.isolation import sandbox
-from grader.isolation.runner import Limits
+from grader.model import Limits, SubmissionResult
 
 REFERENCE = ROOT / "reference" / "forward.py"
 REF = REFERENCE.read_text()
@@ -641,7 +641,7 @@ def _run_batch(tmp: Path, tier: str, cases: list[Case], guard: bool) -> Batch:
     os.environ["GRADER_TEST_SECRET"] = SECRET  # in the grader's environment: no worker may see it
     started = time.monotonic()
     try:
-        graded = grade_folder(subs, out, Course(ROOT), ["forward"], _limits(tier, guard), jobs=2)
+        graded = grade_folder(subs, out, Course.load(ROOT, ["forward"]), _limits(tier, guard), jobs=2)
     finally:
         del os.environ["GRADER_TEST_SECRET"]
         listener.close()

@@ -39,7 +39,7 @@ def test_sandbox_bwrap_without_bwrap_fails_in_one_line(tmp_path):
     (bin_dir / "python").symlink_to(sys.executable)
     (tmp_path / "forward.py").write_bytes(PERFECT)
     proc = subprocess.run(
-        [sys.executable, "-m", "grader.cli.main", str(tmp_path), "--sandbox", "bwrap", "-o", str(tmp_path / "o")],
+        [sys.executable, "-m", "grader", str(tmp_path), "--sandbox", "bwrap", "-o", str(tmp_path / "o")],
         env={**os.environ, "PATH": str(bin_dir)}, capture_output=True, text=True, cwd=ROOT,
     )
     assert proc.returncode == 1
