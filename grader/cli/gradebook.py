@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from grader.course.loading import CourseError, load_assignments
+from grader.course.loading import CourseError, default_course_root, load_assignments
 from grader.gradebook.coursepolicy import CoursePolicy, load_policy
 from grader.gradebook.lms import (
     Match,
@@ -64,7 +64,6 @@ class Semester:
 
 def load_semester(course: Path | None, gradebook: Path | None) -> Semester:
     """The course's policy and assignments and the gradebook's contents; a usage error when unusable."""
-    from grader.engine.batch import default_course_root
 
     root = course or default_course_root()
     path = gradebook or default_path(root)
@@ -103,7 +102,6 @@ def gradebook_cmd(gradebook: Path | None, course: Path | None, student: str | No
                                 sem.policy.timezone))
         return
     if changed:
-        from grader.engine.batch import default_course_root
 
         run = run_id or latest_run(gradebook or default_path(course or default_course_root()))
         run = run or 0

@@ -26,7 +26,7 @@ from typing import Any
 import click
 
 from grader import __version__
-from grader.course.loading import Course, CourseError
+from grader.course.loading import Course, CourseError, default_course_root
 from grader.engine.batch import grade_folder
 from grader.engine.selfcheck import find_checks_dir, run_visible_checks
 from grader.gradebook.store import GradebookError, Target, default_path, open_gradebook
@@ -245,7 +245,6 @@ def run(submissions: Path, out: Path, course: Path | None, names: tuple[str, ...
     whatever the scores; 130 when stopped with Ctrl-C (the reports written so far are kept); 1
     with one line `grade: error: cannot write PATH: CAUSE` when the output cannot be written.
     """
-    from grader.engine.batch import default_course_root
     from grader.reports.progress import Progress
 
     root = course or default_course_root()
@@ -429,7 +428,6 @@ def _check_text(result: SubmissionResult, shown: Sequence[str] = ()) -> str:
 def build_template_cmd(course: Path | None, out: Path | None) -> None:
     """Generate the student template: stubs, visible checks, frozen expected values, handouts."""
     from grader.course.template import build_template
-    from grader.engine.batch import default_course_root
 
     root = course or default_course_root()
     dest = out or root / "student_template"
@@ -445,7 +443,6 @@ def build_template_cmd(course: Path | None, out: Path | None) -> None:
               help="Course folder (default: this checkout).")
 def validate_cmd(course: Path | None) -> None:
     """Check the checks: the reference scores full marks and the template zero, on every check."""
-    from grader.engine.batch import default_course_root
     from grader.engine.validate import validate_course
 
     try:
@@ -476,7 +473,6 @@ def import_notebook_cmd(master: Path, name: str, course: Path | None, force: boo
     """
     from grader.course.master import convert_master, write_course_files
     from grader.course.solutions import MarkerError
-    from grader.engine.batch import default_course_root
 
     try:
         converted = convert_master(master.read_bytes(), master.name)
@@ -508,7 +504,6 @@ def export_gradescope(out: Path, course: Path | None, names: tuple[str, ...], ti
     submission is graded in its own container into results/results.json; hidden checks are
     shown to students once grades are published.
     """
-    from grader.engine.batch import default_course_root
     from grader.engine.gradescope import build_gradescope_zip
 
     try:
@@ -528,7 +523,6 @@ def export_gradescope_run(
     submission: Path, results: Path, metadata: Path | None, settings: Path | None
 ) -> None:
     """Inside Gradescope's container: grade SUBMISSION into RESULTS (what run_autograder calls)."""
-    from grader.engine.batch import default_course_root
     from grader.engine.gradescope import run_gradescope
 
     config = json.loads(settings.read_text()) if settings and settings.exists() else {}

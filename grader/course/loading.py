@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import importlib
 import importlib.util
+import os
 import sys
 import tomllib
 from collections.abc import Callable
@@ -288,6 +289,12 @@ def compute_expected(assignments: list[Assignment], reference: Reference, twins:
             except Exception as exc:
                 raise CourseError(f"computing the expected value of {check.name!r} failed: {exc!r}") from exc
     return expected
+
+
+def default_course_root() -> Path:
+    """`$GRADER_COURSE`, or the checkout this grader was installed from."""
+    env = os.environ.get("GRADER_COURSE")
+    return Path(env) if env else Path(__file__).resolve().parent.parent.parent
 
 
 class Course:

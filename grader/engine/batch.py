@@ -44,12 +44,6 @@ if TYPE_CHECKING:
     from grader.engine.cluster import ClusterGrader
 
 
-def default_course_root() -> Path:
-    """`$GRADER_COURSE`, or the checkout this grader was installed from."""
-    env = os.environ.get("GRADER_COURSE")
-    return Path(env) if env else Path(__file__).resolve().parent.parent.parent
-
-
 @dataclass
 class BatchResult:
     """What one run graded and where the reports went."""

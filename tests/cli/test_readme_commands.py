@@ -2,7 +2,7 @@
 
 Each command line of the README's code blocks is parsed by the real command (paths must exist,
 options and values must be accepted, assignment names must be the course's); nothing is graded
-here (tests/test_cli.py grades the example class). `submit/` stands for the instructor's own
+here (tests/cli/test_cli.py grades the example class). `submit/` stands for the instructor's own
 folder, as the README says, and is read as `examples/submit/`.
 """
 
@@ -53,7 +53,7 @@ def test_a_readme_command_parses_as_written(line, tmp_path, monkeypatch):
             continue
         args = words[1:]
         if args in (["--help"], ["-h"]):
-            continue  # tests/test_cli_help.py reads the help
+            continue  # tests/cli/test_cli_help.py reads the help
         name = args[0] if args and args[0] in cli.main.commands else "run"
         rest = args[1:] if args and args[0] == name else args
         command = cli.main.commands[name]
