@@ -13,6 +13,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+
 from conftest import ROOT, grader_command, grader_env, report_dir, unsandboxed_args
 
 REFERENCE = '''"""Assignment 6: classification metrics (reference solution)."""
