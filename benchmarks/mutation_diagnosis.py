@@ -39,8 +39,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from grader.checks.compare import VALUE  # noqa: E402
 from grader.checks.diagnosis import catalog_findings, value_findings  # noqa: E402
-from grader.checks.judges import VALUE, Close, Gradient, Part, Sequence  # noqa: E402
+from grader.checks.judges import Close, Gradient, Part, Sequence  # noqa: E402
 from grader.checks.twins import fresh_call  # noqa: E402
 from grader.course.loading import Course, Reference  # noqa: E402
 from grader.engine.grading import grade_submission  # noqa: E402

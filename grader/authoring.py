@@ -8,10 +8,8 @@ the engine's modules can move without touching a course:
 """
 
 from grader.checks.build import Checks, sibling
-from grader.checks.compare import EXACT, Tolerance, difference, kind_of
+from grader.checks.compare import EXACT, FLOAT32, VALUE, Tolerance, difference, kind_of
 from grader.checks.judges import (
-    FLOAT32,
-    VALUE,
     Clean,
     Close,
     Differs,

@@ -18,8 +18,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from grader.checks.compare import Tolerance
-from grader.checks.judges import VALUE, Clean, Close, Gradient, Raises, Satisfies, Sequence, Trajectory, Unchanged
+from grader.checks.compare import VALUE, Tolerance
+from grader.checks.judges import Clean, Close, Gradient, Raises, Satisfies, Sequence, Trajectory, Unchanged
 from grader.model import Call, Check, Judge, ReferenceHandle
 
 

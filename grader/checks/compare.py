@@ -40,6 +40,17 @@ class Tolerance:
 
 EXACT = Tolerance(rtol=0.0, atol=0.0)
 
+# Default tolerance for value matching against a float64 reference. Correct implementations
+# differ only by floating-point rounding in the order of operations (loops vs vectorized,
+# einsum, scipy.special.expit, log-sum-exp variants): relative differences of 1e-15..1e-12.
+# Every real bug we know changes some entry by far more than 1e-6 relative. atol covers
+# entries that should be exactly 0 but come out as 1e-17 through cancellation.
+VALUE = Tolerance(rtol=1e-6, atol=1e-9)
+
+# Float32 inputs: a correct implementation may compute in float32 (eps 6e-8); errors grow
+# with the length of sums, so we allow 1e-4 relative, still far below any real bug.
+FLOAT32 = Tolerance(rtol=1e-4, atol=1e-6)
+
 _SCALAR_TYPES = (bool, int, float, np.bool_, np.integer, np.floating)
 
 

@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from grader.checks.compare import VALUE, difference
 from grader.model import PARAMETER_NAMES, Call
 
 FACTOR_RTOL = 2e-5
@@ -430,9 +431,6 @@ def _as_list_of_numbers(x: Any) -> bool:
 
 
 def _same(g: Any, e: Any) -> bool:
-    from grader.checks.compare import difference
-    from grader.checks.judges import VALUE
-
     try:
         return difference(g, e, VALUE) is None
     except TypeError:
@@ -660,8 +658,6 @@ def _one_per_scope_and_kind(findings: list[Finding]) -> list[Finding]:
 
 def catalog_findings(got: Any, mistakes: list[Any], tol: Any, subject: str = "your result") -> list[Finding]:
     """A finding for every catalogued mistake whose output `got` equals (`[name, hint, output]`)."""
-    from grader.checks.compare import difference
-
     out = []
     for name, hint, output in mistakes:
         if difference(got, output, tol) is None:

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from grader.checks.compare import EXACT, Tolerance, difference, kind_of
+from grader.checks.compare import EXACT, VALUE, Tolerance, difference, kind_of
 from grader.checks.diagnosis import (
     ARGS,
     Finding,
@@ -31,18 +31,6 @@ from grader.checks.diagnosis import (
 )
 from grader.checks.returns import RETURN_NAMES, position
 from grader.model import Call, Effects, ReferenceHandle, StudentError, StudentHandle, Verdict, describe_value
-
-# Default tolerance for value matching against a float64 reference. Correct implementations
-# differ only by floating-point rounding in the order of operations (loops vs vectorized,
-# einsum, scipy.special.expit, log-sum-exp variants): relative differences of 1e-15..1e-12.
-# Every real bug we know changes some entry by far more than 1e-6 relative. atol covers
-# entries that should be exactly 0 but come out as 1e-17 through cancellation.
-VALUE = Tolerance(rtol=1e-6, atol=1e-9)
-
-# Float32 inputs: a correct implementation may compute in float32 (eps 6e-8); errors grow
-# with the length of sums, so we allow 1e-4 relative, still far below any real bug.
-FLOAT32 = Tolerance(rtol=1e-4, atol=1e-6)
-
 
 # Central differences with h = 1e-5 carry an absolute error of about eps * |f| / h ~ 1e-11 for
 # functions of order 1; entries whose absolute error is below 1e-8 pass whatever their relative

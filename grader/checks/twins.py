@@ -244,7 +244,8 @@ def _in_form(value: Any, like: Any) -> Any:
 
 
 def _tolerance(judge: Any) -> Tolerance:
-    from grader.checks.judges import VALUE, Clean, Part, Sequence
+    from grader.checks.compare import VALUE
+    from grader.checks.judges import Clean, Part, Sequence
 
     if isinstance(judge, (Part, Clean)):
         return _tolerance(judge.inner)

@@ -7,8 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from grader.checks.compare import EXACT, Tolerance, difference, relative_error
-from grader.checks.judges import FLOAT32, VALUE
+from grader.checks.compare import EXACT, FLOAT32, VALUE, Tolerance, difference, relative_error
 
 FINITE = hnp.arrays(np.float64, hnp.array_shapes(min_dims=1, max_dims=3, max_side=5),
                     elements=st.floats(-1e6, 1e6, allow_nan=False))

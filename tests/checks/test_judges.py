@@ -14,11 +14,9 @@ import numpy as np
 import pytest
 
 from grader.checks.build import Checks
-from grader.checks.compare import Tolerance
+from grader.checks.compare import FLOAT32, VALUE, Tolerance
 from grader.checks.judges import (
-    FLOAT32,
     GRADIENT_ATOL,
-    VALUE,
     Close,
     Differs,
     Gradient,
