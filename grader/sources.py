@@ -9,8 +9,10 @@ PACKAGE = Path(__file__).resolve().parent
 """the running `grader/` package folder"""
 
 
-def source_files(package: Path = PACKAGE) -> dict[str, Path]:
-    """Every module of the package, by its path in a project (`grader/engine/batch.py`), sorted."""
+def source_files(package: Path | None = None) -> dict[str, Path]:
+    """Every module of the package (default: the running one), by its path in a project
+    (`grader/engine/batch.py`), sorted."""
+    package = package or PACKAGE
     found = (p for p in package.rglob("*.py") if "__pycache__" not in p.parts)
     return {"grader/" + p.relative_to(package).as_posix(): p for p in sorted(found)}
 

@@ -1,5 +1,5 @@
 """The `grade` command (`grade = "grader.cli:main"`)."""
 
-from grader.cli.main import main
+from grader.cli.commands import main
 
 __all__ = ["main"]

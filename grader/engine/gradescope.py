@@ -87,7 +87,7 @@ export PYTHONPATH="$ROOT/source/nn_grader${PYTHONPATH:+:$PYTHONPATH}"
 # under its own uid (the sandbox's tier where bwrap is not available).
 chmod -R go-rwx "$ROOT/source/course" 2>/dev/null || true
 mkdir -p "$ROOT/results"
-exec "$PYTHON" -m grader.cli.main export gradescope-run \\
+exec "$PYTHON" -m grader export gradescope-run \\
     --submission "$ROOT/submission" \\
     --results "$ROOT/results/results.json" \\
     --metadata "$ROOT/submission_metadata.json" \\

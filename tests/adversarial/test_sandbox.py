@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from grader.cli.main import main
+from grader.cli.commands import main
 from grader.isolation import sandbox
 from grader.isolation.runner import Limits, StudentProcess
 from grader.model import Call, StudentError

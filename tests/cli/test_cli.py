@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import ROOT, grader_command, grader_env, report_dir
-from grader.cli.main import main
+from grader.cli.commands import main
 
 EXAMPLES = ROOT / "examples" / "submit"
 

@@ -17,7 +17,7 @@ from click.testing import CliRunner
 
 import grader
 from conftest import ROOT, unsandboxed_args
-from grader.cli import main as cli
+from grader.cli import commands as cli
 from grader.model import Limits
 
 CHECKOUT = Path(grader.__file__).resolve().parent.parent

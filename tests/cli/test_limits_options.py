@@ -7,7 +7,7 @@ import json
 from click.testing import CliRunner
 
 from conftest import ROOT, mutate, reference_source, report_dir, unsandboxed
-from grader.cli.main import main
+from grader.cli.commands import main
 from grader.isolation.runner import StudentProcess
 from grader.model import Call, StudentError
 

@@ -18,7 +18,7 @@ import click
 import pytest
 
 from conftest import ROOT
-from grader.cli import main as cli
+from grader.cli import commands as cli
 
 README = (ROOT / "README.md").read_text()
 COURSE = tomllib.loads((ROOT / "assignments" / "course.toml").read_text())["assignments"]

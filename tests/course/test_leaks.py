@@ -93,7 +93,7 @@ def test_a_wheel_holding_anything_but_the_engine_is_a_leak(tmp_path):
     wheel = tmp_path / "t" / ".github" / "grader" / "x-1-py3-none-any.whl"
     wheel.parent.mkdir(parents=True)
     with zipfile.ZipFile(wheel, "w") as z:
-        z.writestr("grader/cli/main.py", "")
+        z.writestr("grader/cli/commands.py", "")
         z.writestr("x-1.dist-info/RECORD", "")
         z.writestr("reference/forward.py", "")
     assert find_leaks(tmp_path / "t", {}) == [f"{wheel.relative_to(tmp_path / 't').as_posix()} holds "
@@ -103,7 +103,7 @@ def test_a_wheel_holding_anything_but_the_engine_is_a_leak(tmp_path):
 def test_grade_validate_reports_a_leak_and_an_unknown_marker(tmp_path):
     from click.testing import CliRunner
 
-    from grader.cli.main import main
+    from grader.cli.commands import main
 
     course = course_with(tmp_path, BODIES["nbgrader"])
     readme = course / "assignments" / "forward" / "README.md"

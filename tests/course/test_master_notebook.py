@@ -7,7 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import ROOT
-from grader.cli.main import main
+from grader.cli.commands import main
 from grader.course.master import convert_master
 from grader.course.solutions import MarkerError, make_stub
 

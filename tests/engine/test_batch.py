@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import ROOT, grader_command, grader_env, processes_running, report_dir
-from grader.cli.main import main
+from grader.cli.commands import main
 from grader.course.loading import Course, load_assignment
 from grader.engine.batch import grade_folder
 from grader.model import Limits

@@ -70,7 +70,7 @@ def test_a_bad_spec_is_refused_in_one_line(text):
 
 def test_without_dask_cluster_says_in_one_line_what_to_install(tmp_path):
     """Dask hidden from the interpreter (as where the extra is not installed)."""
-    code = "import sys; sys.modules['distributed'] = None; from grader.cli.main import main; main()"
+    code = "import sys; sys.modules['distributed'] = None; from grader.cli.commands import main; main()"
     out = subprocess.run([sys.executable, "-c", code, "run", str(EXAMPLES / "ada_perfect"), "-o", str(tmp_path / "o"),
                           "--cluster", "local:1"], capture_output=True, text=True, env=ENV, timeout=120)
     assert out.returncode == 1

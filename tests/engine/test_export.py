@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import ROOT
-from grader.cli.main import main
+from grader.cli.commands import main
 
 EXAMPLES = ROOT / "examples" / "submit"
 TIMEOUT = 30

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 import grader
+import grader.sources
 from conftest import ROOT
 from grader.course.loading import load_assignments
 from grader.engine.regrade import (
@@ -41,10 +42,11 @@ def course(tmp_path) -> Path:
 
 @pytest.fixture
 def grader_copy(tmp_path, monkeypatch) -> Path:
-    """The grader's source copied aside; `grader.__file__` points at the copy."""
+    """The grader's source copied aside; `grader.__file__` and `grader.sources.PACKAGE` point at the copy."""
     package = tmp_path / "grader_copy" / "grader"
     shutil.copytree(Path(grader.__file__).parent, package, ignore=shutil.ignore_patterns("__pycache__"))
     monkeypatch.setattr(grader, "__file__", str(package / "__init__.py"))
+    monkeypatch.setattr(grader.sources, "PACKAGE", package)
     return package
 
 
@@ -81,7 +83,7 @@ def test_a_new_reference_module_changes_the_hash(course, grader_copy):
     assert _hash(course) != before
 
 
-@pytest.mark.parametrize("module", ["judges.py", "compare.py", "worker.py"])
+@pytest.mark.parametrize("module", ["checks/judges.py", "checks/compare.py", "worker/serve.py", "model.py"])
 def test_a_new_grader_source_changes_the_hash(course, grader_copy, module):
     before = _hash(course)
     _append(grader_copy / module)

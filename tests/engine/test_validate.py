@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import ROOT
-from grader.cli.main import main
+from grader.cli.commands import main
 from grader.course.loading import load_assignments
 from grader.engine.validate import validate_course
 
@@ -125,6 +125,6 @@ def test_reference_and_hidden_checks_are_not_in_the_sdist_or_the_wheel(tmp_path)
             names = zipfile.ZipFile(archive).namelist()
         else:
             names = tarfile.open(archive).getnames()
-        assert any(n.endswith("grader/cli/main.py") for n in names), archive.name
+        assert any(n.endswith("grader/cli/commands.py") for n in names), archive.name
         leaked = [n for n in names if "reference" in n or "checks_hidden" in n or "mistakes.py" in n]
         assert leaked == [], archive.name

@@ -18,7 +18,7 @@ from click.testing import CliRunner
 
 import grader
 from conftest import ROOT
-from grader.cli.main import main
+from grader.cli.commands import main
 from grader.course.loading import Assignment, Course
 from grader.engine.batch import grade_folder
 from grader.gradebook.coursepolicy import AssignmentPolicy, CoursePolicy, load_policy

@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import ROOT
-from grader.cli.main import main
+from grader.cli.commands import main
 from grader.course.loading import Assignment
 from grader.gradebook.lms import Person, match_students, read_roster
 from grader.gradebook.store import record_run

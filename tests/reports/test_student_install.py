@@ -62,7 +62,7 @@ def test_the_bundled_wheel_holds_only_the_engine_and_is_rebuilt_byte_for_byte(tm
     names = zipfile.ZipFile(wheel).namelist()
     assert names == sorted(names)
     assert {n.split("/", 1)[0] for n in names} == {"grader", wheel.name.rsplit("-", 3)[0] + ".dist-info"}
-    assert "grader/cli/main.py" in names and not any("reference" in n or "checks_hidden" in n for n in names)
+    assert "grader/cli/commands.py" in names and not any("reference" in n or "checks_hidden" in n for n in names)
     again = build_wheel(ROOT / "grader", tmp_path)
     assert again.read_bytes() == build_wheel(ROOT / "grader", tmp_path / "second").read_bytes()
     assert {i.date_time for i in zipfile.ZipFile(again).infolist()} == {(1980, 1, 1, 0, 0, 0)}
