@@ -3,7 +3,7 @@
 Tier 1, `bwrap` (bubblewrap), when it is installed and can create namespaces here (probed once
 per process, not assumed): the worker gets its own PID, network, IPC and UTS namespaces (no
 network at all), a new session (no terminal), a cleared environment, and a file system built
-from scratch: the system and the Python installation read-only, the grader's three worker files
+from scratch: the system and the Python installation read-only, the grader's worker package
 read-only, the submission's files read-only in a small writable folder, a small fresh /tmp,
 a minimal /proc and /dev. Nothing else of the host is visible: not the reference, not the
 assignments' hidden checks, not the output folder, not other submissions, not $HOME. Killing
