@@ -32,6 +32,7 @@ from pathlib import Path
 import nbformat
 
 from grader.course.solutions import MarkerError, strip_solutions
+from grader.worker.policy import DEFAULT_ALLOWED
 
 _OTTER_BOUNDARY = re.compile(r"#\s+(begin|end)\s+(question|prompt|solution|tests)\b", re.IGNORECASE)
 
@@ -190,7 +191,7 @@ def write_course_files(course: Path, name: str, converted: Converted, force: boo
     }
     missing_only = {
         folder / "assignment.toml": f'name = "{name}"\ntitle = "{name}"\nmodules = ["{name}"]\n'
-                                    'allowed_imports = ["numpy", "scipy", "math"]\n',
+                                    f'allowed_imports = {json.dumps(list(DEFAULT_ALLOWED))}\n',
         folder / "checks_visible.py": f'from grader.authoring import Checks\n\nc = Checks("{name}")\n\nCHECKS = []\n',
         folder / "checks_hidden.py": f'from grader.authoring import Checks\n\nc = Checks("{name}")\n\nCHECKS = []\n',
     }
