@@ -23,7 +23,7 @@ import numpy as np
 from grader import codec
 from grader.compare import EXACT, difference
 from grader.returns import register_handout
-from grader.spec import Call, Check, Mistake, register_parameter_names
+from grader.spec import PARAMETER_NAMES, Call, Catalog, Check, Mistake, register_parameter_names
 from grader.twins import find_twin
 
 EXPECTED_FILE = "expected.grd"
@@ -83,7 +83,13 @@ def load_assignment(folder: Path, hidden: bool = True, mistakes: bool = True) ->
             checks += [replace(c, visible=(file == "checks_visible.py")) for c in found]
     catalog: list[Mistake] = []
     if mistakes and (folder / "mistakes.py").exists():
-        catalog = list(_load_file(folder / "mistakes.py", f"_course_{name}_mistakes").MISTAKES)
+        path = folder / "mistakes.py"
+        found = getattr(_load_file(path, f"_course_{name}_mistakes"), "MISTAKES", None)
+        if not isinstance(found, Catalog):
+            raise CourseError(f"{path}: must define MISTAKES = Catalog(module), see grader.spec.Catalog")
+        if found.module not in settings.get("modules", [name]):
+            raise CourseError(f"{path}: MISTAKES is a Catalog of {found.module!r}, a module {name} does not grade")
+        catalog = list(found)
     register_handout(folder, name, tuple(settings.get("modules", [name])))  # names of returned values
     return Assignment(
         name=name,
@@ -147,6 +153,10 @@ class Reference:
         self.folder = Path(folder)
         for path in sorted(self.folder.glob("*.py")):
             register_parameter_names(path.stem, path.read_text())
+        unknown = [f"{m.module}.{m.function} ({m.name})" for m in mistakes
+                   if f"{m.module}.{m.function}" not in PARAMETER_NAMES]
+        if unknown:
+            raise CourseError(f"mistakes of functions the reference does not define: {', '.join(unknown)}")
         self._modules: dict[str, ModuleType] = {}
         self._mistakes: dict[tuple[str, str], list[Mistake]] = {}
         for m in mistakes:
