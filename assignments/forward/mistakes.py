@@ -173,8 +173,8 @@ def init_legacy(layer_sizes, method="he", seed=0):
 
 @MISTAKES.mistake("count_params", "biases not counted",
                   "Each layer has n_l * n_{l-1} weights plus n_l biases.")
-def count_params_no_biases(sizes):
-    return int(sum(a * b for a, b in zip(sizes[:-1], sizes[1:])))
+def count_params_no_biases(layer_sizes):
+    return int(sum(a * b for a, b in zip(layer_sizes[:-1], layer_sizes[1:])))
 
 
 # --- forward ---------------------------------------------------------------------------------
