@@ -25,7 +25,8 @@ from grader.spec import Catalog
 
 MISTAKES = Catalog("backprop")
 
-# --- private helpers: the forward pieces the wrong impls need ----------------------------------
+
+# --- private helpers: the forward pieces the wrong impls need ---------------------------------
 
 
 def _sigmoid(z):
@@ -61,7 +62,7 @@ def _f64(*arrays):
     return [np.asarray(a, dtype=np.float64) for a in arrays]
 
 
-# --- losses ----------------------------------------------------------------------------------
+# --- losses -----------------------------------------------------------------------------------
 
 
 @MISTAKES.mistake("mse_loss", "missing 0.5",
@@ -183,7 +184,7 @@ def ce_grad_wrt_p(P, Y):
     return -Y / np.maximum(P, np.finfo(np.float64).tiny) / P.shape[0]
 
 
-# --- activation_backward, dense_backward ----------------------------------------------------------
+# --- activation_backward, dense_backward ------------------------------------------------------
 
 
 @MISTAKES.mistake("activation_backward", "g(Z) instead of g'(Z)",
@@ -260,7 +261,7 @@ def dense_dA_with_WT(dZ, A_prev, W):
     return dZ @ W.T, dZ.T @ A_prev, dZ.sum(axis=0)
 
 
-# --- backward: one loop, with a switch per flaw ----------------------------------------------
+# --- backward: one loop, with a switch per flaw -----------------------------------------------
 
 
 def _backward(Y, cache, params, activations, loss, flaw=None):
@@ -365,7 +366,7 @@ def backward_softmax_elementwise(Y, cache, params, activations, loss="mse"):
     return _backward(Y, cache, params, activations, loss, "softmax element-wise")
 
 
-# --- numerical_gradient ----------------------------------------------------------------------
+# --- numerical_gradient -----------------------------------------------------------------------
 
 
 @MISTAKES.mistake("numerical_gradient", "forward instead of centred differences",
@@ -448,7 +449,7 @@ def numgrad_perturbs_copy(f, x, h=1e-5):
     return grad
 
 
-# --- relative_error --------------------------------------------------------------------------
+# --- relative_error ---------------------------------------------------------------------------
 
 
 @MISTAKES.mistake("relative_error", "no 1e-8 guard in the denominator",

@@ -19,7 +19,7 @@ def _sigmoid(z):
     return 1.0 / (1.0 + np.exp(-np.asarray(z, dtype=np.float64)))
 
 
-# --- softmax ---------------------------------------------------------------------------------
+# --- softmax ----------------------------------------------------------------------------------
 
 
 @MISTAKES.mistake("softmax", "softmax over the wrong axis",
@@ -47,7 +47,7 @@ def softmax_unstable(Z):
         return e / e.sum(axis=-1, keepdims=True)
 
 
-# --- the activations' derivatives --------------------------------------------------------------
+# --- the activations' derivatives -------------------------------------------------------------
 
 
 @MISTAKES.mistake("sigmoid_grad", "sigma'(z) computed as z * (1 - z)",
@@ -80,7 +80,7 @@ def leaky_relu_grad_zero_below(z, alpha=0.01):
     return (np.asarray(z) > 0).astype(float)
 
 
-# --- leaky_relu ------------------------------------------------------------------------------
+# --- leaky_relu -------------------------------------------------------------------------------
 
 
 @MISTAKES.mistake("leaky_relu", "leaky_relu ignores alpha (plain ReLU)",
@@ -89,7 +89,7 @@ def leaky_relu_without_alpha(z, alpha=0.01):
     return np.maximum(z, 0.0)
 
 
-# --- dense_forward, layer_forward ------------------------------------------------------------
+# --- dense_forward, layer_forward -------------------------------------------------------------
 
 
 @MISTAKES.mistake("dense_forward", "W used instead of W.T",
@@ -123,7 +123,7 @@ def layer_forward_z_first(A_prev, W, b, activation):
     return _layer(A_prev, W, b, activation)[::-1]
 
 
-# --- init_params, count_params ---------------------------------------------------------------
+# --- init_params, count_params ----------------------------------------------------------------
 
 
 def _init(layer_sizes, method, draw):
@@ -177,7 +177,7 @@ def count_params_no_biases(layer_sizes):
     return int(sum(a * b for a, b in zip(layer_sizes[:-1], layer_sizes[1:])))
 
 
-# --- forward ---------------------------------------------------------------------------------
+# --- forward ----------------------------------------------------------------------------------
 
 
 @MISTAKES.mistake("forward", "the first activation used for every layer",

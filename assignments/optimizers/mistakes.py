@@ -20,8 +20,8 @@ from grader.spec import Catalog
 MISTAKES = Catalog("optimizers")
 
 
+# --- sgd_update -------------------------------------------------------------------------------
 
-# -- sgd_update ---------------------------------------------------------------------------------
 
 @MISTAKES.mistake("sgd_update", "+ instead of -",
                   "Your step goes uphill. Gradient DESCENT subtracts: W - lr * dW.")
@@ -36,7 +36,8 @@ def sgd_biases_not_updated(params, grads, lr):
     return {k: W - lr * grads[k] if k.startswith("W") else W.copy() for k, W in params.items()}
 
 
-# -- momentum_update ----------------------------------------------------------------------------
+# --- momentum_update --------------------------------------------------------------------------
+
 
 @MISTAKES.mistake("momentum_update", "momentum without (1 - beta)",
                   "You wrote v = beta * v + g. This course uses the lecture's form "
@@ -79,7 +80,8 @@ def momentum_step_with_gradient(params, grads, velocity, lr, beta=0.9):
     return {k: W - lr * grads[k] for k, W in params.items()}, v
 
 
-# -- adam_update --------------------------------------------------------------------------------
+# --- adam_update ------------------------------------------------------------------------------
+
 
 def _adam(params, grads, state, lr, beta1, beta2, eps, *, t_used, t_saved, correct_m=True,
           correct_v=True, eps_inside=False, store_hat=False):
@@ -155,7 +157,8 @@ def adam_corrected_moments_stored(params, grads, state, lr=0.001, beta1=0.9, bet
                  store_hat=True)
 
 
-# -- learning-rate schedules --------------------------------------------------------------------
+# --- learning-rate schedules ------------------------------------------------------------------
+
 
 @MISTAKES.mistake("step_decay", "round instead of floor",
                   "Use math.floor(epoch / epochs_per_drop), not round(...): the rate drops only once a "
@@ -205,7 +208,8 @@ def cosine_without_pi(lr0, epoch, total_epochs, lr_min=0.0):
     return float(lr_min + 0.5 * (lr0 - lr_min) * (1 + math.cos(epoch / total_epochs)))
 
 
-# -- clip_by_global_norm ------------------------------------------------------------------------
+# --- clip_by_global_norm ----------------------------------------------------------------------
+
 
 def _global_norm(grads):
     return math.sqrt(sum(float(np.sum(g.astype(np.float64) ** 2)) for g in grads.values()))

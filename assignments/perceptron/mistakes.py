@@ -33,7 +33,7 @@ def _sigmoid(z):
     return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
-# --- step ------------------------------------------------------------------------------------
+# --- step -------------------------------------------------------------------------------------
 
 
 @MISTAKES.mistake("step", "step(0) = 0",
@@ -51,7 +51,7 @@ def step_sign(z):
     return np.where(np.asarray(z) >= 0, 1.0, -1.0)
 
 
-# --- sigmoid ---------------------------------------------------------------------------------
+# --- sigmoid ----------------------------------------------------------------------------------
 
 
 @MISTAKES.mistake("sigmoid", "exp(+z) instead of exp(-z)",
@@ -62,7 +62,7 @@ def sigmoid_flipped(z):
     return _sigmoid(-np.asarray(z, dtype=np.float64))  # 1 / (1 + exp(+z))
 
 
-# --- perceptron_predict ----------------------------------------------------------------------
+# --- perceptron_predict -----------------------------------------------------------------------
 
 
 @MISTAKES.mistake("perceptron_predict", "bias forgotten",
@@ -93,7 +93,7 @@ def predict_sigmoid(X, w, b):
     return _sigmoid(np.asarray(X, dtype=np.float64) @ np.asarray(w, dtype=np.float64) + b)
 
 
-# --- perceptron_update -----------------------------------------------------------------------
+# --- perceptron_update ------------------------------------------------------------------------
 
 
 @MISTAKES.mistake("perceptron_update", "w updated in place",
@@ -149,7 +149,7 @@ def update_hebbian(x, y, w, b, lr):
     return w + lr * y * x, float(b) + lr * y  # updates even when the example is right
 
 
-# --- train_perceptron ------------------------------------------------------------------------
+# --- train_perceptron -------------------------------------------------------------------------
 
 
 def _rule(x, y, w, b, lr):
@@ -224,7 +224,7 @@ def train_last_epoch_missing(X, y, lr=1.0, max_epochs=100):
     return w, b, errors
 
 
-# --- sigmoid_neuron_grad ---------------------------------------------------------------------
+# --- sigmoid_neuron_grad ----------------------------------------------------------------------
 
 
 @MISTAKES.mistake("sigmoid_neuron_grad", "the lecture's sign: negated gradient",
@@ -257,7 +257,7 @@ def neuron_grad_sigma_prime_of_z(x, y, w, b):
     return delta * x, delta
 
 
-# --- sigmoid_neuron_step ---------------------------------------------------------------------
+# --- sigmoid_neuron_step ----------------------------------------------------------------------
 
 
 def _true_grad(x, y, w, b):

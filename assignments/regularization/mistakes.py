@@ -18,8 +18,8 @@ from grader.spec import Catalog
 MISTAKES = Catalog("regularization")
 
 
+# --- helpers: correct building blocks the wrong implementations share -------------------------
 
-# -- helpers: correct building blocks the wrong implementations share --------------------------
 
 def _is_weight(key):
     return key.startswith("W")
@@ -107,7 +107,8 @@ def _penalty_and_grad(params, lam, penalty):
     return float(value), grad
 
 
-# -- l2_penalty ---------------------------------------------------------------------------------
+# --- l2_penalty -------------------------------------------------------------------------------
+
 
 @MISTAKES.mistake("l2_penalty", "biases penalized",
                   "Your penalty includes the biases. L2 regularization penalizes only the weights: "
@@ -131,7 +132,8 @@ def l2_penalty_half(params, lam):
                                  for W in _weights(params)))
 
 
-# -- l2_grad ------------------------------------------------------------------------------------
+# --- l2_grad ----------------------------------------------------------------------------------
+
 
 @MISTAKES.mistake("l2_grad", "gradient without the factor 2",
                   "Your L2 gradient is half of what it should be. The derivative of lam * W^2 is "
@@ -154,7 +156,8 @@ def l2_grad_bias_keys_missing(params, lam):
     return {k: 2 * lam * P for k, P in params.items() if _is_weight(k)}
 
 
-# -- l1_penalty ---------------------------------------------------------------------------------
+# --- l1_penalty -------------------------------------------------------------------------------
+
 
 @MISTAKES.mistake("l1_penalty", "biases penalized",
                   "Your penalty includes the biases. L1 regularization penalizes only the weights: "
@@ -170,7 +173,8 @@ def l1_penalty_no_abs(params, lam):
     return float(lam * sum(float(np.sum(W.astype(np.float64))) for W in _weights(params)))
 
 
-# -- l1_grad ------------------------------------------------------------------------------------
+# --- l1_grad ----------------------------------------------------------------------------------
+
 
 @MISTAKES.mistake("l1_grad", "abs instead of sign",
                   "You used |W| where the derivative needs sign(W). The derivative of lam * |w| is "
@@ -194,7 +198,8 @@ def l1_grad_factor_2(params, lam):
             for k, P in params.items()}
 
 
-# -- regularized_loss_and_grads -----------------------------------------------------------------
+# --- regularized_loss_and_grads ---------------------------------------------------------------
+
 
 @MISTAKES.mistake("regularized_loss_and_grads", "penalty missing from the gradients",
                   "Your loss includes the penalty but your gradients do not. Add l2_grad (or l1_grad) "
@@ -243,7 +248,8 @@ def rlg_penalties_swapped(X, Y, params, activations, loss="mse", lam=0.0, penalt
     return value + pen, {k: grads[k] + pgrad[k] for k in params}
 
 
-# -- dropout_forward ----------------------------------------------------------------------------
+# --- dropout_forward --------------------------------------------------------------------------
+
 
 @MISTAKES.mistake("dropout_forward", "inverted dropout without 1/keep_prob",
                   "In inverted mode you multiply by the mask but forget to divide by keep_prob. "
@@ -306,7 +312,8 @@ def dropout_forward_applied_at_test(A, keep_prob, rng, train=True, inverted=True
     return (A * mask / keep_prob if inverted else A * mask), mask
 
 
-# -- dropout_backward ---------------------------------------------------------------------------
+# --- dropout_backward -------------------------------------------------------------------------
+
 
 def _test_time_backward(dA, keep_prob, inverted):
     return dA.copy() if inverted else dA * keep_prob
@@ -339,7 +346,8 @@ def dropout_backward_classic_rescaled(dA, mask, keep_prob, inverted=True):
     return dA * mask / keep_prob
 
 
-# -- early_stopping -----------------------------------------------------------------------------
+# --- early_stopping ---------------------------------------------------------------------------
+
 
 @MISTAKES.mistake("early_stopping", "off by one (> instead of >=)",
                   "You stop one epoch late. Stop at the FIRST epoch e with e - best_e >= patience "
