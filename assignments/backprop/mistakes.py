@@ -21,7 +21,7 @@ Most mistakes differ from the reference on generic inputs. Some need a particula
 
 import numpy as np
 
-from grader.spec import Catalog
+from grader.authoring import Catalog
 
 MISTAKES = Catalog("backprop")
 

@@ -10,7 +10,7 @@ changes. Helpers shared by several mistakes are plain private functions.
 
 import numpy as np
 
-from grader.spec import Catalog
+from grader.authoring import Catalog
 
 MISTAKES = Catalog("forward")
 

@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from grader.spec import Catalog
+from grader.authoring import Catalog
 
 MISTAKES = Catalog("optimizers")
 

@@ -16,7 +16,7 @@ Most mistakes differ from the reference on generic inputs. Some need a special i
 
 import numpy as np
 
-from grader.spec import Catalog
+from grader.authoring import Catalog
 
 MISTAKES = Catalog("perceptron")
 

@@ -13,7 +13,7 @@ what to change.
 
 import numpy as np
 
-from grader.spec import Catalog
+from grader.authoring import Catalog
 
 MISTAKES = Catalog("regularization")
 
