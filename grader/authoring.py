@@ -24,10 +24,10 @@ from grader.checks.judges import (
     Unchanged,
 )
 from grader.checks.numgrad import central_difference, dict_gradient, directional_probes, elementwise_derivative
-from grader.model import Call, Fn, Mistake
+from grader.model import Call, Catalog, Fn, Mistake
 
 __all__ = [
-    "EXACT", "FLOAT32", "VALUE", "Call", "Checks", "Clean", "Close", "DirectionalGradient", "Differs", "Fn",
+    "EXACT", "FLOAT32", "VALUE", "Call", "Catalog", "Checks", "Clean", "Close", "DirectionalGradient", "Differs", "Fn",
     "Gradient", "Mistake", "Part", "Raises", "Repeatable", "Satisfies", "Sequence", "Tolerance", "Trajectory",
     "Unchanged", "central_difference", "dict_gradient", "difference", "directional_probes",
     "elementwise_derivative", "kind_of", "sibling",

@@ -4,8 +4,9 @@ An assignment is data plus small functions. Its folder under `assignments/` hold
 
 - `assignment.toml`: the student modules it grades, the import allowlist, the timeouts;
 - `checks_visible.py` and `checks_hidden.py`: each defines `CHECKS: list[Check]`;
-- `mistakes.py`: defines `MISTAKES: list[Mistake]`, wrong implementations whose outputs
-  name a student's bug when the student's output equals theirs.
+- `mistakes.py`: defines `MISTAKES = Catalog(module)` and declares each wrong implementation
+  with `@MISTAKES.mistake(function, name, hint)`; a student's output equal to one of theirs
+  names the student's bug.
 
 The engine never names a neural-network concept: it only moves `Call`s to a worker,
 computes expected values with the reference, and asks a `Judge` for a `Verdict`.
@@ -14,16 +15,16 @@ computes expected values with the reference, and asks a `Judge` for a `Verdict`.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from grader.worker.codec import Fn
 
 __all__ = [
-    "NEEDS_A_LOOK", "Call", "Check", "CheckResult", "Effects", "Fn", "Judge", "Limits", "Mistake", "Problem",
-    "StudentError", "SubmissionResult", "Verdict",
+    "NEEDS_A_LOOK", "Call", "Catalog", "Check", "CheckResult", "Effects", "Fn", "Judge", "Limits", "Mistake",
+    "Problem", "StudentError", "SubmissionResult", "Verdict",
 ]
 
 
@@ -118,6 +119,54 @@ class Mistake:
     """what the student should change, written for a student at 2 a.m."""
     impl: Callable[..., Any]
     """same signature as the API function; computes the wrong output"""
+
+
+Impl = TypeVar("Impl", bound=Callable[..., Any])
+
+
+class Catalog:
+    """The known mistakes of one student module, in the order they are declared.
+
+    A `mistakes.py` declares each mistake on its wrong implementation:
+
+        MISTAKES = Catalog("forward")
+
+        @MISTAKES.mistake("softmax", "softmax over the wrong axis",
+                          "Normalize each row: ...")
+        def softmax_axis0(Z):
+            ...
+
+    Iterating gives the `Mistake`s in declaration order (the order the grader runs them in).
+    """
+
+    def __init__(self, module: str) -> None:
+        self.module = module
+        """the student module whose functions the mistakes imitate, e.g. `"forward"`"""
+        self._mistakes: list[Mistake] = []
+
+    def mistake(self, function: str, name: str, hint: str) -> Callable[[Impl], Impl]:
+        """Declare the decorated function a wrong implementation of `module.function`.
+
+        The function is returned unchanged. A second mistake with the same `name` for the same
+        function, or a function declared twice, is a `ValueError`.
+        """
+
+        def declare(impl: Impl) -> Impl:
+            for m in self._mistakes:
+                if m.function == function and m.name == name:
+                    raise ValueError(f"{self.module}.{function} has two mistakes named {name!r}")
+                if m.impl is impl:
+                    raise ValueError(f"{impl.__name__} is declared twice ({m.name!r} and {name!r})")
+            self._mistakes.append(Mistake(self.module, function, name, hint, impl))
+            return impl
+
+        return declare
+
+    def __iter__(self) -> Iterator[Mistake]:
+        return iter(self._mistakes)
+
+    def __len__(self) -> int:
+        return len(self._mistakes)
 
 
 @dataclass(frozen=True)

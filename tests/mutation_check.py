@@ -175,6 +175,15 @@ BREAKAGES = [
     B("course-mistakes-never-run", "course.py",
       "for m in self._mistakes.get((call.module, call.function), []):", "for m in []:",
       ("tests/reports/test_summary.py::test_feedback_html_of_a_real_run_with_printed_markup",)),
+    # --- mistake catalogs (declared by a decorator; refused by the loader when malformed)
+    B("catalog-duplicate-names-kept", "model.py",
+      "if m.function == function and m.name == name:", "if False:", ("tests/assignments/test_catalogs.py",)),
+    B("catalog-declaration-order-lost", "model.py",
+      "return iter(self._mistakes)", "return iter(self._mistakes[::-1])", ("tests/assignments/test_catalogs.py",)),
+    B("course-mistakes-not-a-catalog", "course/loading.py",
+      "if not isinstance(found, Catalog):", "if found is None:", ("tests/assignments/test_catalogs.py",)),
+    B("course-mistake-of-an-unknown-function", "course/loading.py",
+      'if f"{m.module}.{m.function}" not in PARAMETER_NAMES]', "if False]", ("tests/assignments/test_catalogs.py",)),
     # --- notebooks and discovery
     B("notebook-experiments-kept", "notebook.py",
       "return not calls or all(_is_upper(t) for t in targets)", "return True",

@@ -25,7 +25,7 @@ import numpy as np
 from grader.checks.compare import EXACT, difference
 from grader.checks.returns import register_handout
 from grader.checks.twins import find_twin
-from grader.model import Call, Check, Limits, Mistake, register_parameter_names
+from grader.model import PARAMETER_NAMES, Call, Catalog, Check, Limits, Mistake, register_parameter_names
 from grader.worker import codec
 from grader.worker.policy import DEFAULT_ALLOWED
 
@@ -86,7 +86,13 @@ def load_assignment(folder: Path, hidden: bool = True, mistakes: bool = True) ->
             checks += [replace(c, visible=(file == "checks_visible.py")) for c in found]
     catalog: list[Mistake] = []
     if mistakes and (folder / "mistakes.py").exists():
-        catalog = list(_load_file(folder / "mistakes.py", f"_course_{name}_mistakes").MISTAKES)
+        path = folder / "mistakes.py"
+        found = getattr(_load_file(path, f"_course_{name}_mistakes"), "MISTAKES", None)
+        if not isinstance(found, Catalog):
+            raise CourseError(f"{path}: must define MISTAKES = Catalog(module), see grader.authoring.Catalog")
+        if found.module not in settings.get("modules", [name]):
+            raise CourseError(f"{path}: MISTAKES is a Catalog of {found.module!r}, a module {name} does not grade")
+        catalog = list(found)
     register_handout(folder, name, tuple(settings.get("modules", [name])))  # names of returned values
     return Assignment(
         name=name,
@@ -149,6 +155,10 @@ class Reference:
         self.folder = Path(folder)
         for path in sorted(self.folder.glob("*.py")):
             register_parameter_names(path.stem, path.read_text())
+        unknown = [f"{m.module}.{m.function} ({m.name})" for m in mistakes
+                   if f"{m.module}.{m.function}" not in PARAMETER_NAMES]
+        if unknown:
+            raise CourseError(f"mistakes of functions the reference does not define: {', '.join(unknown)}")
         self._modules: dict[str, ModuleType] = {}
         self._mistakes: dict[tuple[str, str], list[Mistake]] = {}
         for m in mistakes:

@@ -56,12 +56,9 @@ def test_validate_command_says_so_and_exits_0(tmp_path):
 
 UNSEEN_MISTAKE = """
 
-def _step_right_after_all(z):
+@MISTAKES.mistake("step", "the correct step", "None needed.")
+def step_right_after_all(z):
     return np.where(np.asarray(z) >= 0, 1.0, 0.0)
-
-
-MISTAKES.append(Mistake(module="perceptron", function="step", name="the correct step", hint="None needed.",
-                        impl=_step_right_after_all))
 """
 
 
