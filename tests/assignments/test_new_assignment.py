@@ -66,6 +66,18 @@ Y = np.eye(4)[rng.integers(0, 4, size=50)]
 CHECKS = [c.check("accuracy", "fifty random rows of four classes", Close(c.call("accuracy", P, Y)))]
 '''
 
+MISTAKES = '''import numpy as np
+
+from grader.authoring import Catalog
+
+MISTAKES = Catalog("metrics")
+
+
+@MISTAKES.mistake("accuracy", "argmax over the batch", "Take the argmax of each row: axis=1.")
+def accuracy_over_the_batch(P, Y):
+    return float(np.mean(np.argmax(P, axis=0) == np.argmax(Y, axis=0)))
+'''
+
 WRONG = "import numpy as np\n\n\ndef accuracy(P, Y):\n    return float(np.mean(np.argmax(P, axis=0) == np.argmax(Y, axis=0)))\n"
 
 
@@ -81,6 +93,7 @@ def course(tmp_path_factory) -> Path:
     (folder / "README.md").write_text(HANDOUT)
     (folder / "checks_visible.py").write_text(VISIBLE)
     (folder / "checks_hidden.py").write_text(HIDDEN)
+    (folder / "mistakes.py").write_text(MISTAKES)
     (root / "reference" / "metrics.py").write_text(REFERENCE)
     toml = root / "assignments" / "course.toml"
     text = toml.read_text()
@@ -126,4 +139,7 @@ def test_a_correct_and_a_wrong_submission_of_the_new_assignment_get_what_they_ea
         result = json.loads((report_dir(out, name) / "results.json").read_text())
         scores[name] = (result["score"], sum(t["max_score"] for t in result["tests"]))
     assert scores["right"] == (3.0, 3.0)
-    assert scores["wrong"][0] < 3.0
+    assert scores["wrong"][0] == 0.0
+    feedback = (report_dir(out, "wrong") / "feedback.md").read_text()
+    assert "Take the argmax of each row: axis=1." in feedback  # the new catalog's hint
+    assert "argmax of each row" not in (report_dir(out, "right") / "feedback.md").read_text()
