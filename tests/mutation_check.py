@@ -220,8 +220,13 @@ BREAKAGES = [
 
 
 def _copy_checkout(dest: Path) -> None:
-    ignore = shutil.ignore_patterns(".git", "build", "dist", "*.egg-info", "__pycache__", ".hypothesis",
-                                    ".pytest_cache", ".benchmarks", ".ruff_cache", ".venv", "reports")
+    caches = shutil.ignore_patterns(".git", "build", "dist", "*.egg-info", "__pycache__", ".hypothesis",
+                                    ".pytest_cache", ".benchmarks", ".ruff_cache", ".venv")
+
+    def ignore(folder: str, names: list[str]) -> set[str]:
+        # a top-level reports/ is the README command's output; grader/reports/ and tests/reports/ are code
+        return set(caches(folder, names)) | ({"reports"} if Path(folder) == ROOT else set())
+
     shutil.copytree(ROOT, dest, ignore=ignore, symlinks=True)
 
 
