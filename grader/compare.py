@@ -133,6 +133,30 @@ def _array_difference(got: np.ndarray, exp: np.ndarray, tol: Tolerance, where: s
     )
 
 
+_SMALL_INT = 2**62
+"""integers below this in size are exact in an int64 array (larger ones take the long way)"""
+
+
+def _identical(got: Any, exp: Any) -> bool:
+    """`got` is `exp` entry for entry, of the same types (so it matches whatever the tolerance,
+    when that is not negative): decided without arithmetic, stopping at the first difference."""
+    kind = type(exp)
+    if type(got) is not kind:
+        return False
+    if kind is np.ndarray:
+        return (got.dtype == exp.dtype and got.shape == exp.shape and exp.dtype.kind in "biuf"
+                and got.tobytes() == exp.tobytes())
+    if kind is float:
+        return got == exp and math.isfinite(exp)
+    if kind is list or kind is tuple:
+        return len(got) == len(exp) and all(map(_identical, got, exp))
+    if kind is dict:
+        return got.keys() == exp.keys() and all(_identical(got[k], e) for k, e in exp.items())
+    if kind is int:
+        return got == exp and -_SMALL_INT < exp < _SMALL_INT
+    return (kind is bool or kind is str or exp is None) and got == exp
+
+
 def _label(where: str, context: str) -> str:
     """The prefix of a message about the part `where` of the whole (`context`)."""
     return f"{where} ({context}): " if context else f"{where}: " if where else ""
@@ -146,6 +170,8 @@ def difference(got: Any, expected: Any, tol: Tolerance = Tolerance(), where: str
     the handout names them), so a message says `dW (the second of the 3 returned values)`
     rather than `[1]`. `where` and `context` say which part of the whole is being compared.
     """
+    if _identical(got, expected) and _identical_passes(tol):
+        return None  # the common case of a correct answer, whatever its structure
     # The prefix is built only for a message: most comparisons pass.
     if isinstance(expected, np.ndarray):
         if not isinstance(got, np.ndarray):
