@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 from grader import sandbox
 from grader.course import Assignment, Reference, compute_expected, load_assignments
+from grader.coursecache import cached_expected
 from grader.discover import Submission, read_submission
 from grader.gradebook import Target, record_batch
 from grader.grading import Cancelled, SubmissionResult, grade_submission
@@ -114,6 +115,7 @@ def grade_folder(
     force: bool = False,
     gradebook: Target | None = None,
     cluster: ClusterGrader | None = None,
+    course_cache: bool = True,
 ) -> BatchResult:
     """Grade every submission under `root` (see `grader.inputs` for the layouts understood).
 
@@ -127,6 +129,8 @@ def grade_folder(
     An output folder inside `root` is left out of the submissions (with a warning).
     `OutputError` (a report cannot be written) stops the batch the same way and is raised.
     With `cluster` (`grader.cluster`), submissions are graded there, `cluster.slots` at a time.
+    The expected values come from the course cache (`grader.coursecache`) unless `course_cache`
+    is False.
     """
     assignments = load_assignments(course.assignments_dir, names)
     modules = {m for a in assignments for m in a.modules}
@@ -163,7 +167,8 @@ def grade_folder(
                 grade, jobs = cluster.grade, cluster.slots
             else:
                 reference = Reference(course.reference_dir, [m for a in assignments for m in a.mistakes])
-                expected = compute_expected(assignments, reference)
+                expected = cached_expected(course.root, assignments, lambda: compute_expected(assignments, reference),
+                                           use_cache=course_cache)
                 grade = lambda sub, cancelled: grade_submission(sub, assignments, expected, limits, cancelled)
 
             def graded(r: SubmissionResult) -> None:
