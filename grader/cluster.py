@@ -35,6 +35,7 @@ from typing import Any
 import grader
 from grader import sandbox
 from grader.course import Assignment, CourseError, Reference, compute_expected, load_assignments
+from grader.coursecache import cached_expected
 from grader.discover import Submission
 from grader.grading import Cancelled, CheckResult, SubmissionResult, grade_submission
 from grader.regrade import course_fingerprint
@@ -123,7 +124,8 @@ def _course(course_root: str, names: tuple[str, ...], fresh: bool = False
             root = Path(course_root)
             assignments = load_assignments(root / "assignments", list(names) or None)
             reference = Reference(root / "reference", [m for a in assignments for m in a.mistakes])
-            cached = (course_fingerprint(root, assignments), assignments, compute_expected(assignments, reference))
+            expected = cached_expected(root, assignments, lambda: compute_expected(assignments, reference))
+            cached = (course_fingerprint(root, assignments), assignments, expected)
             _course_cache[(course_root, names)] = cached
         return cached
 

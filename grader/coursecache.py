@@ -184,3 +184,21 @@ def cached_expected(
     expected = compute()
     store(path, key, expected)
     return expected
+
+
+def warm(course_root: Path, names: list[str] | None = None) -> dict[str, Any]:
+    """Compute (or read) the course's expected values into the cache: what Gradescope's
+    `setup.sh` runs once, so that no submission's container computes them."""
+    from grader.course import Reference, compute_expected, load_assignments
+
+    assignments = load_assignments(Path(course_root) / "assignments", names)
+    reference = Reference(Path(course_root) / "reference", [m for a in assignments for m in a.mistakes])
+    return cached_expected(course_root, assignments, lambda: compute_expected(assignments, reference))
+
+
+if __name__ == "__main__":  # python -m grader.coursecache COURSE [SETTINGS.json]
+    import json
+
+    settings = json.loads(Path(sys.argv[2]).read_text()) if len(sys.argv) > 2 else {}
+    expected = warm(Path(sys.argv[1]), settings.get("assignments") or None)
+    print(f"course cache: the expected values of {len(expected)} checks in {cache_dir()}")

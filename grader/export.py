@@ -29,6 +29,7 @@ from pathlib import Path
 
 import grader
 from grader.course import CourseError, Reference, compute_expected, load_assignments
+from grader.coursecache import cached_expected
 from grader.discover import read_submission
 from grader.grading import SubmissionResult, grade_submission
 from grader.inputs import collect_one
@@ -71,6 +72,8 @@ fi
 "$ROOT/venv/bin/python" -m pip install --upgrade pip
 "$ROOT/venv/bin/python" -m pip install "$SOURCE/nn_grader"
 "$ROOT/venv/bin/python" -c "import grader, numpy; print('nn-grader', grader.__version__, 'ready')"
+# The expected values of every check, computed once into the image (grader/coursecache.py).
+GRADER_COURSE_CACHE="$ROOT/cache" "$ROOT/venv/bin/python" -m grader.coursecache "$SOURCE/course" "$SOURCE/settings.json"
 """
 
 RUN_AUTOGRADER = """\
@@ -81,6 +84,7 @@ set -uo pipefail
 ROOT="${AUTOGRADER_ROOT:-/autograder}"
 PYTHON="${AUTOGRADER_PYTHON:-$ROOT/venv/bin/python}"
 export GRADER_COURSE="$ROOT/source/course"
+export GRADER_COURSE_CACHE="$ROOT/cache"  # filled by setup.sh, private to this user (grader/coursecache.py)
 export PYTHONPATH="$ROOT/source/nn_grader${PYTHONPATH:+:$PYTHONPATH}"
 # The reference and the hidden checks: readable by the grader only, not by a worker that runs
 # under its own uid (the sandbox's tier where bwrap is not available).
@@ -180,7 +184,7 @@ def run_gradescope(submission: Path, results: Path, course_root: Path, names: li
     name, ident = _submitter_name(metadata_file)
     sub = collect_one(Path(submission), modules, name, lambda folder, n: read_submission(folder, n, stubs), ident)
     reference = Reference(Path(course_root) / "reference", [m for a in assignments for m in a.mistakes])
-    expected = compute_expected(assignments, reference)
+    expected = cached_expected(Path(course_root), assignments, lambda: compute_expected(assignments, reference))
     result = grade_submission(sub, assignments, expected, Limits(call_timeout=timeout))
     write_gradescope_json(result, make_dir(Path(results).parent) / Path(results).name)
     return result

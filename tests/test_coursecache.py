@@ -300,3 +300,29 @@ def test_the_command_line_can_bypass_the_cache(tmp_path):
     assert done.returncode == 0, done.stderr
     assert len(list((tmp_path / "cache").iterdir())) == 1
     assert os.stat(tmp_path / "cache").st_mode & 0o777 == 0o700
+
+
+def test_gradescope_setup_fills_the_cache_that_each_submission_reads(tmp_path, monkeypatch):
+    # setup.sh runs `python -m grader.coursecache COURSE SETTINGS` once; run_autograder then
+    # grades without computing any expected value.
+    import grader.export
+    from grader.export import RUN_AUTOGRADER, SETUP_SH, run_gradescope
+
+    assert 'GRADER_COURSE_CACHE="$ROOT/cache"' in SETUP_SH and 'GRADER_COURSE_CACHE="$ROOT/cache"' in RUN_AUTOGRADER
+    course = _course(tmp_path)
+    settings = tmp_path / "settings.json"
+    settings.write_text('{"assignments": ["perceptron"], "timeout": 60}')
+    env = grader_env(GRADER_COURSE_CACHE=str(tmp_path / "cache"))
+    done = subprocess.run([sys.executable, "-m", "grader.coursecache", str(course), str(settings)], env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert "the expected values of" in done.stdout and len(list((tmp_path / "cache").iterdir())) == 1
+    monkeypatch.setenv(coursecache.CACHE_ENV, str(tmp_path / "cache"))
+
+    def no_computing(*args, **kwargs):
+        raise AssertionError("a submission's container computed the expected values")
+
+    monkeypatch.setattr(grader.export, "compute_expected", no_computing)
+    result = run_gradescope(EXAMPLES / "ada_perfect", tmp_path / "results" / "results.json", course,
+                            ["perceptron"], 60.0)
+    assert result.status == "ok" and result.score == result.max_score > 0
