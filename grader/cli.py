@@ -296,15 +296,15 @@ def run(submissions: Path, out: Path, course: Path | None, names: tuple[str, ...
     if not batch.total:
         click.echo(f"No submissions found in {submissions}.", err=True)
     table = [(a.name, a.max_points) for a in batch.assignments]
-    if len(batch.results) <= 60:
-        click.echo(_score_table(batch.results, table))
+    if len(batch.rows) <= 60:
+        click.echo(_score_table(batch.rows, table))
     else:
-        click.echo(f"{len(batch.results)} submissions graded: see {out / 'grades.csv'}")
-    if batch.results:
-        from grader.summary import glance, summarize
+        click.echo(f"{len(batch.rows)} submissions graded: see {out / 'grades.csv'}")
+    if batch.rows and batch.summary is not None:
+        from grader.summary import glance
 
         click.echo("")
-        for line in glance(summarize(batch.results, table)):
+        for line in glance(batch.summary):
             click.echo(line)
     click.echo(f"\nReports: {out / STUDENTS}/<submission>/feedback.md, feedback.html, results.json; "
                f"class: {out / 'grades.csv'}, {out / 'summary.html'}")
@@ -314,7 +314,7 @@ def run(submissions: Path, out: Path, course: Path | None, names: tuple[str, ...
         click.echo(f"{batch.skipped} unchanged since their last report were not regraded "
                    "(--force regrades them).")
     if batch.interrupted:
-        click.echo(f"\nInterrupted: {len(batch.results)} of {batch.total} submissions graded. Their reports "
+        click.echo(f"\nInterrupted: {len(batch.rows)} of {batch.total} submissions graded. Their reports "
                    "are kept; run the same command again to grade the rest.", err=True)
         sys.exit(130)
 
