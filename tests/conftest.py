@@ -176,3 +176,16 @@ def processes_running(marker: str) -> list[int]:
         except (OSError, UnicodeDecodeError):
             continue
     return found
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _course_cache_of_the_session(tmp_path_factory: pytest.TempPathFactory):
+    """The course cache (`grader.course.cache`) of the tests' runs: a private folder of the session,
+    not the user's ~/.cache (subprocesses inherit it)."""
+    before = os.environ.get("GRADER_COURSE_CACHE")
+    os.environ["GRADER_COURSE_CACHE"] = str(tmp_path_factory.mktemp("course-cache") / "cache")
+    yield
+    if before is None:
+        os.environ.pop("GRADER_COURSE_CACHE", None)
+    else:
+        os.environ["GRADER_COURSE_CACHE"] = before

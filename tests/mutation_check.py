@@ -45,10 +45,11 @@ BREAKAGES = [
     # --- summary: the class summary's orders
     # (the sort key is left in place and ignored, so the entry holds whatever the key becomes)
     B("summary-checks-unsorted", "reports/summary.py",
-      "checks = sorted(by_check.values(), key=", "checks = (lambda values, key: list(values))(by_check.values(), key=",
+      "checks = sorted(self._checks.values(),", "checks = (lambda values, key: list(values))(self._checks.values(),",
       ("tests/reports/test_summary.py",)),
     B("summary-mistakes-unsorted", "reports/summary.py",
-      "ranked = sorted(mistakes.values(), key=", "ranked = (lambda values, key: list(values))(mistakes.values(), key=",
+      "ranked = sorted((m for _, m in self._mistakes.values()),",
+      "ranked = (lambda values, key: list(values))((m for _, m in self._mistakes.values()),",
       ("tests/reports/test_summary.py",)),
     B("summary-wrong-not-counted", "reports/summary.py",
       "s.wrong += not c.passed and c.problem is None", "s.wrong += not c.passed", ("tests/reports/test_summary.py",)),
@@ -97,6 +98,19 @@ BREAKAGES = [
       "if (excess <= 0).all():", "if (excess < 0).all():", ("tests/checks/test_compare.py",)),
     B("compare-shape-broadcasts", "checks/compare.py",
       "if got.shape != exp.shape:", "if got.ndim != exp.ndim:", ("tests/checks/test_compare.py",)),
+    B("compare-identical-ignores-a-negative-tolerance", "checks/compare.py",
+      "return tol.rtol >= 0 and tol.atol >= 0 and", "return True or", ("tests/checks/test_compare.py",)),
+    B("judges-gradient-memo-ignores-the-dtype", "checks/judges.py",
+      '("a", point.dtype.str, point.shape, point.tobytes())', '("a", point.shape, point.tobytes())',
+      ("tests/checks/test_judges.py",)),
+    # --- the course cache: its key, and what it refuses to read
+    B("cache-reference-not-hashed", "course/cache.py",
+      'for part in ("assignments", "reference"):', 'for part in ("assignments",):', ("tests/course/test_cache.py",)),
+    B("cache-reads-a-file-others-may-write", "course/cache.py",
+      "or info.st_mode & 0o077", "or False", ("tests/course/test_cache.py",)),
+    B("cache-digest-unchecked", "course/cache.py",
+      "if head != _header(key, body):", 'if not head.startswith(FORMAT + b" " + key.encode()):',
+      ("tests/course/test_cache.py",)),
     # --- numgrad
     B("numgrad-one-sided-step", "checks/numgrad.py",
       "grad.reshape(-1)[i] = (plus - minus) / (2 * h)", "grad.reshape(-1)[i] = (plus - minus) / h",

@@ -9,6 +9,7 @@ implementation may differ (list vs tuple, Python vs NumPy scalars, int vs float)
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -82,6 +83,12 @@ def _fmt(x: float) -> str:
     return f"{x:.6g}"
 
 
+def _identical_passes(tol: Tolerance) -> bool:
+    """Whether entries identical to the expected ones (NaN and inf where expected included)
+    always pass `tol`: true for every tolerance that is not negative (or NaN)."""
+    return tol.rtol >= 0 and tol.atol >= 0 and (tol.mode != "relative" or tol.floor > 0)
+
+
 def _array_difference(got: np.ndarray, exp: np.ndarray, tol: Tolerance, where: str) -> str | None:
     if got.shape != exp.shape:
         extra = ""
@@ -94,29 +101,39 @@ def _array_difference(got: np.ndarray, exp: np.ndarray, tol: Tolerance, where: s
         return f"{where}expected numbers, got an array of dtype {got.dtype}"
     if exp.dtype.kind == "b" and got.dtype.kind not in "biu" and not np.all((got == 0) | (got == 1)):
         return f"{where}expected 0/1 (boolean) values"
-    got_f = got.astype(np.float64)
-    exp_f = exp.astype(np.float64)
+    # The common case of a correct answer, decided without arithmetic: the same bytes.
+    if got.dtype == exp.dtype and _identical_passes(tol) and got.tobytes() == exp.tobytes():
+        return None
+    got_f = np.asarray(got, dtype=np.float64)  # read only below: no copy when already float64
+    exp_f = np.asarray(exp, dtype=np.float64)
     finite_exp = np.isfinite(exp_f)
-    bad_nonfinite = ~finite_exp & (got_f != exp_f) & ~(np.isnan(exp_f) & np.isnan(got_f))
-    bad_nonfinite |= finite_exp & ~np.isfinite(got_f)
-    if bad_nonfinite.any():
-        idx = tuple(int(i) for i in np.argwhere(bad_nonfinite)[0])
-        count = int(bad_nonfinite.sum())
-        return (
-            f"{where}{count} entr{'y' if count == 1 else 'ies'} not finite where expected "
-            f"(e.g. at {list(idx)}: expected {_fmt(exp_f[idx])}, got {_fmt(got_f[idx])})"
-        )
+    finite_got = np.isfinite(got_f)
+    if finite_exp.all() and finite_got.all():
+        g, e = got_f, exp_f
+    else:
+        bad_nonfinite = ~finite_exp & (got_f != exp_f) & ~(np.isnan(exp_f) & np.isnan(got_f))
+        bad_nonfinite |= finite_exp & ~finite_got
+        if bad_nonfinite.any():
+            idx = tuple(int(i) for i in np.argwhere(bad_nonfinite)[0])
+            count = int(bad_nonfinite.sum())
+            return (
+                f"{where}{count} entr{'y' if count == 1 else 'ies'} not finite where expected "
+                f"(e.g. at {list(idx)}: expected {_fmt(exp_f[idx])}, got {_fmt(got_f[idx])})"
+            )
+        g = np.where(finite_exp, got_f, 0.0)
+        e = np.where(finite_exp, exp_f, 0.0)
     if got.size == 0:
         return None
-    g = np.where(finite_exp, got_f, 0.0)
-    e = np.where(finite_exp, exp_f, 0.0)
-    rel = relative_error(g, e, tol.floor)
-    if tol.mode == "relative":
-        excess = np.minimum(rel - tol.rtol, np.abs(g - e) - tol.atol)
+    diff = np.abs(g - e)
+    rel = diff / np.maximum(tol.floor, np.abs(g) + np.abs(e)) if tol.mode == "relative" else None
+    if rel is not None:
+        excess = np.minimum(rel - tol.rtol, diff - tol.atol)
     else:
-        excess = np.abs(g - e) - (tol.atol + tol.rtol * np.abs(e))
+        excess = diff - (tol.atol + tol.rtol * np.abs(e))
     if (excess <= 0).all():
         return None
+    if rel is None:
+        rel = relative_error(g, e, tol.floor)
     bad = int((excess > 0).sum())
     idx = np.unravel_index(int(np.argmax(excess)), excess.shape)
     at = f" at {list(int(i) for i in idx)}" if got.ndim else ""
@@ -127,6 +144,35 @@ def _array_difference(got: np.ndarray, exp: np.ndarray, tol: Tolerance, where: s
     )
 
 
+_SMALL_INT = 2**62
+"""integers below this in size are exact in an int64 array (larger ones take the long way)"""
+
+
+def _identical(got: Any, exp: Any) -> bool:
+    """`got` is `exp` entry for entry, of the same types (so it matches whatever the tolerance,
+    when that is not negative): decided without arithmetic, stopping at the first difference."""
+    kind = type(exp)
+    if type(got) is not kind:
+        return False
+    if kind is np.ndarray:
+        return (got.dtype == exp.dtype and got.shape == exp.shape and exp.dtype.kind in "biuf"
+                and got.tobytes() == exp.tobytes())
+    if kind is float:
+        return got == exp and math.isfinite(exp)
+    if kind is list or kind is tuple:
+        return len(got) == len(exp) and all(map(_identical, got, exp))
+    if kind is dict:
+        return got.keys() == exp.keys() and all(_identical(got[k], e) for k, e in exp.items())
+    if kind is int:
+        return got == exp and -_SMALL_INT < exp < _SMALL_INT
+    return (kind is bool or kind is str or exp is None) and got == exp
+
+
+def _label(where: str, context: str) -> str:
+    """The prefix of a message about the part `where` of the whole (`context`)."""
+    return f"{where} ({context}): " if context else f"{where}: " if where else ""
+
+
 def difference(got: Any, expected: Any, tol: Tolerance = Tolerance(), where: str = "",
                names: Sequence[str] = (), context: str = "") -> str | None:
     """`None` if `got` matches `expected` within `tol`, else a message saying how it differs.
@@ -135,24 +181,31 @@ def difference(got: Any, expected: Any, tol: Tolerance = Tolerance(), where: str
     the handout names them), so a message says `dW (the second of the 3 returned values)`
     rather than `[1]`. `where` and `context` say which part of the whole is being compared.
     """
-    label = f"{where} ({context}): " if context else f"{where}: " if where else ""
-    inner = f"in {where}, {context}" if context and not context.startswith("in ") else context
+    if _identical(got, expected) and _identical_passes(tol):
+        return None  # the common case of a correct answer, whatever its structure
+    # The prefix is built only for a message: most comparisons pass.
     if isinstance(expected, np.ndarray):
         if not isinstance(got, np.ndarray):
-            return f"{label}expected a NumPy array of shape {expected.shape}, got {kind_of(got)}"
-        return _array_difference(got, expected, tol, label)
+            return f"{_label(where, context)}expected a NumPy array of shape {expected.shape}, got {kind_of(got)}"
+        return _array_difference(got, expected, tol, _label(where, context))
     if isinstance(expected, bool):
         bool_array = isinstance(got, np.ndarray) and got.shape == () and got.dtype.kind == "b"
         if isinstance(got, (bool, np.bool_)) or bool_array:
-            return None if bool(got) == expected else f"{label}expected {expected}, got {bool(got)}"
-        return f"{label}expected {expected} (a bool), got {kind_of(got)}"
+            return None if bool(got) == expected else f"{_label(where, context)}expected {expected}, got {bool(got)}"
+        return f"{_label(where, context)}expected {expected} (a bool), got {kind_of(got)}"
     if isinstance(expected, _SCALAR_TYPES):
         if isinstance(got, np.ndarray) and got.shape == ():
             got = got[()]
         if not isinstance(got, _SCALAR_TYPES):
-            return f"{label}expected a number, got {kind_of(got)}"
-        msg = _array_difference(np.asarray(got), np.asarray(expected), tol, "")
-        return None if msg is None else f"{label}expected {_fmt(float(expected))}, got {_fmt(float(got))}"
+            return f"{_label(where, context)}expected a number, got {kind_of(got)}"
+        if isinstance(got, float) and isinstance(expected, float) and got == expected and _identical_passes(tol) \
+                and math.isfinite(got):
+            return None  # the common case, without building arrays (float covers np.float64)
+        if _array_difference(np.asarray(got), np.asarray(expected), tol, "") is None:
+            return None
+        return f"{_label(where, context)}expected {_fmt(float(expected))}, got {_fmt(float(got))}"
+    inner = f"in {where}, {context}" if context and not context.startswith("in ") else context
+    label = _label(where, context)
     if isinstance(expected, (list, tuple)):
         if not isinstance(got, (list, tuple)):
             return f"{label}expected {kind_of(expected)}, got {kind_of(got)}"

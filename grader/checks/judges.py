@@ -13,6 +13,7 @@ inputs, tolerances and predicates.
 from __future__ import annotations
 
 import inspect
+import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -36,6 +37,24 @@ from grader.model import Call, Effects, ReferenceHandle, StudentError, StudentHa
 # functions of order 1; entries whose absolute error is below 1e-8 pass whatever their relative
 # error (tiny entries), while every real bug shifts the large entries far more.
 GRADIENT_ATOL = 1e-8
+
+
+_DEGENERATE: dict[int, tuple[Call, bool]] = {}
+"""`id(call) -> (call, is_degenerate(call))`: a check's calls live as long as the course, and
+whether an input is degenerate depends on the call alone"""
+DEGENERATE_KEPT = 8192
+
+
+def _degenerate(call: Call) -> bool:
+    """`is_degenerate(call)`, remembered per call object (the call is kept, so its id is not reused)."""
+    kept = _DEGENERATE.get(id(call))
+    if kept is not None and kept[0] is call:
+        return kept[1]
+    answer = is_degenerate(call)
+    if len(_DEGENERATE) >= DEGENERATE_KEPT:
+        _DEGENERATE.clear()
+    _DEGENERATE[id(call)] = (call, answer)
+    return answer
 
 
 def _failed(call: Call, message: str, note: str = "") -> str:
@@ -70,7 +89,7 @@ def verdict_for(got: Any, exp: dict[str, Any], call: Call, tol: Tolerance, note:
                 names: tuple[str, ...] = ()) -> Verdict:
     """Compare `got` with `exp["value"]`; a failure carries the facts that relate the two
     (`grader.checks.diagnosis`), catalogued mistakes whose output `got` equals among them."""
-    degenerate = is_degenerate(call)
+    degenerate = _degenerate(call)
     msg = difference(got, exp["value"], tol, names=names)
     if msg is None:
         return Verdict(True, degenerate=degenerate, related=True)
@@ -239,7 +258,7 @@ class Unchanged:
                     # That the input changed is certain: the general advice stands unless the
                     # diagnosis of the function names the catalogued mistake behind it.
                     return Verdict(False, text, hint=self.hint, mistake="input modified in place",
-                                   findings=findings, scopes=(ARGS,), degenerate=is_degenerate(self.call),
+                                   findings=findings, scopes=(ARGS,), degenerate=_degenerate(self.call),
                                    related=True)
         return Verdict(True)
 
@@ -395,10 +414,10 @@ class DirectionalGradient:
                     False,
                     _failed(self.call, f"{label} disagree with central differences: {detail}", note),
                     findings=tuple(findings),
-                    degenerate=is_degenerate(self.call),
+                    degenerate=_degenerate(self.call),
                     related=True,
                 )
-        return Verdict(True, degenerate=is_degenerate(self.call), related=True)
+        return Verdict(True, degenerate=_degenerate(self.call), related=True)
 
 
 def _shape_difference(got: Any, shapes: dict[str, Any]) -> str | None:
@@ -561,12 +580,52 @@ class Part:
                        scopes=tuple(part + scope for scope in verdict.scopes))
 
 
+def _point_key(point: Any) -> Any:
+    """A key that is equal for two points exactly when they are the same data, bit for bit
+    (so 0.0 and -0.0 differ); None for data not worth remembering (large, or of other kinds)."""
+    if isinstance(point, np.ndarray):
+        return ("a", point.dtype.str, point.shape, point.tobytes()) if point.size <= POINT_ENTRIES else None
+    if type(point) is float:
+        return ("f", struct.pack("<d", point))
+    if isinstance(point, dict):
+        parts = tuple((k, _point_key(v)) for k, v in point.items())
+        return None if any(not isinstance(k, str) or v is None for k, v in parts) else ("d", parts)
+    if isinstance(point, (list, tuple)):
+        parts = tuple(_point_key(v) for v in point)
+        return None if any(v is None for v in parts) else (type(point).__name__, parts)
+    return None
+
+
+POINT_ENTRIES = 4096
+"""points of up to this many entries have their gradient remembered"""
+GRADIENTS_KEPT = 4096
+_GRADIENTS: dict[tuple[int, Any], tuple[Callable[[Any], Any], Any]] = {}
+"""`(id(gradient), point key) -> (gradient, its value there)`"""
+
+
+def _gradient_at(gradient: Callable[[Any], Any], point: Any) -> Any:
+    """`gradient(point)`, remembered per run: every submission whose path is the reference's
+    (bit for bit) asks for the same points. The value is shared, and only ever sent."""
+    key = _point_key(point)
+    if key is None:
+        return gradient(point)
+    kept = _GRADIENTS.get((id(gradient), key))
+    if kept is not None and kept[0] is gradient:
+        return kept[1]
+    value = gradient(point)
+    if len(_GRADIENTS) >= GRADIENTS_KEPT:
+        _GRADIENTS.clear()
+    _GRADIENTS[(id(gradient), key)] = (gradient, value)
+    return value
+
+
 @dataclass(frozen=True)
 class Trajectory:
     """An update rule iterated `steps` times from a starting point follows the reference's path.
 
     `call` is the first step. Before every step the trusted side evaluates `gradient(point)`
-    (plain data in, plain data out) at the point the student's previous step returned, and
+    (plain data in, plain data out, a function of the point alone: its value at a point is
+    remembered for the run) at the point the student's previous step returned, and
     puts it in the argument `grad_arg`. The returned point replaces the argument `point_arg`;
     with `state_arg`, the function returns `(point, state)` and the state replaces that
     argument too. Every step's output is compared with the reference's path within `tol`; the
@@ -589,7 +648,7 @@ class Trajectory:
 
     def _step_call(self, args: list[Any], point: Any, state: Any) -> Call:
         args[self.point_arg] = point
-        args[self.grad_arg] = self.gradient(point)
+        args[self.grad_arg] = _gradient_at(self.gradient, point)
         if self.state_arg is not None:
             args[self.state_arg] = state
         return Call(self.call.module, self.call.function, tuple(args), self.call.kwargs)
@@ -646,7 +705,7 @@ class Trajectory:
                 here = [[n, h, o] for n, h, step, o in expected["mistakes"] if step == k]
                 findings = catalog_findings(got, here, self.tol)
                 findings += value_findings(got, {"value": want}, self.call)[0]
-                return Verdict(False, text, findings=tuple(findings), degenerate=is_degenerate(self.call),
+                return Verdict(False, text, findings=tuple(findings), degenerate=_degenerate(self.call),
                                related=True)
             point, state = self._advance(got)
         return Verdict(True)

@@ -225,6 +225,9 @@ def _announce_isolation(mode: str, quiet: bool = False, run_as_root: bool = Fals
 @click.option("--gradebook", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="The semester's gradebook (SQLite)  [default: $GRADER_GRADEBOOK or COURSE/gradebook.db]")
 @click.option("--no-gradebook", is_flag=True, help="Do not record this run in the gradebook.")
+@click.option("--no-course-cache", is_flag=True,
+              help="Compute the expected values afresh instead of reading the course cache "
+                   "(~/.cache/nn-grader, or $GRADER_COURSE_CACHE; `off` there does the same).")
 @click.option("--submitted-at", "submitted_at", default=None, metavar="TIME",
               help="When work whose layout gives no time was submitted (e.g. 2026-10-07T09:00; the course's zone).")
 @click.option("--cluster", "cluster_spec", metavar="SPEC", default=None,
@@ -233,7 +236,7 @@ def _announce_isolation(mode: str, quiet: bool = False, run_as_root: bool = Fals
 def run(submissions: Path, out: Path, course: Path | None, names: tuple[str, ...], jobs: int | None,
         timeout: float, force: bool, quiet: bool, sandbox_mode: str, memory: int, gradebook: Path | None,
         no_gradebook: bool, submitted_at: str | None, run_as_root: bool,
-        cluster_spec: str | None) -> None:
+        cluster_spec: str | None, no_course_cache: bool) -> None:
     """Grade every submission under SUBMISSIONS and write reports to --out.
 
     SUBMISSIONS is a folder of per-student folders or zips, a flat folder of
@@ -275,7 +278,7 @@ def run(submissions: Path, out: Path, course: Path | None, names: tuple[str, ...
     try:
         with _cluster(cluster_spec, root, list(names) or None, limits, quiet) as remote:
             batch = grade_folder(submissions, out, Course.load(root, list(names) or None), limits,
-                                 jobs, progress, force, target, cluster=remote)
+                                 jobs, progress, force, target, cluster=remote, course_cache=not no_course_cache)
     except (CourseError, GradebookError) as exc:
         raise click.ClickException(str(exc)) from exc
     except OutputError as exc:  # the reports written so far are complete and kept; a rerun does the rest
@@ -292,15 +295,15 @@ def run(submissions: Path, out: Path, course: Path | None, names: tuple[str, ...
     if not batch.total:
         click.echo(f"No submissions found in {submissions}.", err=True)
     table = [(a.name, a.max_points) for a in batch.assignments]
-    if len(batch.results) <= 60:
-        click.echo(_score_table(batch.results, table))
+    if len(batch.rows) <= 60:
+        click.echo(_score_table(batch.rows, table))
     else:
-        click.echo(f"{len(batch.results)} submissions graded: see {out / 'grades.csv'}")
-    if batch.results:
-        from grader.reports.summary import glance, summarize
+        click.echo(f"{len(batch.rows)} submissions graded: see {out / 'grades.csv'}")
+    if batch.rows and batch.summary is not None:
+        from grader.reports.summary import glance
 
         click.echo("")
-        for line in glance(summarize(batch.results, table)):
+        for line in glance(batch.summary):
             click.echo(line)
     click.echo(f"\nReports: {out / STUDENTS}/<submission>/feedback.md, feedback.html, results.json; "
                f"class: {out / 'grades.csv'}, {out / 'summary.html'}")
@@ -310,7 +313,7 @@ def run(submissions: Path, out: Path, course: Path | None, names: tuple[str, ...
         click.echo(f"{batch.skipped} unchanged since their last report were not regraded "
                    "(--force regrades them).")
     if batch.interrupted:
-        click.echo(f"\nInterrupted: {len(batch.results)} of {batch.total} submissions graded. Their reports "
+        click.echo(f"\nInterrupted: {len(batch.rows)} of {batch.total} submissions graded. Their reports "
                    "are kept; run the same command again to grade the rest.", err=True)
         sys.exit(130)
 

@@ -18,15 +18,24 @@ import signal
 import threading
 import time
 from collections.abc import Callable
+from collections.abc import Sequence as SequenceABC
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, overload
 
+from grader.course.cache import expected_of
 from grader.course.loading import Assignment, Course
 from grader.course.template import stub_hashes
 from grader.engine.grading import Cancelled, grade_submission
-from grader.engine.regrade import course_fingerprint, forget, load_unchanged, save_state, submission_fingerprint
+from grader.engine.regrade import (
+    course_fingerprint,
+    forget,
+    load_result,
+    load_unchanged,
+    save_state,
+    submission_fingerprint,
+)
 from grader.gradebook.semester import add_late_notes
 from grader.gradebook.store import Target, record_batch
 from grader.inputs.collect import collect_submissions
@@ -35,7 +44,7 @@ from grader.isolation import sandbox
 from grader.model import Limits, SubmissionResult
 from grader.reports.feedback import STUDENTS, student_folder, write_grades_csv, write_submission_reports
 from grader.reports.output import OutputError, make_dir
-from grader.reports.summary import write_summary
+from grader.reports.summary import ClassSummary, Row, Summarizer, write_class_summary
 
 CANCEL_WAIT = 10.0
 """seconds Ctrl-C waits for the grading threads to notice (their workers are killed at once)"""
@@ -44,11 +53,34 @@ if TYPE_CHECKING:
     from grader.engine.cluster import ClusterGrader
 
 
+class StoredResults(SequenceABC[SubmissionResult]):
+    """The full results of a batch, read back one at a time from the reports folder (each
+    submission's `.grade-result.json`), so a class's results are never all in memory at once."""
+
+    def __init__(self, out: Path, names: list[str]) -> None:
+        self.out, self.names = out, names
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    @overload
+    def __getitem__(self, index: int) -> SubmissionResult: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[SubmissionResult]: ...
+
+    def __getitem__(self, index: int | slice) -> SubmissionResult | list[SubmissionResult]:
+        if isinstance(index, slice):
+            return [load_result(student_folder(self.out, name)) for name in self.names[index]]
+        return load_result(student_folder(self.out, self.names[index]))
+
+
 @dataclass
 class BatchResult:
     """What one run graded and where the reports went."""
 
-    results: list[SubmissionResult]
+    results: SequenceABC[SubmissionResult]
+    """every result, in the order of `rows` (read from the reports folder when asked for)"""
     assignments: list[Assignment]
     warnings: list[str]
     out: Path
@@ -58,6 +90,10 @@ class BatchResult:
     """submissions not regraded: unchanged since their last report"""
     interrupted: bool = False
     """stopped by Ctrl-C: `results` holds what was graded before"""
+    rows: list[Row] = field(default_factory=list)
+    """each result's scores and status, by submission"""
+    summary: ClassSummary | None = None
+    """the class summary of `results`"""
 
 
 def default_jobs() -> int:
@@ -92,6 +128,7 @@ def grade_folder(
     force: bool = False,
     gradebook: Target | None = None,
     cluster: ClusterGrader | None = None,
+    course_cache: bool = True,
 ) -> BatchResult:
     """Grade every submission under `root` against `course` (`Course.load(root, names)`); see
     `grader.inputs.collect` for the layouts understood.
@@ -106,6 +143,8 @@ def grade_folder(
     An output folder inside `root` is left out of the submissions (with a warning).
     `OutputError` (a report cannot be written) stops the batch the same way and is raised.
     With `cluster` (`grader.engine.cluster`), submissions are graded there, `cluster.slots` at a time.
+    The expected values come from the course cache (`grader.course.cache`) unless `course_cache`
+    is False.
     """
     assignments = course.assignments
     modules = {m for a in assignments for m in a.modules}
@@ -123,7 +162,16 @@ def grade_folder(
     tier = cluster.tier if cluster else isolation.tier
     course_hash = course_fingerprint(course.root, assignments, (limits, tier))
     total = len(submissions)
-    results: list[SubmissionResult] = []
+    # Each result is counted for the class reports as it comes, and not kept: its reports and
+    # `.grade-result.json` hold it (`StoredResults` reads it back when asked).
+    counted = Summarizer(by_name=True)
+    lock = threading.Lock()
+    closed = threading.Event()
+
+    def keep(result: SubmissionResult) -> Row | None:
+        with lock:
+            return None if closed.is_set() else counted.add(result)
+
     todo: list[tuple[Submission, str]] = []
     for sub in submissions:
         digest = submission_fingerprint(sub, course_hash)
@@ -131,35 +179,39 @@ def grade_folder(
         if cached is None:
             todo.append((sub, digest))
             continue
-        results.append(cached)
+        keep(cached)
         if on_done:
-            on_done(cached, len(results), total, True)
-    skipped = len(results)
+            on_done(cached, len(counted), total, True)
+    skipped = len(counted)
     interrupted = False
     if todo:
         try:
             if cluster:
                 grade, jobs = cluster.grade, cluster.slots
             else:
-                expected = course.expected
+                expected = expected_of(course, use_cache=course_cache)
                 grade = lambda sub, cancelled: grade_submission(sub, assignments, expected, limits, cancelled)
 
-            def graded(r: SubmissionResult) -> None:
+            def graded(r: Row) -> None:
                 if on_done:
-                    on_done(r, len(results), total, False)
+                    on_done(r, len(counted), total, False)
 
             jobs = jobs or default_jobs()
-            interrupted = _grade_all(todo, grade, jobs, out, results, graded)
+            interrupted = _grade_all(todo, grade, jobs, out, keep, graded)
         except KeyboardInterrupt:
             interrupted = True
-    results.sort(key=lambda r: r.submission)
+    with lock:
+        closed.set()  # a thread left behind by Ctrl-C changes nothing from here on
+    rows = counted.rows()
     table = [(a.name, a.max_points) for a in assignments]
-    write_grades_csv(results, table, out / "grades.csv")
-    note = f"interrupted: {len(results)} of {total} submissions graded" if interrupted else ""
-    write_summary(results, table, out, warnings, note, isolation.instructor_notices if isolation else [])
+    write_grades_csv(rows, table, out / "grades.csv")
+    note = f"interrupted: {len(rows)} of {total} submissions graded" if interrupted else ""
+    summary = counted.summary(table, warnings, note, isolation.instructor_notices if isolation else [])
+    write_class_summary(summary, out)
+    results = StoredResults(out, [r.submission for r in rows])
     if gradebook is not None:  # the semester's record (grader.gradebook.store), from the same results
         record_batch(gradebook, course.assignments_dir, submissions, results, assignments, course_hash)
-    return BatchResult(results, assignments, warnings, out, total, skipped, interrupted)
+    return BatchResult(results, assignments, warnings, out, total, skipped, interrupted, rows, summary)
 
 
 def _grade_all(
@@ -167,43 +219,44 @@ def _grade_all(
     grade: Callable[[Submission, Callable[[], bool]], SubmissionResult],
     jobs: int,
     out: Path,
-    results: list[SubmissionResult],
-    done: Callable[[SubmissionResult], None],
+    keep: Callable[[SubmissionResult], Row | None],
+    done: Callable[[Row], None],
 ) -> bool:
-    """Grade `todo` on `jobs` threads (each drives one worker, here or on a cluster); True when interrupted."""
+    """Grade `todo` on `jobs` threads (each drives one worker, here or on a cluster); True when
+    interrupted. Each result is passed to `keep` once its reports are written (and not kept
+    here: a thread returns only its `Row`); `done` is told of each as the main thread sees it."""
     stop = threading.Event()
 
-    def one(sub: Submission, digest: str) -> SubmissionResult:
+    def one(sub: Submission, digest: str) -> Row | None:
         result = grade(sub, stop.is_set)
         if stop.is_set():  # its worker may have been killed under it: the result is not to be trusted
             raise Cancelled(sub.name)
         forget(student_folder(out, sub.name))  # no hash while the reports are being replaced
         folder = write_submission_reports(result, out)
         save_state(folder, result, digest)
-        return result
+        return keep(result)
 
     pool = ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="grade")
     futures = [pool.submit(one, sub, digest) for sub, digest in todo]
-    counted: set[Future[SubmissionResult]] = set()
     try:
         for future in as_completed(futures):
-            results.append(future.result())
-            counted.add(future)
-            done(results[-1])
+            row = future.result()
+            if row is not None:
+                done(row)
         return False
     except KeyboardInterrupt:
-        _stop(futures, stop, counted, results)
+        _stop(futures, stop)
         return True
     except OutputError:
-        _stop(futures, stop, counted, results)
+        _stop(futures, stop)
         raise
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
 
 
-def _stop(futures: list[Future[SubmissionResult]], stop: threading.Event,
-          counted: set[Future[SubmissionResult]], results: list[SubmissionResult]) -> None:
-    """Cancel what has not started, kill the running workers, keep what finished meanwhile."""
+def _stop(futures: list[Future[Row | None]], stop: threading.Event) -> None:
+    """Cancel what has not started, kill the running workers; what finished meanwhile was kept
+    by its thread."""
     main = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None  # a 2nd Ctrl-C must not cut it
     try:
@@ -216,10 +269,7 @@ def _stop(futures: list[Future[SubmissionResult]], stop: threading.Event,
             _kill_workers()
             _, still = wait(pending, timeout=0.05)
             pending = list(still)
-        for future in futures:
-            # Only finished ones: a thread still stuck past the deadline is left behind.
-            if future.done() and future not in counted and not future.cancelled() and future.exception() is None:
-                results.append(future.result())  # finished before the stop, not yet counted
+        # A thread still stuck past the deadline is left behind (its result is not counted).
     finally:
         if main:
             signal.signal(signal.SIGINT, previous)

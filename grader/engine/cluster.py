@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import grader
+from grader.course.cache import expected_of
 from grader.course.loading import Assignment, Course, CourseError, load_assignments
 from grader.engine.grading import Cancelled, grade_submission
 from grader.engine.regrade import course_fingerprint
@@ -122,7 +123,7 @@ def _course(course_root: str, names: tuple[str, ...], fresh: bool = False
         if cached is None:
             root = Path(course_root)
             course = Course.load(root, list(names) or None)
-            cached = (course_fingerprint(root, course.assignments), course.assignments, course.expected)
+            cached = (course_fingerprint(root, course.assignments), course.assignments, expected_of(course))
             _course_cache[(course_root, names)] = cached
         return cached
 

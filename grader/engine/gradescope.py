@@ -28,6 +28,7 @@ from importlib import metadata
 from pathlib import Path
 
 import grader
+from grader.course.cache import expected_of
 from grader.course.loading import Course, CourseError, load_assignments
 from grader.engine.grading import grade_submission
 from grader.inputs.collect import collect_one
@@ -72,6 +73,8 @@ fi
 "$ROOT/venv/bin/python" -m pip install --upgrade pip
 "$ROOT/venv/bin/python" -m pip install "$SOURCE/nn_grader"
 "$ROOT/venv/bin/python" -c "import grader, numpy; print('nn-grader', grader.__version__, 'ready')"
+# The expected values of every check, computed once into the image (grader/course/cache.py).
+GRADER_COURSE_CACHE="$ROOT/cache" "$ROOT/venv/bin/python" -m grader.course.cache "$SOURCE/course" "$SOURCE/settings.json"
 """
 
 RUN_AUTOGRADER = """\
@@ -82,6 +85,7 @@ set -uo pipefail
 ROOT="${AUTOGRADER_ROOT:-/autograder}"
 PYTHON="${AUTOGRADER_PYTHON:-$ROOT/venv/bin/python}"
 export GRADER_COURSE="$ROOT/source/course"
+export GRADER_COURSE_CACHE="$ROOT/cache"  # filled by setup.sh, private to this user (grader/course/cache.py)
 export PYTHONPATH="$ROOT/source/nn_grader${PYTHONPATH:+:$PYTHONPATH}"
 # The reference and the hidden checks: readable by the grader only, not by a worker that runs
 # under its own uid (the sandbox's tier where bwrap is not available).
@@ -181,6 +185,6 @@ def run_gradescope(submission: Path, results: Path, course_root: Path, names: li
     stubs = stub_hashes(Path(course_root), sorted(modules))
     name, ident = _submitter_name(metadata_file)
     sub = collect_one(Path(submission), modules, name, lambda folder, n: read_submission(folder, n, stubs), ident)
-    result = grade_submission(sub, assignments, course.expected, Limits(call_timeout=timeout))
+    result = grade_submission(sub, assignments, expected_of(course), Limits(call_timeout=timeout))
     write_gradescope_json(result, make_dir(Path(results).parent) / Path(results).name)
     return result

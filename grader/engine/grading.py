@@ -111,7 +111,7 @@ def _with_twin(
     found = expected.get(check.name + TWIN_SUFFIX)
     if not (check.visible and found and isinstance(outcome, Verdict) and outcome.passed):
         return outcome
-    twin = twin_of(check, int(found["seed"]))
+    twin = _twin(check, int(found["seed"]))
     if twin is None:  # the course changed since the expected values were computed
         return outcome
     other = run_check(twin, student, found["expected"])
@@ -122,6 +122,26 @@ def _with_twin(
         return Verdict(False, f"{TWIN_FAILED}; there:\n{describe_error(other)}",
                        hardcoded=other.kind == "exception")
     return replace(other, message=f"{TWIN_FAILED}; there:\n{other.message}", hardcoded=True)
+
+
+_TWINS: dict[tuple[int, int], tuple[Check, Check | None]] = {}
+"""`(id(check), seed) -> (check, its twin)`: a twin depends on its check and seed alone, so it is
+drawn once per process, not once per submission (the check is kept, so its id is not reused)"""
+TWINS_KEPT = 4096
+"""twins remembered at most (a few hundred checks per course)"""
+
+
+def _twin(check: Check, seed: int) -> Check | None:
+    """`twin_of(check, seed)`, remembered."""
+    key = (id(check), seed)
+    kept = _TWINS.get(key)
+    if kept is not None and kept[0] is check:
+        return kept[1]
+    twin = twin_of(check, seed)
+    if len(_TWINS) >= TWINS_KEPT:
+        _TWINS.clear()
+    _TWINS[key] = (check, twin)
+    return twin
 
 
 def _evidence(check: Check, outcome: Verdict | StudentError, expected: Any) -> Evidence:

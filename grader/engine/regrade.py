@@ -82,11 +82,16 @@ def load_unchanged(folder: Path, digest: str) -> SubmissionResult | None:
             return None
         if not all((folder / name).is_file() for name in REPORT_FILES):
             return None
-        data = json.loads((folder / RESULT_FILE).read_text())
-        data["checks"] = [CheckResult(**c) for c in data["checks"]]
-        return SubmissionResult(**data)
+        return load_result(folder)
     except (OSError, ValueError, TypeError, KeyError):
         return None
+
+
+def load_result(folder: Path) -> SubmissionResult:
+    """The result `save_state` stored in `folder` (raises OSError, ValueError, TypeError or KeyError)."""
+    data = json.loads((folder / RESULT_FILE).read_text())
+    data["checks"] = [CheckResult(**c) for c in data["checks"]]
+    return SubmissionResult(**data)
 
 
 def forget(folder: Path) -> None:

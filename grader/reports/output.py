@@ -38,8 +38,9 @@ def make_dir(path: Path) -> Path:
     return Path(path)
 
 
-def write_atomic(path: Path, data: str | bytes) -> None:
+def write_atomic(path: Path, data: str | bytes, mode: int = 0o644) -> None:
     """Replace `path` with `data` (text is UTF-8) in one step: a temporary file, then a rename.
+    The file gets `mode` (less the umask for the default; exactly, for a private 0o600).
 
     Raises `OutputError` naming `path` and the cause (the temporary file is removed).
     """
@@ -48,8 +49,10 @@ def write_atomic(path: Path, data: str | bytes) -> None:
     raw = data.encode("utf-8", "backslashreplace") if isinstance(data, str) else data
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, mode)
         try:
+            if mode != 0o644:  # also when a stale temporary file was there with another mode
+                os.fchmod(fd, mode)
             view = memoryview(raw)
             while view:
                 view = view[os.write(fd, view):]

@@ -21,10 +21,10 @@ from __future__ import annotations
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from grader.model import CheckResult, Problem, SubmissionResult
 from grader.reports.htmlpage import Html, esc, join, page, table, tag
@@ -90,7 +90,8 @@ class MistakeStats:
 class ClassSummary:
     """The figures both pages show."""
 
-    results: list[SubmissionResult]
+    results: list[Row]
+    """one row per submission (scores and status)"""
     assignments: list[tuple[str, float]]
     warnings: list[str]
     checks: list[CheckStats]
@@ -121,43 +122,118 @@ class ClassSummary:
         return counts
 
 
-def summarize(
-    results: Sequence[SubmissionResult], assignments: list[tuple[str, float]], warnings: Sequence[str] = (),
-    note: str = "", notices: Sequence[str] = (),
-) -> ClassSummary:
-    """Count passes, mistakes and problems over the class."""
-    by_check: dict[str, CheckStats] = {}
-    mistakes: dict[tuple[str, str], MistakeStats] = {}
-    breakers = []
-    not_run: dict[str, list[str]] = defaultdict(list)
-    for r in results:
+@dataclass(frozen=True)
+class Row:
+    """What the class reports keep of one submission: its scores and status, not its messages
+    (a class's results are counted as they come, and each is dropped once its reports are written)."""
+
+    submission: str
+    score: float
+    max_score: float
+    status: str
+    execution_time: float
+    scores: dict[str, tuple[float, float]]
+
+    @classmethod
+    def of(cls, r: SubmissionResult | Row) -> Row:
+        return cls(r.submission, r.score, r.max_score, r.status, r.execution_time, r.assignment_scores())
+
+    def assignment_scores(self) -> dict[str, tuple[float, float]]:
+        """`{assignment: (score, max_score)}` in grading order, as `SubmissionResult` says."""
+        return self.scores
+
+
+class Summarizer:
+    """The class summary, counted one submission at a time: only each submission's `Row` (and the
+    lines about the few that broke rules) is kept, whatever the size of the class.
+
+    The submissions are listed in the order they were added, or, with `by_name`, by name (a batch
+    adds them as they finish); the summary is then the same as `summarize` of the sorted results.
+    """
+
+    def __init__(self, by_name: bool = False) -> None:
+        self.by_name = by_name
+        self._count = 0
+        self._rows: list[tuple[Any, Row]] = []
+        self._checks: dict[str, CheckStats] = {}
+        self._mistakes: dict[tuple[str, str], tuple[Any, MistakeStats]] = {}
+        self._breakers: list[tuple[Any, tuple[str, Counter[str], str]]] = []
+        self._not_run: dict[str, list[tuple[Any, str]]] = defaultdict(list)
+        self._hardcoded: list[tuple[Any, tuple[str, list[str]]]] = []
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def add(self, r: SubmissionResult) -> Row:
+        """Count `r` (its checks, mistakes and problems); returns its `Row`."""
+        rank: Any = r.submission if self.by_name else self._count
+        self._count += 1
         seen: set[tuple[str, str]] = set()
         for c in r.checks:
-            s = by_check.setdefault(c.name, CheckStats(c.name, c.assignment, c.visible, 0, 0, Counter()))
+            s = self._checks.get(c.name)
+            if s is None:
+                s = self._checks[c.name] = CheckStats(c.name, c.assignment, c.visible, 0, 0, Counter())
             s.graded += 1
             s.passed += c.passed
             s.wrong += not c.passed and c.problem is None
             if c.mistake and not c.passed:
                 s.mistakes[c.mistake] += 1
                 key = (c.mistake, f"{c.module}.{c.function}")
-                m = mistakes.setdefault(key, MistakeStats(c.mistake, key[1], (c.hint or "").strip(), 0, 0))
+                first, m = self._mistakes.get(key, (None, None))
+                if m is None:
+                    m = MistakeStats(c.mistake, key[1], (c.hint or "").strip(), 0, 0)
+                    self._mistakes[key] = (rank, m)
+                elif rank < first:  # the hint of the first submission in the order of the listing
+                    self._mistakes[key] = (rank, replace(m, hint=(c.hint or "").strip()))
+                    m = self._mistakes[key][1]
                 m.checks += 1
                 if key not in seen:
                     seen.add(key)
                     m.submissions += 1
         kinds = Counter(c.problem for c in r.checks if c.problem in RULE_PROBLEMS)
         if kinds:
-            first = next(c for c in r.checks if c.problem in RULE_PROBLEMS)
-            breakers.append((r.submission, kinds, _first_line(first)))
+            first_bad = next(c for c in r.checks if c.problem in RULE_PROBLEMS)
+            self._breakers.append((rank, (r.submission, kinds, _first_line(first_bad))))
         for kind in SETUP_PROBLEMS:
             if any(c.problem == kind for c in r.checks):
-                not_run[kind].append(r.submission)
-    hardcoded = [(r.submission, [c.name for c in r.checks if c.hardcoded])
-                 for r in results if any(c.hardcoded for c in r.checks)]
-    checks = sorted(by_check.values(), key=lambda s: (-s.wrong_rate, -s.wrong, s.rate, s.assignment, s.name))
-    ranked = sorted(mistakes.values(), key=lambda m: (-m.submissions, -m.checks, m.name, m.function))
-    return ClassSummary(list(results), assignments, list(warnings), checks, ranked, breakers,
-                        dict(not_run), note, hardcoded, list(notices))
+                self._not_run[kind].append((rank, r.submission))
+        if any(c.hardcoded for c in r.checks):
+            self._hardcoded.append((rank, (r.submission, [c.name for c in r.checks if c.hardcoded])))
+        row = Row.of(r)
+        self._rows.append((rank, row))
+        return row
+
+    def rows(self) -> list[Row]:
+        """The submissions' rows, in the order of the listing."""
+        return _ordered(self._rows)
+
+    def summary(self, assignments: list[tuple[str, float]], warnings: Sequence[str] = (), note: str = "",
+                notices: Sequence[str] = ()) -> ClassSummary:
+        checks = sorted(self._checks.values(),
+                        key=lambda s: (-s.wrong_rate, -s.wrong, s.rate, s.assignment, s.name))
+        ranked = sorted((m for _, m in self._mistakes.values()),
+                        key=lambda m: (-m.submissions, -m.checks, m.name, m.function))
+        # Kinds in the order they first occur in the listing (in a submission: SETUP_PROBLEMS's order).
+        kinds = sorted(self._not_run,
+                       key=lambda k: (min(rank for rank, _ in self._not_run[k]), SETUP_PROBLEMS.index(k)))
+        not_run = {kind: _ordered(self._not_run[kind]) for kind in kinds}
+        return ClassSummary(self.rows(), assignments, list(warnings), checks, ranked, _ordered(self._breakers),
+                            not_run, note, _ordered(self._hardcoded), list(notices))
+
+
+def _ordered(items: list[tuple[Any, T]]) -> list[T]:
+    return [item for _, item in sorted(items, key=lambda pair: pair[0])]
+
+
+def summarize(
+    results: Sequence[SubmissionResult], assignments: list[tuple[str, float]], warnings: Sequence[str] = (),
+    note: str = "", notices: Sequence[str] = (),
+) -> ClassSummary:
+    """Count passes, mistakes and problems over the class."""
+    counted = Summarizer()
+    for r in results:
+        counted.add(r)
+    return counted.summary(assignments, warnings, note, notices)
 
 
 HARDCODED_NOTE = (
@@ -404,7 +480,11 @@ def write_summary(
 
     Raises `grader.reports.output.OutputError` when a file cannot be written.
     """
-    s = summarize(results, assignments, warnings, note, notices)
+    return write_class_summary(summarize(results, assignments, warnings, note, notices), out)
+
+
+def write_class_summary(s: ClassSummary, out: Path) -> ClassSummary:
+    """`write_summary` of a summary already counted (`Summarizer`)."""
     out = make_dir(Path(out))
     write_atomic(out / "score_histogram.svg", histogram_svg(s.histogram(), s.max_points))
     write_atomic(out / "summary.md", summary_markdown(s))

@@ -256,3 +256,70 @@ def test_a_gradient_check_built_by_checks_keeps_its_bound():
     ref = FakeReference(lambda x: np.array([1.0]))
     assert check.judge.judge(FakeStudent(lambda x: np.array([1.0 + 1e-7])), check.judge.expected(ref)).passed
     assert not check.judge.judge(FakeStudent(lambda x: np.array([1.0 + 4e-6])), check.judge.expected(ref)).passed
+
+
+# ------------------------------------------------------------------ Trajectory: the gradient per point
+
+
+def test_a_trajectory_evaluates_its_gradient_once_per_distinct_point_and_judges_alike():
+    # Gradient descent on f(x) = x^2 / 2 (gradient x) from x = 1 with lr = 0.5: x halves at each step.
+    from grader.checks.judges import Trajectory
+
+    seen: list[bytes] = []
+
+    def gradient(x):
+        seen.append(np.asarray(x).tobytes())
+        return np.array(x, dtype=np.float64)
+
+    judge = Trajectory(Call("opt", "step", (np.array([1.0]), np.array([1.0]), 0.5)), gradient, steps=4)
+    ref = FakeReference(lambda x, g, lr: x - lr * g)
+    expected = judge.expected(ref)
+    assert [float(p[0]) for p in expected["path"]] == [0.5, 0.25, 0.125, 0.0625]
+    points = len(seen)
+    assert sorted(set(seen)) == sorted(np.array([v]).tobytes() for v in (1.0, 0.5, 0.25, 0.125))
+    first = judge.judge(FakeStudent(lambda x, g, lr: x - lr * g), expected)
+    second = judge.judge(FakeStudent(lambda x, g, lr: x - lr * g), expected)
+    assert first.passed and second.passed
+    assert len(seen) == points  # the same path asks for no new evaluation
+    # A path within the tolerance but not bit for bit the reference's gets the gradient at its
+    # own points, as before any remembering.
+    close = judge.judge(FakeStudent(lambda x, g, lr: x - lr * g + 1e-12), expected)
+    assert close.passed
+    assert seen[points:] == [np.array([v + 1e-12]).tobytes() for v in (0.5,)] + [
+        np.array([(0.5 + 1e-12) / 2 + 1e-12]).tobytes(), np.array([((0.5 + 1e-12) / 2 + 1e-12) / 2 + 1e-12]).tobytes()]
+    wrong = judge.judge(FakeStudent(lambda x, g, lr: x - 0.25 * g), expected)
+    assert not wrong.passed and "step 1 of 4" in wrong.message
+
+
+def test_points_that_differ_only_in_the_sign_of_zero_or_the_dtype_are_different_points():
+    from grader.checks.judges import _point_key
+
+    assert _point_key(0.0) != _point_key(-0.0)
+    assert _point_key(np.zeros(2)) != _point_key(np.zeros(2, dtype=np.int64))  # the same bytes
+    assert _point_key({"W": np.zeros(2)}) != _point_key({"W": -np.zeros(2)})
+    assert _point_key({"W": np.ones(2)}) == _point_key({"W": np.ones(2)})
+    assert _point_key(np.zeros(10_000)) is None  # too large to be worth remembering
+
+
+def test_a_twin_is_drawn_once_per_check_object_and_seed(monkeypatch):
+    import grader.engine.grading as grading
+    from grader.checks.twins import twin_of
+    from grader.model import Check
+
+    drawn: list[tuple[str, int]] = []
+
+    def counting(check, seed):
+        drawn.append((check.what, seed))
+        return twin_of(check, seed)
+
+    monkeypatch.setattr(grading, "twin_of", counting)
+    rows = Call("mod", "f", (np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]),))
+    check = Check("mod", "f", "three rows", 1.0, Close(rows))
+    twin = grading._twin(check, 7)
+    assert grading._twin(check, 7) is twin and drawn == [("three rows", 7)]
+    assert twin.judge.call.args[0].tolist() == twin_of(check, 7).judge.call.args[0].tolist()
+    assert sorted(twin.judge.call.args[0].tolist()) == [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]
+    grading._twin(check, 11)
+    same_content = Check("mod", "f", "three rows", 1.0, Close(rows))  # another course's check
+    grading._twin(same_content, 7)
+    assert drawn == [("three rows", 7), ("three rows", 11), ("three rows", 7)]

@@ -223,3 +223,43 @@ def _poll(condition, seconds: float) -> bool:
             return False
         time.sleep(0.05)
     return True
+
+
+def test_a_batch_keeps_no_result_in_memory_and_reads_each_back_whole(tmp_path, monkeypatch):
+    # The class reports are counted as results come; each full result (its messages) is dropped
+    # once its reports are written, and `BatchResult.results` reads it back from the folder.
+    import gc
+    import weakref
+
+    import grader.engine.batch
+    from grader.model import CheckResult, SubmissionResult
+
+    submit = tmp_path / "submit"
+    for i in range(24):
+        (submit / f"s{i:02d}").mkdir(parents=True)
+        (submit / f"s{i:02d}" / "forward.py").write_text(f"X = {i}\n")
+    alive: list[weakref.ref] = []
+
+    def result_of(name: str) -> SubmissionResult:
+        k = int(name[1:])
+        checks = [CheckResult("forward", f"forward.f: case {j}", "forward", "f", 1.0, float(j < k % 5), True,
+                              j < k % 5, message="x" * 5000 if j >= k % 5 else "") for j in range(4)]
+        return SubmissionResult(name, checks, 0.25, output=f"printed by {name}")
+
+    def fake_grade(sub, assignments, expected, limits, cancelled):
+        result = result_of(sub.name)
+        alive.append(weakref.ref(result))
+        return result
+
+    monkeypatch.setattr(grader.engine.batch, "grade_submission", fake_grade)
+    monkeypatch.setattr(grader.engine.batch, "expected_of", lambda *a, **k: {})
+    batch = grade_folder(submit, tmp_path / "out", Course.load(_course(tmp_path)), jobs=2, force=True)
+    gc.collect()
+    assert len(alive) == 24 and [r for r in alive if r() is not None] == []
+    assert [r.submission for r in batch.rows] == [f"s{i:02d}" for i in range(24)]
+    assert [r.score for r in batch.rows] == [float(i % 5 if i % 5 < 4 else 4) for i in range(24)]
+    assert list(batch.results) == [result_of(f"s{i:02d}") for i in range(24)]
+    assert batch.results[3] == result_of("s03") and batch.results[-1].output == "printed by s23"
+    with open(tmp_path / "out" / "grades.csv", newline="") as f:
+        assert len(list(csv.reader(f))) == 2 + 24
+    assert batch.summary is not None and len(batch.summary.results) == 24

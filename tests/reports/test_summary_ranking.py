@@ -89,3 +89,86 @@ def test_the_rankings_do_not_depend_on_the_order_of_the_submissions():
         assert "Look by hand: 1 with a crash, 2 with a timeout, 1 with import-error." in md
         assert [c.name for c in s.checks] == ["m.g: y", "m.f: x", "m.h: z", "m.k: t"]  # 9, 8, 6, 0 of 12 wrong
     assert len(pages) == 1
+
+
+# ---------------------------------------------------------------- counted as they come
+
+
+def _old_summarize(results, assignments):
+    """`summarize` as it was before it counted one submission at a time (d8c8119), verbatim but
+    for the names: the oracle of the test below."""
+    from collections import Counter, defaultdict
+
+    from grader.reports.summary import RULE_PROBLEMS, SETUP_PROBLEMS, CheckStats, MistakeStats, _first_line
+
+    by_check, mistakes, breakers, not_run = {}, {}, [], defaultdict(list)
+    for r in results:
+        seen = set()
+        for c in r.checks:
+            s = by_check.setdefault(c.name, CheckStats(c.name, c.assignment, c.visible, 0, 0, Counter()))
+            s.graded += 1
+            s.passed += c.passed
+            s.wrong += not c.passed and c.problem is None
+            if c.mistake and not c.passed:
+                s.mistakes[c.mistake] += 1
+                key = (c.mistake, f"{c.module}.{c.function}")
+                m = mistakes.setdefault(key, MistakeStats(c.mistake, key[1], (c.hint or "").strip(), 0, 0))
+                m.checks += 1
+                if key not in seen:
+                    seen.add(key)
+                    m.submissions += 1
+        kinds = Counter(c.problem for c in r.checks if c.problem in RULE_PROBLEMS)
+        if kinds:
+            first = next(c for c in r.checks if c.problem in RULE_PROBLEMS)
+            breakers.append((r.submission, kinds, _first_line(first)))
+        for kind in SETUP_PROBLEMS:
+            if any(c.problem == kind for c in r.checks):
+                not_run[kind].append(r.submission)
+    hardcoded = [(r.submission, [c.name for c in r.checks if c.hardcoded])
+                 for r in results if any(c.hardcoded for c in r.checks)]
+    checks = sorted(by_check.values(), key=lambda s: (-s.wrong_rate, -s.wrong, s.rate, s.assignment, s.name))
+    ranked = sorted(mistakes.values(), key=lambda m: (-m.submissions, -m.checks, m.name, m.function))
+    return checks, ranked, breakers, dict(not_run), hardcoded
+
+
+def _random_class(rng: random.Random, n: int) -> list[SubmissionResult]:
+    names = ["m.f: x", "m.f: y", "m.g: z", "n.h: w"]
+    results = []
+    for i in range(n):
+        checks = []
+        for name in names:
+            roll = rng.random()
+            if roll < 0.4:
+                checks.append(_c(name, True))
+                continue
+            problem = rng.choice([None, None, "timeout", "crash", "policy", "import-error", "missing-module"])
+            mistake = rng.choice([None, "sign", "axis"]) if problem is None else None
+            c = _c(name, False, mistake, problem)
+            c.hint = f"hint {rng.randint(0, 2)} for {mistake}" if mistake else None
+            c.hardcoded = problem is None and rng.random() < 0.2
+            c.message = f"called f({i})\n{problem or 'wrong'} number {rng.randint(0, 9)}"
+            checks.append(c)
+        results.append(_sub(f"s{i:03d}-{rng.randint(0, 999)}", *checks))
+    return results
+
+
+def test_a_class_counted_as_it_finishes_summarizes_as_the_sorted_class_did_before():
+    from grader.reports.summary import Summarizer
+
+    rng = random.Random(14)
+    for _ in range(30):
+        results = _random_class(rng, rng.randint(1, 12))
+        ordered = sorted(results, key=lambda r: r.submission)
+        before = _old_summarize(ordered, [("a", 4.0)])
+        now = summarize(ordered, [("a", 4.0)])
+        assert (now.checks, now.mistakes, now.rule_breakers, now.not_run, now.hardcoded) == before
+        arriving = Summarizer(by_name=True)
+        for r in rng.sample(results, len(results)):  # in the order a batch's threads finish
+            arriving.add(r)
+        streamed = arriving.summary([("a", 4.0)])
+        assert (streamed.checks, streamed.mistakes, streamed.rule_breakers, streamed.not_run,
+                streamed.hardcoded) == before
+        assert [r.submission for r in streamed.results] == [r.submission for r in ordered]
+        assert [r.score for r in streamed.results] == [r.score for r in ordered]
+        assert summary_markdown(streamed, None) == summary_markdown(now, None)
+        assert summary_html(streamed) == summary_html(now)
