@@ -74,7 +74,8 @@ fi
 "$ROOT/venv/bin/python" -m pip install "$SOURCE/nn_grader"
 "$ROOT/venv/bin/python" -c "import grader, numpy; print('nn-grader', grader.__version__, 'ready')"
 # The expected values of every check, computed once into the image (grader/course/cache.py).
-GRADER_COURSE_CACHE="$ROOT/cache" "$ROOT/venv/bin/python" -m grader.course.cache "$SOURCE/course" "$SOURCE/settings.json"
+GRADER_COURSE_CACHE="$ROOT/cache" "$ROOT/venv/bin/python" -m grader.course.cache \\
+    "$SOURCE/course" "$SOURCE/settings.json"
 """
 
 RUN_AUTOGRADER = """\
