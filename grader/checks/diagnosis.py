@@ -1,0 +1,991 @@
+"""Generic diagnosis: relate a wrong output to the expected one and to the call's inputs.
+
+For every failing check, before any mistake catalog is consulted, `value_findings` looks for
+facts that hold between what the student returned and what was expected:
+
+- a constant factor or a sign (`2`, `1/2`, `-1`), or a factor that is a quantity of the inputs
+  (the number of rows of an argument, the length of a list, a scalar argument such as `lr`);
+- an additive offset by such a quantity (for counts);
+- a transposed result, an extra or a missing axis of length 1, the right numbers in another
+  shape, a result broadcast to more entries than expected;
+- a sequence shifted by one, one entry too few or too many, cumulative instead of per step;
+- the result the reference gives for an integer argument one lower or one higher (an
+  off-by-one in an epoch or a step count);
+- only some entries wrong, in a pattern: one row, one column, the entries where an input is
+  zero, negative or not positive, some keys of a dict (all `b*` keys, the last layer's);
+- the output equal to a value the reference computes on the way (its intermediates).
+
+`error_findings` does the same for an exception whose cause is visible from the shapes of the
+arguments (a matrix product whose inner dimensions only fit with a transpose).
+
+A finding is a fact about one input. `diagnose` combines the findings of all failing checks of
+one function: it states an explanation only when it holds on every failing input of that
+function, and only when a non-degenerate input (no axis of length 1, no list of one or two
+entries) proves it or two inputs do. The engine knows no neural network: every name in a
+finding comes from the call's parameter names and the reference's own variable names.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from grader.checks.compare import VALUE, difference
+from grader.checks.variants import NEGATED, RECIPROCAL, WITHOUT_LAST
+from grader.model import PARAMETER_NAMES, Call
+
+FACTOR_RTOL = 2e-5
+"""how exactly a relation must hold, relative to the largest expected entry (float32 work
+rounds to about 1e-7; an accidental relation would have to hold on every entry to this)"""
+
+WHAT = "{what}"
+"""the placeholder for the result's name in a finding's text"""
+
+SMALL_CONSTANTS = (-1.0, 2.0, 0.5, -2.0, -0.5, 10.0, 0.1, 100.0, 0.01)
+"""factors named even when no input explains them"""
+
+NAMING_RTOL = 1e-6
+"""how close a measured factor must be to a named one for that name to be tried (the name is
+then checked on every entry, to `FACTOR_RTOL`)"""
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One fact about one failing input."""
+
+    key: str
+    """the explanation's identity: the same mistake on another input has the same key"""
+    text: str
+    """the fact, stated for a student (`"it is exactly the expected one divided by 5 ..."`)"""
+    scope: str = ""
+    """where in the result it holds (`"[1]"`, `"['W2']"`), empty for the whole result"""
+    proven: bool = True
+    """False when the input only fails to contradict it (a catalogued mistake that raises where
+    the student's code raised): such a finding never stands alone"""
+    strong: bool = True
+    """False when it rests on a single number (a scalar result): it needs another input"""
+    mistake: str | None = None
+    """the catalogued mistake's name, for catalog findings"""
+    subject: str = "your result"
+    """what `{what}` in `text` stands for (a judge of one part of a result names that part)"""
+
+    @property
+    def statement(self) -> str:
+        """The fact as the feedback states it."""
+        return self.text.replace(WHAT, self.subject)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What one check saw: the findings on its input, or what a passing input refutes."""
+
+    function: str
+    """`module.function`"""
+    passed: bool
+    findings: tuple[Finding, ...] = ()
+    scopes: tuple[str, ...] = ("",)
+    """the parts of the result that differ (`""`: the whole, or unknown)"""
+    degenerate: bool = False
+    """the input cannot tell similar mistakes apart (an axis of length 1, a one-layer list)"""
+    neutral: bool = False
+    """no information: the call timed out, crashed, was skipped, or the module is missing"""
+    raised: bool = False
+    """the student's code raised: its findings hold for every part of the result"""
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """What the feedback says once for one function."""
+
+    function: str
+    texts: tuple[str, ...]
+    """the facts, most specific first"""
+    mistake: str | None = None
+    """the catalogued mistake's name when one is confirmed"""
+    hint: str | None = None
+    """that mistake's hint"""
+
+
+# ---------------------------------------------------------------- names of quantities
+
+
+def _param_names(call: Call) -> list[str]:
+    names = list(PARAMETER_NAMES.get(f"{call.module}.{call.function}", ()))
+    names += [f"argument {i + 1}" for i in range(len(names), len(call.args))]
+    return names
+
+
+def _arguments(call: Call) -> list[tuple[str, Any]]:
+    return list(zip(_param_names(call), call.args, strict=False)) + list(call.kwargs.items())
+
+
+def _quantities(call: Call) -> list[tuple[str, str, float]]:
+    """`(key, words, value)` of the inputs' positive quantities: axis lengths, list lengths,
+    scalar arguments. The key names the quantity whatever the input's shape, so the number of
+    examples of a 1-d and of a 2-d argument is one quantity (`X.shape[0]`)."""
+    out: list[tuple[str, str, float]] = []
+    for name, value in _arguments(call):
+        if isinstance(value, np.ndarray):
+            for k, size in enumerate(value.shape):
+                out.append((f"{name}.shape[{k}]", f"`{name}.shape[{k}]`", float(size)))
+            if value.ndim >= 2:
+                out.append((f"{name}.size", f"the number of entries of `{name}`", float(value.size)))
+        elif isinstance(value, (list, tuple)) and value and not isinstance(value[0], (list, tuple, dict)):
+            out.append((f"len({name})", f"the length of `{name}`", float(len(value))))
+            out.append((f"len({name})-1", f"the length of `{name}` minus 1", float(len(value) - 1)))
+            if all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in value):
+                out.append((f"{name}[-1]", f"the last entry of `{name}`", float(value[-1])))
+                out.append((f"{name}[0]", f"the first entry of `{name}`", float(value[0])))
+        elif isinstance(value, dict) and value:
+            out.append((f"len({name})", f"the number of entries of `{name}`", float(len(value))))
+        elif isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
+            out.append((name, f"`{name}`", float(value)))
+    return [(k, w, q) for k, w, q in out if np.isfinite(q) and q != 0.0]
+
+
+def _named(q: float) -> bool:
+    """A quantity that names a factor or an offset by itself (not 1 or -1, which change nothing
+    or only a sign)."""
+    return q not in (1.0, -1.0)
+
+
+def is_degenerate(call: Call) -> bool:
+    """An input too small to tell similar mistakes apart: an axis of length 1, a list of one entry
+    (or two numbers: one layer's sizes), a dict of one or two entries."""
+    for _, value in _arguments(call):
+        if isinstance(value, np.ndarray) and value.ndim >= 1 and min(value.shape) <= 1:
+            return True
+        if isinstance(value, (list, tuple)) and (len(value) == 1 or len(value) == 2 and _as_list_of_numbers(value)):
+            return True
+        if isinstance(value, dict) and 0 < len(value) <= 2:
+            return True
+    return False
+
+
+# ---------------------------------------------------------------- array relations
+
+
+def _as_array(x: Any) -> np.ndarray | None:
+    if isinstance(x, np.ndarray) and x.dtype.kind in "biuf":
+        return x.astype(np.float64)
+    if isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, bool):
+        return np.asarray(float(x))
+    if isinstance(x, list) and _as_list_of_numbers(x):  # a list of per-step numbers: a sequence
+        return np.asarray(x, dtype=np.float64)
+    return None
+
+
+def _equal(a: np.ndarray, b: np.ndarray, rtol: float = FACTOR_RTOL) -> bool:
+    if a.shape != b.shape or not (np.isfinite(a).all() and np.isfinite(b).all()):
+        return False
+    scale = max(float(np.max(np.abs(b), initial=0.0)), 1e-12)
+    return bool(np.all(np.abs(a - b) <= rtol * scale + 1e-12))
+
+
+def _ratio(got: np.ndarray, exp: np.ndarray) -> float | None:
+    """`r` with `got == r * exp` everywhere (and exp not all zero), else None."""
+    if got.shape != exp.shape or got.size == 0:
+        return None
+    nz = np.abs(exp) > 1e-12 * max(float(np.max(np.abs(exp), initial=0.0)), 1e-300)
+    if not nz.any() or not np.isfinite(got).all():
+        return None
+    r = float(np.median(got[nz] / exp[nz]))
+    if r == 0.0 or not np.isfinite(r) or abs(r - 1.0) < 1e-9:
+        return None
+    return r if _equal(got, r * exp) else None
+
+
+def _name_factor(r: float, quantities: list[tuple[str, str, float]]) -> list[tuple[str, str, float]]:
+    """`(key, words, value)` for every way to name a factor close to `r` (the caller checks that
+    `value` itself relates the arrays: `r` may carry the rounding of a numerical expected value)."""
+    named: list[tuple[str, str, float]] = []
+
+    def close(c: float) -> bool:
+        return c != 0 and abs(r - c) <= NAMING_RTOL * abs(c)
+
+    for key, name, q in [x for x in quantities if _named(x[2])]:
+        # The quantity by name only: stated once for all the function's inputs, its value
+        # differs from one input to the next.
+        for mult, how in ((1.0, "times"), (-1.0, "times minus")):
+            if close(mult * q):
+                named.append((f"x{'-' if mult < 0 else ''}{key}", f"{how} {name}", mult * q))
+            if close(mult / q):
+                word = "divided by" if mult > 0 else "divided by minus"
+                named.append((f"/{'-' if mult < 0 else ''}{key}", f"{word} {name}", mult / q))
+        if q > 0 and close(q * q):
+            named.append((f"x{key}^2", f"times {name} squared", q * q))
+        if q > 0 and close(1.0 / (q * q)):
+            named.append((f"/{key}^2", f"divided by {name} squared", 1.0 / (q * q)))
+    axes = [(k, w, q) for k, w, q in quantities if ".shape[" in k]  # lengths 1 included: a batch of one
+    for ka, wa, qa in axes:  # a mean over the wrong axis of one argument: n_a / n_b
+        for kb, wb, qb in axes:
+            if ka != kb and ka.split(".shape[")[0] == kb.split(".shape[")[0] and qa != qb and close(qa / qb):
+                named.append((f"x{ka}/{kb}", f"times {wa} divided by {wb}", qa / qb))
+    for c in SMALL_CONSTANTS:
+        if close(c):
+            words = "with the opposite sign" if c == -1.0 else f"times {_num(c)}"
+            named.append((f"x{c:g}", words, c))
+    return named
+
+
+def _num(q: float) -> str:
+    return str(int(q)) if float(q).is_integer() else f"{q:g}"
+
+
+def _shape_findings(got: np.ndarray, exp: np.ndarray, what: str, call: Call) -> list[tuple[str, str]]:
+    """Keys and facts when the shapes differ."""
+    out: list[tuple[str, str]] = []
+    gs, es = got.shape, exp.shape
+    if got.ndim == 2 and gs == es[::-1] and _equal(got.T, exp):
+        out.append(("transposed", f"{what} is the expected result transposed: shape {gs} instead of {es}"))
+    squeezed_g = tuple(s for s in gs if s != 1)
+    squeezed_e = tuple(s for s in es if s != 1)
+    if got.size == exp.size and squeezed_g == squeezed_e and got.ndim != exp.ndim:
+        if _equal(got.reshape(es), exp):
+            if got.ndim > exp.ndim:
+                out.append(("extra-axis", f"{what} has the right numbers but an extra axis of length 1: "
+                            f"shape {gs} instead of {es} (what `keepdims=True` or `reshape(1, -1)` gives)"))
+            else:
+                out.append(("missing-axis", f"{what} has the right numbers but lacks an axis of length 1: "
+                            f"shape {gs} instead of {es}"))
+    elif got.size == exp.size and gs != es and not out and _equal(got.reshape(es), exp):
+        out.append(("reshaped", f"{what} has the right numbers in the wrong shape: {gs} instead of {es}"))
+    if got.size > exp.size and got.ndim == exp.ndim + 1 and exp.ndim >= 1 and es[0] in gs:
+        out.append(("broadcast", f"{what} has shape {gs} where {es} was expected: NumPy broadcast two arrays "
+                    f"against each other (an array of shape {es} meets one of shape ({es[0]}, 1) and gives "
+                    f"({es[0]}, {es[0]}))" if gs == (es[0], es[0]) else
+                    f"{what} has shape {gs} where {es} was expected: more entries than expected, "
+                    "as when NumPy broadcasts arrays of different shapes against each other"))
+    elif got.size > exp.size and got.ndim == exp.ndim == 2 and 1 in es and gs[0] == gs[1] == max(es):
+        out.append(("broadcast", f"{what} has shape {gs} where {es} was expected: NumPy broadcast an array of "
+                    f"shape ({max(es)},) against one of shape ({max(es)}, 1)"))
+    return out
+
+
+def _where_fact(what: str, name: str, label: str, n_wrong: int, n_mask: int) -> str:
+    return (f"{what} is wrong only where `{name}` {label} ({n_wrong} of {n_mask} such "
+            f"entr{'y' if n_mask == 1 else 'ies'}; the others are right): look at that case")
+
+
+_RELATIONS = (
+    ("==0", "is 0", lambda a: a == 0), ("!=0", "is not 0", lambda a: a != 0), ("<0", "is negative", lambda a: a < 0),
+    (">0", "is positive", lambda a: a > 0), ("<=0", "is 0 or negative", lambda a: a <= 0),
+    (">=0", "is 0 or positive", lambda a: a >= 0),
+)
+"""`(key, words, mask)` of the relations of an argument's entries that a pattern of wrong entries may follow"""
+
+_NARROWER = {"==0": ("<=0", ">=0"), "<0": ("<=0", "!=0"), ">0": (">=0", "!=0")}
+"""a relation and the wider ones it implies: when both are stated, the narrower says more"""
+
+
+def _wrong_mask(got: np.ndarray, exp: np.ndarray) -> np.ndarray:
+    scale = max(float(np.max(np.abs(exp), initial=0.0)), 1e-12)
+    wrong = ~(np.abs(got - exp) <= FACTOR_RTOL * scale + 1e-12)
+    return wrong | ~np.isfinite(got)
+
+
+def _pattern_findings(got: np.ndarray, exp: np.ndarray, what: str, call: Call) -> list[tuple[str, str]]:
+    """Keys and facts when only some entries of a same-shaped result are wrong."""
+    if got.shape != exp.shape or got.size == 0:
+        return []
+    wrong = _wrong_mask(got, exp)
+    n_wrong = int(wrong.sum())
+    if n_wrong == 0:
+        return []
+    out: list[tuple[str, str]] = []
+    for name, value in _arguments(call):
+        arr = _as_array(value)
+        if arr is None or arr.shape != got.shape:
+            continue
+        # Every relation that the wrong entries follow (right ones may be there too, where the
+        # mistake happens to give the right number); one whose mask is every entry only fails
+        # to contradict (key "~"). `diagnose` states the narrowest that holds on every input.
+        for relation, label, test in _RELATIONS:
+            mask = test(arr)
+            if mask.any() and not (wrong & ~mask).any():
+                key = f"where:{name}{relation}" + ("" if not mask.all() else "~")
+                out.append((key, _where_fact(what, name, label, n_wrong, int(mask.sum()))))
+    if n_wrong < got.size and n_wrong >= 2 and np.isfinite(got).all():
+        r = _ratio(got[wrong], exp[wrong])
+        if r is not None:
+            out += [(f"wrongfactor{key}", f"{what} is right except some entries, and every wrong entry is exactly "
+                     f"the expected one {words}") for key, words, c in _name_factor(r, _quantities(call))
+                    if _equal(got[wrong], c * exp[wrong])]
+    if n_wrong == got.size or got.size < 2:  # every entry wrong: no pattern of rows or entries
+        return out
+    if got.ndim == 2 and got.shape[0] >= 2:
+        rows = np.flatnonzero(wrong.any(axis=1))
+        if rows.size == 1 and wrong[rows[0]].sum() == wrong.sum():
+            which = "last" if rows[0] == got.shape[0] - 1 else ("first" if rows[0] == 0 else f"number {rows[0] + 1}")
+            out.append((f"row:{which}", f"{what} is right except in its {which} row (row index {rows[0]})"))
+    if got.ndim == 2 and got.shape[1] >= 2:
+        cols = np.flatnonzero(wrong.any(axis=0))
+        if cols.size == 1:
+            which = "last" if cols[0] == got.shape[1] - 1 else ("first" if cols[0] == 0 else f"number {cols[0] + 1}")
+            out.append((f"column:{which}", f"{what} is right except in its {which} column (column index {cols[0]})"))
+    if got.ndim == 1 and got.size >= 3:
+        idx = np.flatnonzero(wrong)
+        if idx.size == 1 and idx[0] in (0, got.size - 1):
+            which = "first" if idx[0] == 0 else "last"
+            out.append((f"entry:{which}", f"{what} is right except its {which} entry"))
+    return out
+
+
+def _sequence_findings(got: np.ndarray, exp: np.ndarray, what: str) -> list[tuple[str, str]]:
+    """Keys and facts for one-dimensional results (a sequence of per-step values)."""
+    if got.ndim != 1 or exp.ndim != 1 or exp.size < 2:
+        return []
+    out: list[tuple[str, str]] = []
+    n, k = exp.size, got.size
+    if k == n - 1 and _equal(got, exp[:-1]):
+        out.append(("one-short", f"{what} stops one step early: {k} entries where {n} were expected; "
+                    f"the first {k} are right"))
+    if k == n + 1 and _equal(got[:-1], exp):
+        out.append(("one-long", f"{what} goes one step too far: {k} entries where {n} were expected; "
+                    f"the first {n} are right"))
+    if k == n - 1 and _equal(got, exp[1:]):
+        out.append(("drops-first", f"{what} misses the first entry: it equals the expected sequence from its "
+                    "second entry on"))
+    if k == n and n >= 3 and _equal(got[1:], exp[:-1]) and not _equal(got, exp):
+        out.append(("shifted-later", f"{what} is shifted by one step: each entry is the expected one of the "
+                    "step before"))
+    if k == n and n >= 3 and _equal(got[:-1], exp[1:]) and not _equal(got, exp):
+        out.append(("shifted-earlier", f"{what} is shifted by one step: each entry is the expected one of the "
+                    "step after"))
+    if 1 <= k < n - 1 and _equal(got, exp[:k]):
+        out.append(("stops-early", f"{what} stops too early: {k} entries where {n} were expected; "
+                    f"the first {k} are right (a stopping condition that fires too soon)"))
+    if k > n + 1 and _equal(got[:n], exp):
+        out.append(("goes-on", f"{what} goes on too long: {k} entries where {n} were expected; "
+                    f"the first {n} are right (a stopping condition that fires too late or never)"))
+    if k == n and n >= 2 and _equal(got, np.cumsum(exp)):
+        out.append(("cumulative", f"{what} is the running total of the expected per-step values"))
+    if k == n and n >= 2 and _equal(np.cumsum(got), exp):
+        out.append(("per-step", f"{what} holds per-step values where running totals were expected"))
+    return out
+
+
+def _factor_findings(got: np.ndarray, exp: np.ndarray, what: str, call: Call) -> list[tuple[str, str]]:
+    r = _ratio(got, exp)
+    if r is None:
+        return []
+    return [(f"factor{key}", f"{what} is exactly the expected one {words}") for key, words, c in
+            _name_factor(r, _quantities(call)) if _equal(got, c * exp)]
+
+
+def _offset_findings(got: np.ndarray, exp: np.ndarray, what: str, call: Call) -> list[tuple[str, str]]:
+    """The same number added to every entry: 1, a small constant or a quantity of the inputs."""
+    if got.shape != exp.shape or got.size == 0 or not np.isfinite(got).all():
+        return []
+    diff = got - exp
+    d = float(np.median(diff))
+    if d == 0 or not np.isfinite(d) or not _equal(got, exp + d):
+        return []
+    out = []
+    every = "" if got.shape == () else "every entry of "
+    for key, name, q in [("1", "1", 1.0), ("0.5", "0.5", 0.5), ("2", "2", 2.0), *filter(lambda x: _named(x[2]),
+                                                                                          _quantities(call))]:
+        for sign, word in ((1.0, "plus"), (-1.0, "minus")):
+            if abs(d - sign * q) <= NAMING_RTOL * abs(q) and _equal(got, exp + sign * q):
+                key_ = f"offset{'+' if sign > 0 else '-'}{key}"
+                out.append((key_, f"{every}{what} is the expected one {word} {name}"))
+    return out
+
+
+def _step_findings(got: np.ndarray, exp: np.ndarray, what: str, call: Call) -> list[tuple[str, str]]:
+    """The change from an argument of the result's shape (`new - old`) off by a named factor:
+    a step taken the wrong way, or scaled, while the starting point is right."""
+    out = []
+    for name, value in _arguments(call):
+        # a starting point is a float (an array of weights, a learning rate): not a count
+        if not (isinstance(value, (float, np.floating)) or isinstance(value, np.ndarray) and value.dtype.kind == "f"):
+            continue
+        old = _as_array(value)
+        if old is None or old.shape != got.shape:
+            continue
+        r = _ratio(got - old, exp - old)
+        if r is None:
+            continue
+        out += [(f"step:{name}{key}", _step_fact(what, name, words)) for key, words, c in
+                _name_factor(r, _quantities(call)) if _equal(got - old, c * (exp - old))]
+    return out
+
+
+def _product_findings(got: np.ndarray, call: Call) -> list[tuple[str, str]]:
+    """The result equals a product of two matrix arguments, one of them transposed or not."""
+    out = []
+    arrays = _arrays(call)
+    for na, a in arrays:
+        for nb, b in arrays:
+            if a is b:
+                continue
+            for text, left, right in ((f"{na} @ {nb}", a, b), (f"{na} @ {nb}.T", a, b.T), (f"{na}.T @ {nb}", a.T, b)):
+                if left.shape[1] == right.shape[0] and (left.shape[0], right.shape[1]) == got.shape \
+                        and _equal(got, left @ right):
+                    out.append((f"wrote:{text}", f"{WHAT} equals `{text}`"))
+    return out
+
+
+def _leaf_findings(got: Any, exp: Any, what: str, call: Call, scope: str, strong: bool) -> list[Finding]:
+    g, e = _as_array(got), _as_array(exp)
+    if g is None or e is None:
+        return []
+    pairs: list[tuple[str, str]] = []
+    if g.shape != e.shape:
+        pairs += _shape_findings(g, e, WHAT, call)
+        pairs += _sequence_findings(g, e, WHAT)
+    else:
+        if g.ndim == 2 and g.shape[0] == g.shape[1] >= 2 and _equal(g.T, e) and not _equal(g, e):
+            pairs.append(("transposed", f"{WHAT} is the expected result transposed (a square matrix, so its "
+                          "shape could not show it)"))
+        pairs += _factor_findings(g, e, WHAT, call)
+        pairs += _product_findings(g, call) if g.ndim == 2 else []
+        pairs += _offset_findings(g, e, WHAT, call)
+        pairs += _step_findings(g, e, WHAT, call)
+        pairs += _sequence_findings(g, e, WHAT)
+        pairs += _pattern_findings(g, e, WHAT, call)
+    # A key ending in "~" only fails to contradict its fact (an input of one entry): not proof.
+    return [Finding(key.rstrip("~"), text, scope, not key.endswith("~"), strong and _rests_on_several(key, g, e),
+                    subject=what) for key, text in pairs]
+
+
+SEQUENCE_KEYS = ("one-short", "one-long", "drops-first", "shifted-later", "shifted-earlier", "stops-early",
+                 "goes-on", "cumulative", "per-step")
+"""keys of `_sequence_findings`"""
+
+INFORMATIVE_BITS = 8.0
+"""how much an equality must rest on to prove a fact alone: about 1 in 256 for a coincidence"""
+
+
+def _numbers(x: Any) -> list[float]:
+    if isinstance(x, dict):
+        return [v for value in x.values() for v in _numbers(value)]
+    if isinstance(x, (list, tuple)) and not _as_list_of_numbers(x):
+        return [v for value in x for v in _numbers(value)]
+    a = _as_array(x)
+    return [] if a is None else [float(v) for v in a.ravel()]
+
+
+def informative(x: Any) -> bool:
+    """Whether equal to `x` is unlikely by chance: several numbers, carrying at least
+    `INFORMATIVE_BITS` together. A number with many digits counts for 20 bits; a round one (a
+    multiple of 1/2 up to 100: counts, labels, weights of a perceptron) for the log2 of how many
+    distinct values the result holds, so `[0.5, -1.0]` or a 0/1 vector of four says little."""
+    values = _numbers(x)
+    if len(values) < 2:
+        return False
+    distinct = len(set(values))
+    bits = 0.0
+    for v in values:
+        round_ = np.isfinite(v) and abs(v) <= 100 and float(2 * v).is_integer()
+        bits += float(np.log2(max(2, distinct))) if round_ else 20.0
+    return bits >= INFORMATIVE_BITS
+
+
+def _rests_on_several(key: str, got: np.ndarray, exp: np.ndarray) -> bool:
+    """Whether a finding rests on several numbers: a pattern on several wrong and several right
+    entries, a sequence relation on an informative result, any other relation on several
+    non-zero expected entries."""
+    if key in SEQUENCE_KEYS:
+        return informative(got)
+    if key.startswith(("where:", "row:", "column:", "entry:", "wrongfactor")):
+        scale = max(float(np.max(np.abs(exp), initial=0.0)), 1e-12)
+        wrong = int(np.sum(~(np.abs(got - exp) <= FACTOR_RTOL * scale + 1e-12)))
+        return wrong >= 2 and got.size - wrong >= 2
+    return exp.size > 1 and int(np.count_nonzero(exp)) > 1
+
+
+_ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth")
+
+
+def part_subject(index: int, scope: str = "") -> str:
+    """The subject of a finding about part `index` of a returned tuple (and `scope` within it)."""
+    return _what(f"[{index}]") + (f" {scope}" if scope else "")
+
+
+def _what(scope: str) -> str:
+    """`"[1]"` -> `"your second returned value"`, `"['W1']"` -> `"your ['W1']"`."""
+    m = re.fullmatch(r"\[(\d+)\]", scope)
+    if m and int(m.group(1)) < len(_ORDINALS):
+        return f"your {_ORDINALS[int(m.group(1))]} returned value"
+    return f"your {scope}" if scope else "your result"
+
+
+def _differing(got: Any, exp: Any, scope: str = "") -> Iterable[tuple[str, Any, Any]]:
+    """`(scope, got, expected)` of the parts that differ, one level into tuples and dicts."""
+    if isinstance(exp, (list, tuple)) and isinstance(got, (list, tuple)) and len(got) == len(exp) \
+            and not _as_list_of_numbers(exp):
+        for i, (g, e) in enumerate(zip(got, exp)):
+            if not _same(g, e):
+                yield f"{scope}[{i}]", g, e
+        return
+    yield scope, got, exp
+
+
+def _as_list_of_numbers(x: Any) -> bool:
+    return bool(x) and all(isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+                           for v in x)
+
+
+def _same(g: Any, e: Any) -> bool:
+    try:
+        return difference(g, e, VALUE) is None
+    except TypeError:
+        return False
+
+
+def _numbered(keys: Iterable[Any]) -> dict[str, set[int]]:
+    """`{prefix: numbers}` of keys like `"W1"`, `"b12"`."""
+    out: dict[str, set[int]] = {}
+    for k in keys:
+        m = re.fullmatch(r"([A-Za-z_]+)(\d+)", str(k)) if isinstance(k, str) else None
+        if m:
+            out.setdefault(m.group(1), set()).add(int(m.group(2)))
+    return out
+
+
+def _key_set_findings(got: dict, exp: dict, what: str, scope: str) -> list[Finding]:
+    """Numbered keys missing or extra at one end of the expected numbers, the same for every
+    prefix (`W3` and `b3` missing: the last layer's; `W0` and `b0` extra: one below the first)."""
+    missing, extra = set(exp) - set(got), set(got) - set(exp)
+    if not set(got) & set(exp):  # nothing in common (an empty dict): no pattern to name
+        return []
+    if not (missing or extra) or not all(isinstance(k, str) for k in missing | extra):
+        return []
+    have, gone, more = _numbered(exp), _numbered(missing), _numbered(extra)
+    if set(gone) | set(more) > set(have) or len(_numbered(missing | extra)) < 1:
+        return []
+    if len(missing) + len(extra) != sum(len(v) for v in gone.values()) + sum(len(v) for v in more.values()):
+        return []  # some key that is not numbered: no pattern of numbers
+    ends = set()
+    for prefix, numbers in have.items():
+        lo, hi = min(numbers), max(numbers)
+        g, x = gone.get(prefix, set()), more.get(prefix, set())
+        if g and x:
+            return []
+        if g == set(range(hi - len(g) + 1, hi + 1)) and g:
+            ends.add(("lacks", "last", len(g)))
+        elif g == set(range(lo, lo + len(g))) and g:
+            ends.add(("lacks", "first", len(g)))
+        elif x == set(range(hi + 1, hi + 1 + len(x))) and x:
+            ends.add(("extra", "past the last", len(x)))
+        elif x == set(range(lo - len(x), lo)) and x:
+            ends.add(("extra", "below the first", len(x)))
+        else:  # this kind of entry changed otherwise, or not at all: not one pattern for all
+            return []
+    if len(ends) != 1:
+        return []
+    ((how, end, n),) = ends
+    listed = ", ".join(f"`{k}`" for k in sorted(map(str, missing | extra)))
+    if how == "lacks":
+        numbers = "number" if n == 1 else f"{n} numbers"
+        text = (f"{WHAT} lacks the {end} {numbers} of every kind of entry ({listed}), as when a loop over "
+                "the numbers stops or starts a step off")
+    else:
+        text = (f"{WHAT} has extra entries numbered {end} ({listed}), as when a loop over the numbers "
+                "starts or stops a step off")
+    return [Finding(f"keyset:{how}:{end}:{n}", text, scope, subject=what)]
+
+
+def _dict_findings(got: dict, exp: dict, what: str, call: Call, scope: str) -> list[Finding]:
+    """Facts about dict results: which keys differ, and a factor common to all of them."""
+    if set(got) != set(exp):
+        return _key_set_findings(got, exp, what, scope)
+    wrong = [k for k in exp if not _same(got[k], exp[k])]
+    if not wrong or len(wrong) == len(exp) and len(exp) <= 1:
+        return []
+    out: list[Finding] = []
+    keys = list(exp)
+    if len(wrong) < len(keys) and len(keys) >= 3:
+        prefixes = {re.sub(r"\d+$", "", str(k)) for k in wrong}
+        numbers = {re.findall(r"\d+$", str(k))[0] if re.findall(r"\d+$", str(k)) else "" for k in wrong}
+        listed = ", ".join(f"`{k}`" for k in wrong)
+        if len(prefixes) == 1:
+            p = prefixes.pop()
+            same_prefix = [k for k in keys if re.sub(r"\d+$", "", str(k)) == p]
+            if sorted(map(str, same_prefix)) == sorted(map(str, wrong)) and len(same_prefix) >= 2:
+                out.append(Finding(f"keys:{p}*", f"in {WHAT}, exactly the `{p}` entries are wrong ({listed}); "
+                                   "the others are right", scope, subject=what))
+        all_numbers = [re.findall(r"\d+$", str(k)) for k in keys]
+        if all(all_numbers) and len(numbers) == 1:
+            last = max(int(n[0]) for n in all_numbers)
+            first = min(int(n[0]) for n in all_numbers)
+            (num,) = numbers
+            with_num = [k for k in keys if re.findall(r"\d+$", str(k)) == [num]]
+            if sorted(map(str, with_num)) == sorted(map(str, wrong)) and last > first:
+                which = "last" if int(num) == last else ("first" if int(num) == first else f"number {num}")
+                out.append(Finding(f"keys:{which}-number", f"in {WHAT}, only the entries numbered {num} "
+                                   f"(the {which}) are wrong ({listed}); the others are right", scope, subject=what))
+        if not out and len(wrong) == 1:
+            out.append(Finding(f"keys:only-{wrong[0]}", f"in {WHAT}, only `{wrong[0]}` is wrong; the others "
+                               "are right", scope, strong=False, subject=what))
+    out += _dict_relations(got, exp, wrong, len(wrong) < len(keys), what, call, scope)
+    return out
+
+
+def _dict_relations(got: dict, exp: dict, wrong: list, some_right: bool, what: str, call: Call,
+                    scope: str) -> list[Finding]:
+    """A factor common to every wrong entry; the same for the change from a dict argument with
+    the same keys (`new - old`); the wrong numbers only where a dict argument's entry is 0, ..."""
+    pairs = [(_as_array(got[k]), _as_array(exp[k])) for k in wrong]
+    if any(g is None or e is None or g.shape != e.shape for g, e in pairs):
+        return []
+    which = "every wrong entry" if some_right else "every entry"
+    out = [Finding(f"factor{key}", f"in {WHAT}, {which} is exactly the expected one {words}", scope, subject=what)
+           for key, words in _common_factor(pairs, call)]
+    for name, value in _arguments(call):
+        if isinstance(value, dict) and set(value) == set(exp):
+            olds = [_as_array(value[k]) for k in wrong]
+            if any(o is None or o.shape != g.shape for o, (g, _) in zip(olds, pairs)):
+                continue
+            steps = [(g - o, e - o) for o, (g, e) in zip(olds, pairs)]
+            out += [Finding(f"step:{name}{key}", _step_fact(what, name, words), scope, subject=what)
+                    for key, words in _common_factor(steps, call)]
+            out += _dict_where(pairs, olds, name, what, scope)
+    return out
+
+
+def _common_factor(pairs: list[tuple[np.ndarray, np.ndarray]], call: Call) -> list[tuple[str, str]]:
+    """`(key, words)` of a named factor `c` with `got == c * expected` on every pair."""
+    ratios = [_ratio(g, e) for g, e in pairs]
+    if not ratios or None in ratios:
+        return []
+    return [(key, words) for key, words, c in _name_factor(float(ratios[0]), _quantities(call))
+            if all(_equal(g, c * e) for g, e in pairs)]
+
+
+def _step_fact(what: str, name: str, words: str) -> str:
+    return (f"{what} changes `{name}` by exactly the expected change {words} (what you return minus "
+            f"`{name}`, compared with what should be returned minus `{name}`)")
+
+
+def _dict_where(pairs: list[tuple[np.ndarray, np.ndarray]], olds: list[np.ndarray], name: str, what: str,
+                scope: str) -> list[Finding]:
+    """The wrong numbers of every wrong entry lie where `name`'s entry is 0 (negative, ...)."""
+    wrongs = [_wrong_mask(g, e) for g, e in pairs]
+    out = []
+    for relation, label, test in _RELATIONS:
+        masks = [test(o) for o in olds]
+        if all(not (w & ~m).any() for w, m in zip(wrongs, masks)) and any(m.any() for m in masks):
+            proven = any(not m.all() for m in masks)
+            n_wrong = sum(int(w.sum()) for w in wrongs)
+            n_mask = sum(int(m.sum()) for m in masks)
+            out.append(Finding(f"where:{name}{relation}", _where_fact(what, f"{name}[...]", label, n_wrong, n_mask),
+                               scope, proven, n_wrong >= 2, subject=what))
+    return out
+
+
+def value_findings(got: Any, expected: dict[str, Any], call: Call, label: str = "") -> tuple[list[Finding], list[str]]:
+    """The facts relating `got` to `expected["value"]` on `call`, and the scopes that differ.
+
+    `expected` may also carry `"intermediates"` (`[name, value]` pairs the reference computed
+    on the way) and `"neighbors"` (`[argument, delta, value]`: the reference's result with an
+    integer argument moved by `delta`). `label` names the result (e.g. "second returned value").
+    """
+    with np.errstate(all="ignore"):  # a wrong output may hold inf or NaN: relating it warns nobody
+        return _value_findings(got, expected, call, label)
+
+
+def _value_findings(got: Any, expected: dict[str, Any], call: Call, label: str) -> tuple[list[Finding], list[str]]:
+    exp = expected.get("value")
+    findings: list[Finding] = []
+    scopes: list[str] = []
+    for scope, g, e in _differing(got, exp):
+        scopes.append(scope)
+        what = _what(label or scope)
+        if isinstance(e, dict) and isinstance(g, dict):
+            findings += _dict_findings(g, e, what, call, scope)
+        else:
+            findings += _leaf_findings(g, e, what, call, scope, strong=True)
+    findings += _same_as_findings(got, expected, call, label)
+    return findings, scopes or [""]
+
+
+def _same_as_findings(got: Any, expected: dict[str, Any], call: Call, label: str) -> list[Finding]:
+    """The output (or a part of it) equals the reference's on a variant of the call (one argument
+    changed, `grader.checks.variants`), or a value the reference computed on the way."""
+    out = []
+    exp = expected.get("value")
+    parts = [("", got, exp), *_parts(got, exp)]
+    for arg, change, value in expected.get("neighbors", []):
+        if value is None or _same(value, exp):
+            continue
+        for scope, g, e in parts:
+            v = value if not scope else _part_of(value, scope)
+            # NaN where a variant leaves the formula's domain equals any other NaN: no proof
+            if v is not None and _finite(g) and _same(g, v) and not _same(v, e):
+                out.append(Finding(f"neighbor:{arg}:{change}", _variant_fact(arg, change), scope,
+                                   strong=informative(g), subject=_what(label or scope)))
+                break  # the whole output is the variant's: its parts need no second fact
+    intermediates = expected.get("intermediates", [])
+    for scope, g, e in parts:
+        for name, value in intermediates:
+            if value is not None and _finite(g) and _same(g, value) and not _same(value, e):
+                out.append(Finding(f"intermediate:{name}",
+                                   f"{WHAT} equals a value the reference solution computes on the way "
+                                   f"(it calls it `{name}`), not its final result: a last step is missing "
+                                   "or the wrong variable is returned", scope, strong=informative(g),
+                                   subject=_what(label or scope)))
+    return out
+
+
+def _finite(x: Any) -> bool:
+    return bool(np.isfinite(_numbers(x)).all())
+
+
+def _part_of(value: Any, scope: str) -> Any:
+    m = re.fullmatch(r"\[(\d+)\]", scope)
+    if m and isinstance(value, (list, tuple)) and int(m.group(1)) < len(value):
+        return value[int(m.group(1))]
+    return None
+
+
+def _variant_fact(arg: str, change: int | str) -> str:
+    """What equal to the reference's result on a variant of the call says (`grader.checks.variants`)."""
+    if change == NEGATED:
+        return (f"{WHAT} is exactly what the correct function gives for `-{arg}`: a sign error where "
+                f"`{arg}` enters the formula (a `+` for a `-`, or the reverse)")
+    if change == RECIPROCAL:
+        return (f"{WHAT} is exactly what the correct function gives for `1 / {arg}`: `{arg}` divides where "
+                "it should multiply, or the reverse")
+    if change == WITHOUT_LAST:
+        what = f"the last row of {arg}" if "`" in arg else f"the last entry of `{arg}`"
+        return (f"{WHAT} is exactly what the correct function gives without {what}: a loop or a slice "
+                "that stops one step early")
+    direction = "one lower" if int(change) < 0 else "one higher"
+    return (f"{WHAT} is what `{arg}` {direction} should give: an off-by-one in `{arg}` "
+            "(a count or an index starting at the wrong place)")
+
+
+def _parts(got: Any, exp: Any) -> list[tuple[str, Any, Any]]:
+    """The differing parts of a returned tuple (none for other results)."""
+    if isinstance(exp, (list, tuple)) and not _as_list_of_numbers(exp):
+        return [p for p in _differing(got, exp) if p[0]]
+    return []
+
+
+# ---------------------------------------------------------------- exceptions
+
+_MATMUL = re.compile(r"matmul: Input operand 1 has a mismatch in its core dimension 0.*\(size (\d+) is different "
+                     r"from (\d+)\)")
+
+
+def _arrays(call: Call) -> list[tuple[str, np.ndarray]]:
+    out = []
+    for name, value in _arguments(call):
+        if isinstance(value, np.ndarray) and value.ndim == 2:
+            out.append((name, value))
+        elif isinstance(value, dict):
+            out += [(f"{name}[{k!r}]", v) for k, v in value.items() if isinstance(v, np.ndarray) and v.ndim == 2]
+    return out
+
+
+_KEYERROR = re.compile(r"KeyError: '([A-Za-z_]+)(-?\d+)'")
+
+
+def _key_findings(message: str, call: Call) -> list[Finding]:
+    """A `KeyError` for a numbered key (`'Z0'`, `'A5'`) outside the numbers a dict argument has for
+    that prefix: an index off by one (or more), below the first or past the last."""
+    m = _KEYERROR.search(message)
+    if not m:
+        return []
+    prefix, number = m.group(1), int(m.group(2))
+    out = []
+    for name, value in _arguments(call):
+        if not isinstance(value, dict):
+            continue
+        numbers = sorted(int(k[len(prefix):]) for k in value if isinstance(k, str) and
+                         re.fullmatch(rf"{re.escape(prefix)}\d+", k))
+        if number in numbers:  # the argument has it: the lookup was in a dict of the code's own
+            out.append(Finding(f"keyerror:stored:{prefix}", f"your code looked up `{prefix}{number}` in a dict "
+                               f"that lacks it, though `{name}` has it: that key was never stored there (a loop "
+                               "over the numbers that skips it?) or was removed"))
+            continue
+        if not numbers:
+            continue
+        first, last = numbers[0], numbers[-1]
+        if number < first:
+            where, by = "below the first", first - number
+        elif number > last:
+            where, by = "past the last", number - last
+        else:
+            continue
+        which = f"`{prefix}{first}`" if where.endswith("first") else f"`{prefix}{last}`"
+        out.append(Finding(f"keyerror:{name}:{prefix}:{where}:{by}",
+                           f"your code asks `{name}` for a `{prefix}` key numbered {by} {where} one it has (it "
+                           f"asked for `{prefix}{number}`, and {which} is the {where.split()[-1]}): an index off by "
+                           f"{by}, say a layer number `l - 1` for `l`, or a loop that starts or stops a step off"))
+    return out
+
+
+_BROADCAST = re.compile(r"operands could not be broadcast together with shapes \((\d+),(\d+)\) \((\d+),\)"
+                        r"|operands could not be broadcast together with shapes \((\d+),\) \((\d+),(\d+)\)")
+
+
+def _broadcast_findings(message: str) -> list[Finding]:
+    """A matrix `(m, k)` meeting a vector `(m,)`: NumPy lines the vector up with the last axis
+    (k entries), so a value per row, which needs shape `(m, 1)`, does not fit."""
+    m = _BROADCAST.search(message)
+    if not m:
+        return []
+    rows, cols, n = (m.group(1), m.group(2), m.group(3)) if m.group(1) else (m.group(5), m.group(6), m.group(4))
+    if rows != n or rows == cols:
+        return []
+    return [Finding("broadcast:per-row",
+                    f"NumPy could not combine an array of shape ({rows}, {cols}) with one of shape ({n},): a "
+                    f"1-d array lines up with the LAST axis (of length {cols}), not with the {rows} rows; to pair "
+                    f"one value with each row it needs shape ({n}, 1), what `keepdims=True` or `[:, None]` gives")]
+
+
+def error_findings(message: str, call: Call | None) -> list[Finding]:
+    """Facts about an exception visible from the call's arguments: a matrix product whose inner
+    sizes only fit with a transpose (`A @ W` where `W.T` fits), a numbered key outside a dict
+    argument's numbers."""
+    if call is None:
+        return []
+    out = _key_findings(message, call) + _broadcast_findings(message)
+    m = _MATMUL.search(message)
+    if m:
+        rows_b, cols_a = int(m.group(1)), int(m.group(2))
+        arrays = _arrays(call)
+        for na, a in arrays:
+            for nb, b in arrays:
+                if a is b or a.shape[1] != cols_a:
+                    continue
+                if b.shape[0] == rows_b and b.shape[1] == cols_a:  # a @ b failed, a @ b.T fits
+                    wrote, fits, shape = f"{na} @ {nb}", f"{na} @ {nb}.T", (a.shape[0], b.shape[0])
+                    sizes = f"{a.shape} and {b.shape}"
+                elif b.shape[1] == rows_b and b.shape[0] == cols_a:  # a @ b.T failed, a @ b fits
+                    wrote, fits, shape = f"{na} @ {nb}.T", f"{na} @ {nb}", (a.shape[0], b.shape[1])
+                    sizes = f"{a.shape} and {b.shape[::-1]}"
+                else:
+                    continue
+                out.append(Finding(
+                    f"wrote:{wrote}",
+                    f"`{wrote}` cannot work with these shapes ({sizes}: the inner sizes {cols_a} and "
+                    f"{rows_b} differ); `{fits}` fits, giving shape {shape}"))
+    return out
+
+
+# ---------------------------------------------------------------- per function
+
+
+def _matches(f: Finding, e: Evidence, key: str, scope: str) -> bool:
+    """`f` of evidence `e` is the explanation `(key, scope)` (an exception concerns every part)."""
+    return f.key == key and (f.scope == scope or e.raised)
+
+
+def _stated(key: str, scope: str, failing: list[Evidence]) -> bool:
+    """The rule of `diagnose` for one explanation."""
+    concerned = [e for e in failing if _concerns(e, scope)]
+    if not all(any(_matches(f, e, key, scope) for f in e.findings) for e in concerned):
+        return False
+    proofs = [(e, any(f.strong for f in e.findings if _matches(f, e, key, scope) and f.proven))
+              for e in concerned if any(_matches(f, e, key, scope) and f.proven for f in e.findings)]
+    return any(strong and not e.degenerate for e, strong in proofs) or len(proofs) >= 2
+
+
+def diagnose(evidence: list[Evidence]) -> dict[str, Diagnosis]:
+    """The explanation to state once per function, by `module.function`.
+
+    An explanation (a finding's key and scope) is stated when (1) it holds on every failing
+    input of the function whose failure touches its scope (inputs that timed out or crashed say
+    nothing), and (2) it is proven by a strong finding (one that rests on several numbers) on a
+    non-degenerate input, or by findings on two inputs.
+    Two catalogued mistakes that both fit are not named: either could be wrong.
+    """
+    by_function: dict[str, list[Evidence]] = {}
+    for e in evidence:
+        by_function.setdefault(e.function, []).append(e)
+    out: dict[str, Diagnosis] = {}
+    for function, items in by_function.items():
+        failing = [e for e in items if not e.passed and not e.neutral]
+        candidates: dict[tuple[str, str], Finding] = {}
+        for e in failing:
+            for f in e.findings:
+                if f.proven:
+                    candidates.setdefault((f.key, f.scope), f)
+        stated = [f for (key, scope), f in candidates.items() if _stated(key, scope, failing)]
+        catalog = list({f.mistake: f for f in stated if f.mistake}.values())
+        if len(catalog) > 1:
+            catalog = []  # two catalogued mistakes fit: naming either could be wrong
+        generic = _one_per_scope_and_kind([f for f in stated if not f.mistake])
+        if not catalog and not generic:
+            continue
+        out[function] = Diagnosis(function, tuple(f.statement for f in generic),
+                                  catalog[0].mistake if catalog else None,
+                                  catalog[0].statement if catalog else None)
+    return out
+
+
+ARGS = "args"
+"""the scope of facts about the arguments as the call left them (not about the result)"""
+
+
+def _concerns(e: Evidence, scope: str) -> bool:
+    """Whether the failure `e` must show a finding of `scope` for it to be stated."""
+    if scope == ARGS:
+        return ARGS in e.scopes
+    if scope == "":
+        return any(s != ARGS for s in e.scopes)
+    return scope in e.scopes or "" in e.scopes
+
+
+def _kind(f: Finding) -> str:
+    for kind in ("factor", "wrongfactor", "step:", "offset", "where:"):
+        if f.key.startswith(kind):
+            return kind.rstrip(":")
+    if f.key.startswith("neighbor:") and f.key.rsplit(":", 1)[1] in (NEGATED, RECIPROCAL, WITHOUT_LAST):
+        return f.key  # each argument's sign (say) is its own fact: `-Y_hat` and `-Y` can both hold
+    return f.key.split(":")[0]
+
+
+NAMINGS = ("factor", "wrongfactor", "step", "offset")
+"""kinds whose findings of one scope name one number several ways: the first naming is kept"""
+
+
+def _narrowest(wheres: list[Finding]) -> list[Finding]:
+    """The "wrong only where ..." facts not implied by a narrower one stated with them (`z > 0`
+    says more than `z >= 0`)."""
+    keys = {f.key for f in wheres}
+    return [f for f in wheres if not any(
+        f.key == k[: -len(narrow)] + wide and k != f.key
+        for k in keys for narrow, wides in _NARROWER.items() if k.endswith(narrow) for wide in wides)]
+
+
+def _one_per_scope_and_kind(findings: list[Finding]) -> list[Finding]:
+    """At most three facts, one per scope and kind. Several namings of one factor are the same
+    number, so the first (by argument order) is kept; of the "wrong only where" facts, the
+    narrowest; two facts of another kind that both fit (an off-by-one up and down, on an input
+    where both give the same) say nothing: dropped."""
+    groups: dict[tuple[str, str], list[Finding]] = {}
+    for f in findings:
+        groups.setdefault((f.scope, _kind(f)), []).append(f)
+    kept: list[Finding] = []
+    for (_, kind), fs in groups.items():
+        if kind in NAMINGS:
+            kept.append(fs[0])
+        elif kind == "where":
+            kept += _narrowest(fs)
+        elif len(fs) == 1:
+            kept.append(fs[0])
+    return kept[:3]
+
+
+def catalog_findings(got: Any, mistakes: list[Any], tol: Any, subject: str = "your result") -> list[Finding]:
+    """A finding for every catalogued mistake whose output `got` equals (`[name, hint, output]`)."""
+    out = []
+    for name, hint, output in mistakes:
+        if difference(got, output, tol) is None:
+            single = _as_array(output) is not None and int(np.count_nonzero(_as_array(output))) <= 1
+            out.append(Finding(mistake_key(name), hint, "", True, not single, name, subject))
+    return out
+
+
+def mistake_key(name: str) -> str:
+    """The key of a catalogued mistake's finding."""
+    return f"mistake:{name}"

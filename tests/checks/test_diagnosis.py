@@ -1,0 +1,578 @@
+"""Generic diagnosis: each kind of fact is named from a submission's outputs, only when every
+failing input of the function confirms it, and never for correct or unrelated outputs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conftest import SUBMISSIONS, mutate, reference_source
+from grader.checks.diagnosis import Evidence, Finding, diagnose, error_findings, is_degenerate, value_findings
+from grader.model import Call
+
+DEPENDS = {"backprop": ["forward"], "regularization": ["forward", "backprop"], "optimizers": ["forward", "backprop"]}
+
+
+def grade_mutant(course, module: str, old: str, new: str):
+    files = {f"{module}.py": mutate(reference_source(module), old, new)}
+    for dep in DEPENDS.get(module, []):
+        files[f"{dep}.py"] = reference_source(dep)
+    return course.grade(files, [module])
+
+
+def diagnoses(result, function: str) -> set[str]:
+    return {c.diagnosis for c in result.checks if c.function == function and not c.passed and c.diagnosis}
+
+
+def the_diagnosis(result, function: str) -> str:
+    found = diagnoses(result, function)
+    assert len(found) == 1, found
+    return found.pop()
+
+
+# ---------------------------------------------------------------- kinds, from real submissions
+
+
+def test_a_missing_division_by_the_batch_size_is_named_as_that_factor(course):
+    result = grade_mutant(course, "backprop", "dZ = (P - Y) / m" if "dZ = (P - Y) / m" in reference_source("backprop")
+                          else "return (P - Y) / m", "return (P - Y)")
+    text = the_diagnosis(result, "softmax_cross_entropy_grad")
+    assert "times `P.shape[0]`" in text
+
+
+def test_a_sign_error_is_named(course):
+    result = grade_mutant(course, "forward", "return 1.0 - np.tanh(z) ** 2", "return np.tanh(z) ** 2 - 1.0")
+    assert "opposite sign" in the_diagnosis(result, "tanh_grad")
+
+
+def test_a_transposed_gradient_is_named(course):
+    result = grade_mutant(course, "backprop", "dW = dZ.T @ A_prev", "dW = A_prev.T @ dZ")
+    text = the_diagnosis(result, "dense_backward")
+    assert "second returned value" in text and "transposed" in text
+
+
+def test_an_extra_axis_is_named(course):
+    result = grade_mutant(course, "backprop", "db = dZ.sum(axis=0)", "db = dZ.sum(axis=0, keepdims=True)")
+    assert "extra axis of length 1" in the_diagnosis(result, "dense_backward")
+
+
+def test_an_exception_whose_cause_the_shapes_show_is_named(course):
+    result = grade_mutant(course, "backprop", "dA_prev = dZ @ W\n", "dA_prev = dZ @ W.T\n")
+    text = the_diagnosis(result, "dense_backward")
+    # the fact stated comes from a square input (the product computed) or from a non-square one
+    # (the exception): the same explanation
+    assert "`dZ @ W.T`" in text
+
+
+def test_only_the_entries_at_the_kink_wrong_are_named(course):
+    result = grade_mutant(course, "forward", "return (np.asarray(z) > 0).astype", "return (np.asarray(z) >= 0).astype")
+    assert "wrong only where `z` is 0 (" in the_diagnosis(result, "relu_grad")
+
+
+def test_an_off_by_one_in_an_integer_argument_is_named(course):
+    result = grade_mutant(course, "optimizers", "math.cos(math.pi * epoch / total_epochs)",
+                          "math.cos(math.pi * (epoch + 1) / total_epochs)")
+    assert "`epoch` one higher" in the_diagnosis(result, "cosine_annealing")
+
+
+def test_biases_treated_like_weights_are_named_as_the_b_entries(course):
+    result = grade_mutant(course, "regularization", "2 * lam * P if _is_weight(key) else np.zeros_like(P)",
+                          "2 * lam * P")
+    assert "exactly the `b` entries are wrong" in the_diagnosis(result, "l2_grad")
+
+
+def test_an_intermediate_returned_instead_of_the_result_is_named(course):
+    source = reference_source("forward")
+    start = source.index("def layer_forward")
+    body = source[start:]
+    ret = next(line for line in body.splitlines() if line.strip().startswith("return"))
+    result = grade_mutant(course, "forward", ret, ret.replace(ret.strip(), "return Z, Z"))
+    text = the_diagnosis(result, "layer_forward")
+    assert "first returned value equals a value the reference solution computes on the way" in text
+    assert "`Z`" in text
+
+
+# ---------------------------------------------------------------- what is never said
+
+
+@pytest.mark.parametrize("style", sorted(p.name for p in SUBMISSIONS.iterdir() if p.is_dir()))
+def test_a_correct_style_gets_no_diagnosis_and_no_hint(course, style):
+    folder = SUBMISSIONS / style
+    module = style.split("_")[0]
+    files = {p.name: p.read_text() for p in folder.glob("*.py")}
+    for dep in DEPENDS.get(module, []):
+        files.setdefault(f"{dep}.py", reference_source(dep))
+    result = course.grade(files, [module])
+    assert [c.name for c in result.checks if not c.passed] == []
+    assert [c.name for c in result.checks if c.diagnosis or c.hint] == []
+
+
+def test_unrelated_wrong_values_get_no_diagnosis(course):
+    # softmax replaced by a fixed function of the input that no simple relation explains
+    unrelated = "def softmax(Z):\n    return np.cos(3 * np.asarray(Z)) + 0.3\n\n\ndef _unused(Z):"
+    result = grade_mutant(course, "forward", "def softmax(Z):", unrelated)
+    failing = [c for c in result.checks if c.function == "softmax" and not c.passed]
+    assert failing
+    assert [c.diagnosis for c in failing if c.diagnosis] == []
+
+
+def test_a_diagnosis_names_only_the_function_it_is_about(course):
+    result = grade_mutant(course, "backprop", "dW = dZ.T @ A_prev", "dW = A_prev.T @ dZ")
+    named = {c.function for c in result.checks if c.diagnosis}
+    assert named == {"dense_backward"}
+
+
+# ---------------------------------------------------------------- the rule, on evidence
+
+
+def _finding(key="factorx2", strong=True, mistake=None):
+    return Finding(key, f"{{what}} is {key}", strong=strong, mistake=mistake)
+
+
+def test_a_fact_from_one_degenerate_input_alone_is_not_stated():
+    ev = [Evidence("m.f", False, (_finding(),), degenerate=True)]
+    assert diagnose(ev) == {}
+
+
+def test_a_second_input_confirms_a_degenerate_one():
+    ev = [Evidence("m.f", False, (_finding(),), degenerate=True)] * 2
+    assert diagnose(ev)["m.f"].texts == ("your result is factorx2",)
+
+
+def test_a_fact_that_one_failing_input_contradicts_is_not_stated():
+    ev = [Evidence("m.f", False, (_finding(),)), Evidence("m.f", False, (_finding("factorx3"),))]
+    assert diagnose(ev) == {}
+
+
+def test_inputs_that_timed_out_or_passed_neither_confirm_nor_contradict():
+    ev = [Evidence("m.f", False, (_finding(),)), Evidence("m.f", False, neutral=True), Evidence("m.f", True)]
+    assert diagnose(ev)["m.f"].texts == ("your result is factorx2",)
+
+
+def test_a_fact_resting_on_one_number_needs_a_second_input():
+    assert diagnose([Evidence("m.f", False, (_finding(strong=False),))]) == {}
+    two = [Evidence("m.f", False, (_finding(strong=False),)), Evidence("m.f", False, (_finding(strong=False),))]
+    assert "m.f" in diagnose(two)
+
+
+def test_two_catalogued_mistakes_that_both_fit_are_not_named():
+    both = (_finding("mistake:a", mistake="a"), _finding("mistake:b", mistake="b"))
+    assert diagnose([Evidence("m.f", False, both)]) == {}
+
+
+def test_a_consistent_but_unproven_finding_never_stands_alone():
+    unproven = Finding("mistake:a", "", proven=False, mistake="a")
+    assert diagnose([Evidence("m.f", False, (unproven,)), Evidence("m.f", False, (unproven,))]) == {}
+
+
+# ---------------------------------------------------------------- the relations, as properties
+
+MATRICES = st.tuples(st.integers(2, 5), st.integers(2, 5), st.integers(0, 2**32 - 1)).map(
+    lambda t: np.random.default_rng(t[2]).normal(size=(t[0], t[1])))
+
+
+@settings(max_examples=40)
+@given(MATRICES, st.sampled_from([2.0, 0.5, -1.0, 10.0]))
+def test_a_constant_factor_is_always_found(x, r):
+    findings, _ = value_findings(r * x, {"value": x}, Call("m", "f", (x,)))
+    assert any(f.key == f"factorx{r:g}" for f in findings), [f.key for f in findings]
+
+
+@settings(max_examples=40)
+@given(MATRICES)
+def test_a_factor_equal_to_the_rows_of_an_argument_is_named_as_such(x):
+    m = x.shape[0]
+    findings, _ = value_findings(x / m, {"value": x}, Call("m", "f", (x,)))
+    said = {f.statement for f in findings if f.key.startswith("factor/")}
+    assert m > 1 and any("divided by `argument 1.shape[0]`" in t for t in said), said
+
+
+def test_the_number_of_examples_is_one_quantity_for_1d_and_2d_arguments():
+    one_d, two_d = np.arange(1.0, 6.0), np.arange(1.0, 16.0).reshape(5, 3)  # five examples each
+    keys_1d = {f.key for f in value_findings(5.0 * 2, {"value": 2.0}, Call("m", "f", (one_d,)))[0]}
+    keys_2d = {f.key for f in value_findings(5.0 * 2, {"value": 2.0}, Call("m", "f", (two_d,)))[0]}
+    assert "factorxargument 1.shape[0]" in keys_1d & keys_2d
+
+
+@settings(max_examples=40)
+@given(MATRICES, MATRICES)
+def test_unrelated_matrices_of_the_same_shape_have_no_factor(x, y):
+    if y.shape != x.shape:
+        y = np.resize(y, x.shape) + 0.5
+    findings, _ = value_findings(y, {"value": x}, Call("m", "f", (x,)))
+    assert not [f.key for f in findings if f.key.startswith("factor")]
+
+
+@settings(max_examples=40)
+@given(MATRICES)
+def test_a_transpose_is_found_unless_the_matrix_is_symmetric(x):
+    findings, _ = value_findings(x.T, {"value": x}, Call("m", "f", ()))
+    transposed = [f.key for f in findings if f.key == "transposed"]
+    assert transposed == (["transposed"] if x.shape != x.T.shape or not np.allclose(x, x.T) else [])
+
+
+def test_sequence_relations():
+    exp = np.array([3.0, 2.0, 2.0, 1.0, 0.0])
+    cases = {"one-short": exp[:-1], "shifted-later": np.r_[9.0, exp[:-1]], "cumulative": np.cumsum(exp)}
+    for key, got in cases.items():
+        findings, _ = value_findings(got, {"value": exp}, Call("m", "f", ()))
+        assert key in {f.key for f in findings}, key
+
+
+def test_an_exception_is_explained_only_when_the_shapes_prove_it():
+    A, W = np.ones((3, 4)), np.ones((2, 4))
+    message = ("matmul: Input operand 1 has a mismatch in its core dimension 0, with gufunc signature "
+               "(n?,k),(k,m?)->(n?,m?) (size 2 is different from 4)")
+    found = error_findings(message, Call("forward", "dense_forward", (A, W, np.zeros(2))))
+    assert [f.key for f in found] == ["matmul:argument 1 @ argument 2.T"] or any("@" in f.key for f in found)
+    assert error_findings("ValueError: something else", Call("m", "f", (A, W))) == []
+
+
+def test_degenerate_inputs():
+    assert is_degenerate(Call("m", "f", (np.ones((1, 3)),)))
+    assert is_degenerate(Call("m", "f", ([10, 1],)))
+    assert is_degenerate(Call("m", "f", ({"W1": np.ones((2, 2)), "b1": np.ones(2)},)))
+    assert not is_degenerate(Call("m", "f", (np.ones((3, 2)), [4, 3, 2], ["relu", "tanh"])))
+
+
+# ---------------------------------------------------------------- kinds, from one-mistake submissions of our own
+
+
+def with_function(module: str, source: str) -> dict[str, str]:
+    """The reference's files for `module` (and what it depends on) with one function replaced by
+    `source` (a whole `def`, written here: not an edit the mutation benchmark makes)."""
+    import ast
+    import textwrap
+
+    source = textwrap.dedent(source).strip() + "\n"
+    name = source.split("(", 1)[0].removeprefix("def ").strip()
+    text = reference_source(module)
+    lines = text.splitlines(keepends=True)
+    node = next(n for n in ast.parse(text).body if isinstance(n, ast.FunctionDef) and n.name == name)
+    files = {f"{module}.py": "".join(lines[: node.lineno - 1]) + source + "".join(lines[node.end_lineno:])}
+    for dep in DEPENDS.get(module, []):
+        files[f"{dep}.py"] = reference_source(dep)
+    return files
+
+
+def test_a_sign_error_on_one_argument_is_named_as_that_argument_negated(course):
+    files = with_function("forward", '''
+        def dense_forward(A_prev, W, b):
+            return np.einsum("mi,oi->mo", A_prev, W) - b
+    ''')
+    text = the_diagnosis(course.grade(files, ["forward"]), "dense_forward")
+    assert "what the correct function gives for `-b`" in text
+
+
+def test_an_argument_that_divides_instead_of_multiplying_is_named_as_its_reciprocal(course):
+    files = with_function("optimizers", '''
+        def step_decay(lr0, epoch, drop=0.5, epochs_per_drop=10):
+            drops = epoch // epochs_per_drop
+            return float(lr0 * (1.0 / drop) ** drops)
+    ''')
+    text = the_diagnosis(course.grade(files, ["optimizers"]), "step_decay")
+    assert "what the correct function gives for `1 / drop`" in text
+
+
+def test_a_loop_that_skips_the_last_example_is_named(course):
+    files = with_function("perceptron", '''
+        def train_perceptron(X, y, lr=1.0, max_epochs=100):
+            X = np.asarray(X, dtype=np.float64)
+            y = np.asarray(y, dtype=np.float64)
+            w, b, errors = np.zeros(X.shape[1]), 0.0, []
+            for _ in range(max_epochs):
+                wrong = 0
+                for x_i, y_i in zip(X[:-1], y[:-1]):
+                    wrong += int(step(w @ x_i + b) != y_i)
+                    w, b = perceptron_update(x_i, y_i, w, b, lr)
+                errors.append(wrong)
+                if not wrong:
+                    break
+            return w, b, errors
+    ''')
+    text = the_diagnosis(course.grade(files, ["perceptron"]), "train_perceptron")
+    assert "without the last row of `X`, `y`" in text
+
+
+def test_a_mean_over_the_wrong_axis_is_named_as_a_ratio_of_axis_lengths(course):
+    files = with_function("backprop", '''
+        def mse_loss(Y_hat, Y):
+            d = np.asarray(Y_hat, dtype=np.float64) - np.asarray(Y, dtype=np.float64)
+            return float(0.5 * np.sum(d * d) / d.shape[-1])
+    ''')
+    text = the_diagnosis(course.grade(files, ["backprop"]), "mse_loss")
+    assert "times `Y_hat.shape[0]` divided by `Y_hat.shape[1]`" in text
+
+
+def test_a_numbered_key_one_past_the_last_is_named(course):
+    files = with_function("forward", '''
+        def forward(X, params, activations):
+            cache, A = {"A0": X}, X
+            for l in range(len(activations)):  # layers numbered from 0: one below the first key
+                A, Z = layer_forward(A, params[f"W{l}"], params[f"b{l}"], activations[l])
+                cache[f"Z{l}"], cache[f"A{l}"] = Z, A
+            return A, cache
+    ''')
+    text = the_diagnosis(course.grade(files, ["forward"]), "forward")
+    assert "asks `params` for a `W` key numbered 1 below the first one it has (it asked for `W0`" in text
+
+
+def test_a_constant_added_to_every_entry_is_named(course):
+    files = with_function("forward", '''
+        def tanh_grad(z):
+            t = np.tanh(z)
+            return 2.0 - t * t
+    ''')
+    assert "is the expected one plus 1" in the_diagnosis(course.grade(files, ["forward"]), "tanh_grad")
+
+
+def test_a_step_taken_uphill_is_named_as_the_change_from_the_argument(course):
+    files = with_function("perceptron", '''
+        def sigmoid_neuron_step(x, y, w, b, lr):
+            dw, db = sigmoid_neuron_grad(x, y, w, b)
+            return np.asarray(w, dtype=np.float64) + lr * dw, float(b) - lr * db
+    ''')
+    text = the_diagnosis(course.grade(files, ["perceptron"]), "sigmoid_neuron_step")
+    assert "changes `w` by exactly the expected change with the opposite sign" in text
+
+
+def test_a_pattern_seen_on_one_degenerate_input_only_is_not_stated(course):
+    # sign(0) taken as +1: only the check with zero weights fails, and its params hold one
+    # layer (W1, b1): "wrong only where params is 0" holds there, but nothing confirms it
+    files = with_function("regularization", '''
+        def l1_grad(params, lam):
+            return {k: lam * np.where(P >= 0, 1.0, -1.0) if k.startswith("W") else np.zeros_like(P)
+                    for k, P in params.items()}
+    ''')
+    result = course.grade(files, ["regularization"])
+    failing = [c for c in result.checks if c.function == "l1_grad" and not c.passed]
+    assert len(failing) == 1
+    assert failing[0].diagnosis is None
+
+
+def test_wrong_entries_of_a_dict_only_where_an_argument_is_zero_are_named():
+    rng = np.random.default_rng(8)
+    evidence = []
+    for shapes in ([(3, 4), (4,), (2, 3), (2,)], [(4, 4), (4,), (1, 4), (1,)]):
+        params = {f"{p}{i // 2 + 1}": rng.normal(size=s) for i, (p, s) in enumerate(zip("WbWb", shapes))}
+        params["W1"][0, :2] = 0.0
+        exp = {k: 0.1 * np.sign(P) if k.startswith("W") else np.zeros_like(P) for k, P in params.items()}
+        got = {k: 0.1 * np.where(P >= 0, 1.0, -1.0) if k.startswith("W") else np.zeros_like(P)
+               for k, P in params.items()}
+        findings, _ = value_findings(got, {"value": exp}, Call("m", "f", (), {"params": params, "lam": 0.1}))
+        evidence.append(Evidence("m.f", False, tuple(findings)))
+    texts = diagnose(evidence)["m.f"].texts
+    assert any("wrong only where `params[...]` is 0 (" in t for t in texts), texts
+    assert not any("0 or negative" in t or "0 or positive" in t for t in texts), texts
+
+
+def test_the_narrowest_pattern_that_holds_on_every_input_is_named_with_its_factor(course):
+    # wrong only for z > 0 (twice the value there): inputs without a zero fit `z >= 0` as well
+    files = with_function("forward", '''
+        def sigmoid(z):
+            z = np.asarray(z)
+            e = np.exp(-np.abs(z))
+            return np.where(z > 0, 2.0 / (1.0 + e), e / (1.0 + e))
+    ''')
+    text = the_diagnosis(course.grade(files, ["forward"]), "sigmoid")
+    assert "wrong only where `z` is positive" in text and "0 or positive" not in text
+    assert "every wrong entry is exactly the expected one times 2" in text
+
+
+# ---------------------------------------------------------------- the new kinds, as relations
+
+
+def test_a_sequence_that_stops_early_or_goes_on_is_named():
+    exp = np.array([4.0, 3.0, 2.0, 1.0, 0.0])
+    for key, got in {"stops-early": exp[:2], "goes-on": np.r_[exp, 1.0, 0.0]}.items():
+        findings, _ = value_findings(got, {"value": exp}, Call("m", "f", ()))
+        assert key in {f.key for f in findings}, key
+
+
+def test_a_list_of_counts_is_related_like_an_array():
+    findings, _ = value_findings([6, 4, 2, 0], {"value": [3, 2, 1, 0]}, Call("m", "f", ()))
+    assert "factorx2" in {f.key for f in findings}
+
+
+def test_a_factor_measured_on_a_numerical_expected_value_is_still_named():
+    x = np.random.default_rng(5).normal(size=(4, 3))
+    numerical = x * (1 + 1e-8 * np.random.default_rng(6).normal(size=x.shape))  # central differences' rounding
+    findings, _ = value_findings(-x, {"value": numerical}, Call("m", "f", (x,)))
+    assert "factorx-1" in {f.key for f in findings}
+
+
+def test_a_numbered_key_is_explained_only_by_the_numbers_of_a_dict_argument():
+    cache = {"A0": 0, "Z1": 0, "A1": 0, "Z2": 0, "A2": 0}
+    assert [f.key for f in error_findings("KeyError: 'Z3'", Call("m", "f", (cache,)))] == \
+        ["keyerror:argument 1:Z:past the last:1"]
+    # a key the argument has: looked up elsewhere, in a dict that lacks it
+    assert [f.key for f in error_findings("KeyError: 'Z2'", Call("m", "f", (cache,)))] == ["keyerror:stored:Z"]
+    assert error_findings("KeyError: 'W1'", Call("m", "f", (cache,))) == []  # no `W` keys to compare with
+    assert error_findings("KeyError: 'Z3'", Call("m", "f", (np.ones(3),))) == []  # no dict argument
+
+
+def test_an_equality_with_a_variant_on_a_result_of_few_round_numbers_needs_a_second_input():
+    # [0.5, -1.0] equals a variant's result by chance all too easily: not proof on its own
+    expected = {"value": np.array([1.0, 0.0]), "neighbors": [["lr", "negated", np.array([0.5, -1.0])]]}
+    findings, _ = value_findings(np.array([0.5, -1.0]), expected, Call("m", "f", ()))
+    (f,) = [f for f in findings if f.key == "neighbor:lr:negated"]
+    assert not f.strong
+    assert diagnose([Evidence("m.f", False, (f,))]) == {}
+    assert "m.f" in diagnose([Evidence("m.f", False, (f,))] * 2)
+
+
+def test_a_variant_seen_on_one_degenerate_input_only_is_not_stated():
+    x = np.random.default_rng(7).normal(size=(1, 3))  # a batch of one
+    expected = {"value": x, "neighbors": [["b", "negated", -x]]}
+    findings, _ = value_findings(-x, expected, Call("m", "f", (x,)))
+    assert "neighbor:b:negated" in {f.key for f in findings}
+    assert diagnose([Evidence("m.f", False, tuple(findings), degenerate=True)]) == {}
+
+
+def test_a_pattern_consistent_with_two_relations_states_the_narrower_only():
+    z_with_zero = np.array([-2.0, 0.0, 1.0, 3.0])
+    z_without = np.array([-1.0, -0.5, 2.0, 4.0])
+    evidence = []
+    for z in (z_with_zero, z_without):
+        exp = np.tanh(z)
+        got = np.where(z > 0, 3 * exp, exp)
+        findings, _ = value_findings(got, {"value": exp}, Call("m", "f", (z,)))
+        evidence.append(Evidence("m.f", False, tuple(findings)))
+    texts = diagnose(evidence)["m.f"].texts
+    assert any("`argument 1` is positive" in t for t in texts), texts
+    assert not any("0 or positive" in t or "is not 0" in t for t in texts), texts
+
+
+def test_a_dict_that_lacks_its_last_numbered_entries_is_named(course):
+    files = with_function("forward", '''
+        def init_params(layer_sizes, method="he", seed=0):
+            if method not in ("he", "xavier"):
+                raise ValueError(method)
+            rng = np.random.default_rng(seed)
+            params = {}
+            pairs = list(zip(layer_sizes[:-1], layer_sizes[1:]))[:-1]  # the output layer forgotten
+            for l, (n_in, n_out) in enumerate(pairs, start=1):
+                std = np.sqrt(2.0 / n_in) if method == "he" else np.sqrt(2.0 / (n_in + n_out))
+                params[f"W{l}"] = rng.normal(0.0, std, size=(n_out, n_in))
+                params[f"b{l}"] = np.zeros(n_out)
+            return params
+    ''')
+    text = the_diagnosis(course.grade(files, ["forward"]), "init_params")
+    assert "lacks the last number of every kind of entry" in text
+
+
+def test_a_step_of_an_optimizer_followed_for_many_steps_is_named_on_the_path_too(course):
+    # the path check feeds the student's own steps back: the failing step is compared with the
+    # variants of the reference's step at that point
+    files = with_function("optimizers", '''
+        def momentum_update(params, grads, velocity, lr, beta=0.9):
+            v = {k: beta * velocity[k] + (1 - beta) * grads[k] for k in params}
+            return {k: params[k] + lr * v[k] for k in params}, v
+    ''')
+    result = course.grade(files, ["optimizers"])
+    failing = [c for c in result.checks if c.function == "momentum_update" and not c.passed]
+    assert any("steps" in c.name for c in failing)  # the path check fails too, and does not block
+    assert "what the correct function gives for `-lr`" in the_diagnosis(result, "momentum_update")
+
+
+def test_variants_are_compared_where_the_expected_value_comes_from_elsewhere(course):
+    # the loss value's check computes its expected value from the reference's forward pass and
+    # loss; the reference's own function gives the same, so its variants are compared too
+    files = with_function("regularization", '''
+        def regularized_loss_and_grads(X, Y, params, activations, loss="mse", lam=0.0, penalty="l2"):
+            import backprop
+            import forward
+            value, _ = _reference_pair(X, Y, params, activations, loss, lam, penalty)
+            _, grads = _reference_pair(X, Y, params, activations, loss, lam, penalty)
+            l2 = lam * sum(float(np.sum(P * P)) for k, P in params.items() if k.startswith("W"))
+            l1 = lam * sum(float(np.sum(np.abs(P))) for k, P in params.items() if k.startswith("W"))
+            return value - 2 * (l2 if penalty == "l2" else l1), grads
+
+
+        def _reference_pair(X, Y, params, activations, loss, lam, penalty):
+            import backprop
+            import forward
+            penalties = {"l2": (l2_penalty, l2_grad), "l1": (l1_penalty, l1_grad)}
+            data = {"mse": backprop.mse_loss, "cross_entropy": backprop.cross_entropy_loss}
+            value_of, grad_of = penalties[penalty]
+            Y_hat, cache = forward.forward(X, params, activations)
+            g = backprop.backward(Y, cache, params, activations, loss)
+            r = grad_of(params, lam)
+            return float(data[loss](Y_hat, Y)) + value_of(params, lam), {k: g[k] + r[k] for k in params}
+    ''')
+    result = course.grade(files, ["regularization"])
+    assert "what the correct function gives for `-lam`" in the_diagnosis(result, "regularized_loss_and_grads")
+
+
+def test_a_per_row_value_broadcast_against_the_last_axis_is_explained_by_the_shapes():
+    message = "ValueError: operands could not be broadcast together with shapes (4,3) (4,) "
+    (f,) = error_findings(message, Call("m", "f", ()))
+    assert "shape (4, 1)" in f.statement and "keepdims=True" in f.statement
+    # (3,) against (4, 3) lines up with the last axis as meant: nothing to explain
+    assert error_findings("ValueError: operands could not be broadcast together with shapes (4,3) (3,) ",
+                          Call("m", "f", ())) == []
+
+
+def test_key_sets_changed_at_no_single_end_are_not_named():
+    exp = {"W1": 1, "b1": 1, "W2": 1, "b2": 1, "W3": 1, "b3": 1}
+    cases = [
+        {k: v for k, v in exp.items() if k != "W1"},  # one kind only: not "every kind"
+        {},  # nothing in common
+        {"W0": 1, "b0": 1, "W1": 1, "b1": 1, "W2": 1, "b2": 1},  # shifted: one extra, one missing
+    ]
+    for got in cases:
+        findings, _ = value_findings(got, {"value": exp}, Call("m", "f", ()))
+        assert [f.key for f in findings if f.key.startswith("keyset")] == [], got
+    lacking = {k: v for k, v in exp.items() if not k.endswith("3")}
+    keys = [f.key for f in value_findings(lacking, {"value": exp}, Call("m", "f", ()))[0]]
+    assert keys == ["keyset:lacks:last:1"]
+
+
+def test_the_variants_of_a_call_change_one_argument_each():
+    from grader.checks.variants import NEGATED, RECIPROCAL, WITHOUT_LAST, variants
+
+    X, y, w = np.ones((4, 2)), np.array([0.0, 1.0, 1.0, 0.0]), np.array([0.5, -1.0])
+    call = Call("m", "f", (X, y, w, 0.5, 3, [2, 3, 1]), {"flag": True})
+    found = {(name, change): c for name, change, c in variants(call, {"drop": 0.1})}
+    assert set(found) == {
+        ("argument 1", NEGATED), ("argument 2", NEGATED), ("argument 3", NEGATED),
+        ("argument 4", NEGATED), ("argument 4", RECIPROCAL), ("argument 5", -1), ("argument 5", 1),
+        ("argument 6", WITHOUT_LAST), ("drop", NEGATED), ("drop", RECIPROCAL),
+        ("`argument 1`, `argument 2`", WITHOUT_LAST),  # the examples and their labels together
+    }
+    assert found[("argument 4", RECIPROCAL)].args[3] == 2.0
+    assert found[("argument 6", WITHOUT_LAST)].args[5] == [2, 3]
+    rows = found[("`argument 1`, `argument 2`", WITHOUT_LAST)]
+    assert rows.args[0].shape == (3, 2) and rows.args[1].tolist() == [0.0, 1.0, 1.0] and rows.args[2] is w
+    assert found[("drop", RECIPROCAL)].kwargs == {"flag": True, "drop": 10.0}
+    assert np.array_equal(found[("argument 3", NEGATED)].args[2], -w) and call.args[2] is w  # never in place
+
+
+def test_a_key_looked_up_in_the_codes_own_dict_is_named_as_never_stored(course):
+    files = with_function("backprop", '''
+        def backward(Y, cache, params, activations, loss="mse"):
+            L = len(activations)
+            A_L = np.asarray(cache[f"A{L}"], dtype=np.float64)
+            if loss == "cross_entropy":
+                if activations[-1] != "softmax":
+                    raise ValueError("cross_entropy needs softmax")
+                delta = softmax_cross_entropy_grad(A_L, Y)
+            elif loss == "mse":
+                dA = mse_loss_grad(A_L, Y)
+                if activations[-1] == "softmax":
+                    delta = A_L * (dA - np.sum(dA * A_L, axis=1, keepdims=True))
+                else:
+                    delta = activation_backward(dA, cache[f"Z{L}"], activations[-1])
+            else:
+                raise ValueError(f"unknown loss {loss!r}")
+            grads = {}
+            for layer in range(L, 1, -1):  # stops before layer 1
+                dA_prev, grads[f"W{layer}"], grads[f"b{layer}"] = dense_backward(
+                    delta, cache[f"A{layer - 1}"], params[f"W{layer}"])
+                delta = activation_backward(dA_prev, cache[f"Z{layer - 1}"], activations[layer - 2])
+            return {key: grads[key] for key in params}
+    ''')
+    text = the_diagnosis(course.grade(files, ["backprop"]), "backward")
+    assert "looked up `W1` in a dict that lacks it, though `params` has it" in text
