@@ -165,14 +165,38 @@ def _float_from_json(v: Any) -> float:
 
 def encode_message(value: Any, extra: dict[str, Any] | None = None, limits: Limits = DEFAULT_LIMITS) -> bytes:
     """One message carrying `value` (and small JSON fields in `extra`)."""
+    return b"".join(message_parts(prepare(value, limits), extra))
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A value encoded once, to be sent many times (the same call for every student): the JSON
+    of its tree and of its array declarations, and the arrays' raw bytes."""
+
+    tail: str
+    """`"meta": ..., "arrays": ...`, the end of a message header"""
+    body: tuple[bytes, ...]
+    """the arrays' bytes, in order"""
+
+    @property
+    def size(self) -> int:
+        return sum(len(b) for b in self.body)
+
+
+def prepare(value: Any, limits: Limits = DEFAULT_LIMITS) -> Prepared:
+    """`value` encoded for `message_parts`, checked and copied once."""
     meta, arrays = encode_tree(value, limits)
-    header = dict(extra or {})
-    header["meta"] = meta
-    header["arrays"] = [{"dtype": a.dtype.str, "shape": list(a.shape)} for a in arrays]
-    head = json.dumps(header, allow_nan=False).encode()
-    parts = [_PREFIX.pack(MAGIC, len(head)), head]
-    parts += [a.tobytes() for a in arrays]
-    return b"".join(parts)
+    decls = [{"dtype": a.dtype.str, "shape": list(a.shape)} for a in arrays]
+    tail = f'"meta": {json.dumps(meta, allow_nan=False)}, "arrays": {json.dumps(decls)}'
+    return Prepared(tail, tuple(a.tobytes() for a in arrays))
+
+
+def message_parts(prepared: Prepared, extra: dict[str, Any] | None = None) -> list[bytes]:
+    """The pieces of one message (write them in order, e.g. with `write_parts`): the same bytes
+    as `encode_message` of the prepared value with `extra`, without joining the arrays."""
+    fields = json.dumps(dict(extra or {}), allow_nan=False)
+    head = (fields[:-1] + (", " if len(fields) > 2 else "") + prepared.tail + "}").encode()
+    return [_PREFIX.pack(MAGIC, len(head)), head, *prepared.body]
 
 
 # ---------------------------------------------------------------- decoding
@@ -328,17 +352,26 @@ def write_message(fd: int, data: bytes, deadline: float | None = None) -> None:
 
     A deadline needs a non-blocking fd: a reader that stops reading must not hang the writer.
     """
-    view = memoryview(data)
-    while view:
+    write_parts(fd, [data], deadline)
+
+
+def write_parts(fd: int, parts: list[bytes], deadline: float | None = None) -> None:
+    """`write_message` of the concatenation of `parts`, without building it (`os.writev`)."""
+    views = [memoryview(p) for p in parts if len(p)]
+    while views:
         if deadline is not None:
             wait = deadline - time.monotonic()
             if wait <= 0 or not select.select([], [fd], [], wait)[1]:
                 raise TimeoutError
         try:
-            n = os.write(fd, view)
+            n = os.writev(fd, views[:512])  # IOV_MAX is 1024 on Linux
         except BlockingIOError:
             continue
-        view = view[n:]
+        while n and views:
+            if n >= len(views[0]):
+                n -= len(views.pop(0))
+            else:
+                views[0], n = views[0][n:], 0
 
 
 # ---------------------------------------------------------------- what a call did
@@ -362,6 +395,15 @@ def reply_effects(header: dict[str, Any]) -> tuple[tuple[str, ...], bool]:
         isinstance(raw, list)) else ()
     flag = header.get("global_rng", False)
     return found, flag if isinstance(flag, bool) else True
+
+
+def reply_spent(header: dict[str, Any], most: float) -> float:
+    """The wall-clock seconds a reply says the student's code ran in its call (0 if it says
+    nothing readable), at most `most` (the call's whole time, as the trusted side measured it)."""
+    spent = header.get("spent")
+    if not isinstance(spent, list) or not spent or type(spent[0]) not in (int, float):
+        return 0.0
+    return min(max(float(spent[0]), 0.0), most)
 
 
 # ---------------------------------------------------------------- frozen files

@@ -10,7 +10,8 @@ before any student code, is to split in two (`split`):
   (`PR_SET_CHILD_SUBREAPER`), so whatever the worker starts, double-forked `setsid` daemons
   included, stays in its tree when its own parent exits. It waits until either the worker ends
   or the grader's process is gone (a pidfd, so the grader's threads coming and going do not
-  count; it checks its parent pid where pidfds are missing). Then it kills every process left
+  count, and the grader need not be its parent: a worker template may be; it checks its parent
+  pid where pidfds are missing). Then it kills every process left
   in its tree, and ends like the worker did (same exit status, or the same signal), so the
   grader reads the worker's end as before.
 
@@ -73,10 +74,11 @@ def _keep(child: int, grader: int) -> None:
         watched = []  # no pidfds (Linux < 5.3): poll the parent pid instead
     status = None
     while status is None:
-        if os.getppid() != grader:
-            break  # the grader is gone
         if watched:
-            select.select(watched, [], [], 5.0)
+            if watched[0] in select.select(watched, [], [], 5.0)[0]:
+                break  # the grader is gone
+        elif os.getppid() != grader:
+            break  # the grader is gone (without a pidfd, the grader must be the parent)
         else:
             time.sleep(0.05)
         pid, code = os.waitpid(child, os.WNOHANG)
