@@ -352,11 +352,23 @@ def write_message(fd: int, data: bytes, deadline: float | None = None) -> None:
 
     A deadline needs a non-blocking fd: a reader that stops reading must not hang the writer.
     """
-    write_parts(fd, [data], deadline)
+    view = memoryview(data)
+    while view:
+        if deadline is not None:
+            wait = deadline - time.monotonic()
+            if wait <= 0 or not select.select([], [fd], [], wait)[1]:
+                raise TimeoutError
+        try:
+            n = os.write(fd, view)
+        except BlockingIOError:
+            continue
+        view = view[n:]
 
 
 def write_parts(fd: int, parts: list[bytes], deadline: float | None = None) -> None:
-    """`write_message` of the concatenation of `parts`, without building it (`os.writev`)."""
+    """`write_message` of the concatenation of `parts`, without building it (`os.writev`); the
+    trusted side's (the worker writes with `write_message`, which needs no builtin a student
+    could replace)."""
     views = [memoryview(p) for p in parts if len(p)]
     while views:
         if deadline is not None:

@@ -168,6 +168,7 @@ def _child(control: socket.socket, settings: dict[str, Any], command: dict[str, 
         os.chdir(command["cwd"])
         os.environ.clear()
         os.environ.update(command["env"])
+        _argv(request, response, config)
         worker.serve(request, response, config)
         os._exit(0)
     _check(_libc.unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC), "unshare")
@@ -178,6 +179,11 @@ def _child(control: socket.socket, settings: dict[str, Any], command: dict[str, 
         os.close(fd)
     _, status = os.waitpid(init, 0)
     os._exit(_bwrap_code(status))
+
+
+def _argv(request: int, response: int, config: dict[str, Any]) -> None:
+    """`sys.argv` as a fresh worker has it (`grader.worker.BOOTSTRAP`), for this worker's pipes."""
+    sys.argv[2:] = [str(request), str(response), json.dumps(config)]
 
 
 def _bwrap_code(status: int) -> int:
@@ -226,6 +232,7 @@ def _worker(command: dict[str, Any], request: int, response: int, config: dict[s
     for cap in range(CAP_LAST + 1):
         if _libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 and ctypes.get_errno() != 22:  # EINVAL: past the last
             _check(-1, "drop the bounding set")
+    _argv(request, response, config)
     worker.serve(request, response, config)
     os._exit(0)
 

@@ -1,0 +1,211 @@
+"""Nothing of one submission reaches the next one forked from the same worker template.
+
+Each case grades submission A, which tries to leave something behind (files, a process, an
+environment variable, a patched NumPy or builtins, a module, an open file), and then, in the
+same thread and so from the same template, submission B, which reports what it sees. B's
+report is compared with what B reports when it is the first submission of a fresh template
+and with what B reports when its worker starts fresh (no template): all three must be equal,
+and the test checks on its own that A did leave what it meant to in its own process.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import pytest
+
+from conftest import unsandboxed
+from grader import sandbox, slots
+from grader.runner import Limits, StudentProcess
+from grader.spec import Call
+
+MARK = "left-" + secrets.token_hex(6)
+
+# What B reports: everything A might have left, as plain data.
+PROBE = f"""
+import os, sys
+import numpy as np
+_b = __builtins__ if isinstance(__builtins__, dict) else vars(__builtins__)
+
+def look():
+    here = sorted(os.listdir('.'))
+    tmp = os.environ.get('TMPDIR', '/tmp')
+    home = os.environ.get('HOME', '')
+    fds = sorted(os.listdir('/proc/self/fd'))
+    return {{
+        'cwd': here,
+        'tmp': sorted(os.listdir(tmp)) if os.path.isdir(tmp) else ['missing'],
+        'home': sorted(os.listdir(home)) if os.path.isdir(home) else ['missing'],
+        'env': sorted(k for k in os.environ if 'LEFT' in k or '{MARK}' in os.environ[k]),
+        'numpy': [hasattr(np, 'LEFT'), bool(np.allclose(1.0, 2.0))],
+        'builtins': ['LEFT' in _b, round(2.6)],
+        'modules': sorted(m for m in sys.modules if 'left' in m or m == 'attacker'),
+        'fds': len(fds),
+        'argv': len(sys.argv),
+    }}
+"""
+
+ATTACKS = {
+    "files": """
+def attack():
+    import os
+    tmp = os.environ.get('TMPDIR', '/tmp')
+    for folder in ('.', tmp, os.environ['HOME']):
+        with open(os.path.join(folder, 'LEFT_{mark}.txt'), 'w') as f:
+            f.write('from A')
+        os.chmod(os.path.join(folder, 'LEFT_{mark}.txt'), 0o666)
+    return sorted(os.listdir('.'))
+""",
+    "environment": """
+def attack():
+    import os
+    os.environ['LEFT_{mark}'] = '{mark}'
+    os.putenv('LEFT_PUT', '{mark}')
+    return os.environ['LEFT_{mark}']
+""",
+    "memory": """
+import sys, types
+import numpy as np
+_b = __builtins__ if isinstance(__builtins__, dict) else vars(__builtins__)
+
+def attack():
+    np.LEFT = 1
+    np.allclose = lambda *a, **k: True
+    _b['LEFT'] = 1
+    _b['round'] = lambda *a: 0
+    sys.modules['left_behind'] = types.ModuleType('left_behind')
+    return [np.allclose(1.0, 2.0), round(2.6)]
+""",
+    "open_files": """
+import os
+kept = []
+
+def attack():
+    for _ in range(5):
+        kept.append(os.open(os.path.join(os.getcwd(), 'attack.py'), os.O_RDONLY))
+    os.dup2(kept[0], 40)
+    return len(os.listdir('/proc/self/fd'))
+""",
+}
+EXPECTED_IN_A = {
+    "files": lambda got: f"LEFT_{MARK}.txt" in got,
+    "environment": lambda got: got == MARK,
+    "memory": lambda got: got == [True, 0],
+    "open_files": lambda got: got >= 9,
+}
+
+
+def _tiers() -> list[str]:
+    try:
+        sandbox.resolve("bwrap")
+        return ["bwrap", "none"]
+    except sandbox.SandboxError:
+        return ["none"]
+
+
+def _limits(tier: str, **more) -> Limits:
+    return Limits(sandbox="bwrap", **more) if tier == "bwrap" else unsandboxed(**more)
+
+
+def _look(limits: Limits) -> dict:
+    with StudentProcess({"probe.py": PROBE.encode()}, limits) as b:
+        seen = b.call(Call("probe", "look"))
+        assert (b._running.child is not None) == (limits.worker_templates and sandbox.uses_template(b.isolation))
+        return seen
+
+
+@pytest.fixture(params=_tiers())
+def tier(request) -> str:
+    iso = sandbox.resolve("bwrap" if request.param == "bwrap" else "none")
+    if not sandbox.uses_template(iso):
+        pytest.skip("this tier starts every worker fresh here (see SECURITY.md)")
+    return request.param
+
+
+@pytest.mark.parametrize("attack", sorted(ATTACKS))
+def test_what_a_submission_leaves_is_not_seen_by_the_next(tier: str, attack: str) -> None:
+    limits = _limits(tier)
+    slots.close_all()
+    first = _look(limits)  # the first submission of a fresh template
+    with StudentProcess({"attack.py": ATTACKS[attack].format(mark=MARK).encode()}, limits) as a:
+        assert EXPECTED_IN_A[attack](a.call(Call("attack", "attack"))), "the attack did not work in A itself"
+        assert a._running.child is not None, "A was not forked from the template"
+    after = _look(limits)
+    fresh = _look(_limits(tier, worker_templates=False))
+    assert after == first == fresh
+    assert after["env"] == [] and after["modules"] == []
+    assert after["numpy"] == [False, False] and after["builtins"] == [False, 3]
+    assert f"LEFT_{MARK}.txt" not in after["cwd"] + after["tmp"] + after["home"]
+
+
+def _marked_processes(mark: str) -> list[int]:
+    found = []
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                if mark.encode() in Path(f"/proc/{entry.name}/cmdline").read_bytes():
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+DAEMON = """
+import os, time
+
+def attack():
+    if os.fork() == 0:
+        os.setsid()
+        if os.fork() == 0:
+            os.execv('/bin/sh', ['/bin/sh', '-c', 'while :; do sleep 1; done; : {mark}'])
+        os._exit(0)
+    time.sleep(0.2)
+    return sorted(int(p) for p in os.listdir('/proc') if p.isdigit())
+"""
+
+PROCESSES = """
+import os
+
+def look():
+    mine = []
+    for p in os.listdir('/proc'):
+        if p.isdigit():
+            try:
+                with open(f'/proc/{{p}}/cmdline', 'rb') as f:
+                    mine.append(b'{mark}' in f.read())
+            except OSError:
+                pass
+    return any(mine)
+"""
+
+
+def test_a_daemon_of_one_submission_is_gone_before_the_next(tier: str) -> None:
+    """With the guard off (the OS layer alone, as in the suite's second batch): a double-forked
+    `setsid` daemon that exec'd a shell is killed with its submission, and the next submission,
+    forked from the same template, neither sees it nor shares anything with it."""
+    mark = "daemon-" + secrets.token_hex(6)
+    limits = _limits(tier, runtime_guard=False)
+    slots.close_all()
+    with StudentProcess({"attack.py": DAEMON.format(mark=mark).encode()}, limits) as a:
+        a.call(Call("attack", "attack"))
+        assert a._running.child is not None
+        assert _marked_processes(mark), "the daemon did not start"
+    assert _marked_processes(mark) == []  # killed with A, before A's close returned
+    with StudentProcess({"probe.py": PROCESSES.format(mark=mark).encode()}, limits) as b:
+        assert b.call(Call("probe", "look")) is False
+        assert b._running.child is not None
+
+
+def test_each_submission_runs_in_a_new_process_of_its_own(tier: str) -> None:
+    limits = _limits(tier)
+    slots.close_all()
+    source = b"import os\ndef me():\n    return [os.getpid(), os.getppid()]\n"
+    pids = []
+    for _ in range(2):
+        with StudentProcess({"me.py": source}, limits) as p:
+            p.call(Call("me", "me"))
+            assert p._running.child is not None
+            pids.append(p._running.child.find())
+    assert pids[0] != pids[1]
