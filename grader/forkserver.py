@@ -168,9 +168,7 @@ def _child(control: socket.socket, settings: dict[str, Any], command: dict[str, 
         os.chdir(command["cwd"])
         os.environ.clear()
         os.environ.update(command["env"])
-        _argv(request, response, config)
-        worker.serve(request, response, config)
-        os._exit(0)
+        _serve(request, response, config)
     _check(_libc.unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC), "unshare")
     init = os.fork()
     if init == 0:
@@ -181,9 +179,47 @@ def _child(control: socket.socket, settings: dict[str, Any], command: dict[str, 
     os._exit(_bwrap_code(status))
 
 
-def _argv(request: int, response: int, config: dict[str, Any]) -> None:
-    """`sys.argv` as a fresh worker has it (`grader.worker.BOOTSTRAP`), for this worker's pipes."""
-    sys.argv[2:] = [str(request), str(response), json.dumps(config)]
+def _serve(request: int, response: int, config: dict[str, Any]) -> None:
+    """Be the worker, then end as a fresh worker's interpreter would: status 0 when its call loop
+    returns (its channel closed), 1 after an exception it did not catch (shown on stderr), the
+    code of a `SystemExit`."""
+    sys.argv[2:] = [str(request), str(response), json.dumps(config)]  # as a fresh worker has it
+    code: Any = 0
+    try:
+        worker.serve(request, response, config)
+    except SystemExit as exc:
+        code = exc.code
+    except BaseException:
+        try:
+            sys.excepthook(*sys.exc_info())
+        except BaseException:
+            pass
+        code = 1
+    if code is None:
+        code = 0
+    elif not isinstance(code, int):
+        try:
+            print(code, file=sys.stderr)
+        except BaseException:
+            pass
+        code = 1
+    _exit(code)
+
+
+def _exit(code: int) -> None:
+    """End as an interpreter ends: wait for the student's threads, run the exit handlers
+    (under the guard), flush, exit with `code`."""
+    if "threading" in sys.modules:
+        sys.modules["threading"]._shutdown()  # type: ignore[attr-defined]
+    import atexit
+
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except BaseException:
+            pass
+    os._exit(code)
 
 
 def _bwrap_code(status: int) -> int:
@@ -232,9 +268,7 @@ def _worker(command: dict[str, Any], request: int, response: int, config: dict[s
     for cap in range(CAP_LAST + 1):
         if _libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 and ctypes.get_errno() != 22:  # EINVAL: past the last
             _check(-1, "drop the bounding set")
-    _argv(request, response, config)
-    worker.serve(request, response, config)
-    os._exit(0)
+    _serve(request, response, config)
 
 
 BOOTSTRAP = (

@@ -71,6 +71,10 @@ class SubmissionResult:
     """what the student's code printed (capped)"""
     notices: list[str] = field(default_factory=list)
     """lines every report shows first (e.g. that the run was not sandboxed)"""
+    student_seconds: float = 0.0
+    """wall-clock time the student's code ran inside its calls (measured in the worker)"""
+    timed_out_seconds: float = 0.0
+    """time spent in calls that timed out"""
 
     @property
     def score(self) -> float:
@@ -161,6 +165,7 @@ def grade_submission(
                 evidence.append(_evidence(check, outcome, expected.get(check.name)))
         output = student.output()
         notices = student.notices
+        spent = (round(student.student_seconds, 4), round(student.timed_out_seconds, 4))
     _apply_diagnoses(results, evidence)
     for c in results:  # a line of a notebook's module is named by its cell (`Submission.translate`)
         c.message = submission.translate(c.message)
@@ -170,6 +175,8 @@ def grade_submission(
         execution_time=round(time.monotonic() - started, 3),
         output=submission.translate(output),
         notices=notices + list(submission.notes),
+        student_seconds=spent[0],
+        timed_out_seconds=spent[1],
     )
 
 

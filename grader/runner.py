@@ -43,6 +43,10 @@ cost dozens of wake-ups of both processes)"""
 F_SETPIPE_SZ = 1031
 
 
+BUDGET_NOTICE = ("Your code used up its time budget: all of its calls together may use {seconds:g} seconds "
+                 "of their own time, and the calls after that were stopped or not run.")
+
+
 @dataclass
 class Limits:
     """Time, resource and isolation limits for one submission."""
@@ -51,7 +55,8 @@ class Limits:
     """seconds one function call may use: its wall-clock time minus the time it waited for a CPU
     held by other work (see `grader.proctime`)"""
     submission_timeout: float = 120.0
-    """seconds all calls of one submission may use together, counted the same way"""
+    """seconds all calls of one submission may use together, counted the same way: bounds what
+    a hanging submission costs (its report says so when it is used up, `BUDGET_NOTICE`)"""
     memory_mb: int = 1024
     """address space of the worker, MiB (NumPy needs about 256)"""
     cpu_seconds: int | None = None
@@ -172,7 +177,8 @@ class StudentProcess:
     def notices(self) -> list[str]:
         """Lines every report of this submission shows first (e.g. that it was not sandboxed, or
         that its plotting was skipped)."""
-        return self.isolation.notices + policy.inert_note(self._inert)
+        budget = [BUDGET_NOTICE.format(seconds=self.limits.submission_timeout)] if self.budget_hit else []
+        return self.isolation.notices + budget + policy.inert_note(self._inert)
 
     # -- lifecycle ---------------------------------------------------------
 
@@ -391,6 +397,8 @@ class StudentProcess:
         ceiling = proctime.wall_ceiling(timeout)
         started = time.monotonic()
         clock: proctime.CallClock | None = None
+        used: float | None = None
+        """the call's time, taken before a timed-out worker is killed (killing is not its time)"""
         try:
             codec.write_parts(running.request_fd, request, deadline=started + ceiling)
             clock = proctime.CallClock(running.stats or proctime.Schedstat(-1))  # no stats: the wall clock
@@ -398,10 +406,11 @@ class StudentProcess:
             if header.get("seq") != self._seq:
                 raise codec.ChannelError("a reply that does not answer this call")
         except TimeoutError:
+            used = clock.spent() if clock is not None else time.monotonic() - started
             violation = self._violation(call.module)
             self._kill()
             self._timed_out.add(key)
-            self.timed_out_seconds += clock.spent() if clock is not None else time.monotonic() - started
+            self.timed_out_seconds += used
             if timeout < own_limit:
                 self.budget_hit = True
             if violation:
@@ -425,7 +434,9 @@ class StudentProcess:
                 raise violation from None
             raise StudentError("bad-output", f"{call.function} sent back unreadable data: {exc}") from None
         finally:
-            self._spent += clock.spent() if clock is not None else time.monotonic() - started
+            if used is None:
+                used = clock.spent() if clock is not None else time.monotonic() - started
+            self._spent += used
         self._imported.add(call.module)
         violation = self._violation(call.module)
         if violation:
