@@ -307,14 +307,15 @@ def read_message(
     Raises `EOFError` when the writer is gone, `TimeoutError` past `deadline`
     (a `time.monotonic()` value), and `ChannelError` for anything malformed.
     """
-    prefix = _read_exact(fd, _PREFIX.size, deadline, eof_ok=True)
+    blocking = deadline is not None and os.get_blocking(fd)
+    prefix = _read_exact(fd, _PREFIX.size, deadline, blocking, eof_ok=True)
     magic, head_len = _PREFIX.unpack(prefix)
     if magic != MAGIC:
         raise ChannelError("bad message prefix")
     if head_len > limits.max_header_bytes:
         raise ChannelError("message header too large")
     try:
-        header = json.loads(_read_exact(fd, head_len, deadline))
+        header = json.loads(_read_exact(fd, head_len, deadline, blocking))
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # RecursionError: "[[[[..."
         raise ChannelError("message header is not JSON") from exc
     if not isinstance(header, dict) or "meta" not in header or "arrays" not in header:
@@ -322,23 +323,32 @@ def read_message(
     decls = _validate_arrays(header.pop("arrays"), limits)
     arrays = []
     for dtype, shape, nbytes in decls:
-        buf = _read_exact(fd, nbytes, deadline)  # a bytearray of exactly the declared size
+        buf = _read_exact(fd, nbytes, deadline, blocking)  # a bytearray of exactly the declared size
         arrays.append(np.frombuffer(buf, dtype=dtype).reshape(shape))
     value = _build_tree(header.pop("meta"), arrays, allow_fn, limits)
     return header, value
 
 
-def _read_exact(fd: int, n: int, deadline: float | None, eof_ok: bool = False) -> bytearray:
+def _read_exact(fd: int, n: int, deadline: float | None, blocking: bool, eof_ok: bool = False) -> bytearray:
+    """`n` bytes from `fd`. With a deadline (a `time.monotonic()` value), a non-blocking fd is
+    read at once and waited on only when it has nothing; a `blocking` one is waited on before
+    each read, so that the read cannot outlast the deadline."""
     # One buffer of the announced size (already checked against the caps), filled in place.
     buf = bytearray(n)
     view = memoryview(buf)
     done = 0
     while done < n:
-        if deadline is not None:
+        if deadline is not None and blocking:
             wait = deadline - time.monotonic()
             if wait <= 0 or not select.select([fd], [], [], wait)[0]:
                 raise TimeoutError
-        got = os.readv(fd, [view[done : done + (1 << 20)]])
+        try:
+            got = os.readv(fd, [view[done : done + (1 << 20)]])
+        except BlockingIOError:
+            wait = (deadline - time.monotonic()) if deadline is not None else None
+            if wait is not None and wait <= 0 or not select.select([fd], [], [], wait)[0]:
+                raise TimeoutError from None
+            continue
         if not got:
             if eof_ok and done == 0:
                 raise EOFError

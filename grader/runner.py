@@ -244,8 +244,8 @@ class StudentProcess:
             os.close(req_r)
             os.close(resp_w)
             os.close(report_w)
-        os.set_blocking(req_w, False)
-        os.set_blocking(report_r, False)
+        for fd in (req_w, resp_r, report_r):
+            os.set_blocking(fd, False)
         self._running = _Running(None if child else proc, req_w, resp_r, report_fd=report_r, child=child)
         try:
             deadline = time.monotonic() + START_TIMEOUT
