@@ -110,10 +110,11 @@ def main(argv: list[str]) -> None:
         if command.get("op") == "start":
             if child is not None:  # the grader must wait first; make sure the last one is gone
                 _end(child, child_fd, kill=True)
+            template = os.getpid()
             child = os.fork()
             if child == 0:
                 try:
-                    _child(control, settings, command, fds)
+                    _child(control, settings, command, fds, template)
                 finally:
                     os._exit(71)
             for fd in fds:
@@ -156,7 +157,8 @@ def _keep_only(fds: list[int]) -> None:
                 pass
 
 
-def _child(control: socket.socket, settings: dict[str, Any], command: dict[str, Any], fds: list[int]) -> None:
+def _child(control: socket.socket, settings: dict[str, Any], command: dict[str, Any], fds: list[int],
+           template: int) -> None:
     request, response, report, out, err = fds
     os.dup2(out, 1)
     os.dup2(err, 2)
@@ -164,11 +166,19 @@ def _child(control: socket.socket, settings: dict[str, Any], command: dict[str, 
     _keep_only([request, response, report])
     config = {**command["config"], "report_fd": report, "forked": True}
     if settings["tier"] == "none":
+        # The keeper this process becomes ends its tree when the template dies too (killed with
+        # the grader's workers on Ctrl-C, say), not only when the grader does.
+        config["keeper_also"] = template
         os.setsid()
         os.chdir(command["cwd"])
         os.environ.clear()
         os.environ.update(command["env"])
         _serve(request, response, config)
+    # Dies with the template (killed with the grader's workers on Ctrl-C, say), and with it the
+    # namespace's PID 1 and everything in the namespace.
+    _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != template:
+        os._exit(70)
     _check(_libc.unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC), "unshare")
     init = os.fork()
     if init == 0:

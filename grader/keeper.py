@@ -41,11 +41,12 @@ def _prctl(option: int, value: int) -> None:
         raise OSError(ctypes.get_errno(), f"prctl({option}) failed")
 
 
-def split(grader: int, channel: tuple[int, ...]) -> int:
+def split(grader: int, channel: tuple[int, ...], also: int = 0) -> int:
     """Fork into keeper and worker. Returns the keeper's pid in the worker; the keeper never returns.
 
     `grader` is the grader's pid; `channel` are the worker's pipe ends, which the keeper closes
-    so that the grader sees the worker's end at once.
+    so that the grader sees the worker's end at once. `also`, if not 0: another process whose
+    end ends the worker's tree too (the worker template that forked it, `grader.forkserver`).
     """
     _prctl(PR_SET_CHILD_SUBREAPER, 1)
     keeper = os.getpid()
@@ -55,7 +56,7 @@ def split(grader: int, channel: tuple[int, ...]) -> int:
     for fd in channel:
         os.close(fd)
     try:
-        _keep(child, grader)
+        _keep(child, grader, also)
     finally:
         os._exit(70)  # only reached if the keeper itself failed: the worker is gone by then
 
@@ -67,16 +68,16 @@ def die_with_keeper(keeper: int) -> None:
         os._exit(70)
 
 
-def _keep(child: int, grader: int) -> None:
+def _keep(child: int, grader: int, also: int = 0) -> None:
     try:
-        watched = [os.pidfd_open(grader), os.pidfd_open(child)]
+        watched = [os.pidfd_open(child), os.pidfd_open(grader)] + ([os.pidfd_open(also)] if also else [])
     except (AttributeError, OSError):
         watched = []  # no pidfds (Linux < 5.3): poll the parent pid instead
     status = None
     while status is None:
         if watched:
-            if watched[0] in select.select(watched, [], [], 5.0)[0]:
-                break  # the grader is gone
+            if set(watched[1:]) & set(select.select(watched, [], [], 5.0)[0]):
+                break  # the grader (or the template) is gone
         elif os.getppid() != grader:
             break  # the grader is gone (without a pidfd, the grader must be the parent)
         else:

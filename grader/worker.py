@@ -470,7 +470,8 @@ def serve(request_fd: int, response_fd: int, config: dict[str, Any]) -> None:
     if config.get("keeper"):
         from grader import keeper as keeping
 
-        keeper = keeping.split(int(config["keeper"]), (request_fd, response_fd, int(config["report_fd"])))
+        keeper = keeping.split(int(config["keeper"]), (request_fd, response_fd, int(config["report_fd"])),
+                               int(config.get("keeper_also", 0)))
     _confine(config, keeper)
     root = os.path.abspath(os.getcwd())
     sys.dont_write_bytecode = True
