@@ -23,6 +23,7 @@ from __future__ import annotations
 import ast
 import os
 import sys
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -146,8 +147,26 @@ def inert_note(found: list[InertImport]) -> list[str]:
     ]
 
 
-def _imports(tree: ast.AST) -> Iterable[tuple[int, str]]:
-    for node in ast.walk(tree):
+_BLOCKS = (ast.stmt, ast.excepthandler, ast.match_case)
+"""the nodes that can hold statements (an import statement is one)"""
+
+
+def _statements(tree: ast.AST) -> Iterable[ast.AST]:
+    """The statements of `tree` (and what holds them), in `ast.walk`'s order: an expression
+    holds no statement, so this skips most of the tree and keeps the relative order."""
+    todo = deque([tree])
+    while todo:
+        node = todo.popleft()
+        todo.extend(child for child in ast.iter_child_nodes(node) if isinstance(child, _BLOCKS))
+        yield node
+
+
+def _imports(tree: ast.AST, source: bytes | str) -> Iterable[tuple[int, str]]:
+    # `__import__("x")` is an expression, anywhere: the whole tree is walked for a source that
+    # names it, or that is not ASCII (identifiers are NFKC-normalized: `__ｉｍｐｏｒｔ__` is it too).
+    raw = source.encode("utf-8", "surrogateescape") if isinstance(source, str) else bytes(source)
+    nodes = ast.walk(tree) if b"__import__" in raw or not raw.isascii() else _statements(tree)
+    for node in nodes:
         if isinstance(node, ast.Import):
             for alias in node.names:
                 yield node.lineno, alias.name
@@ -189,7 +208,7 @@ def scan_imports(files: dict[str, bytes], module: str, allowed: Iterable[str]) -
             tree = ast.parse(files[f"{name}.py"], filename=f"{name}.py")
         except (SyntaxError, ValueError):
             continue
-        for line, imported in _imports(tree):
+        for line, imported in _imports(tree, files[f"{name}.py"]):
             top = imported.split(".")[0]
             if top in own:
                 todo.append(top)
