@@ -93,8 +93,11 @@ def test_descendants_finds_children_of_every_thread_and_their_children_with_dept
                "print(p.pid, flush=True); time.sleep(60)"]
     started: list[subprocess.Popen] = []
     # One child started by the main thread, one by another thread: each has a grandchild.
-    started.append(subprocess.Popen(sleeper, stdout=subprocess.PIPE, text=True))
-    thread = threading.Thread(target=lambda: started.append(subprocess.Popen(sleeper, stdout=subprocess.PIPE, text=True)))
+    def start() -> None:
+        started.append(subprocess.Popen(sleeper, stdout=subprocess.PIPE, text=True))
+
+    start()
+    thread = threading.Thread(target=start)
     thread.start()
     thread.join()
     grandchildren: list[int] = []
