@@ -50,6 +50,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from grader import proctime  # noqa: E402
 from grader.batch import Course, default_jobs, grade_folder  # noqa: E402
 from grader.course import Reference, compute_expected, load_assignments  # noqa: E402
 from grader.discover import Submission  # noqa: E402
@@ -199,11 +200,10 @@ def load() -> str:
     return f"load {Path('/proc/loadavg').read_text().split()[0]}"
 
 
-def cpu_now() -> tuple[float, float]:
-    """CPU seconds (user + sys) of this process and of its reaped children (fresh workers are
-    reaped; a template's forks are not, see `WorkerSampler`)."""
-    me, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return me.ru_utime + me.ru_stime, children.ru_utime + children.ru_stime
+def cpu_now() -> float:
+    """CPU seconds (user + sys) of this process (its workers: `WorkerSampler`)."""
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    return me.ru_utime + me.ru_stime
 
 
 class WorkerSampler(threading.Thread):
@@ -213,7 +213,7 @@ class WorkerSampler(threading.Thread):
     a forked child's peak RSS starts with the grader's.
     """
 
-    def __init__(self, interval: float = 0.05) -> None:
+    def __init__(self, interval: float = 0.02) -> None:
         super().__init__(daemon=True)
         self.interval = interval
         self.peak_kib = 0
@@ -221,8 +221,10 @@ class WorkerSampler(threading.Thread):
         self.stopped = threading.Event()
 
     def run(self) -> None:
+        me = os.getpid()
         while not self.stopped.wait(self.interval):
-            for pid in filter(str.isdigit, os.listdir("/proc")):
+            # Only this process's own workers: other gradings may run on the same machine.
+            for pid in (str(p) for p, _ in proctime.descendants(me) if p != me):
                 try:
                     with open(f"/proc/{pid}/cmdline", "rb") as f:
                         cmdline = f.read()
@@ -259,13 +261,13 @@ class Setup:
     def measure_correct(self, limits: Limits | None = None) -> tuple[float, float, float]:
         """(wall seconds, seconds inside the student's calls, grader CPU seconds) of one correct
         submission graded alone."""
-        cpu = cpu_now()[0]
+        cpu = cpu_now()
         started = time.perf_counter()
         result = grade_submission(self.correct, self.assignments, self.expected, limits)
         elapsed = time.perf_counter() - started
         failed = [c.name for c in result.checks if not c.passed]
         assert not failed, f"the reference lost points: {failed[:3]}"
-        return elapsed, result.student_seconds, cpu_now()[0] - cpu
+        return elapsed, result.student_seconds, cpu_now() - cpu
 
 
 def single_submission(setup: Setup, templates: bool, repeat: int = 7) -> None:
@@ -274,12 +276,10 @@ def single_submission(setup: Setup, templates: bool, repeat: int = 7) -> None:
     setup.grade_correct(limits)  # the thread's template started, caches warm
     sampler = WorkerSampler(interval=0.01)
     sampler.start()
-    children = cpu_now()[1]
     runs = [setup.measure_correct(limits) for _ in range(repeat)]
     sampler.stopped.set()
     sampler.join()
-    # A fresh worker is reaped by us (RUSAGE_CHILDREN counts it exactly); a template's fork is not.
-    worker_cpu = (cpu_now()[1] - children) if not templates else sampler.cpu_seconds()
+    worker_cpu = sampler.cpu_seconds()
     wall = statistics.median(r[0] for r in runs)
     inside = statistics.median(r[1] for r in runs)
     grader_cpu = statistics.median(r[2] for r in runs)
@@ -287,8 +287,8 @@ def single_submission(setup: Setup, templates: bool, repeat: int = 7) -> None:
     print(f"one correct submission at -j 1, {how} (median of {repeat}; {load()}):")
     print(f"  wall {wall * 1000:7.1f} ms; inside the student's calls {inside * 1000:7.1f} ms; "
           f"grader's overhead (wall - that) {(wall - inside) * 1000:7.1f} ms (target <= 40 ms)")
-    print(f"  CPU: grader process {grader_cpu * 1000:.0f} ms, workers {worker_cpu / repeat * 1000:.0f} ms"
-          f"{' (sampled every 10 ms: a lower bound)' if templates else ''}")
+    print(f"  CPU: grader process {grader_cpu * 1000:.0f} ms, workers at least {worker_cpu / repeat * 1000:.0f} ms "
+          "(sampled every 10 ms)")
 
 
 def profile_correct(setup: Setup, repeat: int = 5) -> None:

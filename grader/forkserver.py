@@ -169,6 +169,7 @@ def _child(control: socket.socket, settings: dict[str, Any], command: dict[str, 
         # The keeper this process becomes ends its tree when the template dies too (killed with
         # the grader's workers on Ctrl-C, say), not only when the grader does.
         config["keeper_also"] = template
+        _prctl(PR_SET_DUMPABLE, 1)  # as a fresh worker is (the template is not, see `main`)
         os.setsid()
         os.chdir(command["cwd"])
         os.environ.clear()
