@@ -275,11 +275,31 @@ def _worker(command: dict[str, Any], request: int, response: int, config: dict[s
         fd = os.open(os.path.join(work, name), os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o444)
         with os.fdopen(fd, "wb") as f:
             f.write(data.tobytes())
-    # Nothing this process could exec may give a capability back (bwrap also set no_new_privs).
+    # Nothing this process could exec may give a capability back (bwrap also set no_new_privs):
+    # an empty bounding set, an empty inheritable set. The uid change clears the rest.
     for cap in range(CAP_LAST + 1):
         if _libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 and ctypes.get_errno() != 22:  # EINVAL: past the last
             _check(-1, "drop the bounding set")
+    _drop_inheritable()
     _serve(request, response, config)
+
+
+class _CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class _CapData(ctypes.Structure):
+    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
+
+
+def _drop_inheritable() -> None:
+    """Empty this process's inheritable capability set (capget/capset, version 3)."""
+    header = _CapHeader(0x20080522, 0)
+    data = (_CapData * 2)()
+    _check(_libc.capget(ctypes.byref(header), data), "capget")
+    for half in data:
+        half.inheritable = 0
+    _check(_libc.capset(ctypes.byref(header), data), "capset")
 
 
 BOOTSTRAP = (

@@ -209,3 +209,28 @@ def test_each_submission_runs_in_a_new_process_of_its_own(tier: str) -> None:
             assert p._running.child is not None
             pids.append(p._running.child.find())
     assert pids[0] != pids[1]
+
+
+CAPS = b"""
+import os
+
+def caps():
+    with open('/proc/self/status') as f:
+        fields = dict(line.split(':', 1) for line in f if ':' in line)
+    return {k: fields[k].strip() for k in ('CapInh', 'CapPrm', 'CapEff', 'CapBnd', 'CapAmb', 'NoNewPrivs')} | {
+        'uid': os.getuid()}
+"""
+
+
+def test_a_forked_sandboxed_worker_holds_no_capability_and_can_gain_none() -> None:
+    """The tier-1 template keeps CAP_SYS_ADMIN and CAP_SETPCAP for its children's namespaces:
+    the worker itself ends with none, not even in its bounding set, and no_new_privs."""
+    if "bwrap" not in _tiers() or not sandbox.uses_template(sandbox.resolve("bwrap")):
+        pytest.skip("no tier-1 template here")
+    with StudentProcess({"c.py": CAPS}, Limits(sandbox="bwrap")) as p:
+        got = p.call(Call("c", "caps"))
+        assert p._running.child is not None
+    zero = "0" * 16
+    assert got == {"CapInh": zero, "CapPrm": zero, "CapEff": zero, "CapBnd": zero, "CapAmb": zero,
+                   "NoNewPrivs": "1", "uid": got["uid"]}
+    assert got["uid"] >= sandbox.UID_BASE
