@@ -162,6 +162,8 @@ class StudentProcess:
     _scanned: set[str] = field(default_factory=set)
     _inert: list[policy.InertImport] = field(default_factory=list)
     """imports of display libraries, which ran as inert stand-ins"""
+    _fresh: bool = False
+    """start this submission's workers fresh (its forked worker did not start)"""
     student_seconds: float = 0.0
     """wall-clock time the student's code ran inside its calls, as the worker measured it"""
     timed_out_seconds: float = 0.0
@@ -208,7 +210,7 @@ class StudentProcess:
             flags = os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW | os.O_CLOEXEC
             self._output = (os.open(os.path.join(self._dir, "stdout"), flags, 0o600),
                             os.open(os.path.join(self._dir, "stderr"), flags, 0o600))
-        slot = slots.slot(iso) if self.limits.worker_templates else None
+        slot = slots.slot(iso) if self.limits.worker_templates and not self._fresh else None
         req_r, req_w = os.pipe()
         resp_r, resp_w = os.pipe()
         report_r, report_w = os.pipe()
@@ -258,10 +260,13 @@ class StudentProcess:
             # Found before any student code runs: the process whose clock counts.
             pid = child.find() if child is not None else proctime.worker_pid(proc.pid)
             self._running.stats = proctime.Schedstat(pid)
+            if child is not None:
+                slots.started(iso)
         except (EOFError, TimeoutError, BrokenPipeError, codec.ChannelError):
             self._kill()
-            if child is not None:  # never the student's fault: its code has not run yet
-                slots.disable(iso, f"a forked worker did not start ({self._stderr_tail() or 'no message'})")
+            if child is not None:  # its code has not run yet: start this one fresh
+                slots.failed(iso, f"a forked worker did not start ({self._stderr_tail() or 'no message'})")
+                self._fresh = True
                 return self._start()
             raise StudentError(
                 "judge-error", f"the worker process did not start ({self._stderr_tail() or 'no message'})"

@@ -217,12 +217,26 @@ def slot(iso: sandbox.Isolation) -> Slot | None:
     return slots[iso.tier]
 
 
-def disable(iso: sandbox.Isolation, reason: str) -> None:
-    """No more templates for `iso`'s tier in this process (a forked worker failed to start)."""
-    _failed[iso.tier] = reason
+FAILURES_ALLOWED = 3
+"""forked workers in a row that may fail to start before a tier's templates are given up"""
+_failures: dict[str, int] = {}
+
+
+def started(iso: sandbox.Isolation) -> None:
+    """A forked worker of `iso`'s tier started."""
+    _failures[iso.tier] = 0
+
+
+def failed(iso: sandbox.Isolation, reason: str) -> None:
+    """A forked worker did not start (that submission's worker then starts fresh). After
+    `FAILURES_ALLOWED` in a row, no more templates for this tier in this process: one odd
+    submission (its files too large for the working folder, say) does not switch them off."""
+    _failures[iso.tier] = _failures.get(iso.tier, 0) + 1
     found = _local.__dict__.get("slots", {}).pop(iso.tier, None)
     if found is not None:
         found.close()
+    if _failures[iso.tier] >= FAILURES_ALLOWED:
+        _failed[iso.tier] = reason
 
 
 def close_all() -> None:

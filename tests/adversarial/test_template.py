@@ -234,3 +234,19 @@ def test_a_forked_sandboxed_worker_holds_no_capability_and_can_gain_none() -> No
     assert got == {"CapInh": zero, "CapPrm": zero, "CapEff": zero, "CapBnd": zero, "CapAmb": zero,
                    "NoNewPrivs": "1", "uid": got["uid"]}
     assert got["uid"] >= sandbox.UID_BASE
+
+
+def test_a_submission_whose_files_do_not_fit_is_graded_fresh_and_the_template_stays() -> None:
+    """More files than a forked worker's 64 MiB working folder holds: that submission's worker
+    starts fresh (its files are bound in, not copied), and the next one is forked again."""
+    if "bwrap" not in _tiers() or not sandbox.uses_template(sandbox.resolve("bwrap")):
+        pytest.skip("no tier-1 template here")
+    module = b"def f():\n    return 7\n"
+    big = {f"pad{i}.py": b"#" * (1 << 20) for i in range(66)} | {"m.py": module}
+    slots.close_all()
+    with StudentProcess(big, Limits(sandbox="bwrap")) as p:
+        assert p.call(Call("m", "f")) == 7
+        assert p._running.child is None
+    with StudentProcess({"m.py": module}, Limits(sandbox="bwrap")) as q:
+        assert q.call(Call("m", "f")) == 7
+        assert q._running.child is not None
