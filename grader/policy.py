@@ -23,7 +23,6 @@ from __future__ import annotations
 import ast
 import os
 import sys
-from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -154,9 +153,10 @@ _BLOCKS = (ast.stmt, ast.excepthandler, ast.match_case)
 def _statements(tree: ast.AST) -> Iterable[ast.AST]:
     """The statements of `tree` (and what holds them), in `ast.walk`'s order: an expression
     holds no statement, so this skips most of the tree and keeps the relative order."""
-    todo = deque([tree])
-    while todo:
-        node = todo.popleft()
+    todo, done = [tree], 0  # a queue (no import: this module's names are the worker's too)
+    while done < len(todo):
+        node = todo[done]
+        done += 1
         todo.extend(child for child in ast.iter_child_nodes(node) if isinstance(child, _BLOCKS))
         yield node
 

@@ -5,7 +5,8 @@ fork instead of an interpreter's start and `import numpy`. A grading thread grad
 submission at a time, so its template serves one child at a time; the template is tied to the
 thread that started it (bwrap's `--die-with-parent`, or `PR_SET_PDEATHSIG` in tier 2) and ends
 with it. A template that died (killed on Ctrl-C, say) is started again on next use; one that
-cannot start at all is not tried again in this process, and workers start fresh instead.
+cannot start at all is not tried again in this process, and workers start fresh instead. A
+template left idle ends on its own (`grader.forkserver.IDLE_SECONDS`).
 """
 
 from __future__ import annotations
@@ -181,10 +182,11 @@ class Slot:
 
     def close(self) -> None:
         """Stop the template (and with it any child still running in tier 1)."""
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
+        if self.proc.poll() is None:  # not reaped yet: its group id is still its own
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
         try:
             self.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
