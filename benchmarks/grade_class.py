@@ -305,19 +305,21 @@ def profile_correct(setup: Setup, repeat: int = 5) -> None:
         return by_name.get(key, (0, 0.0))
 
     total = cum("grading.py:grade_submission")[1] / repeat
-    waiting = cum("codec.py:read_message")[1] / repeat
+    waiting = cum("runner.py:_await_reply")[1] / repeat
+    writing = cum("codec.py:write_parts")[1] / repeat
     starts, start_time = cum("runner.py:_start")
     calls = cum("runner.py:call")[0] / repeat
     closing = cum("runner.py:close")[1] / repeat
     print(f"\nprofile of one correct submission (trusted side, mean of {repeat}):")
     print(f"  total                                  {total * 1000:7.1f} ms")
     print(f"  worker started                         {starts / repeat:7.1f} times, "
-          f"{start_time / repeat * 1000:.1f} ms in Popen")
+          f"{start_time / repeat * 1000:.1f} ms (forked from this thread's template)")
     print(f"  calls to the worker                    {calls:7.0f}")
-    print(f"  waiting for the worker (read_message)  {waiting * 1000:7.1f} ms "
-          "(its start-up and imports, the student's code, the channel)")
+    print(f"  sending the requests (write_parts)     {writing * 1000:7.1f} ms")
+    print(f"  waiting for the replies (_await_reply) {waiting * 1000:7.1f} ms "
+          "(the student's code, the worker's side of the channel, reading the reply)")
     print(f"  closing the worker                     {closing * 1000:7.1f} ms")
-    trusted = total - waiting - start_time / repeat - closing
+    trusted = total - waiting - writing - start_time / repeat - closing
     print(f"  trusted side (judges, comparisons)     {trusted * 1000:7.1f} ms")
     out = io.StringIO()
     pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(12)
