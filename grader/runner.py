@@ -402,8 +402,7 @@ class StudentProcess:
         ceiling = proctime.wall_ceiling(timeout)
         started = time.monotonic()
         clock: proctime.CallClock | None = None
-        used: float | None = None
-        """the call's time, taken before a timed-out worker is killed (killing is not its time)"""
+        used: float | None = None  # the call's time, taken before a timed-out worker is killed (not its time)
         try:
             codec.write_parts(running.request_fd, request, deadline=started + ceiling)
             clock = proctime.CallClock(running.stats or proctime.Schedstat(-1))  # no stats: the wall clock
