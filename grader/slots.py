@@ -157,6 +157,8 @@ class Slot:
     def start(self, fds: list[int], command: dict[str, Any]) -> Child:
         """Fork a worker over `fds` (request read end, response write end, report write end,
         stdout, stderr); `command` holds its config and, per tier, its folders."""
+        # The CPUs this thread may use now, as a worker it started itself would inherit them.
+        command = {**command, "cpus": sorted(os.sched_getaffinity(0))}
         answer, got = self._command({"op": "start", **command}, fds, 0.0)
         if len(got) != 1 or not isinstance(answer.get("pid"), int):
             for fd in got:

@@ -250,3 +250,23 @@ def test_a_submission_whose_files_do_not_fit_is_graded_fresh_and_the_template_st
     with StudentProcess({"m.py": module}, Limits(sandbox="bwrap")) as q:
         assert q.call(Call("m", "f")) == 7
         assert q._running.child is not None
+
+
+def test_a_forked_worker_runs_on_the_cpus_its_grader_thread_may_use_when_it_starts(tier: str) -> None:
+    """As a worker started fresh inherits them (the template was started with other CPUs)."""
+    everywhere = os.sched_getaffinity(0)
+    if len(everywhere) < 2:
+        pytest.skip("one CPU: nothing to narrow")
+    source = b"import os\ndef cpus():\n    return sorted(os.sched_getaffinity(0))\n"
+    limits = _limits(tier)
+    slots.close_all()
+    with StudentProcess({"c.py": source}, limits) as first:  # starts the template on every CPU
+        assert first.call(Call("c", "cpus")) == sorted(everywhere)
+    one = {min(everywhere)}
+    os.sched_setaffinity(0, one)
+    try:
+        with StudentProcess({"c.py": source}, limits) as p:
+            assert p.call(Call("c", "cpus")) == sorted(one)
+            assert p._running.child is not None
+    finally:
+        os.sched_setaffinity(0, everywhere)
