@@ -17,7 +17,7 @@ the student's kind (the mix is printed; per 100 students):
   raises;
 - 3 hostile: an infinite loop (1%), `os._exit` at import, a flood of output.
 
-It is graded with the real pipeline (`grader.batch.grade_folder`, reports included), and the
+It is graded with the real pipeline (`grader.engine.batch.grade_folder`, reports included), and the
 figures printed: for one correct submission at -j 1, its wall-clock time, the time spent inside
 the student's calls (measured in the worker and sent back with the replies) and the grader's
 overhead (wall minus that), with the CPU time of the grader and of the workers, both with
@@ -50,14 +50,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from grader import proctime  # noqa: E402
-from grader.batch import Course, default_jobs, grade_folder  # noqa: E402
-from grader.course import Reference, compute_expected, load_assignments  # noqa: E402
-from grader.discover import Submission  # noqa: E402
-from grader.grading import grade_submission  # noqa: E402
-from grader.runner import Limits, StudentProcess  # noqa: E402
-from grader.spec import Call  # noqa: E402
-from grader.template import make_stub  # noqa: E402
+from grader.course.loading import Course  # noqa: E402
+from grader.course.template import make_stub  # noqa: E402
+from grader.engine.batch import default_jobs, grade_folder  # noqa: E402
+from grader.engine.grading import grade_submission  # noqa: E402
+from grader.inputs.discover import Submission  # noqa: E402
+from grader.isolation import proctime  # noqa: E402
+from grader.isolation.runner import Limits, StudentProcess  # noqa: E402
+from grader.model import Call  # noqa: E402
 
 EXAMPLES = ROOT / "examples" / "submit"
 MARKER = re.compile(r"^\s*#{1,3} (BEGIN|END) SOLUTION\s*$")
@@ -228,7 +228,7 @@ class WorkerSampler(threading.Thread):
                 try:
                     with open(f"/proc/{pid}/cmdline", "rb") as f:
                         cmdline = f.read()
-                        if b"grader.worker" not in cmdline and b"grader.forkserver" not in cmdline:
+                        if b"grader.worker.serve" not in cmdline and b"grader.worker.forkserver" not in cmdline:
                             continue
                     with open(f"/proc/{pid}/status") as f:
                         hwm = next((int(ln.split()[1]) for ln in f if ln.startswith("VmHWM:")), 0)
@@ -246,11 +246,10 @@ class WorkerSampler(threading.Thread):
 
 class Setup:
     def __init__(self) -> None:
-        self.assignments = load_assignments(ROOT / "assignments")
-        self.modules = [m for a in self.assignments for m in a.modules]
+        course = Course.load(ROOT)
+        self.assignments, self.modules = course.assignments, course.modules
         started = time.perf_counter()
-        reference = Reference(ROOT / "reference", [m for a in self.assignments for m in a.mistakes])
-        self.expected = compute_expected(self.assignments, reference)
+        self.expected = course.expected
         self.expected_seconds = time.perf_counter() - started
         files = {k: v.encode() for k, v in correct_sources(self.modules).items()}
         self.correct = Submission("correct", ROOT, files)
@@ -329,12 +328,12 @@ def profile_correct(setup: Setup, repeat: int = 5) -> None:
             print("   ", line.strip()[:150])
     imports = subprocess.run(
         [sys.executable, "-I", "-X", "importtime", "-c",
-         f"import sys; sys.path.insert(0, {str(ROOT)!r}); import grader.worker"],
+         f"import sys; sys.path.insert(0, {str(ROOT)!r}); import grader.worker.serve"],
         capture_output=True, text=True).stderr.splitlines()
     rows = []
     for line in imports:
         m = re.match(r"import time:\s+(\d+) \|\s+(\d+) \|\s*(\S.*)$", line)
-        if m and m.group(3).strip() in ("numpy", "grader.worker", "grader.codec", "grader", "math", "io"):
+        if m and m.group(3).strip() in ("numpy", "grader.worker.serve", "grader.worker.codec", "grader", "math", "io"):
             rows.append(f"{m.group(3).strip()} {int(m.group(2)) / 1000:.1f} ms")
     print("  worker imports (cumulative, -X importtime): " + ", ".join(rows))
 
@@ -342,7 +341,7 @@ def profile_correct(setup: Setup, repeat: int = 5) -> None:
 def on_cluster(spec: str, submit: Path, out: Path, timeout: float, jobs: int, rounds: int) -> None:
     """Grade the class `rounds` times at `-j jobs` and on the Dask cluster `spec`, alternating
     which goes first (the machine's load drifts); print each pair, the spread, the start-up."""
-    from grader.cluster import connect
+    from grader.engine.cluster import connect
 
     limits = Limits(call_timeout=timeout)
     started = time.perf_counter()
@@ -359,7 +358,7 @@ def on_cluster(spec: str, submit: Path, out: Path, timeout: float, jobs: int, ro
             for how in (("local", "cluster") if i % 2 == 0 else ("cluster", "local")):
                 before = resource.getrusage(resource.RUSAGE_SELF)
                 t0 = time.perf_counter()
-                batch = grade_folder(submit, out / how, Course(ROOT), limits=limits, jobs=jobs, force=True,
+                batch = grade_folder(submit, out / how, Course.load(ROOT), limits=limits, jobs=jobs, force=True,
                                      cluster=remote if how == "cluster" else None)
                 times[how].append(time.perf_counter() - t0)
                 after = resource.getrusage(resource.RUSAGE_SELF)
@@ -428,7 +427,7 @@ def main() -> None:
         cpu_before = resource.getrusage(resource.RUSAGE_SELF)
         started = time.perf_counter()
         limits = Limits(call_timeout=args.timeout, worker_templates=not args.no_templates)
-        batch = grade_folder(submit, out, Course(ROOT), limits=limits, jobs=args.jobs, force=True)
+        batch = grade_folder(submit, out, Course.load(ROOT), limits=limits, jobs=args.jobs, force=True)
         elapsed = time.perf_counter() - started
         cpu_after = resource.getrusage(resource.RUSAGE_SELF)
         sampler.stopped.set()

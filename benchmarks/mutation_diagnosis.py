@@ -13,7 +13,7 @@ positional arguments swapped, a unary minus dropped. Each mutant is graded by th
 - caught: the mutant loses points.
 - equivalent: not caught, and its function returns the reference's output (within the checks'
   tolerance) on fresh inputs: the checks' own inputs shuffled as the hidden twins shuffle them
-  (`grader.twins.fresh_call`, three draws per check). A mutant that is not caught but differs on
+  (`grader.checks.twins.fresh_call`, three draws per check). A mutant that is not caught but differs on
   a fresh input is reported as missed.
 - diagnosed: a failing check of the mutated function carries a diagnosis or names a catalogued
   mistake.
@@ -39,14 +39,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from grader.course import Reference, compute_expected, load_assignments  # noqa: E402
-from grader.diagnosis import catalog_findings, value_findings  # noqa: E402
-from grader.discover import Submission  # noqa: E402
-from grader.grading import grade_submission  # noqa: E402
-from grader.judges import VALUE, Close, Gradient, Part, Sequence  # noqa: E402
-from grader.runner import Limits, StudentProcess  # noqa: E402
-from grader.spec import Call, StudentError  # noqa: E402
-from grader.twins import fresh_call  # noqa: E402
+from grader.checks.compare import VALUE  # noqa: E402
+from grader.checks.diagnosis import catalog_findings, value_findings  # noqa: E402
+from grader.checks.judges import Close, Gradient, Part, Sequence  # noqa: E402
+from grader.checks.twins import fresh_call  # noqa: E402
+from grader.course.loading import Course, Reference  # noqa: E402
+from grader.engine.grading import grade_submission  # noqa: E402
+from grader.inputs.discover import Submission  # noqa: E402
+from grader.isolation.runner import Limits, StudentProcess  # noqa: E402
+from grader.model import Call, StudentError  # noqa: E402
 
 SWAPS = {ast.Add: ast.Sub, ast.Sub: ast.Add, ast.Mult: ast.Div, ast.Div: ast.Mult, ast.Pow: ast.Mult,
          ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt, ast.Eq: ast.NotEq,
@@ -185,7 +186,7 @@ def _part(value, index):
 
 def verify(outcome: Outcome, result, assignment, reference: Reference, files: dict[str, bytes]) -> None:
     """Classify a graded mutant (see the module docstring)."""
-    from grader.compare import difference
+    from grader.checks.compare import difference
 
     m = outcome.mutant
     facts = {(c.diagnosis, c.mistake) for c in result.checks
@@ -238,7 +239,7 @@ def _evaluable(fact: str, call: Call) -> bool:
     """A fact that names arguments (`max_epochs`) says nothing of a call without them."""
     import re
 
-    from grader.spec import PARAMETER_NAMES
+    from grader.model import PARAMETER_NAMES
 
     named = set(re.findall(r"`(\w+)", fact))
     given = set(call.kwargs) | set(PARAMETER_NAMES.get(f"{call.module}.{call.function}", ())[: len(call.args)])
@@ -267,9 +268,8 @@ def main() -> None:
     ap.add_argument("--show-undiagnosed", action="store_true", help="print every caught mutant without a diagnosis")
     args = ap.parse_args()
     started = time.monotonic()
-    assignments = load_assignments(ROOT / "assignments", args.module)
-    reference = Reference(ROOT / "reference", [m for a in assignments for m in a.mistakes])
-    expected = compute_expected(assignments, reference)
+    course = Course.load(ROOT, args.module)
+    assignments, reference, expected = course.assignments, course.reference, course.expected
     sources = {p.stem: p.read_bytes() for p in (ROOT / "reference").glob("*.py")}
     work: list[tuple[Mutant, object]] = []
     for a in assignments:

@@ -12,10 +12,10 @@ from hypothesis import settings
 from hypothesis.configuration import set_hypothesis_home_dir
 
 import grader
-from grader.course import Reference, compute_expected, load_assignments
-from grader.discover import Submission
-from grader.grading import SubmissionResult, grade_submission
-from grader.runner import Limits
+from grader.course import loading
+from grader.engine.grading import grade_submission
+from grader.inputs.discover import Submission
+from grader.model import Limits, SubmissionResult
 
 ROOT = Path(grader.__file__).resolve().parent.parent
 """the checkout under test: the one whose grader is imported"""
@@ -68,13 +68,12 @@ def report_dir(out: Path, submission: str) -> Path:
     return Path(out) / "students" / submission
 
 
-class Course:
+class Course(loading.Course):
     """The real course, with expected values computed once for the whole test session."""
 
     def __init__(self) -> None:
-        self.assignments = load_assignments(ROOT / "assignments")
-        self.reference = Reference(ROOT / "reference", [m for a in self.assignments for m in a.mistakes])
-        self.expected = compute_expected(self.assignments, self.reference)
+        super().__init__(ROOT, loading.Course.load(ROOT).assignments)
+        self.expected  # noqa: B018  (computed now, once)
 
     def of(self, names: list[str]) -> list:
         return [a for a in self.assignments if a.name in names]
@@ -152,14 +151,14 @@ def assert_loses_exactly(result: SubmissionResult, broken: set[str], mistake: st
 def unsandboxed(**more) -> Limits:
     """Limits of the unsandboxed tier, with `--unsafe-run-as-root` only where this machine needs
     it (grading as root where no other uid can run Python, e.g. Python under /root)."""
-    from grader import sandbox
+    from grader.isolation import sandbox
 
     return Limits(sandbox="none", unsafe_run_as_root=sandbox.resolve("none").as_root, **more)
 
 
 def unsandboxed_args() -> list[str]:
     """`--sandbox none`, plus `--unsafe-run-as-root` where this machine needs it (see `unsandboxed`)."""
-    from grader import sandbox
+    from grader.isolation import sandbox
 
     return ["--sandbox", "none"] + (["--unsafe-run-as-root"] if sandbox.resolve("none").as_root else [])
 
@@ -177,3 +176,16 @@ def processes_running(marker: str) -> list[int]:
         except (OSError, UnicodeDecodeError):
             continue
     return found
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _course_cache_of_the_session(tmp_path_factory: pytest.TempPathFactory):
+    """The course cache (`grader.course.cache`) of the tests' runs: a private folder of the session,
+    not the user's ~/.cache (subprocesses inherit it)."""
+    before = os.environ.get("GRADER_COURSE_CACHE")
+    os.environ["GRADER_COURSE_CACHE"] = str(tmp_path_factory.mktemp("course-cache") / "cache")
+    yield
+    if before is None:
+        os.environ.pop("GRADER_COURSE_CACHE", None)
+    else:
+        os.environ["GRADER_COURSE_CACHE"] = before

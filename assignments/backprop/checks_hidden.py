@@ -8,10 +8,7 @@ they check that no function modifies its inputs. The tolerances are the visible 
 
 import numpy as np
 
-from grader.build import Checks, sibling
-from grader.judges import FLOAT32, DirectionalGradient, Gradient, Unchanged
-from grader.numgrad import directional_probes
-from grader.spec import Fn
+from grader.authoring import FLOAT32, Checks, DirectionalGradient, Fn, Gradient, Unchanged, directional_probes, sibling
 
 visible = sibling(__file__, "checks_visible")
 c = Checks("backprop")

@@ -1,9 +1,12 @@
 """Known wrong implementations of the `backprop` module (assignment 3).
 
-Each `Mistake.impl` has the signature of the API function it imitates and computes the wrong
-output a student with that bug would get. When a student's output equals a mistake's output,
-the grader shows the mistake's hint. The impls are self-contained NumPy (no reference, no
-`forward` import): a mistake must not change when another module changes.
+Each mistake is declared on its wrong implementation, `@MISTAKES.mistake(function, name, hint)`:
+the function has the signature of the API function it imitates and computes the wrong output a
+student with that bug would get. When a student's output equals a mistake's output, the grader
+shows the mistake's hint; it runs a function's mistakes in the order they are declared here.
+The impls are self-contained NumPy (no reference, no `forward` import): a mistake must not
+change when another module changes. Helpers shared by several mistakes are plain private
+functions.
 
 Most mistakes differ from the reference on generic inputs. Some need a particular input:
 - "dW transposed" and "dA_prev uses W.T" differ in shape unless the layer is square; only for
@@ -18,9 +21,12 @@ Most mistakes differ from the reference on generic inputs. Some need a particula
 
 import numpy as np
 
-from grader.spec import Mistake
+from grader.authoring import Catalog
 
-# --- private helpers: the forward pieces the wrong impls need ----------------------------------
+MISTAKES = Catalog("backprop")
+
+
+# --- private helpers: the forward pieces the wrong impls need ---------------------------------
 
 
 def _sigmoid(z):
@@ -56,39 +62,61 @@ def _f64(*arrays):
     return [np.asarray(a, dtype=np.float64) for a in arrays]
 
 
-# --- losses ----------------------------------------------------------------------------------
+# --- losses -----------------------------------------------------------------------------------
 
 
+@MISTAKES.mistake("mse_loss", "missing 0.5",
+                  "Your MSE is twice the expected value: the 0.5 is missing. This course's MSE is "
+                  "(1/m) * sum_i 0.5 * ||yhat_i - y_i||^2; the 0.5 makes its gradient (Yhat - Y)/m.")
 def mse_no_half(Y_hat, Y):
     Y_hat, Y = _f64(Y_hat, Y)
     return float(np.sum((Y_hat - Y) ** 2) / Y_hat.shape[0])
 
 
+@MISTAKES.mistake("mse_loss", "summed instead of averaged",
+                  "Your MSE is m times too large: you summed over the batch. Divide by m = "
+                  "Y_hat.shape[0] (the number of examples): the loss is a mean over the batch.")
 def mse_summed(Y_hat, Y):
     Y_hat, Y = _f64(Y_hat, Y)
     return float(0.5 * np.sum((Y_hat - Y) ** 2))
 
 
+@MISTAKES.mistake("mse_loss", "mean over every entry (np.mean)",
+                  "np.mean divides by m * k (every entry), but the loss is a mean over examples only: "
+                  "0.5 * np.sum((Y_hat - Y)**2) / m with m = Y_hat.shape[0]. The two agree only "
+                  "for a single output column.")
 def mse_mean_all_entries(Y_hat, Y):
     Y_hat, Y = _f64(Y_hat, Y)
     return float(0.5 * np.mean((Y_hat - Y) ** 2))
 
 
+@MISTAKES.mistake("mse_loss_grad", "missing 1/m",
+                  "Your gradient is m times too large: the 1/m of the mean is missing. "
+                  "d/dYhat of (1/m) sum_i 0.5 ||yhat_i - y_i||^2 is (Y_hat - Y) / m.")
 def mse_grad_no_m(Y_hat, Y):
     Y_hat, Y = _f64(Y_hat, Y)
     return Y_hat - Y
 
 
+@MISTAKES.mistake("mse_loss_grad", "divided by every entry (m * k)",
+                  "You divided by Y_hat.size (m * k). The mean is over the m examples only: "
+                  "(Y_hat - Y) / Y_hat.shape[0].")
 def mse_grad_all_entries(Y_hat, Y):
     Y_hat, Y = _f64(Y_hat, Y)
     return (Y_hat - Y) / Y_hat.size
 
 
+@MISTAKES.mistake("mse_loss_grad", "sign flipped",
+                  "Your gradient has the wrong sign: d/dyhat of 0.5 (yhat - y)^2 is +(yhat - y). "
+                  "Return (Y_hat - Y) / m; (Y - Y_hat) would make gradient descent climb.")
 def mse_grad_sign(Y_hat, Y):
     Y_hat, Y = _f64(Y_hat, Y)
     return (Y - Y_hat) / Y_hat.shape[0]
 
 
+@MISTAKES.mistake("mse_loss_grad", "factor 2 kept",
+                  "Your gradient is twice too large: with the 0.5 in the loss, the 2 of the square "
+                  "cancels. The gradient is (Y_hat - Y) / m.")
 def mse_grad_times_two(Y_hat, Y):
     Y_hat, Y = _f64(Y_hat, Y)
     return 2.0 * (Y_hat - Y) / Y_hat.shape[0]
@@ -98,91 +126,142 @@ def _log(P):
     return np.log(np.maximum(P, np.finfo(np.float64).tiny))
 
 
+@MISTAKES.mistake("cross_entropy_loss", "summed instead of averaged",
+                  "Your cross-entropy is m times too large: divide the sum by m = P.shape[0]. "
+                  "L = -(1/m) * sum_i sum_k Y_ik log P_ik.")
 def ce_summed(P, Y):
     P, Y = _f64(P, Y)
     return float(-np.sum(Y * _log(P)))
 
 
+@MISTAKES.mistake("cross_entropy_loss", "mean over every entry (np.mean)",
+                  "np.mean(Y * np.log(P)) divides by m * K (every entry). Sum over the classes, mean "
+                  "over the examples: -np.sum(Y * np.log(P)) / P.shape[0].")
 def ce_mean_all_entries(P, Y):
     P, Y = _f64(P, Y)
     return float(-np.mean(Y * _log(P)))
 
 
+@MISTAKES.mistake("cross_entropy_loss", "minus sign forgotten",
+                  "Your loss is negative: log(P) <= 0, so the cross-entropy needs its minus sign: "
+                  "L = -(1/m) sum Y log P >= 0.")
 def ce_no_minus(P, Y):
     P, Y = _f64(P, Y)
     return float(np.sum(Y * _log(P)) / P.shape[0])
 
 
+@MISTAKES.mistake("cross_entropy_loss", "binary cross-entropy formula",
+                  "You used the binary formula with (1 - Y) log(1 - P). For a softmax over K classes "
+                  "the categorical cross-entropy has only the -Y log P term: "
+                  "-(1/m) sum_i sum_k Y_ik log P_ik.")
 def ce_binary_formula(P, Y):
     P, Y = _f64(P, Y)
     return float(-np.sum(Y * _log(P) + (1.0 - Y) * _log(1.0 - P)) / P.shape[0])
 
 
+@MISTAKES.mistake("softmax_cross_entropy_grad", "missing 1/m",
+                  "Your gradient is m times too large: the loss is a mean over the batch, so "
+                  "dL/dZ = (P - Y) / m with m = P.shape[0].")
 def ce_grad_no_m(P, Y):
     P, Y = _f64(P, Y)
     return P - Y
 
 
+@MISTAKES.mistake("softmax_cross_entropy_grad", "sign flipped",
+                  "Your gradient has the wrong sign. dL/dZ = (P - Y) / m: raising the score of the true "
+                  "class lowers the loss, so that entry (P - 1) must be negative.")
 def ce_grad_sign(P, Y):
     P, Y = _f64(P, Y)
     return (Y - P) / P.shape[0]
 
 
+@MISTAKES.mistake("softmax_cross_entropy_grad", "gradient with respect to P, not Z",
+                  "You returned -Y / (m P), the gradient with respect to the probabilities P. This "
+                  "function returns the gradient with respect to the softmax's input Z, where the "
+                  "softmax Jacobian simplifies everything to (P - Y) / m.")
 def ce_grad_wrt_p(P, Y):
     P, Y = _f64(P, Y)
     return -Y / np.maximum(P, np.finfo(np.float64).tiny) / P.shape[0]
 
 
-# --- activation_backward, dense_backward ----------------------------------------------------------
+# --- activation_backward, dense_backward ------------------------------------------------------
 
 
+@MISTAKES.mistake("activation_backward", "g(Z) instead of g'(Z)",
+                  "You multiplied dA by the activation g(Z) itself. The chain rule needs its derivative: "
+                  "dZ = dA * g'(Z) (e.g. sigmoid_grad(Z), tanh_grad(Z) from forward.py).")
 def act_back_g_not_gprime(dA, Z, activation):
     dA, Z = _f64(dA, Z)
     return dA * _G[activation](Z)
 
 
+@MISTAKES.mistake("activation_backward", "dA forgotten",
+                  "You returned g'(Z) alone. The chain rule multiplies the incoming gradient: "
+                  "dZ = dA * g'(Z), element-wise.")
 def act_back_no_dA(dA, Z, activation):
     dA, Z = _f64(dA, Z)
     return _DG[activation](Z) * np.ones_like(dA)
 
 
+@MISTAKES.mistake("activation_backward", "derivative in terms of A, fed Z",
+                  "You applied a derivative formula written for the output A to Z, e.g. Z * (1 - Z) for "
+                  "the sigmoid or 1 - Z**2 for tanh. Those formulas need A = g(Z): sigmoid'(Z) = "
+                  "s (1 - s) with s = sigmoid(Z). Use forward.sigmoid_grad(Z), forward.tanh_grad(Z).")
 def act_back_formula_of_a_at_z(dA, Z, activation):
     dA, Z = _f64(dA, Z)
     return dA * _DG_OF_A[activation](Z)  # e.g. Z (1 - Z) for sigmoid
 
 
+@MISTAKES.mistake("dense_backward", "dW transposed",
+                  "Your dW is the transpose of the right one: A_prev.T @ dZ has shape (n_in, n_out). "
+                  "dW must have W's shape (n_out, n_in): dW = dZ.T @ A_prev.")
 def dense_dW_transposed(dZ, A_prev, W):
     dZ, A_prev, W = _f64(dZ, A_prev, W)
     return dZ @ W, A_prev.T @ dZ, dZ.sum(axis=0)
 
 
+@MISTAKES.mistake("dense_backward", "db not summed over the batch",
+                  "Your db is dZ itself, shape (m, n_out). b is added to every row of the batch, so its "
+                  "gradient sums over the rows: db = dZ.sum(axis=0), shape (n_out,).")
 def dense_db_not_summed(dZ, A_prev, W):
     dZ, A_prev, W = _f64(dZ, A_prev, W)
     return dZ @ W, dZ.T @ A_prev, dZ.copy()
 
 
+@MISTAKES.mistake("dense_backward", "db summed over the wrong axis",
+                  "You summed dZ over axis=1 (the units). b has one entry per unit, so sum over the "
+                  "examples: db = dZ.sum(axis=0), shape (n_out,).")
 def dense_db_wrong_axis(dZ, A_prev, W):
     dZ, A_prev, W = _f64(dZ, A_prev, W)
     return dZ @ W, dZ.T @ A_prev, dZ.sum(axis=1)
 
 
+@MISTAKES.mistake("dense_backward", "db averaged (extra 1/m)",
+                  "Your db is m times too small: you took the mean over the batch. The 1/m is already "
+                  "inside dZ (it came from the loss gradient); here just sum: db = dZ.sum(axis=0).")
 def dense_db_averaged(dZ, A_prev, W):
     dZ, A_prev, W = _f64(dZ, A_prev, W)
     return dZ @ W, dZ.T @ A_prev, dZ.mean(axis=0)
 
 
+@MISTAKES.mistake("dense_backward", "dW and db averaged (extra 1/m)",
+                  "Your dW and db are m times too small: the 1/m is already inside dZ (it came from "
+                  "the loss gradient). Do not divide again: dW = dZ.T @ A_prev, db = dZ.sum(axis=0).")
 def dense_dW_averaged(dZ, A_prev, W):
     dZ, A_prev, W = _f64(dZ, A_prev, W)
     m = dZ.shape[0]
     return dZ @ W, dZ.T @ A_prev / m, dZ.sum(axis=0) / m
 
 
+@MISTAKES.mistake("dense_backward", "dA_prev uses W.T",
+                  "Your dA_prev multiplies by W.T. Since Z = A_prev @ W.T + b, dL/dA_prev = dZ @ W, "
+                  "shape (m, n_in) (the lecture's W^T delta, with examples as rows).")
 def dense_dA_with_WT(dZ, A_prev, W):
     dZ, A_prev, W = _f64(dZ, A_prev, W)
     return dZ @ W.T, dZ.T @ A_prev, dZ.sum(axis=0)
 
 
-# --- backward: one loop, with a switch per flaw ----------------------------------------------
+# --- backward: one loop, with a switch per flaw -----------------------------------------------
 
 
 def _backward(Y, cache, params, activations, loss, flaw=None):
@@ -232,37 +311,67 @@ def _backward(Y, cache, params, activations, loss, flaw=None):
     return {key: grads[key] for key in params}
 
 
+@MISTAKES.mistake("backward", "output-activation derivative forgotten",
+                  "Your output error is dL/dA^(L) = (Yhat - Y)/m, without the output activation's "
+                  "derivative. With MSE, delta^(L) = (Yhat - Y)/m * g_L'(Z^(L)) (for softmax: the "
+                  "Jacobian product, see the handout). Only softmax + cross-entropy gives (P - Y)/m "
+                  "alone.")
 def backward_no_output_derivative(Y, cache, params, activations, loss="mse"):
     return _backward(Y, cache, params, activations, loss, "no output derivative")
 
 
+@MISTAKES.mistake("backward", "the wrong layer's activation (off by one)",
+                  "You used the activation of layer l for Z^(l-1). Going back from layer l to l-1, "
+                  "delta^(l-1) = (delta^(l) @ W^(l)) * g'_{l-1}(Z^(l-1)), and layer l-1's name is "
+                  "activations[l - 2] (the list is 0-based, layers are 1-based).")
 def backward_off_by_one(Y, cache, params, activations, loss="mse"):
     return _backward(Y, cache, params, activations, loss, "off by one")
 
 
+@MISTAKES.mistake("backward", "g' evaluated at A instead of Z",
+                  "You evaluated the derivative at the activation A^(l) instead of the pre-activation "
+                  "Z^(l): use cache['Z' + str(l)] with forward's *_grad functions, which take Z.")
 def backward_gprime_at_A(Y, cache, params, activations, loss="mse"):
     return _backward(Y, cache, params, activations, loss, "g' at A")
 
 
+@MISTAKES.mistake("backward", "hidden-layer derivative forgotten",
+                  "Between layers you passed dA_prev = delta @ W straight on as the next delta. Each "
+                  "hidden layer's activation needs its derivative: "
+                  "delta^(l-1) = (delta^(l) @ W^(l)) * g'(Z^(l-1)).")
 def backward_no_hidden_derivative(Y, cache, params, activations, loss="mse"):
     return _backward(Y, cache, params, activations, loss, "no hidden derivative")
 
 
+@MISTAKES.mistake("backward", "gradient of the summed loss (missing 1/m)",
+                  "Your gradients are m times too large: they are those of the summed loss. The loss is "
+                  "a mean over the batch; start from mse_loss_grad / softmax_cross_entropy_grad, which "
+                  "include the 1/m.")
 def backward_summed_loss(Y, cache, params, activations, loss="mse"):
     return _backward(Y, cache, params, activations, loss, "summed loss")
 
 
+@MISTAKES.mistake("backward", "softmax derivative applied after (P - Y)/m",
+                  "With cross-entropy you multiplied (P - Y)/m by P(1 - P) again. (P - Y)/m already is "
+                  "dL/dZ^(L): the softmax's Jacobian is inside it. Use it as delta^(L) directly.")
 def backward_softmax_twice(Y, cache, params, activations, loss="mse"):
     return _backward(Y, cache, params, activations, loss, "softmax twice")
 
 
+@MISTAKES.mistake("backward", "softmax treated element-wise (mse)",
+                  "With MSE and a softmax output you used P(1 - P) as if softmax were element-wise. "
+                  "Each softmax output depends on every z in its row; use the Jacobian product "
+                  "dZ = P * (dA - sum(dA * P, axis=1, keepdims=True)).")
 def backward_softmax_elementwise(Y, cache, params, activations, loss="mse"):
     return _backward(Y, cache, params, activations, loss, "softmax element-wise")
 
 
-# --- numerical_gradient ----------------------------------------------------------------------
+# --- numerical_gradient -----------------------------------------------------------------------
 
 
+@MISTAKES.mistake("numerical_gradient", "forward instead of centred differences",
+                  "You used (f(x + h) - f(x)) / h, whose error is O(h). Use centred differences, "
+                  "(f(x + h e_i) - f(x - h e_i)) / (2h), error O(h^2): about 1e-10 instead of 1e-5.")
 def numgrad_forward_difference(f, x, h=1e-5):
     grad = np.zeros(np.shape(x))
     for idx in np.ndindex(*np.shape(x)):
@@ -275,6 +384,10 @@ def numgrad_forward_difference(f, x, h=1e-5):
     return grad
 
 
+@MISTAKES.mistake("numerical_gradient", "x not restored",
+                  "Your numerical_gradient leaves x changed (each entry ends at x_i - h). Save "
+                  "old = x[idx] before perturbing and put it back, x[idx] = old, after the two "
+                  "evaluations (a try/finally keeps it safe even if f raises).")
 def numgrad_not_restored(f, x, h=1e-5):
     grad = np.zeros(np.shape(x))
     for idx in np.ndindex(*np.shape(x)):
@@ -287,6 +400,9 @@ def numgrad_not_restored(f, x, h=1e-5):
     return grad
 
 
+@MISTAKES.mistake("numerical_gradient", "x restored by arithmetic, not exactly",
+                  "You restore x by adding h back (x + h - 2h + h), which is not always exactly x in "
+                  "floating point. Save old = x[idx] and assign it back: x[idx] = old.")
 def numgrad_restored_by_arithmetic(f, x, h=1e-5):
     grad = np.zeros(np.shape(x))
     for idx in np.ndindex(*np.shape(x)):
@@ -299,6 +415,9 @@ def numgrad_restored_by_arithmetic(f, x, h=1e-5):
     return grad
 
 
+@MISTAKES.mistake("numerical_gradient", "divided by h instead of 2h",
+                  "Your gradient is twice too large: the centred difference spans from x - h to x + h, "
+                  "a distance of 2h. Divide by 2 * h.")
 def numgrad_over_h(f, x, h=1e-5):
     grad = np.zeros(np.shape(x))
     for idx in np.ndindex(*np.shape(x)):
@@ -312,6 +431,10 @@ def numgrad_over_h(f, x, h=1e-5):
     return grad
 
 
+@MISTAKES.mistake("numerical_gradient", "perturbs a copy of x",
+                  "You perturb a copy of x, so an f that reads x through a closure (e.g. "
+                  "lambda _: loss(params) with x = params['W1']) never sees the change and your "
+                  "gradient is 0. Perturb x itself, in place, and restore it exactly.")
 def numgrad_perturbs_copy(f, x, h=1e-5):
     xc = np.array(x, dtype=np.float64)
     grad = np.zeros(np.shape(x))
@@ -326,471 +449,53 @@ def numgrad_perturbs_copy(f, x, h=1e-5):
     return grad
 
 
-# --- relative_error --------------------------------------------------------------------------
+# --- relative_error ---------------------------------------------------------------------------
 
 
+@MISTAKES.mistake("relative_error", "no 1e-8 guard in the denominator",
+                  "Where a and b are both 0 you divide 0 by 0 and get nan. Guard the denominator: "
+                  "np.maximum(1e-8, np.abs(a) + np.abs(b)).")
 def relerr_no_guard(a, b):
     a, b = _f64(a, b)
     with np.errstate(divide="ignore", invalid="ignore"):
         return float(np.max(np.abs(a - b) / (np.abs(a) + np.abs(b))))
 
 
+@MISTAKES.mistake("relative_error", "max(|a|, |b|) instead of |a| + |b|",
+                  "Your denominator is max(|a|, |b|). This course's relative error divides by the sum: "
+                  "|a - b| / max(1e-8, |a| + |b|).")
 def relerr_max_not_sum(a, b):
     a, b = _f64(a, b)
     return float(np.max(np.abs(a - b) / np.maximum(1e-8, np.maximum(np.abs(a), np.abs(b)))))
 
 
+@MISTAKES.mistake("relative_error", "|a + b| instead of |a| + |b|",
+                  "Your denominator is |a + b|, which can be 0 when a = -b. Use |a| + |b|: "
+                  "np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b)).")
 def relerr_abs_of_sum(a, b):
     a, b = _f64(a, b)
     return float(np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a + b))))
 
 
+@MISTAKES.mistake("relative_error", "array returned, not its max",
+                  "You returned the element-wise errors. relative_error returns one number, the "
+                  "largest of them, as a Python float: float(np.max(...)).")
 def relerr_no_max(a, b):
     a, b = _f64(a, b)
     return np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b))
 
 
+@MISTAKES.mistake("relative_error", "mean instead of max",
+                  "You averaged the element-wise errors. Take the max: one wrong entry among many right "
+                  "ones must not hide in an average.")
 def relerr_mean(a, b):
     a, b = _f64(a, b)
     return float(np.mean(np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b))))
 
 
+@MISTAKES.mistake("relative_error", "norm-based relative error",
+                  "You computed ||a - b|| / (||a|| + ||b||) over whole arrays. This course's version is "
+                  "element-wise, then the max: max_i |a_i - b_i| / max(1e-8, |a_i| + |b_i|).")
 def relerr_norms(a, b):
     a, b = _f64(a, b)
     return float(np.linalg.norm(a - b) / max(1e-8, np.linalg.norm(a) + np.linalg.norm(b)))
-
-
-_M = "backprop"
-MISTAKES: list[Mistake] = [
-    # mse_loss
-    Mistake(
-        module=_M,
-        function="mse_loss",
-        name="missing 0.5",
-        hint=(
-            "Your MSE is twice the expected value: the 0.5 is missing. This course's MSE is "
-            "(1/m) * sum_i 0.5 * ||yhat_i - y_i||^2; the 0.5 makes its gradient (Yhat - Y)/m."
-        ),
-        impl=mse_no_half,
-    ),
-    Mistake(
-        module=_M,
-        function="mse_loss",
-        name="summed instead of averaged",
-        hint=(
-            "Your MSE is m times too large: you summed over the batch. Divide by m = "
-            "Y_hat.shape[0] (the number of examples): the loss is a mean over the batch."
-        ),
-        impl=mse_summed,
-    ),
-    Mistake(
-        module=_M,
-        function="mse_loss",
-        name="mean over every entry (np.mean)",
-        hint=(
-            "np.mean divides by m * k (every entry), but the loss is a mean over examples only: "
-            "0.5 * np.sum((Y_hat - Y)**2) / m with m = Y_hat.shape[0]. The two agree only "
-            "for a single output column."
-        ),
-        impl=mse_mean_all_entries,
-    ),
-    # mse_loss_grad
-    Mistake(
-        module=_M,
-        function="mse_loss_grad",
-        name="missing 1/m",
-        hint=(
-            "Your gradient is m times too large: the 1/m of the mean is missing. "
-            "d/dYhat of (1/m) sum_i 0.5 ||yhat_i - y_i||^2 is (Y_hat - Y) / m."
-        ),
-        impl=mse_grad_no_m,
-    ),
-    Mistake(
-        module=_M,
-        function="mse_loss_grad",
-        name="divided by every entry (m * k)",
-        hint=(
-            "You divided by Y_hat.size (m * k). The mean is over the m examples only: "
-            "(Y_hat - Y) / Y_hat.shape[0]."
-        ),
-        impl=mse_grad_all_entries,
-    ),
-    Mistake(
-        module=_M,
-        function="mse_loss_grad",
-        name="sign flipped",
-        hint=(
-            "Your gradient has the wrong sign: d/dyhat of 0.5 (yhat - y)^2 is +(yhat - y). "
-            "Return (Y_hat - Y) / m; (Y - Y_hat) would make gradient descent climb."
-        ),
-        impl=mse_grad_sign,
-    ),
-    Mistake(
-        module=_M,
-        function="mse_loss_grad",
-        name="factor 2 kept",
-        hint=(
-            "Your gradient is twice too large: with the 0.5 in the loss, the 2 of the square "
-            "cancels. The gradient is (Y_hat - Y) / m."
-        ),
-        impl=mse_grad_times_two,
-    ),
-    # cross_entropy_loss
-    Mistake(
-        module=_M,
-        function="cross_entropy_loss",
-        name="summed instead of averaged",
-        hint=(
-            "Your cross-entropy is m times too large: divide the sum by m = P.shape[0]. "
-            "L = -(1/m) * sum_i sum_k Y_ik log P_ik."
-        ),
-        impl=ce_summed,
-    ),
-    Mistake(
-        module=_M,
-        function="cross_entropy_loss",
-        name="mean over every entry (np.mean)",
-        hint=(
-            "np.mean(Y * np.log(P)) divides by m * K (every entry). Sum over the classes, mean "
-            "over the examples: -np.sum(Y * np.log(P)) / P.shape[0]."
-        ),
-        impl=ce_mean_all_entries,
-    ),
-    Mistake(
-        module=_M,
-        function="cross_entropy_loss",
-        name="minus sign forgotten",
-        hint=(
-            "Your loss is negative: log(P) <= 0, so the cross-entropy needs its minus sign: "
-            "L = -(1/m) sum Y log P >= 0."
-        ),
-        impl=ce_no_minus,
-    ),
-    Mistake(
-        module=_M,
-        function="cross_entropy_loss",
-        name="binary cross-entropy formula",
-        hint=(
-            "You used the binary formula with (1 - Y) log(1 - P). For a softmax over K classes "
-            "the categorical cross-entropy has only the -Y log P term: "
-            "-(1/m) sum_i sum_k Y_ik log P_ik."
-        ),
-        impl=ce_binary_formula,
-    ),
-    # softmax_cross_entropy_grad
-    Mistake(
-        module=_M,
-        function="softmax_cross_entropy_grad",
-        name="missing 1/m",
-        hint=(
-            "Your gradient is m times too large: the loss is a mean over the batch, so "
-            "dL/dZ = (P - Y) / m with m = P.shape[0]."
-        ),
-        impl=ce_grad_no_m,
-    ),
-    Mistake(
-        module=_M,
-        function="softmax_cross_entropy_grad",
-        name="sign flipped",
-        hint=(
-            "Your gradient has the wrong sign. dL/dZ = (P - Y) / m: raising the score of the true "
-            "class lowers the loss, so that entry (P - 1) must be negative."
-        ),
-        impl=ce_grad_sign,
-    ),
-    Mistake(
-        module=_M,
-        function="softmax_cross_entropy_grad",
-        name="gradient with respect to P, not Z",
-        hint=(
-            "You returned -Y / (m P), the gradient with respect to the probabilities P. This "
-            "function returns the gradient with respect to the softmax's input Z, where the "
-            "softmax Jacobian simplifies everything to (P - Y) / m."
-        ),
-        impl=ce_grad_wrt_p,
-    ),
-    # activation_backward
-    Mistake(
-        module=_M,
-        function="activation_backward",
-        name="g(Z) instead of g'(Z)",
-        hint=(
-            "You multiplied dA by the activation g(Z) itself. The chain rule needs its derivative: "
-            "dZ = dA * g'(Z) (e.g. sigmoid_grad(Z), tanh_grad(Z) from forward.py)."
-        ),
-        impl=act_back_g_not_gprime,
-    ),
-    Mistake(
-        module=_M,
-        function="activation_backward",
-        name="dA forgotten",
-        hint=(
-            "You returned g'(Z) alone. The chain rule multiplies the incoming gradient: "
-            "dZ = dA * g'(Z), element-wise."
-        ),
-        impl=act_back_no_dA,
-    ),
-    Mistake(
-        module=_M,
-        function="activation_backward",
-        name="derivative in terms of A, fed Z",
-        hint=(
-            "You applied a derivative formula written for the output A to Z, e.g. Z * (1 - Z) for "
-            "the sigmoid or 1 - Z**2 for tanh. Those formulas need A = g(Z): sigmoid'(Z) = "
-            "s (1 - s) with s = sigmoid(Z). Use forward.sigmoid_grad(Z), forward.tanh_grad(Z)."
-        ),
-        impl=act_back_formula_of_a_at_z,
-    ),
-    # dense_backward
-    Mistake(
-        module=_M,
-        function="dense_backward",
-        name="dW transposed",
-        hint=(
-            "Your dW is the transpose of the right one: A_prev.T @ dZ has shape (n_in, n_out). "
-            "dW must have W's shape (n_out, n_in): dW = dZ.T @ A_prev."
-        ),
-        impl=dense_dW_transposed,
-    ),
-    Mistake(
-        module=_M,
-        function="dense_backward",
-        name="db not summed over the batch",
-        hint=(
-            "Your db is dZ itself, shape (m, n_out). b is added to every row of the batch, so its "
-            "gradient sums over the rows: db = dZ.sum(axis=0), shape (n_out,)."
-        ),
-        impl=dense_db_not_summed,
-    ),
-    Mistake(
-        module=_M,
-        function="dense_backward",
-        name="db summed over the wrong axis",
-        hint=(
-            "You summed dZ over axis=1 (the units). b has one entry per unit, so sum over the "
-            "examples: db = dZ.sum(axis=0), shape (n_out,)."
-        ),
-        impl=dense_db_wrong_axis,
-    ),
-    Mistake(
-        module=_M,
-        function="dense_backward",
-        name="db averaged (extra 1/m)",
-        hint=(
-            "Your db is m times too small: you took the mean over the batch. The 1/m is already "
-            "inside dZ (it came from the loss gradient); here just sum: db = dZ.sum(axis=0)."
-        ),
-        impl=dense_db_averaged,
-    ),
-    Mistake(
-        module=_M,
-        function="dense_backward",
-        name="dW and db averaged (extra 1/m)",
-        hint=(
-            "Your dW and db are m times too small: the 1/m is already inside dZ (it came from "
-            "the loss gradient). Do not divide again: dW = dZ.T @ A_prev, db = dZ.sum(axis=0)."
-        ),
-        impl=dense_dW_averaged,
-    ),
-    Mistake(
-        module=_M,
-        function="dense_backward",
-        name="dA_prev uses W.T",
-        hint=(
-            "Your dA_prev multiplies by W.T. Since Z = A_prev @ W.T + b, dL/dA_prev = dZ @ W, "
-            "shape (m, n_in) (the lecture's W^T delta, with examples as rows)."
-        ),
-        impl=dense_dA_with_WT,
-    ),
-    # backward
-    Mistake(
-        module=_M,
-        function="backward",
-        name="output-activation derivative forgotten",
-        hint=(
-            "Your output error is dL/dA^(L) = (Yhat - Y)/m, without the output activation's "
-            "derivative. With MSE, delta^(L) = (Yhat - Y)/m * g_L'(Z^(L)) (for softmax: the "
-            "Jacobian product, see the handout). Only softmax + cross-entropy gives (P - Y)/m "
-            "alone."
-        ),
-        impl=backward_no_output_derivative,
-    ),
-    Mistake(
-        module=_M,
-        function="backward",
-        name="the wrong layer's activation (off by one)",
-        hint=(
-            "You used the activation of layer l for Z^(l-1). Going back from layer l to l-1, "
-            "delta^(l-1) = (delta^(l) @ W^(l)) * g'_{l-1}(Z^(l-1)), and layer l-1's name is "
-            "activations[l - 2] (the list is 0-based, layers are 1-based)."
-        ),
-        impl=backward_off_by_one,
-    ),
-    Mistake(
-        module=_M,
-        function="backward",
-        name="g' evaluated at A instead of Z",
-        hint=(
-            "You evaluated the derivative at the activation A^(l) instead of the pre-activation "
-            "Z^(l): use cache['Z' + str(l)] with forward's *_grad functions, which take Z."
-        ),
-        impl=backward_gprime_at_A,
-    ),
-    Mistake(
-        module=_M,
-        function="backward",
-        name="hidden-layer derivative forgotten",
-        hint=(
-            "Between layers you passed dA_prev = delta @ W straight on as the next delta. Each "
-            "hidden layer's activation needs its derivative: "
-            "delta^(l-1) = (delta^(l) @ W^(l)) * g'(Z^(l-1))."
-        ),
-        impl=backward_no_hidden_derivative,
-    ),
-    Mistake(
-        module=_M,
-        function="backward",
-        name="gradient of the summed loss (missing 1/m)",
-        hint=(
-            "Your gradients are m times too large: they are those of the summed loss. The loss is "
-            "a mean over the batch; start from mse_loss_grad / softmax_cross_entropy_grad, which "
-            "include the 1/m."
-        ),
-        impl=backward_summed_loss,
-    ),
-    Mistake(
-        module=_M,
-        function="backward",
-        name="softmax derivative applied after (P - Y)/m",
-        hint=(
-            "With cross-entropy you multiplied (P - Y)/m by P(1 - P) again. (P - Y)/m already is "
-            "dL/dZ^(L): the softmax's Jacobian is inside it. Use it as delta^(L) directly."
-        ),
-        impl=backward_softmax_twice,
-    ),
-    Mistake(
-        module=_M,
-        function="backward",
-        name="softmax treated element-wise (mse)",
-        hint=(
-            "With MSE and a softmax output you used P(1 - P) as if softmax were element-wise. "
-            "Each softmax output depends on every z in its row; use the Jacobian product "
-            "dZ = P * (dA - sum(dA * P, axis=1, keepdims=True))."
-        ),
-        impl=backward_softmax_elementwise,
-    ),
-    # numerical_gradient
-    Mistake(
-        module=_M,
-        function="numerical_gradient",
-        name="forward instead of centred differences",
-        hint=(
-            "You used (f(x + h) - f(x)) / h, whose error is O(h). Use centred differences, "
-            "(f(x + h e_i) - f(x - h e_i)) / (2h), error O(h^2): about 1e-10 instead of 1e-5."
-        ),
-        impl=numgrad_forward_difference,
-    ),
-    Mistake(
-        module=_M,
-        function="numerical_gradient",
-        name="x not restored",
-        hint=(
-            "Your numerical_gradient leaves x changed (each entry ends at x_i - h). Save "
-            "old = x[idx] before perturbing and put it back, x[idx] = old, after the two "
-            "evaluations (a try/finally keeps it safe even if f raises)."
-        ),
-        impl=numgrad_not_restored,
-    ),
-    Mistake(
-        module=_M,
-        function="numerical_gradient",
-        name="x restored by arithmetic, not exactly",
-        hint=(
-            "You restore x by adding h back (x + h - 2h + h), which is not always exactly x in "
-            "floating point. Save old = x[idx] and assign it back: x[idx] = old."
-        ),
-        impl=numgrad_restored_by_arithmetic,
-    ),
-    Mistake(
-        module=_M,
-        function="numerical_gradient",
-        name="divided by h instead of 2h",
-        hint=(
-            "Your gradient is twice too large: the centred difference spans from x - h to x + h, "
-            "a distance of 2h. Divide by 2 * h."
-        ),
-        impl=numgrad_over_h,
-    ),
-    Mistake(
-        module=_M,
-        function="numerical_gradient",
-        name="perturbs a copy of x",
-        hint=(
-            "You perturb a copy of x, so an f that reads x through a closure (e.g. "
-            "lambda _: loss(params) with x = params['W1']) never sees the change and your "
-            "gradient is 0. Perturb x itself, in place, and restore it exactly."
-        ),
-        impl=numgrad_perturbs_copy,
-    ),
-    # relative_error
-    Mistake(
-        module=_M,
-        function="relative_error",
-        name="no 1e-8 guard in the denominator",
-        hint=(
-            "Where a and b are both 0 you divide 0 by 0 and get nan. Guard the denominator: "
-            "np.maximum(1e-8, np.abs(a) + np.abs(b))."
-        ),
-        impl=relerr_no_guard,
-    ),
-    Mistake(
-        module=_M,
-        function="relative_error",
-        name="max(|a|, |b|) instead of |a| + |b|",
-        hint=(
-            "Your denominator is max(|a|, |b|). This course's relative error divides by the sum: "
-            "|a - b| / max(1e-8, |a| + |b|)."
-        ),
-        impl=relerr_max_not_sum,
-    ),
-    Mistake(
-        module=_M,
-        function="relative_error",
-        name="|a + b| instead of |a| + |b|",
-        hint=(
-            "Your denominator is |a + b|, which can be 0 when a = -b. Use |a| + |b|: "
-            "np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b))."
-        ),
-        impl=relerr_abs_of_sum,
-    ),
-    Mistake(
-        module=_M,
-        function="relative_error",
-        name="array returned, not its max",
-        hint=(
-            "You returned the element-wise errors. relative_error returns one number, the "
-            "largest of them, as a Python float: float(np.max(...))."
-        ),
-        impl=relerr_no_max,
-    ),
-    Mistake(
-        module=_M,
-        function="relative_error",
-        name="mean instead of max",
-        hint=(
-            "You averaged the element-wise errors. Take the max: one wrong entry among many right "
-            "ones must not hide in an average."
-        ),
-        impl=relerr_mean,
-    ),
-    Mistake(
-        module=_M,
-        function="relative_error",
-        name="norm-based relative error",
-        hint=(
-            "You computed ||a - b|| / (||a|| + ||b||) over whole arrays. This course's version is "
-            "element-wise, then the max: max_i |a_i - b_i| / max(1e-8, |a_i| + |b_i|)."
-        ),
-        impl=relerr_norms,
-    ),
-]

@@ -8,9 +8,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from grader.build import Checks, sibling
-from grader.judges import FLOAT32, VALUE, Differs
-from grader.numgrad import elementwise_derivative
+from grader.authoring import FLOAT32, VALUE, Checks, Differs, elementwise_derivative, sibling
 
 c = Checks("forward")
 rng = np.random.default_rng(7_2024)

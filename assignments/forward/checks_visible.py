@@ -8,9 +8,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from grader.build import Checks
-from grader.judges import VALUE, Close, Repeatable
-from grader.numgrad import elementwise_derivative
+from grader.authoring import VALUE, Checks, Close, Repeatable, elementwise_derivative
 
 c = Checks("forward")
 # forward's cache may hold extra entries of the student's own; the API's must be right.

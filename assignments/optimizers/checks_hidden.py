@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.build import Checks, sibling
-from grader.judges import FLOAT32
+from grader.authoring import FLOAT32, Checks, sibling
 
 visible = sibling(__file__, "checks_visible")
 layers, zeros_like = visible.layers, visible.zeros_like

@@ -14,8 +14,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import rosen_der
 
-from grader.build import Checks
-from grader.compare import Tolerance
+from grader.authoring import Checks, Tolerance
 
 c = Checks("optimizers")
 rng = np.random.default_rng(5_2024)

@@ -7,9 +7,7 @@ pass by accident, and check that no function modifies its inputs.
 
 import numpy as np
 
-from grader.build import Checks, sibling
-from grader.compare import EXACT
-from grader.judges import FLOAT32, Unchanged
+from grader.authoring import EXACT, FLOAT32, Checks, Unchanged, sibling
 
 visible = sibling(__file__, "checks_visible")
 c = Checks("perceptron")

@@ -27,10 +27,10 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, report_dir
-from grader import sandbox
-from grader.batch import Course, grade_folder
-from grader.grading import SubmissionResult
-from grader.runner import Limits
+from grader.course.loading import Course
+from grader.engine.batch import grade_folder
+from grader.isolation import sandbox
+from grader.model import Limits, SubmissionResult
 
 REFERENCE = ROOT / "reference" / "forward.py"
 REF = REFERENCE.read_text()
@@ -330,7 +330,7 @@ os.system('true')
 """)}, every_check("policy", "tried to start another program (os.system)")),
     Case("patches_the_guard_through_sys_modules", lambda c: {"forward.py": inject("count_params", """
 import os, sys
-policy = sys.modules['grader.policy']
+policy = sys.modules['grader.worker.policy']
 for name, value in list(vars(policy).items()):
     if isinstance(value, type):
         for attr, member in list(vars(value).items()):
@@ -368,7 +368,7 @@ sub = __import__('sub' + 'process')
     Case("widens_its_own_allowlist", lambda c: {"forward.py": inject("count_params", """
 import sys
 try:
-    sys.modules['grader.policy'].begin(['subprocess', 'socket', 'torch'])
+    sys.modules['grader.worker.policy'].begin(['subprocess', 'socket', 'torch'])
 except Exception:
     pass
 sub = __import__('sub' + 'process')
@@ -641,7 +641,7 @@ def _run_batch(tmp: Path, tier: str, cases: list[Case], guard: bool) -> Batch:
     os.environ["GRADER_TEST_SECRET"] = SECRET  # in the grader's environment: no worker may see it
     started = time.monotonic()
     try:
-        graded = grade_folder(subs, out, Course(ROOT), ["forward"], _limits(tier, guard), jobs=2)
+        graded = grade_folder(subs, out, Course.load(ROOT, ["forward"]), _limits(tier, guard), jobs=2)
     finally:
         del os.environ["GRADER_TEST_SECRET"]
         listener.close()

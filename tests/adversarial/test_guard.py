@@ -12,9 +12,9 @@ import time
 
 import pytest
 
-from grader import sandbox
-from grader.runner import Limits, StudentProcess
-from grader.spec import Call, StudentError
+from grader.isolation import sandbox
+from grader.isolation.runner import Limits, StudentProcess
+from grader.model import Call, StudentError
 
 # Waits until the worker's main thread sleeps in a pipe read (its kernel wait channel says so):
 # the only pipe it reads is its request pipe, so the worker is between calls, in its own code.

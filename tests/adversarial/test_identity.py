@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from grader.inert import visible
-from grader.inputs import collect_submissions, report_name
-from grader.report import STUDENTS, student_folder
+from grader.inputs.collect import collect_submissions, report_name
+from grader.reports.feedback import STUDENTS, student_folder
+from grader.reports.inert import visible
 
 MODULES = {"forward", "backprop"}
 

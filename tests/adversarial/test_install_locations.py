@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 import grader
-from grader import sandbox
+from grader.isolation import sandbox
 
 ROOT = Path(__file__).resolve().parents[2]
 CHECKOUT = Path(grader.__file__).resolve().parents[1]

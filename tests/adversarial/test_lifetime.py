@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 import grader
-from grader import sandbox
+from grader.isolation import sandbox
 
 ROOT = Path(__file__).resolve().parents[2]
 REF = (ROOT / "reference" / "forward.py").read_text()
@@ -131,8 +131,8 @@ def f():
 DRIVER = """
 import sys
 from concurrent.futures import ThreadPoolExecutor
-from grader.runner import Limits, StudentProcess
-from grader.spec import Call
+from grader.isolation.runner import Limits, StudentProcess
+from grader.model import Call
 
 tier, source, as_root = sys.argv[1], sys.argv[2], sys.argv[3] == "1"
 limits = Limits(sandbox=tier, runtime_guard=False, call_timeout=3000, submission_timeout=3000,

@@ -27,8 +27,8 @@ import pytest
 from markdown_it import MarkdownIt
 
 import grader
-from grader import sandbox
-from grader.report import REPORT_FILES
+from grader.isolation import sandbox
+from grader.reports.feedback import REPORT_FILES
 
 ROOT = Path(__file__).resolve().parents[2]
 CHECKOUT = Path(grader.__file__).resolve().parents[1]

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 import grader
-from grader import sandbox
+from grader.isolation import sandbox
 
 ROOT = Path(__file__).resolve().parents[2]
 CHECKOUT = str(Path(grader.__file__).resolve().parents[1])
@@ -89,8 +89,8 @@ def f(secret):
 
 DRIVER = """
 import json, sys
-from grader.runner import Limits, StudentProcess
-from grader.spec import Call
+from grader.isolation.runner import Limits, StudentProcess
+from grader.model import Call
 
 with StudentProcess({"m.py": sys.argv[1].encode()}, Limits(sandbox="none", runtime_guard=False)) as p:
     print(json.dumps(p.call(Call("m", "f", (sys.argv[2],)))))
@@ -128,8 +128,8 @@ def test_as_root_tier_1_workers_never_run_as_root():
         sandbox.resolve("bwrap")
     except sandbox.SandboxError as exc:
         pytest.skip(str(exc))
-    from grader.runner import Limits, StudentProcess
-    from grader.spec import Call
+    from grader.isolation.runner import Limits, StudentProcess
+    from grader.model import Call
 
     with StudentProcess({"m.py": WHO.encode()}, Limits(sandbox="bwrap", runtime_guard=False)) as p:
         uid, euid, gid, read = p.call(Call("m", "f", ("/proc/1/environ",)))

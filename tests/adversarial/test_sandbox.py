@@ -11,10 +11,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from grader import policy, sandbox
-from grader.cli import main
-from grader.runner import Limits, StudentProcess
-from grader.spec import Call, StudentError
+from grader.cli.commands import main
+from grader.isolation import sandbox
+from grader.isolation.runner import Limits, StudentProcess
+from grader.model import Call, StudentError
+from grader.worker import policy
 
 ROOT = Path(__file__).resolve().parents[2]
 PERFECT = (ROOT / "reference" / "forward.py").read_bytes()
@@ -38,7 +39,7 @@ def test_sandbox_bwrap_without_bwrap_fails_in_one_line(tmp_path):
     (bin_dir / "python").symlink_to(sys.executable)
     (tmp_path / "forward.py").write_bytes(PERFECT)
     proc = subprocess.run(
-        [sys.executable, "-m", "grader.cli", str(tmp_path), "--sandbox", "bwrap", "-o", str(tmp_path / "o")],
+        [sys.executable, "-m", "grader", str(tmp_path), "--sandbox", "bwrap", "-o", str(tmp_path / "o")],
         env={**os.environ, "PATH": str(bin_dir)}, capture_output=True, text=True, cwd=ROOT,
     )
     assert proc.returncode == 1

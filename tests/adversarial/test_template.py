@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 
 from conftest import unsandboxed
-from grader import sandbox, slots
-from grader.runner import Limits, StudentProcess
-from grader.spec import Call
+from grader.isolation import sandbox, slots
+from grader.isolation.runner import StudentProcess
+from grader.model import Call, Limits
 
 MARK = "left-" + secrets.token_hex(6)
 

@@ -4,7 +4,7 @@ Every input is fixed here (seeded), so a student sees exactly what is called; th
 values are frozen from the reference into `expected.grd` by `grade build-template`.
 
 Every gradient is judged against central differences of the REFERENCE's loss (see
-`grader.numgrad`), never against the reference's own analytic gradient: the `Gradient` judge
+`grader.checks.numgrad`), never against the reference's own analytic gradient: the `Gradient` judge
 accepts a relative error up to 1e-6 per entry, and any entry whose absolute error is below
 1e-8 (the rounding floor of central differences). Why that passes every correct gradient and
 fails every real bug:
@@ -27,11 +27,16 @@ in closed form, with the same tolerance (see `CLOSED_FORM`).
 import numpy as np
 import scipy.special
 
-from grader.build import Checks
-from grader.compare import kind_of
-from grader.judges import Gradient, Unchanged
-from grader.numgrad import central_difference, dict_gradient, elementwise_derivative
-from grader.spec import Fn
+from grader.authoring import (
+    Checks,
+    Fn,
+    Gradient,
+    Unchanged,
+    central_difference,
+    dict_gradient,
+    elementwise_derivative,
+    kind_of,
+)
 
 c = Checks("backprop")
 rng = np.random.default_rng(3_2024)

@@ -11,10 +11,7 @@ rounding, and `train_perceptron` can be compared exactly, epoch by epoch.
 
 import numpy as np
 
-from grader.build import Checks
-from grader.compare import EXACT, kind_of
-from grader.judges import VALUE, Close, Gradient, Unchanged
-from grader.numgrad import central_difference
+from grader.authoring import EXACT, VALUE, Checks, Close, Gradient, Unchanged, central_difference, kind_of
 
 c = Checks("perceptron")
 

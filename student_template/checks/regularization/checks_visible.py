@@ -4,7 +4,7 @@ Every input is fixed here (seeded), so a student sees exactly what is called; th
 values are frozen from the reference into `expected.grd` by `grade build-template`.
 
 Gradients are judged against central differences of the REFERENCE's loss (see
-`grader.numgrad`), never against the reference's own analytic gradient. Dropout is judged two
+`grader.checks.numgrad`), never against the reference's own analytic gradient. Dropout is judged two
 ways: the API fixes how the mask is drawn (`rng.random(A.shape) < keep_prob`), so for a given
 seed the mask must match exactly; and properties every correct implementation has (a 0/1
 mask, the kept fraction, the mean, the test-time scaling, the backward routing) are checked
@@ -17,11 +17,19 @@ import math
 
 import numpy as np
 
-from grader.build import Checks
-from grader.compare import difference
-from grader.judges import VALUE, Close, DirectionalGradient, Gradient, Part
-from grader.numgrad import dict_gradient, directional_probes, elementwise_derivative
-from grader.spec import Fn
+from grader.authoring import (
+    VALUE,
+    Checks,
+    Close,
+    DirectionalGradient,
+    Fn,
+    Gradient,
+    Part,
+    dict_gradient,
+    difference,
+    directional_probes,
+    elementwise_derivative,
+)
 
 c = Checks("regularization")
 rng = np.random.default_rng(4_2024)
@@ -86,7 +94,7 @@ def loss_gradient(X, Y, params, activations, loss, lam, penalty):
 def regularized_checks(what, X, Y, params, activations, loss, lam, penalty, points=(1, 2), probes=None):
     """Two checks of `regularized_loss_and_grads` on one network: the loss value and the gradients.
 
-    `probes`: for a large network, `grader.numgrad.directional_probes` settings instead of
+    `probes`: for a large network, `grader.authoring.directional_probes` settings instead of
     every entry's central difference (see `DirectionalGradient`).
     """
     call = c.call("regularized_loss_and_grads", X, Y, params, activations,
@@ -329,7 +337,7 @@ CHECKS = [
 
 def own_generator_only(checks):
     """Every dropout_forward check also requires that NumPy's global random state is left alone:
-    the mask comes only from the generator passed in (`grader.judges.Clean`)."""
+    the mask comes only from the generator passed in (`grader.authoring.Clean`)."""
     return [c.clean(check, warnings=False, global_rng=True) if check.function == "dropout_forward" else check
             for check in checks]
 

@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from grader.build import Checks
-from grader.numgrad import elementwise_derivative
+from grader.checks.build import Checks
+from grader.checks.numgrad import elementwise_derivative
 
 c = Checks("softplus")
 Z = np.linspace(-3.0, 3.0, 7)

@@ -7,7 +7,7 @@ becomes a check at 1e4 against the reference's exact value, which says more than
 
 import numpy as np
 
-from grader.build import Checks
+from grader.checks.build import Checks
 
 c = Checks("softplus")
 

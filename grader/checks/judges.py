@@ -1,0 +1,780 @@
+"""Generic judges: how a check calls the student and decides.
+
+Each judge is a small frozen dataclass with two methods:
+
+- `expected(ref)`: everything the verdict needs, computed from the reference on the trusted
+  side, once per run (or frozen into the student template for visible checks);
+- `judge(student, expected)`: calls the student through the worker and returns a `Verdict`.
+
+None of them knows anything about neural networks; assignments combine them with their own
+inputs, tolerances and predicates.
+"""
+
+from __future__ import annotations
+
+import inspect
+import struct
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+from grader.checks.compare import EXACT, VALUE, Tolerance, difference, kind_of
+from grader.checks.diagnosis import (
+    ARGS,
+    Finding,
+    catalog_findings,
+    is_degenerate,
+    mistake_key,
+    part_subject,
+    value_findings,
+)
+from grader.checks.returns import RETURN_NAMES, position
+from grader.model import Call, Effects, ReferenceHandle, StudentError, StudentHandle, Verdict, describe_value
+
+# Central differences with h = 1e-5 carry an absolute error of about eps * |f| / h ~ 1e-11 for
+# functions of order 1; entries whose absolute error is below 1e-8 pass whatever their relative
+# error (tiny entries), while every real bug shifts the large entries far more.
+GRADIENT_ATOL = 1e-8
+
+
+_DEGENERATE: dict[int, tuple[Call, bool]] = {}
+"""`id(call) -> (call, is_degenerate(call))`: a check's calls live as long as the course, and
+whether an input is degenerate depends on the call alone"""
+DEGENERATE_KEPT = 8192
+
+
+def _degenerate(call: Call) -> bool:
+    """`is_degenerate(call)`, remembered per call object (the call is kept, so its id is not reused)."""
+    kept = _DEGENERATE.get(id(call))
+    if kept is not None and kept[0] is call:
+        return kept[1]
+    answer = is_degenerate(call)
+    if len(_DEGENERATE) >= DEGENERATE_KEPT:
+        _DEGENERATE.clear()
+    _DEGENERATE[id(call)] = (call, answer)
+    return answer
+
+
+def _failed(call: Call, message: str, note: str = "") -> str:
+    text = f"called {call.describe()}\n{message}"
+    return f"{text}\n{note}" if note else text
+
+
+def _mistake_runs(ref: ReferenceHandle, call: Call) -> list[tuple[str, str, Any, bool]]:
+    """`(name, hint, output, raised)`; a handle without `mistake_runs` reports None as raised."""
+    runs = getattr(ref, "mistake_runs", None)
+    if runs is not None:
+        return runs(call)
+    return [(name, hint, out, out is None) for name, hint, out in ref.mistake_outputs(call)]
+
+
+def useful_mistakes(ref: ReferenceHandle, call: Call, correct: Any, tol: Tolerance) -> list[Any]:
+    """Mistake outputs on `call` that differ from the correct output (so they can be named);
+    a mistake may return None where a value is expected (that is its output, not a failure)."""
+    return [
+        [name, hint, out]
+        for name, hint, out, raised in _mistake_runs(ref, call)
+        if not raised and difference(out, correct, tol) is not None
+    ]
+
+
+def returned_names(student: StudentHandle, call: Call) -> tuple[str, ...]:
+    """The handout's names of the values `call` returns; none when `student` gives one part (`Part`)."""
+    return () if isinstance(student, _PartOfStudent) else RETURN_NAMES.get(f"{call.module}.{call.function}", ())
+
+
+def verdict_for(got: Any, exp: dict[str, Any], call: Call, tol: Tolerance, note: str = "",
+                names: tuple[str, ...] = ()) -> Verdict:
+    """Compare `got` with `exp["value"]`; a failure carries the facts that relate the two
+    (`grader.checks.diagnosis`), catalogued mistakes whose output `got` equals among them."""
+    degenerate = _degenerate(call)
+    msg = difference(got, exp["value"], tol, names=names)
+    if msg is None:
+        return Verdict(True, degenerate=degenerate, related=True)
+    findings, scopes = value_findings(got, exp, call)
+    findings = catalog_findings(got, exp.get("mistakes", []), tol) + findings
+    return Verdict(False, _failed(call, msg, note), findings=tuple(findings), scopes=tuple(scopes),
+                   degenerate=degenerate, related=True)
+
+
+def neighbors(ref: ReferenceHandle, call: Call, value: Any, tol: Tolerance) -> list[list[Any]]:
+    """`[argument, delta, output]`: the reference's output with one integer argument moved by
+    one, where that differs from `value` (an off-by-one in a count or an index shows as this)."""
+    from grader.model import PARAMETER_NAMES
+
+    names = list(PARAMETER_NAMES.get(f"{call.module}.{call.function}", ()))
+    out: list[list[Any]] = []
+    slots = [(i, names[i] if i < len(names) else f"argument {i + 1}", a) for i, a in enumerate(call.args)]
+    slots += [(k, k, a) for k, a in call.kwargs.items()]
+    for slot, name, a in slots:
+        if not isinstance(a, (int, np.integer)) or isinstance(a, (bool, np.bool_)) or not 0 <= a <= NEIGHBOR_MAX:
+            continue
+        for delta in (-1, 1):
+            args, kwargs = list(call.args), dict(call.kwargs)
+            if isinstance(slot, int):
+                args[slot] = int(a) + delta
+            else:
+                kwargs[slot] = int(a) + delta
+            try:
+                other = ref.call(Call(call.module, call.function, tuple(args), kwargs))
+            except Exception:  # the reference refuses the moved argument: nothing to name
+                continue
+            try:
+                if difference(other, value, tol) is not None:
+                    out.append([name, delta, other])
+            except TypeError:
+                continue
+    return out
+
+
+NEIGHBOR_MAX = 1000
+"""integer arguments up to this are moved by one to name off-by-one mistakes (larger ones, say
+5000 epochs, would cost two more runs of the reference for little)"""
+
+
+def _diagnosis_extras(ref: ReferenceHandle, call: Call, value: Any, tol: Tolerance, with_neighbors: bool) -> dict:
+    """Reference values a wrong output may equal: intermediates, results of moved arguments, and
+    the catalogued mistakes that raise on this input."""
+    extras: dict[str, Any] = {}
+    trace = getattr(ref, "intermediates", None)
+    if trace is not None:
+        extras["intermediates"] = trace(call, value)
+    if with_neighbors:
+        extras["neighbors"] = neighbors(ref, call, value, tol)
+    extras["raising"] = [name for name, _, _, raised in _mistake_runs(ref, call) if raised]
+    return extras
+
+
+@dataclass(frozen=True)
+class Close:
+    """The student's output equals the reference's (or `expect(ref)`) within `tol`."""
+
+    call: Call
+    tol: Tolerance = VALUE
+    expect: Callable[[ReferenceHandle], Any] | None = None
+    """expected value from the reference; default: the reference on the same call"""
+    note: str = ""
+    """a sentence added to the feedback when the check fails (e.g. the lecture's values)"""
+    mistakes: bool = True
+    """name catalogued mistakes; False where the input cannot tell them apart (say, a single 0/1
+    output, which every wrong implementation gets by chance half the time)"""
+
+    def expected(self, ref: ReferenceHandle) -> Any:
+        value = self.expect(ref) if self.expect else ref.call(self.call)
+        named = useful_mistakes(ref, self.call, value, self.tol) if self.mistakes else []
+        extras = _diagnosis_extras(ref, self.call, value, self.tol, self.expect is None) if self.mistakes else {}
+        return {"value": value, "mistakes": named, **extras}
+
+    def judge(self, student: StudentHandle, expected: Any) -> Verdict:
+        verdict = verdict_for(student.call(self.call), expected, self.call, self.tol, self.note,
+                              returned_names(student, self.call))
+        # An input that cannot tell mistakes apart says nothing about which one was made.
+        return verdict if self.mistakes else replace(verdict, findings=(), related=False)
+
+
+@dataclass(frozen=True)
+class Raises:
+    """The call raises `exception` (as the reference does)."""
+
+    call: Call
+    exception: str = "ValueError"
+
+    def expected(self, ref: ReferenceHandle) -> Any:
+        try:
+            ref.call(self.call)
+        except Exception as exc:  # the reference must raise the declared exception
+            if type(exc).__name__ != self.exception:
+                raise
+            return self.exception
+        raise AssertionError(f"the reference does not raise {self.exception} on {self.call.describe()}")
+
+    def judge(self, student: StudentHandle, expected: Any) -> Verdict:
+        try:
+            got = student.call(self.call)
+        except StudentError as err:
+            if err.kind == "exception" and err.message.startswith(f"{expected}:"):
+                return Verdict(True)
+            if err.kind != "exception":
+                raise
+            return Verdict(False, _failed(self.call, f"expected {expected}, but it raised {err.message}"))
+        return Verdict(False, _failed(self.call, f"expected {expected} to be raised, but it returned {kind_of(got)}"))
+
+
+@dataclass(frozen=True)
+class Unchanged:
+    """The call leaves its array (and dict-of-array) arguments exactly as they were.
+
+    With `mistakes=True`, a change is named after the catalogued mistake that leaves the
+    arguments as the student's code did (within `tol`), when one does: its expected data holds,
+    for every mistake that changes an argument on this call, the arguments as it leaves them.
+    `hint` replaces the general advice (say, for a function that must restore what it perturbs).
+    """
+
+    call: Call
+    mistakes: bool = False
+    hint: str = (
+        "Work on copies (`W - lr * dW`, `x.copy()`), never on the arrays you were given: "
+        "`x -= ...`, `x[i] = ...` and `d[key] = ...` change the caller's data."
+    )
+    tol: Tolerance = VALUE
+
+    def _changed(self, after: list[Any]) -> str | None:
+        for before, now in zip(self.call.args, after, strict=False):
+            if isinstance(before, (np.ndarray, dict, list)):
+                msg = difference(now, before, EXACT)
+                if msg:
+                    return msg
+        return None
+
+    def expected(self, ref: ReferenceHandle) -> Any:
+        names = list(inspect.signature(ref.function(self.call)).parameters)
+        out: dict[str, Any] = {"names": names[: len(self.call.args)]}
+        if self.mistakes:
+            out["mistakes"] = [
+                [name, hint, after["args"]]
+                for name, hint, after in ref.mistake_outputs(self.call, return_args=True)
+                if after is not None and self._changed(after["args"])
+            ]
+        return out
+
+    def judge(self, student: StudentHandle, expected: Any) -> Verdict:
+        after = student.call(self.call, return_args=True)["args"]
+        for name, before, now in zip(expected["names"], self.call.args, after, strict=False):
+            if isinstance(before, (np.ndarray, dict, list)):
+                msg = difference(now, before, EXACT)
+                if msg:
+                    text = _failed(self.call, f"it changed its argument `{name}` in place: {msg}")
+                    findings = tuple(
+                        Finding(mistake_key(m_name), m_hint, scope=ARGS, mistake=m_name)
+                        for m_name, m_hint, m_after in expected.get("mistakes", [])
+                        if all(
+                            difference(got, want, self.tol) is None
+                            for b, got, want in zip(self.call.args, after, m_after, strict=False)
+                            if isinstance(b, (np.ndarray, dict, list))
+                        )
+                    )
+                    # That the input changed is certain: the general advice stands unless the
+                    # diagnosis of the function names the catalogued mistake behind it.
+                    return Verdict(False, text, hint=self.hint, mistake="input modified in place",
+                                   findings=findings, scopes=(ARGS,), degenerate=_degenerate(self.call),
+                                   related=True)
+        return Verdict(True)
+
+
+@dataclass(frozen=True)
+class Repeatable:
+    """Two identical calls return identical results (e.g. the same seed, the same params)."""
+
+    call: Call
+
+    def expected(self, ref: ReferenceHandle) -> Any:
+        return None
+
+    def judge(self, student: StudentHandle, expected: Any) -> Verdict:
+        first, second = student.call(self.call), student.call(self.call)
+        msg = difference(second, first, EXACT, names=returned_names(student, self.call))
+        if msg:
+            return Verdict(False, _failed(self.call, f"two identical calls gave different results: {msg}"))
+        return Verdict(True)
+
+
+@dataclass(frozen=True)
+class Differs:
+    """Two different calls (e.g. two seeds) do not return identical results."""
+
+    first: Call
+    second: Call
+
+    def expected(self, ref: ReferenceHandle) -> Any:
+        return None
+
+    def judge(self, student: StudentHandle, expected: Any) -> Verdict:
+        a, b = student.call(self.first), student.call(self.second)
+        if difference(a, b, EXACT) is None:
+            return Verdict(
+                False,
+                f"called {self.first.describe()} and {self.second.describe()}\n"
+                "both returned exactly the same result; they should differ",
+            )
+        return Verdict(True)
+
+
+@dataclass(frozen=True)
+class Satisfies:
+    """The student's output passes `predicate(got, expected) -> message or None`.
+
+    For properties any correct implementation has (statistics, invariants), where the exact
+    value is not fixed by the API.
+    """
+
+    call: Call
+    predicate: Callable[[Any, Any], str | None]
+    expect: Callable[[ReferenceHandle], Any] | None = None
+    hint: str | None = None
+
+    def expected(self, ref: ReferenceHandle) -> Any:
+        return self.expect(ref) if self.expect else None
+
+    def judge(self, student: StudentHandle, expected: Any) -> Verdict:
+        msg = self.predicate(student.call(self.call), expected)
+        if msg:
+            return Verdict(False, _failed(self.call, msg), hint=self.hint)
+        return Verdict(True)
+
+
+@dataclass(frozen=True)
+class Gradient:
+    """An analytic gradient equals central differences of the reference's function.
+
+    `expect(ref)` returns the numerical gradient (see `grader.checks.numgrad`); the comparison uses
+    the relative error of gradient checking, `|a - n| / max(1e-8, |a| + |n|)`.
+    """
+
+    call: Call
+    expect: Callable[[ReferenceHandle], Any]
+    max_relative_error: float = 1e-6
+    note: str = ""
+    atol: float = GRADIENT_ATOL
+
+    def expected(self, ref: ReferenceHandle) -> Any:
+        value = self.expect(ref)
+        extras = _diagnosis_extras(ref, self.call, value, self._tol, False)
+        return {"value": value, "mistakes": useful_mistakes(ref, self.call, value, self._tol), **extras}
+
+    @property
+    def _tol(self) -> Tolerance:
+        return Tolerance(rtol=self.max_relative_error, atol=self.atol, mode="relative")
+
+    def judge(self, student: StudentHandle, expected: Any) -> Verdict:
+        note = self.note or (
+            f"compared with central differences; relative error must stay below {self.max_relative_error:g}"
+        )
+        return verdict_for(student.call(self.call), expected, self.call, self._tol, note,
+                           returned_names(student, self.call))
+
+
+@dataclass(frozen=True)
+class DirectionalGradient:
+    """A large gradient (a dict of arrays) checked along random directions and coordinates.
+
+    `expect(ref)` returns `grader.checks.numgrad.directional_probes(...)`: random directions `u_i`
+    with the numerical directional derivatives `(f(p + h u_i) - f(p - h u_i)) / 2h`, and sampled
+    coordinates with their numerical partial derivatives. Each costs the trusted side two loss
+    evaluations, whatever the number of parameters.
+    """
+
+    call: Call
+    expect: Callable[[ReferenceHandle], Any]
+    max_relative_error: float = 1e-6
+    mistakes: bool = True
+
+    def expected(self, ref: ReferenceHandle) -> Any:
+        probes = self.expect(ref)
+        if self.mistakes:
+            outs = ref.mistake_outputs(self.call)
+            probes["mistakes"] = [
+                [name, hint, project(out, probes)] for name, hint, out in outs if isinstance(out, dict)
+            ]
+        return probes
+
+    def judge(self, student: StudentHandle, expected: Any) -> Verdict:
+        got = student.call(self.call)
+        keys = list(expected["shapes"])
+        msg = _shape_difference(got, expected["shapes"])
+        if msg:
+            return Verdict(False, _failed(self.call, msg))
+        projected = project(got, expected)
+        tol = Tolerance(rtol=self.max_relative_error, atol=GRADIENT_ATOL, mode="relative")
+        for label, g, n in (
+            ("directional derivatives along random directions", projected[0], expected["directional"]),
+            ("sampled partial derivatives", projected[1], expected["partial"]),
+        ):
+            msg = difference(g, n, tol)
+            if msg:
+                detail = msg
+                if label.startswith("sampled"):
+                    i = int(np.argmax(np.abs(g - n)))
+                    key, flat = expected["coords"][i]
+                    idx = np.unravel_index(int(flat), tuple(expected["shapes"][key]))
+                    detail = (
+                        f"d loss / d {key}{list(int(j) for j in idx)}: numerical {n[i]:.6g}, "
+                        f"yours {g[i]:.6g}; " + msg
+                    )
+                findings = catalog_findings(projected, expected.get("mistakes", []), tol)
+                along, _ = value_findings(projected[0], {"value": expected["directional"]}, self.call)
+                findings += [replace(f, subject="your gradient (along random directions)")
+                             for f in along if f.key.startswith("factor")]
+                note = (
+                    f"checked {len(expected['directional'])} random directions and "
+                    f"{len(expected['partial'])} coordinates over keys {keys}"
+                )
+                return Verdict(
+                    False,
+                    _failed(self.call, f"{label} disagree with central differences: {detail}", note),
+                    findings=tuple(findings),
+                    degenerate=_degenerate(self.call),
+                    related=True,
+                )
+        return Verdict(True, degenerate=_degenerate(self.call), related=True)
+
+
+def _shape_difference(got: Any, shapes: dict[str, Any]) -> str | None:
+    if not isinstance(got, dict):
+        return f"expected a dict with keys {sorted(shapes)}, got {kind_of(got)}"
+    if set(got) != set(shapes):
+        return f"expected keys {sorted(shapes)}, got keys {sorted(got)}"
+    for k, shape in shapes.items():
+        g = got[k]
+        if not isinstance(g, np.ndarray) or g.shape != tuple(shape):
+            return f"[{k!r}]: expected a NumPy array of shape {tuple(shape)}, got {kind_of(g)}"
+        if not np.isfinite(g).all():
+            return f"[{k!r}]: contains NaN or inf"
+    return None
+
+
+def project(grads: dict[str, Any], probes: dict[str, Any]) -> list[np.ndarray]:
+    """`[directional derivatives, sampled partials]` of a gradient dict along `probes`."""
+    directional = np.array(
+        [sum(float(np.vdot(np.asarray(grads[k], dtype=np.float64), u[k])) for k in u) for u in probes["directions"]]
+    )
+    partial = np.array([float(np.asarray(grads[k], dtype=np.float64).ravel()[int(i)]) for k, i in probes["coords"]])
+    return [directional, partial]
+
+
+@dataclass(frozen=True)
+class Sequence:
+    """Several calls judged together: all must pass (e.g. a table of inputs)."""
+
+    judges: tuple[Any, ...] = field(default_factory=tuple)
+
+    def expected(self, ref: ReferenceHandle) -> Any:
+        return [j.expected(ref) for j in self.judges]
+
+    def judge(self, student: StudentHandle, expected: Any) -> Verdict:
+        """The first failing case is shown; every case is run, so that a fact about the failure
+        is kept only when it holds on all the failing cases of the table."""
+        failed: list[Verdict] = []
+        for j, e in zip(self.judges, expected, strict=False):
+            v = j.judge(student, e)
+            if not v.passed:
+                failed.append(v)
+        if not failed:
+            return Verdict(True)
+        first = failed[0]
+        if len(failed) == 1:
+            return first
+        keys = [{(f.key, f.scope) for f in v.findings} for v in failed]
+        common = set.intersection(*keys)
+        findings = tuple(replace(f, strong=True) if not all(v.degenerate for v in failed) else f
+                         for f in first.findings if (f.key, f.scope) in common)
+        message = f"{first.message}\n({len(failed)} of {len(self.judges)} cases of this table fail)"
+        return replace(first, message=message, findings=findings,
+                       degenerate=all(v.degenerate for v in failed),
+                       related=all(v.related for v in failed))
+
+
+class _NoPart(Exception):
+    """The student's result has no part at the index a `Part` judge looks at."""
+
+    def __init__(self, call: Call, got: Any, index: int) -> None:
+        super().__init__(call.function)
+        self.call, self.got, self.index = call, got, index
+
+
+def _part_of(value: Any, index: int) -> Any:
+    return value[index] if isinstance(value, (list, tuple)) and len(value) > index else None
+
+
+class _PartOfStudent:
+    """A student handle whose calls return one part of each result."""
+
+    def __init__(self, student: StudentHandle, index: int) -> None:
+        self._student, self._index = student, index
+
+    @property
+    def last_effects(self) -> Effects:
+        return self._student.last_effects
+
+    def call(self, call: Call, return_args: bool = False) -> Any:
+        out = self._student.call(call, return_args)
+        got = out["result"] if return_args else out
+        if not (isinstance(got, (list, tuple)) and len(got) > self._index):
+            raise _NoPart(call, got, self._index)
+        return {**out, "result": got[self._index]} if return_args else got[self._index]
+
+
+class _PartOfReference:
+    """A reference handle whose call and mistake outputs are one part of each result."""
+
+    def __init__(self, ref: ReferenceHandle, index: int) -> None:
+        self._ref, self._index = ref, index
+
+    def call(self, call: Call) -> Any:
+        return _part_of(self._ref.call(call), self._index)
+
+    def module(self, name: str) -> Any:
+        return self._ref.module(name)
+
+    def function(self, call: Call) -> Callable[..., Any]:
+        return self._ref.function(call)
+
+    def mistake_runs(self, call: Call) -> list[tuple[str, str, Any, bool]]:
+        return [(name, hint, None if raised else _part_of(out, self._index), raised)
+                for name, hint, out, raised in _mistake_runs(self._ref, call)]
+
+    def intermediates(self, call: Call, like: Any) -> list[list[Any]]:
+        trace = getattr(self._ref, "intermediates", None)
+        return [] if trace is None else trace(call, like)
+
+    def mistake_outputs(self, call: Call, return_args: bool = False) -> list[tuple[str, str, Any]]:
+        outputs = self._ref.mistake_outputs(call, return_args)
+        if not return_args:
+            return [(name, hint, _part_of(out, self._index)) for name, hint, out in outputs]
+        return [
+            (name, hint, None if out is None else {**out, "result": _part_of(out["result"], self._index)})
+            for name, hint, out in outputs
+        ]
+
+
+@dataclass(frozen=True)
+class Part:
+    """Judge one part of a call's result (say, the second value of a returned pair) with `inner`.
+
+    `inner` is any judge; it sees the reference's output, the catalogued mistakes' outputs and
+    the student's output reduced to their element `index`. So a function returning
+    `(value, derivative)` can have its value matched by `Close` and its derivative checked by
+    `Gradient`, each naming the mistakes of its own part.
+    """
+
+    inner: Any
+    index: int
+    label: str = ""
+    """what the part is, for the feedback (e.g. "the second returned value")"""
+
+    def expected(self, ref: ReferenceHandle) -> Any:
+        return self.inner.expected(_PartOfReference(ref, self.index))
+
+    def judge(self, student: StudentHandle, expected: Any) -> Verdict:
+        call = getattr(self.inner, "call", None)
+        names = returned_names(student, call) if isinstance(call, Call) else ()
+        label = self.label or (f"{names[self.index]}, {position(self.index, len(names))}"
+                               if self.index < len(names) else f"returned value number {self.index + 1}")
+        try:
+            verdict = self.inner.judge(_PartOfStudent(student, self.index), expected)
+        except _NoPart as missing:
+            return Verdict(False, _failed(
+                missing.call,
+                f"expected a tuple of at least {missing.index + 1} values, got {kind_of(missing.got)}",
+            ))
+        if verdict.passed:
+            return verdict
+        message = f"{verdict.message}\n(this check looks at {label})"
+        part = f"[{self.index}]"
+        findings = tuple(
+            f if f.mistake else replace(f, scope=part + f.scope, subject=part_subject(self.index, f.scope))
+            for f in verdict.findings
+        )
+        return replace(verdict, message=message, findings=findings,
+                       scopes=tuple(part + scope for scope in verdict.scopes))
+
+
+def _point_key(point: Any) -> Any:
+    """A key that is equal for two points exactly when they are the same data, bit for bit
+    (so 0.0 and -0.0 differ); None for data not worth remembering (large, or of other kinds)."""
+    if isinstance(point, np.ndarray):
+        return ("a", point.dtype.str, point.shape, point.tobytes()) if point.size <= POINT_ENTRIES else None
+    if type(point) is float:
+        return ("f", struct.pack("<d", point))
+    if isinstance(point, dict):
+        parts = tuple((k, _point_key(v)) for k, v in point.items())
+        return None if any(not isinstance(k, str) or v is None for k, v in parts) else ("d", parts)
+    if isinstance(point, (list, tuple)):
+        parts = tuple(_point_key(v) for v in point)
+        return None if any(v is None for v in parts) else (type(point).__name__, parts)
+    return None
+
+
+POINT_ENTRIES = 4096
+"""points of up to this many entries have their gradient remembered"""
+GRADIENTS_KEPT = 4096
+_GRADIENTS: dict[tuple[int, Any], tuple[Callable[[Any], Any], Any]] = {}
+"""`(id(gradient), point key) -> (gradient, its value there)`"""
+
+
+def _gradient_at(gradient: Callable[[Any], Any], point: Any) -> Any:
+    """`gradient(point)`, remembered per run: every submission whose path is the reference's
+    (bit for bit) asks for the same points. The value is shared, and only ever sent."""
+    key = _point_key(point)
+    if key is None:
+        return gradient(point)
+    kept = _GRADIENTS.get((id(gradient), key))
+    if kept is not None and kept[0] is gradient:
+        return kept[1]
+    value = gradient(point)
+    if len(_GRADIENTS) >= GRADIENTS_KEPT:
+        _GRADIENTS.clear()
+    _GRADIENTS[(id(gradient), key)] = (gradient, value)
+    return value
+
+
+@dataclass(frozen=True)
+class Trajectory:
+    """An update rule iterated `steps` times from a starting point follows the reference's path.
+
+    `call` is the first step. Before every step the trusted side evaluates `gradient(point)`
+    (plain data in, plain data out, a function of the point alone: its value at a point is
+    remembered for the run) at the point the student's previous step returned, and
+    puts it in the argument `grad_arg`. The returned point replaces the argument `point_arg`;
+    with `state_arg`, the function returns `(point, state)` and the state replaces that
+    argument too. Every step's output is compared with the reference's path within `tol`; the
+    first step that differs fails the check. A small error in one step (a scale factor that
+    fades, a counter off by one) becomes visible as the path goes on.
+
+    Expected data: the reference's outputs, step by step, and for every catalogued mistake
+    that leaves the reference's path, the step where it does and its output there.
+    """
+
+    call: Call
+    gradient: Callable[[Any], Any]
+    steps: int = 100
+    point_arg: int = 0
+    grad_arg: int = 1
+    state_arg: int | None = None
+    tol: Tolerance = VALUE
+    label: str = ""
+    """the function whose gradient drives the steps, for the feedback"""
+
+    def _step_call(self, args: list[Any], point: Any, state: Any) -> Call:
+        args[self.point_arg] = point
+        args[self.grad_arg] = _gradient_at(self.gradient, point)
+        if self.state_arg is not None:
+            args[self.state_arg] = state
+        return Call(self.call.module, self.call.function, tuple(args), self.call.kwargs)
+
+    def _advance(self, out: Any) -> tuple[Any, Any]:
+        return (out, None) if self.state_arg is None else (out[0], out[1])
+
+    def _start(self) -> tuple[list[Any], Any, Any]:
+        args = list(self.call.args)
+        state = args[self.state_arg] if self.state_arg is not None else None
+        return args, args[self.point_arg], state
+
+    def expected(self, ref: ReferenceHandle) -> Any:
+        args, point, state = self._start()
+        path = []
+        # Each mistake runs its own path while it agrees with the reference's; a student's path
+        # can only match a mistake at the step where both first leave the reference's path.
+        mistakes: list[list[Any]] = []
+        live: dict[int, tuple[str, str, Any, Any]] = {}
+        for i, (name, hint, _) in enumerate(ref.mistake_outputs(self._step_call(list(args), point, state))):
+            live[i] = (name, hint, point, state)
+        for k in range(self.steps):
+            call = self._step_call(args, point, state)
+            out = ref.call(call)
+            for i, (name, hint, m_point, m_state) in list(live.items()):
+                m_out = ref.mistake_outputs(self._step_call(list(args), m_point, m_state))[i][2]
+                if m_out is None:
+                    del live[i]
+                elif difference(m_out, out, self.tol) is not None:
+                    mistakes.append([name, hint, k, m_out])
+                    del live[i]
+                else:
+                    live[i] = (name, hint, *self._advance(m_out))
+            path.append(out)
+            point, state = self._advance(out)
+        return {"path": path, "mistakes": mistakes}
+
+    def judge(self, student: StudentHandle, expected: Any) -> Verdict:
+        args, point, state = self._start()
+        fed = "point and state" if self.state_arg is not None else "point"
+        for k, want in enumerate(expected["path"]):
+            before = point
+            got = student.call(self._step_call(args, point, state))
+            msg = difference(got, want, self.tol, names=returned_names(student, self.call))
+            if msg:
+                where = f" of {self.label}" if self.label else ""
+                text = _failed(
+                    self.call,
+                    f"step {k + 1} of {len(expected['path'])} left the reference's path: {msg}",
+                    f"the grader repeated the call {len(expected['path'])} times, each time with the "
+                    f"gradient{where} at the point your previous step returned and with your returned "
+                    f"{fed}; step {k + 1} started from {describe_value(before)}",
+                )
+                here = [[n, h, o] for n, h, step, o in expected["mistakes"] if step == k]
+                findings = catalog_findings(got, here, self.tol)
+                findings += value_findings(got, {"value": want}, self.call)[0]
+                return Verdict(False, text, findings=tuple(findings), degenerate=_degenerate(self.call),
+                               related=True)
+            point, state = self._advance(got)
+        return Verdict(True)
+
+
+# ---------------------------------------------------------------- what a call did besides returning
+
+GLOBAL_RNG = "NumPy's global random state used"
+GLOBAL_RNG_HINT = (
+    "Draw only from the generator the function is given (`rng`) or makes itself with "
+    "`rng = np.random.default_rng(seed)`, once: never `np.random.seed(...)`, `np.random.normal(...)`, "
+    "`np.random.rand(...)` or other functions of `np.random` itself, which share one hidden global "
+    "state between all code in the program."
+)
+
+
+class _Recording:
+    """A student handle that keeps the effects of every call made through it, with the call."""
+
+    def __init__(self, student: StudentHandle) -> None:
+        self._student = student
+        self.seen: list[tuple[Call, Effects]] = []
+
+    @property
+    def last_effects(self) -> Effects:
+        return self._student.last_effects
+
+    def call(self, call: Call, return_args: bool = False) -> Any:
+        out = self._student.call(call, return_args)
+        self.seen.append((call, getattr(self._student, "last_effects", Effects())))
+        return out
+
+
+@dataclass(frozen=True)
+class Clean:
+    """`inner` decides on the values, and each call it makes must also run cleanly: without a
+    RuntimeWarning (`warnings`, e.g. overflow in `exp`) and without NumPy's global random state
+    (`global_rng`), as the API demands. The worker reports both for every call.
+
+    A call that used the global random state fails with `GLOBAL_RNG_HINT`, whatever its values;
+    one that gave the right values with a warning fails with `hint` (which says how to avoid it).
+    """
+
+    inner: Any
+    warnings: bool = True
+    global_rng: bool = False
+    hint: str = ""
+    """how to compute without the warning, for a student"""
+    mistake: str = ""
+    """the name of the warning's mistake, counted in class summaries"""
+
+    def expected(self, ref: ReferenceHandle) -> Any:
+        return self.inner.expected(ref)
+
+    def judge(self, student: StudentHandle, expected: Any) -> Verdict:
+        recorder = _Recording(student)
+        verdict = self.inner.judge(recorder, expected)
+        for call, effects in recorder.seen:
+            if self.global_rng and effects.global_rng:
+                text = _failed(call, "it used NumPy's global random state (a function of np.random itself)")
+                if not verdict.passed:
+                    text += "\n" + verdict.message
+                return Verdict(False, text, GLOBAL_RNG_HINT, GLOBAL_RNG)
+        for call, effects in recorder.seen:
+            if self.warnings and effects.warnings:
+                said = "; ".join(effects.warnings)
+                if not verdict.passed:
+                    return replace(verdict, message=f"{verdict.message}\nNumPy also warned: {said}")
+                text = _failed(call, f"the values are right, but NumPy warned: {said}",
+                               "the API asks for no warning on this input")
+                return Verdict(False, text, self.hint or None, self.mistake or None)
+        return verdict

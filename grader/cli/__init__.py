@@ -1,0 +1,5 @@
+"""The `grade` command (`grade = "grader.cli:main"`)."""
+
+from grader.cli.commands import main
+
+__all__ = ["main"]

@@ -1,0 +1,1 @@
+"""Grading runs: one submission, a folder of them, a cluster, a student's own check, Gradescope."""

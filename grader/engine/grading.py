@@ -1,0 +1,213 @@
+"""Grade one submission: run every check through one worker and collect the results.
+
+Data flows one way: submission files -> worker (student code) -> plain results -> judges
+(trusted comparison) -> `SubmissionResult`, which the reports turn into files.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+from grader.checks.diagnosis import Evidence, Finding, diagnose, error_findings, is_degenerate, mistake_key
+from grader.checks.twins import TWIN_SUFFIX, twin_of
+from grader.course.loading import Assignment
+from grader.inputs.discover import Submission
+from grader.isolation.runner import Limits, StudentProcess
+from grader.model import Check, CheckResult, StudentError, SubmissionResult, Verdict
+
+
+def describe_error(err: StudentError) -> str:
+    """A student-facing account of a call that produced no result."""
+    lines = []
+    if err.call_text and err.kind in ("exception", "timeout", "crash", "bad-output"):
+        lines.append(f"called {err.call_text}")
+    lines.append(f"{err.kind.title}: {err.message}")
+    detail = err.detail.rstrip()
+    if err.message and detail.endswith(err.message.rstrip()):  # a traceback ends with the message above
+        detail = detail[: -len(err.message.rstrip())].rstrip()
+    if detail:
+        lines.append(detail)
+    return "\n".join(lines)
+
+
+def run_check(check: Check, student: Any, expected: Any) -> Verdict | StudentError:
+    """Judge one check; a failure of the student's code comes back as the `StudentError`."""
+    try:
+        return check.judge.judge(student, expected)
+    except StudentError as err:
+        return err
+    except Exception as exc:  # a bug in the judge must not stop the batch
+        return StudentError("judge-error", f"{type(exc).__name__}: {exc}")
+
+
+class Cancelled(BaseException):
+    """Grading was stopped from outside (Ctrl-C on a batch); the result would be incomplete."""
+
+
+def grade_submission(
+    submission: Submission,
+    assignments: list[Assignment],
+    expected: dict[str, Any],
+    limits: Limits | None = None,
+    cancelled: Callable[[], bool] | None = None,
+) -> SubmissionResult:
+    """Run every check of `assignments` on `submission` in one worker process.
+
+    `cancelled` is asked before each check; when it says yes, `Cancelled` is raised (and the
+    worker stopped) instead of returning a result that lacks the remaining checks.
+    """
+    started = time.monotonic()
+    results: list[CheckResult] = []
+    evidence: list[Evidence] = []
+    limits = limits or Limits()
+    timeouts = {m: min(a.call_timeout, limits.call_timeout) for a in assignments for m in a.modules}
+    allowed = {m: a.allowed_imports for a in assignments for m in a.modules}
+    with StudentProcess(submission.files, limits, timeouts, allowed) as student:
+        for assignment in assignments:
+            missing = [m for m in assignment.modules if f"{m}.py" not in submission.files]
+            for check in assignment.checks:
+                if cancelled is not None and cancelled():
+                    raise Cancelled(submission.name)
+                if check.module in missing:
+                    outcome: Verdict | StudentError = StudentError(
+                        "missing-module",
+                        submission.unreadable.get(
+                            check.module, f"{check.module}.py (or {check.module}.ipynb) is not in your submission"
+                        ),
+                    )
+                else:
+                    outcome = run_check(check, student, expected[check.name])
+                    outcome = _with_twin(check, outcome, student, expected)
+                results.append(_result(assignment.name, check, outcome))
+                evidence.append(_evidence(check, outcome, expected.get(check.name)))
+        output = student.output()
+        notices = student.notices
+        spent = (round(student.student_seconds, 4), round(student.timed_out_seconds, 4))
+    _apply_diagnoses(results, evidence)
+    for c in results:  # a line of a notebook's module is named by its cell (`Submission.translate`)
+        c.message = submission.translate(c.message)
+    return SubmissionResult(
+        submission=submission.name,
+        checks=_policy_costs_the_module(results),
+        execution_time=round(time.monotonic() - started, 3),
+        output=submission.translate(output),
+        notices=notices + list(submission.notes),
+        student_seconds=spent[0],
+        timed_out_seconds=spent[1],
+    )
+
+
+TWIN_FAILED = (
+    "passed on the visible inputs, but not on its hidden twin: the same kind of inputs with the "
+    "same values in another order, run when your work is graded (code that only works for the "
+    "visible inputs earns no points)"
+)
+
+
+def _with_twin(
+    check: Check, outcome: Verdict | StudentError, student: Any, expected: dict[str, Any]
+) -> Verdict | StudentError:
+    """A visible check keeps its points only when its hidden twin (`grader.checks.twins`) passes too."""
+    found = expected.get(check.name + TWIN_SUFFIX)
+    if not (check.visible and found and isinstance(outcome, Verdict) and outcome.passed):
+        return outcome
+    twin = _twin(check, int(found["seed"]))
+    if twin is None:  # the course changed since the expected values were computed
+        return outcome
+    other = run_check(twin, student, found["expected"])
+    if isinstance(other, Verdict) and other.passed:
+        return outcome
+    if isinstance(other, StudentError):
+        # Raising on other inputs is the sign of a lookup; a timeout or a crash there is not.
+        return Verdict(False, f"{TWIN_FAILED}; there:\n{describe_error(other)}",
+                       hardcoded=other.kind == "exception")
+    return replace(other, message=f"{TWIN_FAILED}; there:\n{other.message}", hardcoded=True)
+
+
+_TWINS: dict[tuple[int, int], tuple[Check, Check | None]] = {}
+"""`(id(check), seed) -> (check, its twin)`: a twin depends on its check and seed alone, so it is
+drawn once per process, not once per submission (the check is kept, so its id is not reused)"""
+TWINS_KEPT = 4096
+"""twins remembered at most (a few hundred checks per course)"""
+
+
+def _twin(check: Check, seed: int) -> Check | None:
+    """`twin_of(check, seed)`, remembered."""
+    key = (id(check), seed)
+    kept = _TWINS.get(key)
+    if kept is not None and kept[0] is check:
+        return kept[1]
+    twin = twin_of(check, seed)
+    if len(_TWINS) >= TWINS_KEPT:
+        _TWINS.clear()
+    _TWINS[key] = (check, twin)
+    return twin
+
+
+def _evidence(check: Check, outcome: Verdict | StudentError, expected: Any) -> Evidence:
+    """What one check tells the diagnosis of its function."""
+    function = f"{check.module}.{check.function}"
+    if isinstance(outcome, Verdict):
+        return Evidence(function, outcome.passed, outcome.findings, outcome.scopes, outcome.degenerate,
+                        neutral=not outcome.related)
+    # No output, or a property check that raised: nothing to relate, neither for nor against.
+    if outcome.kind != "exception" or not (isinstance(expected, dict) and "raising" in expected):
+        return Evidence(function, False, neutral=True)
+    call = outcome.call
+    findings = error_findings(outcome.message, call)
+    raising = expected["raising"]
+    # A catalogued mistake that raises on this input too is not contradicted by the exception.
+    findings += [Finding(mistake_key(name), "", proven=False, mistake=name) for name in raising]
+    return Evidence(function, False, tuple(findings), ("",), call is not None and is_degenerate(call), raised=True)
+
+
+def _apply_diagnoses(results: list[CheckResult], evidence: list[Evidence]) -> None:
+    """State each function's diagnosis on its failing checks (and only a confirmed mistake's hint)."""
+    diagnoses = diagnose(evidence)
+    for c, e in zip(results, evidence):
+        if c.passed or e.neutral:
+            continue
+        d = diagnoses.get(e.function)
+        if d is None:
+            continue
+        c.diagnosis = "\n".join(d.texts) or None
+        if d.mistake and any(f.mistake == d.mistake for f in e.findings):
+            c.hint, c.mistake = d.hint, d.mistake
+
+
+def _policy_costs_the_module(results: list[CheckResult]) -> list[CheckResult]:
+    """A module that broke the import policy loses all its points, also those checked before."""
+    broken = {}
+    for c in results:
+        if c.problem == "policy":
+            broken.setdefault(c.module, c.message)
+    for c in results:
+        if c.module in broken and c.problem != "policy":
+            c.score, c.passed, c.problem, c.hint, c.mistake = 0.0, False, "policy", None, None
+            c.message = broken[c.module]
+    return results
+
+
+def _result(assignment: str, check: Check, outcome: Verdict | StudentError) -> CheckResult:
+    common = dict(
+        assignment=assignment,
+        name=check.name,
+        module=check.module,
+        function=check.function,
+        max_score=check.points,
+        visible=check.visible,
+    )
+    if isinstance(outcome, StudentError):
+        return CheckResult(**common, score=0.0, passed=False, message=describe_error(outcome), problem=outcome.kind)
+    return CheckResult(
+        **common,
+        score=check.points if outcome.passed else 0.0,
+        passed=outcome.passed,
+        message=outcome.message,
+        hint=outcome.hint,
+        mistake=outcome.mistake,
+        hardcoded=outcome.hardcoded,
+    )

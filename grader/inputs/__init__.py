@@ -1,0 +1,1 @@
+"""Submissions as they arrive: folders, LMS downloads, zips, notebooks, read safely."""
