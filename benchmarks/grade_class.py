@@ -18,8 +18,13 @@ the student's kind (the mix is printed; per 100 students):
 - 3 hostile: an infinite loop (1%), `os._exit` at import, a flood of output.
 
 It is graded with the real pipeline (`grader.engine.batch.grade_folder`, reports included), and the
-figures printed: submissions per second, the time of one correct submission at -j 1 beside the
-bare NumPy import measured in the same run, and the peak memory of grader and workers.
+figures printed: for one correct submission at -j 1, its wall-clock time, the time spent inside
+the student's calls (measured in the worker and sent back with the replies) and the grader's
+overhead (wall minus that), with the CPU time of the grader and of the workers, both with
+workers forked from a template and started fresh (`--no-templates` grades the class the
+second way); the bare NumPy import measured in the same run; for the class, submissions per
+second, CPU per submission, the share of the time that went to calls that timed out, and the
+peak memory of grader and workers. Every wall-clock figure is printed beside the load average.
 """
 
 from __future__ import annotations
@@ -50,6 +55,7 @@ from grader.course.template import make_stub  # noqa: E402
 from grader.engine.batch import default_jobs, grade_folder  # noqa: E402
 from grader.engine.grading import grade_submission  # noqa: E402
 from grader.inputs.discover import Submission  # noqa: E402
+from grader.isolation import proctime  # noqa: E402
 from grader.isolation.runner import Limits, StudentProcess  # noqa: E402
 from grader.model import Call  # noqa: E402
 
@@ -178,15 +184,26 @@ def bare_numpy_import(repeat: int = 7) -> float:
     return statistics.median(times)
 
 
-def worker_start(repeat: int = 7) -> float:
+def worker_start(limits: Limits, repeat: int = 7) -> float:
     """Median seconds from starting a worker to the answer of one trivial call."""
     times = []
     for _ in range(repeat):
         started = time.perf_counter()
-        with StudentProcess({"bench_noop.py": b"def f():\n    return 0\n"}) as p:
+        with StudentProcess({"bench_noop.py": b"def f():\n    return 0\n"}, limits) as p:
             p.call(Call("bench_noop", "f"))
         times.append(time.perf_counter() - started)
     return statistics.median(times)
+
+
+def load() -> str:
+    """The load average over the last minute, to print beside a wall-clock figure."""
+    return f"load {Path('/proc/loadavg').read_text().split()[0]}"
+
+
+def cpu_now() -> float:
+    """CPU seconds (user + sys) of this process (its workers: `WorkerSampler`)."""
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    return me.ru_utime + me.ru_stime
 
 
 class WorkerSampler(threading.Thread):
@@ -196,7 +213,7 @@ class WorkerSampler(threading.Thread):
     a forked child's peak RSS starts with the grader's.
     """
 
-    def __init__(self, interval: float = 0.05) -> None:
+    def __init__(self, interval: float = 0.02) -> None:
         super().__init__(daemon=True)
         self.interval = interval
         self.peak_kib = 0
@@ -204,11 +221,14 @@ class WorkerSampler(threading.Thread):
         self.stopped = threading.Event()
 
     def run(self) -> None:
+        me = os.getpid()
         while not self.stopped.wait(self.interval):
-            for pid in filter(str.isdigit, os.listdir("/proc")):
+            # Only this process's own workers: other gradings may run on the same machine.
+            for pid in (str(p) for p, _ in proctime.descendants(me) if p != me):
                 try:
                     with open(f"/proc/{pid}/cmdline", "rb") as f:
-                        if b"grader.worker.serve" not in f.read():
+                        cmdline = f.read()
+                        if b"grader.worker.serve" not in cmdline and b"grader.worker.forkserver" not in cmdline:
                             continue
                     with open(f"/proc/{pid}/status") as f:
                         hwm = next((int(ln.split()[1]) for ln in f if ln.startswith("VmHWM:")), 0)
@@ -234,13 +254,40 @@ class Setup:
         files = {k: v.encode() for k, v in correct_sources(self.modules).items()}
         self.correct = Submission("correct", ROOT, files)
 
-    def grade_correct(self) -> float:
+    def grade_correct(self, limits: Limits | None = None) -> float:
+        return self.measure_correct(limits)[0]
+
+    def measure_correct(self, limits: Limits | None = None) -> tuple[float, float, float]:
+        """(wall seconds, seconds inside the student's calls, grader CPU seconds) of one correct
+        submission graded alone."""
+        cpu = cpu_now()
         started = time.perf_counter()
-        result = grade_submission(self.correct, self.assignments, self.expected)
+        result = grade_submission(self.correct, self.assignments, self.expected, limits)
         elapsed = time.perf_counter() - started
         failed = [c.name for c in result.checks if not c.passed]
         assert not failed, f"the reference lost points: {failed[:3]}"
-        return elapsed
+        return elapsed, result.student_seconds, cpu_now() - cpu
+
+
+def single_submission(setup: Setup, templates: bool, repeat: int = 7) -> None:
+    """Print the figures of one correct submission at -j 1, the median of `repeat`."""
+    limits = Limits(worker_templates=templates)
+    setup.grade_correct(limits)  # the thread's template started, caches warm
+    sampler = WorkerSampler(interval=0.01)
+    sampler.start()
+    runs = [setup.measure_correct(limits) for _ in range(repeat)]
+    sampler.stopped.set()
+    sampler.join()
+    worker_cpu = sampler.cpu_seconds()
+    wall = statistics.median(r[0] for r in runs)
+    inside = statistics.median(r[1] for r in runs)
+    grader_cpu = statistics.median(r[2] for r in runs)
+    how = "workers forked from a template" if templates else "workers started fresh"
+    print(f"one correct submission at -j 1, {how} (median of {repeat}; {load()}):")
+    print(f"  wall {wall * 1000:7.1f} ms; inside the student's calls {inside * 1000:7.1f} ms; "
+          f"grader's overhead (wall - that) {(wall - inside) * 1000:7.1f} ms (target <= 40 ms)")
+    print(f"  CPU: grader process {grader_cpu * 1000:.0f} ms, workers at least {worker_cpu / repeat * 1000:.0f} ms "
+          "(sampled every 10 ms)")
 
 
 def profile_correct(setup: Setup, repeat: int = 5) -> None:
@@ -257,19 +304,21 @@ def profile_correct(setup: Setup, repeat: int = 5) -> None:
         return by_name.get(key, (0, 0.0))
 
     total = cum("grading.py:grade_submission")[1] / repeat
-    waiting = cum("codec.py:read_message")[1] / repeat
+    waiting = cum("runner.py:_await_reply")[1] / repeat
+    writing = cum("codec.py:write_parts")[1] / repeat
     starts, start_time = cum("runner.py:_start")
     calls = cum("runner.py:call")[0] / repeat
     closing = cum("runner.py:close")[1] / repeat
     print(f"\nprofile of one correct submission (trusted side, mean of {repeat}):")
     print(f"  total                                  {total * 1000:7.1f} ms")
     print(f"  worker started                         {starts / repeat:7.1f} times, "
-          f"{start_time / repeat * 1000:.1f} ms in Popen")
+          f"{start_time / repeat * 1000:.1f} ms (forked from this thread's template)")
     print(f"  calls to the worker                    {calls:7.0f}")
-    print(f"  waiting for the worker (read_message)  {waiting * 1000:7.1f} ms "
-          "(its start-up and imports, the student's code, the channel)")
+    print(f"  sending the requests (write_parts)     {writing * 1000:7.1f} ms")
+    print(f"  waiting for the replies (_await_reply) {waiting * 1000:7.1f} ms "
+          "(the student's code, the worker's side of the channel, reading the reply)")
     print(f"  closing the worker                     {closing * 1000:7.1f} ms")
-    trusted = total - waiting - start_time / repeat - closing
+    trusted = total - waiting - writing - start_time / repeat - closing
     print(f"  trusted side (judges, comparisons)     {trusted * 1000:7.1f} ms")
     out = io.StringIO()
     pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(12)
@@ -344,6 +393,8 @@ def main() -> None:
     parser.add_argument("--cluster", default=None, metavar="SPEC",
                         help="also grade the class on this Dask cluster (e.g. local:2) and print both")
     parser.add_argument("--rounds", type=int, default=3, help="with --cluster: -j/cluster pairs to time (default 3)")
+    parser.add_argument("--no-templates", action="store_true",
+                        help="grade the class with every worker started fresh (no worker templates)")
     args = parser.parse_args()
 
     setup = Setup()
@@ -352,12 +403,13 @@ def main() -> None:
           f"expected values computed once in {setup.expected_seconds * 1000:.0f} ms)")
     setup.grade_correct()  # warm the file cache
     bare = bare_numpy_import()
-    start = worker_start()
-    single = statistics.median(setup.grade_correct() for _ in range(7))
-    print(f"bare `python -I -c 'import numpy'`:       {bare * 1000:7.1f} ms (median of 7)")
-    print(f"worker start + one trivial call:          {start * 1000:7.1f} ms (median of 7)")
-    print(f"one correct submission, all assignments: {single * 1000:7.1f} ms at -j 1 "
-          f"({single / bare:.2f}x the bare import; target <= 1.5x)")
+    print(f"bare `python -I -c 'import numpy'`:       {bare * 1000:7.1f} ms (median of 7; {load()})")
+    for templates in (True, False):
+        start = worker_start(Limits(worker_templates=templates))
+        print(f"worker start + one trivial call:          {start * 1000:7.1f} ms (median of 7; "
+              f"{'forked from a template' if templates else 'started fresh'}; {load()})")
+    for templates in (True, False):
+        single_submission(setup, templates)
     if args.profile:
         profile_correct(setup)
     if args.n <= 0:
@@ -374,8 +426,8 @@ def main() -> None:
         sampler.start()
         cpu_before = resource.getrusage(resource.RUSAGE_SELF)
         started = time.perf_counter()
-        batch = grade_folder(submit, out, Course.load(ROOT), limits=Limits(call_timeout=args.timeout),
-                             jobs=args.jobs, force=True)
+        limits = Limits(call_timeout=args.timeout, worker_templates=not args.no_templates)
+        batch = grade_folder(submit, out, Course.load(ROOT), limits=limits, jobs=args.jobs, force=True)
         elapsed = time.perf_counter() - started
         cpu_after = resource.getrusage(resource.RUSAGE_SELF)
         sampler.stopped.set()
@@ -389,13 +441,21 @@ def main() -> None:
     grader_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     worker_mb = sampler.peak_kib / 1024
     n = len(batch.results)
-    print(f"graded {n} at -j {args.jobs}, --timeout {args.timeout:g}: {elapsed:7.1f} s "
+    print(f"graded {n} at -j {args.jobs}, --timeout {args.timeout:g}"
+          f"{', workers started fresh' if args.no_templates else ''}: {elapsed:7.1f} s "
           f"({n / elapsed:.2f} submissions/s; {elapsed / n * 1000:.0f} ms each, "
-          f"{elapsed / n * args.jobs * 1000:.0f} ms of one core each)")
+          f"{elapsed / n * args.jobs * 1000:.0f} ms of one core each; {load()}; "
+          f"1000 at this rate: {elapsed / n * 1000:.0f} s)")
     print(f"  statuses: {', '.join(f'{k}: {v}' for k, v in statuses.most_common())}")
     print(f"  slowest: {', '.join(f'{r.submission} {r.execution_time:.1f}s' for r in slowest)}")
     hung = sum(r.execution_time for r in batch.results if "timeout" in r.status)
-    print(f"  time in submissions that timed out: {hung:.1f} s (all workers together)")
+    cut = sum(r.timed_out_seconds for r in batch.results)
+    inside = sum(r.student_seconds for r in batch.results)
+    slots = elapsed * args.jobs
+    print(f"  time in submissions that timed out: {hung:.1f} s (all workers together); in the calls that "
+          f"timed out: {cut:.1f} s, {cut / slots * 100:.1f}% of the class's {slots:.0f} slot-seconds")
+    print(f"  inside the students' calls (as the workers measured it): {inside:.1f} s, "
+          f"{inside / slots * 100:.1f}% of the slot-seconds")
     grader_cpu = cpu_after.ru_utime + cpu_after.ru_stime - cpu_before.ru_utime - cpu_before.ru_stime
     worker_cpu = sampler.cpu_seconds()
     print(f"  CPU: grader process {grader_cpu:.1f} s ({grader_cpu / n * 1000:.0f} ms per submission, "

@@ -261,7 +261,9 @@ class Limits:
     """seconds one function call may use: its wall-clock time minus the time it waited for a CPU
     held by other work (see `grader.isolation.proctime`)"""
     submission_timeout: float = 120.0
-    """seconds all calls of one submission may use together, counted the same way"""
+    """seconds all calls of one submission may use together, counted the same way: bounds what
+    a hanging submission costs (its report says so when it is used up,
+    `grader.isolation.runner.BUDGET_NOTICE`)"""
     memory_mb: int = 1024
     """address space of the worker, MiB (NumPy needs about 256)"""
     cpu_seconds: int | None = None
@@ -282,6 +284,10 @@ class Limits:
     unsafe_run_as_root: bool = False
     """let student code run as root (tier 2, grading as root, no unprivileged uid can run
     Python): refused otherwise (`grader.isolation.sandbox.check_root`; `--unsafe-run-as-root`)"""
+    worker_templates: bool = True
+    """fork each submission's worker from a template per grading thread
+    (`grader.worker.forkserver`), where the tier allows (`grader.isolation.sandbox.uses_template`),
+    instead of starting an interpreter"""
 
 
 @dataclass(frozen=True)
@@ -391,6 +397,10 @@ class SubmissionResult:
     """what the student's code printed (capped)"""
     notices: list[str] = field(default_factory=list)
     """lines every report shows first (e.g. that the run was not sandboxed)"""
+    student_seconds: float = 0.0
+    """wall-clock time the student's code ran inside its calls (measured in the worker)"""
+    timed_out_seconds: float = 0.0
+    """time spent in calls that timed out"""
 
     @property
     def score(self) -> float:

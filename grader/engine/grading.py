@@ -85,6 +85,7 @@ def grade_submission(
                 evidence.append(_evidence(check, outcome, expected.get(check.name)))
         output = student.output()
         notices = student.notices
+        spent = (round(student.student_seconds, 4), round(student.timed_out_seconds, 4))
     _apply_diagnoses(results, evidence)
     for c in results:  # a line of a notebook's module is named by its cell (`Submission.translate`)
         c.message = submission.translate(c.message)
@@ -94,6 +95,8 @@ def grade_submission(
         execution_time=round(time.monotonic() - started, 3),
         output=submission.translate(output),
         notices=notices + list(submission.notes),
+        student_seconds=spent[0],
+        timed_out_seconds=spent[1],
     )
 
 

@@ -12,6 +12,7 @@ Time limits count the time a call used, not the time other work on the machine t
 
 from __future__ import annotations
 
+import fcntl
 import math
 import os
 import secrets
@@ -19,11 +20,15 @@ import select
 import shutil
 import signal
 import subprocess
+import threading
 import time
+import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
-from grader.isolation import proctime, sandbox
+import numpy as np
+
+from grader.isolation import proctime, sandbox, slots
 from grader.isolation.sandbox import GRADER_PARENT  # noqa: F401  (re-exported: where the grader package lives)
 from grader.model import Call, Effects, Limits, Problem, StudentError
 from grader.worker import codec, policy
@@ -33,6 +38,15 @@ OUTPUT_KEEP = 16 * 1024  # bytes of the student's stdout/stderr kept for the rep
 START_TIMEOUT = 60.0  # seconds a worker may take to start (the grader's time, not the student's)
 KILL_WAIT = 10.0  # seconds to wait for a killed worker to be gone (it is, at once, unless the kernel is stuck)
 MiB = 1 << 20
+PIPE_BYTES = 1 << 20
+"""capacity asked for the request and reply pipes (Linux's default, 64 KiB, makes a 2 MB request
+cost dozens of wake-ups of both processes)"""
+F_SETPIPE_SZ = 1031
+
+
+BUDGET_NOTICE = ("Your code used up its time budget: all of its calls together may use {seconds:g} seconds "
+                 "of their own time, and the calls after that were stopped or not run.")
+
 WORKER_PROBLEMS = (Problem.MISSING_MODULE, Problem.IMPORT_ERROR, Problem.MISSING_FUNCTION, Problem.EXCEPTION,
                    Problem.BAD_OUTPUT, Problem.POLICY)
 """the kinds of error a worker reports itself (the others are the trusted side's findings)"""
@@ -40,13 +54,52 @@ WORKER_PROBLEMS = (Problem.MISSING_MODULE, Problem.IMPORT_ERROR, Problem.MISSING
 
 @dataclass
 class _Running:
-    proc: subprocess.Popen[bytes]
+    proc: subprocess.Popen[bytes] | None
+    """the worker started fresh (None: forked by a template, see `child`)"""
     request_fd: int
     response_fd: int
     stats: proctime.Schedstat | None = None
     """the scheduler's counters of the worker's Python (under bubblewrap, not `proc.pid`)"""
     report_fd: int = -1
     """the guard's violations, one line each, written the moment they happen"""
+    child: slots.Child | None = None
+    """the worker as forked by this thread's template"""
+
+    def kill(self) -> None:
+        if self.child is not None:
+            self.child.kill()
+        elif self.proc is not None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+
+    def wait(self, timeout: float) -> int | None:
+        """The worker's exit status, or None if it has not ended within `timeout` seconds."""
+        if self.child is not None:
+            return self.child.wait(timeout)
+        assert self.proc is not None
+        try:
+            return self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return None
+
+
+_requests: dict[int, tuple[weakref.ref[Call], codec.Prepared]] = {}
+_requests_lock = threading.Lock()
+
+
+def _prepared(call: Call) -> codec.Prepared:
+    """`call`'s arguments encoded once per run: the same calls are made for every student (a
+    `Call` is the course's, and is not changed once made)."""
+    key = id(call)
+    found = _requests.get(key)
+    if found is not None and found[0]() is call:
+        return found[1]
+    prepared = codec.prepare({"args": list(call.args), "kwargs": dict(call.kwargs)})
+    with _requests_lock:
+        _requests[key] = (weakref.ref(call, lambda _: _requests.pop(key, None)), prepared)
+    return prepared
 
 
 @dataclass
@@ -79,6 +132,14 @@ class StudentProcess:
     _scanned: set[str] = field(default_factory=set)
     _inert: list[policy.InertImport] = field(default_factory=list)
     """imports of display libraries, which ran as inert stand-ins"""
+    _fresh: bool = False
+    """start this submission's workers fresh (its forked worker did not start)"""
+    student_seconds: float = 0.0
+    """wall-clock time the student's code ran inside its calls, as the worker measured it"""
+    timed_out_seconds: float = 0.0
+    """time (by the calls' clocks) spent in calls that timed out"""
+    budget_hit: bool = False
+    """a call was cut short, or not run, because the submission used up `limits.submission_timeout`"""
 
     @property
     def isolation(self) -> sandbox.Isolation:
@@ -88,7 +149,8 @@ class StudentProcess:
     def notices(self) -> list[str]:
         """Lines every report of this submission shows first (e.g. that it was not sandboxed, or
         that its plotting was skipped)."""
-        return self.isolation.notices + policy.inert_note(self._inert)
+        budget = [BUDGET_NOTICE.format(seconds=self.limits.submission_timeout)] if self.budget_hit else []
+        return self.isolation.notices + budget + policy.inert_note(self._inert)
 
     # -- lifecycle ---------------------------------------------------------
 
@@ -118,24 +180,34 @@ class StudentProcess:
             flags = os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW | os.O_CLOEXEC
             self._output = (os.open(os.path.join(self._dir, "stdout"), flags, 0o600),
                             os.open(os.path.join(self._dir, "stderr"), flags, 0o600))
+        slot = slots.slot(iso) if self.limits.worker_templates and not self._fresh else None
         req_r, req_w = os.pipe()
         resp_r, resp_w = os.pipe()
         report_r, report_w = os.pipe()
+        for fd in (req_w, resp_r):
+            try:
+                fcntl.fcntl(fd, F_SETPIPE_SZ, PIPE_BYTES)
+            except OSError:
+                pass  # above /proc/sys/fs/pipe-max-size: the default capacity still works
         config = {**self._config(), "report_fd": report_w}
-        plan = sandbox.launch(iso, self._dir, sorted(self.files), (req_r, resp_w), config,
-                              self._uid, self._token, BOOTSTRAP)
         assert self._output is not None
+        child = None
         try:
-            proc = subprocess.Popen(
-                plan.argv,
-                cwd=plan.cwd,
-                env=plan.env,
-                stdin=subprocess.DEVNULL,
-                stdout=self._output[0],
-                stderr=self._output[1],
-                pass_fds=(req_r, resp_w, report_w),
-                start_new_session=True,
-            )
+            if slot is not None:
+                child = self._fork(slot, (req_r, resp_w, report_w), config)
+            if child is None:
+                plan = sandbox.launch(iso, self._dir, sorted(self.files), (req_r, resp_w), config,
+                                      self._uid, self._token, BOOTSTRAP)
+                proc = subprocess.Popen(
+                    plan.argv,
+                    cwd=plan.cwd,
+                    env=plan.env,
+                    stdin=subprocess.DEVNULL,
+                    stdout=self._output[0],
+                    stderr=self._output[1],
+                    pass_fds=(req_r, resp_w, report_w),
+                    start_new_session=True,
+                )
         except BaseException:
             for fd in (req_w, resp_r, report_r):
                 os.close(fd)
@@ -144,21 +216,45 @@ class StudentProcess:
             os.close(req_r)
             os.close(resp_w)
             os.close(report_w)
-        os.set_blocking(req_w, False)
-        os.set_blocking(report_r, False)
-        self._running = _Running(proc, req_w, resp_r, report_fd=report_r)
+        for fd in (req_w, resp_r, report_r):
+            os.set_blocking(fd, False)
+        self._running = _Running(None if child else proc, req_w, resp_r, report_fd=report_r, child=child)
         try:
-            header, _ = codec.read_message(resp_r, deadline=time.monotonic() + START_TIMEOUT)
+            deadline = time.monotonic() + START_TIMEOUT
+            if child is not None and iso.tier == "bwrap":  # its files, for its fresh working folder
+                files = {name: np.frombuffer(data, dtype=np.uint8) for name, data in sorted(self.files.items())}
+                codec.write_message(req_w, codec.encode_message(files), deadline=deadline)
+            header, _ = codec.read_message(resp_r, deadline=deadline)
             if header.get("status") != "ready":
                 raise codec.ChannelError("no ready message")
             # Found before any student code runs: the process whose clock counts.
-            self._running.stats = proctime.Schedstat(proctime.worker_pid(proc.pid))
-        except (EOFError, TimeoutError, codec.ChannelError):
+            pid = child.find() if child is not None else proctime.worker_pid(proc.pid)
+            self._running.stats = proctime.Schedstat(pid)
+            if child is not None:
+                slots.started(iso)
+        except (EOFError, TimeoutError, BrokenPipeError, codec.ChannelError):
             self._kill()
+            if child is not None:  # its code has not run yet: start this one fresh
+                slots.failed(iso, f"a forked worker did not start ({self._stderr_tail() or 'no message'})")
+                self._fresh = True
+                return self._start()
             raise StudentError(
                 "judge-error", f"the worker process did not start ({self._stderr_tail() or 'no message'})"
             ) from None
         return self._running
+
+    def _fork(self, slot: slots.Slot, fds: tuple[int, int, int], config: dict[str, Any]) -> slots.Child | None:
+        """The worker forked by this thread's template, or None if the template failed (it is
+        then discarded, and this worker starts fresh)."""
+        assert self._dir is not None and self._output is not None
+        iso = self.isolation
+        command = {"config": sandbox.worker_config(iso, self._dir, config, self._uid),
+                   **sandbox.child_command(iso, self._dir, self._token)}
+        try:
+            return slot.start([*fds, *self._output], command)
+        except slots.TemplateError:
+            slot.close()
+            return None
 
     def _stderr_tail(self) -> str:
         lines = self._read_output(1, 4096).decode("utf-8", "replace").strip().splitlines()
@@ -180,18 +276,17 @@ class StudentProcess:
             return
         # Killed before its pipes close: a worker that saw its channel end first would run its
         # interpreter's exit, and the student's atexit code with it.
-        try:
-            os.killpg(running.proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
+        running.kill()
         _close_fds(running)
         if running.stats is not None:
             running.stats.close()
-        try:
-            running.proc.wait(timeout=KILL_WAIT)
-        except subprocess.TimeoutExpired:
-            pass
-        sandbox.reap(self.isolation, self._token, self._uid)
+        running.wait(KILL_WAIT)
+        if running.child is not None:
+            slot = running.child.slot
+            running.child.close()
+            sandbox.reap(self.isolation, self._token, self._uid, slot.pid, slot.token)
+        else:
+            sandbox.reap(self.isolation, self._token, self._uid)
 
     def close(self) -> None:
         """Stop the worker, kill anything it left running and delete the submission's copy."""
@@ -260,13 +355,15 @@ class StudentProcess:
             raise StudentError("skipped", f"not run: an earlier call of {call.function} timed out")
         budget = self.limits.submission_timeout - self._spent
         if budget <= 0:
+            self.budget_hit = True
             raise StudentError("skipped", "not run: the submission used up its total time budget")
-        timeout = min(self.timeouts.get(call.module, self.limits.call_timeout), budget)
+        own_limit = self.timeouts.get(call.module, self.limits.call_timeout)
+        timeout = min(own_limit, budget)
         running = self._running or self._start()
         self.calls += 1
         self._seq += 1
-        request = codec.encode_message(
-            {"args": list(call.args), "kwargs": dict(call.kwargs)},
+        request = codec.message_parts(
+            _prepared(call),
             {"op": "call", "module": call.module, "function": call.function, "return_args": return_args,
              "allowed": list(self._allowed(call.module)), "seq": self._seq},
         )
@@ -275,21 +372,26 @@ class StudentProcess:
         ceiling = proctime.wall_ceiling(timeout)
         started = time.monotonic()
         clock: proctime.CallClock | None = None
+        used: float | None = None  # the call's time, taken before a timed-out worker is killed (not its time)
         try:
-            codec.write_message(running.request_fd, request, deadline=started + ceiling)
+            codec.write_parts(running.request_fd, request, deadline=started + ceiling)
             clock = proctime.CallClock(running.stats or proctime.Schedstat(-1))  # no stats: the wall clock
             header, value = _await_reply(running.response_fd, clock, timeout, ceiling, limits)
             if header.get("seq") != self._seq:
                 raise codec.ChannelError("a reply that does not answer this call")
         except TimeoutError:
+            used = clock.spent() if clock is not None else time.monotonic() - started
             violation = self._violation(call.module)
             self._kill()
             self._timed_out.add(key)
+            self.timed_out_seconds += used
+            if timeout < own_limit:
+                self.budget_hit = True
             if violation:
                 raise violation from None
             raise StudentError("timeout", _timeout_message(call.function, timeout, ceiling, clock)) from None
         except (EOFError, BrokenPipeError):
-            code = _exit_status(running.proc)
+            code = _exit_status(running)
             violation = self._violation(call.module, code)
             self._kill()
             if violation:
@@ -306,11 +408,14 @@ class StudentProcess:
                 raise violation from None
             raise StudentError("bad-output", f"{call.function} sent back unreadable data: {exc}") from None
         finally:
-            self._spent += clock.spent() if clock is not None else time.monotonic() - started
+            if used is None:
+                used = clock.spent() if clock is not None else time.monotonic() - started
+            self._spent += used
         self._imported.add(call.module)
         violation = self._violation(call.module)
         if violation:
             raise violation  # counted even when the student's code caught the error and carried on
+        self.student_seconds += codec.reply_spent(header, clock.wall() if clock is not None else 0.0)
         if header.get("status") == "ok":
             warned, global_rng = codec.reply_effects(header)
             self.last_effects = Effects(warned, global_rng)
@@ -384,12 +489,9 @@ def _close_fds(running: _Running) -> None:
             os.close(fd)
 
 
-def _exit_status(proc: subprocess.Popen[bytes]) -> int | None:
+def _exit_status(running: _Running) -> int | None:
     """The worker's exit status once its channel closed (it may take a moment to exit)."""
-    try:
-        return proc.wait(timeout=2.0)
-    except subprocess.TimeoutExpired:
-        return None
+    return running.wait(2.0)
 
 
 def _crash_message(returncode: int | None, tier: str, limits: Limits) -> str:

@@ -342,15 +342,22 @@ def _system_binds() -> tuple[str, ...]:
     return (*args, "--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache")
 
 
+TEMPLATE_CAPS = ("CAP_SYS_ADMIN", "CAP_SETPCAP")
+"""what a tier-1 worker template keeps besides CAP_SETUID and CAP_SETGID, for its children to
+build their own namespaces and drop their bounding set (`grader.worker.forkserver`)"""
+
+
 def _bwrap_argv(
-    iso: Isolation, scratch: str, files: list[str], env: dict[str, str], inner: list[str]
+    iso: Isolation, scratch: str, files: list[str], env: dict[str, str], inner: list[str],
+    extra_caps: tuple[str, ...] = (),
 ) -> list[str]:
     if iso.separate_uids:
         # As root, no user namespace: the worker then drops to a real unprivileged uid, which
         # RLIMIT_NPROC binds; it keeps only the capability to do that until it has.
         args = ["bwrap", "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
                 "--unshare-cgroup-try", "--cap-drop", "ALL"]
-        args += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+        for cap in ("CAP_SETUID", "CAP_SETGID", *extra_caps):
+            args += ["--cap-add", cap]
     else:
         # A user namespace (always, also where bwrap is setuid), in which RLIMIT_NPROC counts
         # only the sandbox's processes; no further user namespaces inside it.
@@ -421,19 +428,62 @@ def launch(iso: Isolation, scratch: str, files: list[str], fds: tuple[int, int],
     uid it drops to (as root), and in tier 2 its keeper's tie to this process (`grader.worker.keeper`).
     `token` marks the worker's environment.
     """
+    config = worker_config(iso, scratch, config, uid)
     if iso.tier == "bwrap":
-        config = {**config, "writable": [BOX_TMP], "uid": uid}
         inner = [sys.executable, "-I", "-c", bootstrap, BOX_GRADER, *map(str, fds), json.dumps(config)]
         env = {"HOME": BOX_TMP, "GRADER_WORKER": token}
         return Launch(_bwrap_argv(iso, scratch, files, env, inner), scratch, {})
-    # Tier 2: the worker splits off a keeper that ties its whole tree to this process's life
-    # (`grader.worker.keeper`); as root, the keeper stays root and the worker drops to `uid` itself.
     home, tmp = os.path.join(scratch, "home"), os.path.join(scratch, "tmp")
-    config = {**config, "writable": [home, tmp], "uid": uid if iso.separate_uids else None,
-              "keeper": os.getpid(), "run_as_root": iso.as_root}
     argv = [sys.executable, "-I", "-c", bootstrap, GRADER_PARENT, *map(str, fds), json.dumps(config)]
     env = {**ENV, "HOME": home, "TMPDIR": tmp, "GRADER_WORKER": token}
     return Launch(argv, os.path.join(scratch, "work"), env)
+
+
+def worker_config(iso: Isolation, scratch: str, config: dict[str, object], uid: int | None) -> dict[str, object]:
+    """`config` for the worker of the submission in `scratch`, with what its tier adds: the paths
+    it may write, the uid it drops to (as root), and in tier 2 its keeper's tie to this process."""
+    if iso.tier == "bwrap":
+        return {**config, "writable": [BOX_TMP], "uid": uid}
+    # Tier 2: the worker splits off a keeper that ties its whole tree to this process's life
+    # (`grader.worker.keeper`); as root, the keeper stays root and the worker drops to `uid` itself.
+    home, tmp = os.path.join(scratch, "home"), os.path.join(scratch, "tmp")
+    return {**config, "writable": [home, tmp], "uid": uid if iso.separate_uids else None,
+            "keeper": os.getpid(), "run_as_root": iso.as_root}
+
+
+def uses_template(iso: Isolation) -> bool:
+    """Whether workers are forked from a per-slot template (`grader.worker.forkserver`) in this tier.
+
+    Tier 1 only as root (the template then keeps the capabilities its children need to build
+    their own namespaces, see SECURITY.md); in a user namespace each worker gets its own bwrap.
+    """
+    return iso.tier == "none" or iso.separate_uids
+
+
+def launch_template(iso: Isolation, control_fd: int, token: str, bootstrap: str) -> Launch:
+    """The command line of a worker template (`grader.worker.forkserver`) for this process's workers.
+
+    Tier 1: the sandbox of a worker, without any submission's files (each child mounts its own
+    working folder and /tmp), keeping `TEMPLATE_CAPS`. Tier 2: a plain `python -I`. `token`
+    marks the environment of the template and of the workers it forks.
+    """
+    settings = json.dumps({"tier": iso.tier, "grader": os.getpid()})
+    if iso.tier == "bwrap":
+        inner = [sys.executable, "-I", "-c", bootstrap, BOX_GRADER, str(control_fd), settings]
+        env = {"HOME": BOX_TMP, "GRADER_WORKER": token}
+        return Launch(_bwrap_argv(iso, "/nonexistent", [], env, inner, TEMPLATE_CAPS), "/", {})
+    argv = [sys.executable, "-I", "-c", bootstrap, GRADER_PARENT, str(control_fd), settings]
+    return Launch(argv, "/", {**ENV, "HOME": "/nonexistent", "GRADER_WORKER": token})
+
+
+def child_command(iso: Isolation, scratch: str, token: str) -> dict[str, object]:
+    """What a template needs to fork the worker of the submission copied to `scratch`, beside
+    its config: tier 1, where to mount its fresh folders; tier 2, its folder and environment."""
+    if iso.tier == "bwrap":
+        return {"work": BOX_WORK, "tmp": BOX_TMP, "tmpfs": TMPFS_BYTES}
+    home, tmp = os.path.join(scratch, "home"), os.path.join(scratch, "tmp")
+    return {"cwd": os.path.join(scratch, "work"),
+            "env": {**ENV, "HOME": home, "TMPDIR": tmp, "GRADER_WORKER": token}}
 
 
 def process_headroom(iso: Isolation) -> int:
@@ -458,26 +508,28 @@ def process_headroom(iso: Isolation) -> int:
 # ---------------------------------------------------------------- clean-up
 
 
-def reap(iso: Isolation, token: str, uid: int | None) -> None:
+def reap(iso: Isolation, token: str, uid: int | None, spare: int | None = None, *more: str) -> None:
     """Kill whatever the worker left running, after its process group was killed.
 
     Tier 1: nothing to do (the PID namespace died with bwrap). Tier 2 under a separate uid:
-    every process of that uid. Otherwise: every process whose environment holds `token`.
+    every process of that uid. Otherwise: every process whose environment holds `token` (or one
+    of `more`), except `spare` (the worker template, whose environment its forks inherit).
     """
     if iso.tier == "bwrap":
         return
     if iso.separate_uids and uid is not None:
         _kill_uid(uid)
         return
-    needle = f"GRADER_WORKER={token}".encode() + b"\0"
+    needles = [f"GRADER_WORKER={t}".encode() + b"\0" for t in (token, *more)]
     for _ in range(20):
         found = False
         for entry in os.scandir("/proc"):
-            if not entry.name.isdigit():
+            if not entry.name.isdigit() or entry.name == str(spare):
                 continue
             try:
                 with open(f"/proc/{entry.name}/environ", "rb") as f:
-                    marked = needle in f.read(1 << 20)
+                    environ = f.read(1 << 20)
+                marked = any(n in environ for n in needles)
             except OSError:
                 continue
             if marked:

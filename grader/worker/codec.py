@@ -165,14 +165,38 @@ def _float_from_json(v: Any) -> float:
 
 def encode_message(value: Any, extra: dict[str, Any] | None = None, limits: MessageLimits = DEFAULT_LIMITS) -> bytes:
     """One message carrying `value` (and small JSON fields in `extra`)."""
+    return b"".join(message_parts(prepare(value, limits), extra))
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A value encoded once, to be sent many times (the same call for every student): the JSON
+    of its tree and of its array declarations, and the arrays' raw bytes."""
+
+    tail: str
+    """`"meta": ..., "arrays": ...`, the end of a message header"""
+    body: tuple[bytes, ...]
+    """the arrays' bytes, in order"""
+
+    @property
+    def size(self) -> int:
+        return sum(len(b) for b in self.body)
+
+
+def prepare(value: Any, limits: MessageLimits = DEFAULT_LIMITS) -> Prepared:
+    """`value` encoded for `message_parts`, checked and copied once."""
     meta, arrays = encode_tree(value, limits)
-    header = dict(extra or {})
-    header["meta"] = meta
-    header["arrays"] = [{"dtype": a.dtype.str, "shape": list(a.shape)} for a in arrays]
-    head = json.dumps(header, allow_nan=False).encode()
-    parts = [_PREFIX.pack(MAGIC, len(head)), head]
-    parts += [a.tobytes() for a in arrays]
-    return b"".join(parts)
+    decls = [{"dtype": a.dtype.str, "shape": list(a.shape)} for a in arrays]
+    tail = f'"meta": {json.dumps(meta, allow_nan=False)}, "arrays": {json.dumps(decls)}'
+    return Prepared(tail, tuple(a.tobytes() for a in arrays))
+
+
+def message_parts(prepared: Prepared, extra: dict[str, Any] | None = None) -> list[bytes]:
+    """The pieces of one message (write them in order, e.g. with `write_parts`): the same bytes
+    as `encode_message` of the prepared value with `extra`, without joining the arrays."""
+    fields = json.dumps(dict(extra or {}), allow_nan=False)
+    head = (fields[:-1] + (", " if len(fields) > 2 else "") + prepared.tail + "}").encode()
+    return [_PREFIX.pack(MAGIC, len(head)), head, *prepared.body]
 
 
 # ---------------------------------------------------------------- decoding
@@ -283,14 +307,15 @@ def read_message(
     Raises `EOFError` when the writer is gone, `TimeoutError` past `deadline`
     (a `time.monotonic()` value), and `ChannelError` for anything malformed.
     """
-    prefix = _read_exact(fd, _PREFIX.size, deadline, eof_ok=True)
+    blocking = deadline is not None and os.get_blocking(fd)
+    prefix = _read_exact(fd, _PREFIX.size, deadline, blocking, eof_ok=True)
     magic, head_len = _PREFIX.unpack(prefix)
     if magic != MAGIC:
         raise ChannelError("bad message prefix")
     if head_len > limits.max_header_bytes:
         raise ChannelError("message header too large")
     try:
-        header = json.loads(_read_exact(fd, head_len, deadline))
+        header = json.loads(_read_exact(fd, head_len, deadline, blocking))
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # RecursionError: "[[[[..."
         raise ChannelError("message header is not JSON") from exc
     if not isinstance(header, dict) or "meta" not in header or "arrays" not in header:
@@ -298,23 +323,32 @@ def read_message(
     decls = _validate_arrays(header.pop("arrays"), limits)
     arrays = []
     for dtype, shape, nbytes in decls:
-        buf = _read_exact(fd, nbytes, deadline)  # a bytearray of exactly the declared size
+        buf = _read_exact(fd, nbytes, deadline, blocking)  # a bytearray of exactly the declared size
         arrays.append(np.frombuffer(buf, dtype=dtype).reshape(shape))
     value = _build_tree(header.pop("meta"), arrays, allow_fn, limits)
     return header, value
 
 
-def _read_exact(fd: int, n: int, deadline: float | None, eof_ok: bool = False) -> bytearray:
+def _read_exact(fd: int, n: int, deadline: float | None, blocking: bool, eof_ok: bool = False) -> bytearray:
+    """`n` bytes from `fd`. With a deadline (a `time.monotonic()` value), a non-blocking fd is
+    read at once and waited on only when it has nothing; a `blocking` one is waited on before
+    each read, so that the read cannot outlast the deadline."""
     # One buffer of the announced size (already checked against the caps), filled in place.
     buf = bytearray(n)
     view = memoryview(buf)
     done = 0
     while done < n:
-        if deadline is not None:
+        if deadline is not None and blocking:
             wait = deadline - time.monotonic()
             if wait <= 0 or not select.select([fd], [], [], wait)[0]:
                 raise TimeoutError
-        got = os.readv(fd, [view[done : done + (1 << 20)]])
+        try:
+            got = os.readv(fd, [view[done : done + (1 << 20)]])
+        except BlockingIOError:
+            wait = (deadline - time.monotonic()) if deadline is not None else None
+            if wait is not None and wait <= 0 or not select.select([fd], [], [], wait)[0]:
+                raise TimeoutError from None
+            continue
         if not got:
             if eof_ok and done == 0:
                 raise EOFError
@@ -341,6 +375,27 @@ def write_message(fd: int, data: bytes, deadline: float | None = None) -> None:
         view = view[n:]
 
 
+def write_parts(fd: int, parts: list[bytes], deadline: float | None = None) -> None:
+    """`write_message` of the concatenation of `parts`, without building it (`os.writev`); the
+    trusted side's (the worker writes with `write_message`, which needs no builtin a student
+    could replace)."""
+    views = [memoryview(p) for p in parts if len(p)]
+    while views:
+        if deadline is not None:
+            wait = deadline - time.monotonic()
+            if wait <= 0 or not select.select([], [fd], [], wait)[1]:
+                raise TimeoutError
+        try:
+            n = os.writev(fd, views[:512])  # IOV_MAX is 1024 on Linux
+        except BlockingIOError:
+            continue
+        while n and views:
+            if n >= len(views[0]):
+                n -= len(views.pop(0))
+            else:
+                views[0], n = views[0][n:], 0
+
+
 # ---------------------------------------------------------------- what a call did
 
 
@@ -362,6 +417,15 @@ def reply_effects(header: dict[str, Any]) -> tuple[tuple[str, ...], bool]:
         isinstance(raw, list)) else ()
     flag = header.get("global_rng", False)
     return found, flag if isinstance(flag, bool) else True
+
+
+def reply_spent(header: dict[str, Any], most: float) -> float:
+    """The wall-clock seconds a reply says the student's code ran in its call (0 if it says
+    nothing readable), at most `most` (the call's whole time, as the trusted side measured it)."""
+    spent = header.get("spent")
+    if not isinstance(spent, list) or not spent or type(spent[0]) not in (int, float):
+        return 0.0
+    return min(max(float(spent[0]), 0.0), most)
 
 
 # ---------------------------------------------------------------- frozen files

@@ -10,7 +10,8 @@ before any student code, is to split in two (`split`):
   (`PR_SET_CHILD_SUBREAPER`), so whatever the worker starts, double-forked `setsid` daemons
   included, stays in its tree when its own parent exits. It waits until either the worker ends
   or the grader's process is gone (a pidfd, so the grader's threads coming and going do not
-  count; it checks its parent pid where pidfds are missing). Then it kills every process left
+  count, and the grader need not be its parent: a worker template may be; it checks its parent
+  pid where pidfds are missing). Then it kills every process left
   in its tree, and ends like the worker did (same exit status, or the same signal), so the
   grader reads the worker's end as before.
 
@@ -40,11 +41,12 @@ def _prctl(option: int, value: int) -> None:
         raise OSError(ctypes.get_errno(), f"prctl({option}) failed")
 
 
-def split(grader: int, channel: tuple[int, ...]) -> int:
+def split(grader: int, channel: tuple[int, ...], also: int = 0) -> int:
     """Fork into keeper and worker. Returns the keeper's pid in the worker; the keeper never returns.
 
     `grader` is the grader's pid; `channel` are the worker's pipe ends, which the keeper closes
-    so that the grader sees the worker's end at once.
+    so that the grader sees the worker's end at once. `also`, if not 0: another process whose
+    end ends the worker's tree too (the worker template that forked it, `grader.worker.forkserver`).
     """
     _prctl(PR_SET_CHILD_SUBREAPER, 1)
     keeper = os.getpid()
@@ -54,7 +56,7 @@ def split(grader: int, channel: tuple[int, ...]) -> int:
     for fd in channel:
         os.close(fd)
     try:
-        _keep(child, grader)
+        _keep(child, grader, also)
     finally:
         os._exit(70)  # only reached if the keeper itself failed: the worker is gone by then
 
@@ -66,17 +68,18 @@ def die_with_keeper(keeper: int) -> None:
         os._exit(70)
 
 
-def _keep(child: int, grader: int) -> None:
+def _keep(child: int, grader: int, also: int = 0) -> None:
     try:
-        watched = [os.pidfd_open(grader), os.pidfd_open(child)]
+        watched = [os.pidfd_open(child), os.pidfd_open(grader)] + ([os.pidfd_open(also)] if also else [])
     except (AttributeError, OSError):
         watched = []  # no pidfds (Linux < 5.3): poll the parent pid instead
     status = None
     while status is None:
-        if os.getppid() != grader:
-            break  # the grader is gone
         if watched:
-            select.select(watched, [], [], 5.0)
+            if set(watched[1:]) & set(select.select(watched, [], [], 5.0)[0]):
+                break  # the grader (or the template) is gone
+        elif os.getppid() != grader:
+            break  # the grader is gone (without a pidfd, the grader must be the parent)
         else:
             time.sleep(0.05)
         pid, code = os.waitpid(child, os.WNOHANG)

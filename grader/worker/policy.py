@@ -146,8 +146,27 @@ def inert_note(found: list[InertImport]) -> list[str]:
     ]
 
 
-def _imports(tree: ast.AST) -> Iterable[tuple[int, str]]:
-    for node in ast.walk(tree):
+_BLOCKS = (ast.stmt, ast.excepthandler, ast.match_case)
+"""the nodes that can hold statements (an import statement is one)"""
+
+
+def _statements(tree: ast.AST) -> Iterable[ast.AST]:
+    """The statements of `tree` (and what holds them), in `ast.walk`'s order: an expression
+    holds no statement, so this skips most of the tree and keeps the relative order."""
+    todo, done = [tree], 0  # a queue (no import: this module's names are the worker's too)
+    while done < len(todo):
+        node = todo[done]
+        done += 1
+        todo.extend(child for child in ast.iter_child_nodes(node) if isinstance(child, _BLOCKS))
+        yield node
+
+
+def _imports(tree: ast.AST, source: bytes | str) -> Iterable[tuple[int, str]]:
+    # `__import__("x")` is an expression, anywhere: the whole tree is walked for a source that
+    # names it, or that is not ASCII (identifiers are NFKC-normalized: `__ｉｍｐｏｒｔ__` is it too).
+    raw = source.encode("utf-8", "surrogateescape") if isinstance(source, str) else bytes(source)
+    nodes = ast.walk(tree) if b"__import__" in raw or not raw.isascii() else _statements(tree)
+    for node in nodes:
         if isinstance(node, ast.Import):
             for alias in node.names:
                 yield node.lineno, alias.name
@@ -189,7 +208,7 @@ def scan_imports(files: dict[str, bytes], module: str, allowed: Iterable[str]) -
             tree = ast.parse(files[f"{name}.py"], filename=f"{name}.py")
         except (SyntaxError, ValueError):
             continue
-        for line, imported in _imports(tree):
+        for line, imported in _imports(tree, files[f"{name}.py"]):
             top = imported.split(".")[0]
             if top in own:
                 todo.append(top)
@@ -300,12 +319,13 @@ class Guard:
 
     Each violation is written at once, one line, to `report_fd` (a pipe to the trusted side):
     the student's code cannot take it back, even when it catches the error and carries on.
-    `trusted` are the code objects of the worker's call handler and main loop, the only callers
+    `trusted` is the code object of the worker's call handler and those of the frames under it,
+    from its call loop to the bottom of the main thread's stack: the only chain of callers
     `begin` accepts.
     """
 
     def __init__(self, root: str, writable: list[str], readable: list[str], own_modules: Iterable[str],
-                 report_fd: int, trusted: tuple[Any, Any]) -> None:
+                 report_fd: int, trusted: tuple[Any, tuple[Any, ...]]) -> None:
         self.root = os.path.realpath(root)
         self.writable = [os.path.realpath(p) for p in [root, *writable]]
         self.readable = self.writable + [os.path.realpath(p) for p in readable]
@@ -333,7 +353,8 @@ class Guard:
         this_file = __file__
         root, own = self.root, self.own
         writable, readable = tuple(self.writable), tuple(self.readable)
-        begin_code, (handle_code, main_code) = begin.__code__, self.trusted
+        begin_code, (handle_code, loop_codes) = begin.__code__, self.trusted
+        expected_callers = (begin_code, handle_code, *loop_codes)
         report_fd = self.report_fd
         info = fstat(report_fd)
         report_id = (info.st_dev, info.st_ino)
@@ -447,14 +468,14 @@ class Guard:
             return explain_(top, state["listed"])
 
         def from_the_call_loop(frame: Any) -> bool:
-            """`begin` called by the worker's call handler, from its main loop, at the bottom of
-            the main thread's stack: no other caller can fake that chain of frames."""
-            expected = (begin_code, handle_code, main_code)
-            for code in expected:
+            """`begin` called by the worker's call handler, from its call loop, with exactly the
+            frames under it that it had when the guard was installed, down to the bottom of the
+            main thread's stack: no other caller can fake that chain of frames."""
+            for code in expected_callers:
                 if frame is None or frame.f_code is not code:
                     return False
                 frame = frame.f_back
-            return frame is not None and frame.f_back is None and get_ident() == main_thread
+            return frame is None and get_ident() == main_thread
 
         def repair() -> str | None:
             """Put back what student code removed or replaced; say what it was."""

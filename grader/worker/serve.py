@@ -11,6 +11,7 @@ trusted side, which also owns every timeout.
 
 from __future__ import annotations
 
+import _signal
 import dis
 import errno
 import importlib
@@ -21,6 +22,7 @@ import os
 import resource
 import signal
 import sys
+import time
 import traceback
 import warnings
 from collections.abc import Iterator
@@ -350,8 +352,11 @@ def _describe(exc: BaseException) -> str:
     return text
 
 
-def _error(kind: str, exc: BaseException | None, root: str, message: str = "", seq: Any = None) -> bytes:
+def _error(kind: str, exc: BaseException | None, root: str, message: str = "", seq: Any = None,
+           spent: list[float] | None = None) -> bytes:
     extra: dict[str, Any] = {"status": "error", "kind": kind, "message": message[:2000], "seq": seq}
+    if spent is not None:
+        extra["spent"] = spent
     if exc is not None:
         extra["type"] = type(exc).__name__
         extra["message"] = (message or _describe(exc))[:2000]
@@ -364,27 +369,35 @@ def _run(header: dict[str, Any], args: list[Any], kwargs: dict[str, Any], root: 
     module_name = str(header.get("module"))
     function_name = str(header.get("function"))
     seq = header.get("seq")
+    # The time the student's code ran (its import, then the call), sent back for the
+    # benchmark's account of where time goes; the trusted side's clock alone enforces limits.
+    wall, cpu = time.perf_counter(), time.process_time()
+
+    def spent() -> list[float]:
+        return [time.perf_counter() - wall, time.process_time() - cpu]
+
     try:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as exc:
         if exc.name == module_name:
-            return _error("missing-module", None, root, f"{module_name}.py was not found", seq)
-        return _error("import-error", exc, root, seq=seq)
+            return _error("missing-module", None, root, f"{module_name}.py was not found", seq, spent())
+        return _error("import-error", exc, root, seq=seq, spent=spent())
     except BaseException as exc:  # SyntaxError, SystemExit, anything at import time
-        return _error("import-error", exc, root, seq=seq)
+        return _error("import-error", exc, root, seq=seq, spent=spent())
     function = getattr(module, function_name, None)
     if not callable(function):
         message = f"{module_name}.py has no function {function_name}"
-        return _error("missing-function", None, root, message, seq)
+        return _error("missing-function", None, root, message, seq, spent())
     watch = _Watch(root)
     try:
         with watch:
             result = function(*args, **kwargs)
     except BaseException as exc:  # includes SystemExit and KeyboardInterrupt raised by the student
-        return _error("exception", exc, root, seq=seq)
+        return _error("exception", exc, root, seq=seq, spent=spent())
+    took = spent()
     value = {"result": result, "args": list(args)} if header.get("return_args") else result
     try:
-        return codec.encode_message(value, {"status": "ok", "seq": seq, **watch.header()}, limits)
+        return codec.encode_message(value, {"status": "ok", "seq": seq, "spent": took, **watch.header()}, limits)
     except codec.TooLarge as exc:
         return _error("bad-output", None, root, f"returned {exc}", seq)
     except codec.Unsupported as exc:
@@ -395,6 +408,9 @@ def _run(header: dict[str, Any], args: list[Any], kwargs: dict[str, Any], root: 
 
 
 _SIGNALS = signal.valid_signals()
+# The C function itself: `signal.pthread_sigmask` turns the old mask it returns into a set of
+# enum members, 60 of them twice per call, which was 40% of a short call's time in the worker.
+_sigmask = _signal.pthread_sigmask
 
 
 def _handle(header: dict[str, Any], payload: Any, root: str, guarded: bool, limits: codec.MessageLimits) -> bytes:
@@ -406,36 +422,70 @@ def _handle(header: dict[str, Any], payload: Any, root: str, guarded: bool, limi
     # Signal handlers the student's code set run in its calls only (the main loop blocks signals
     # otherwise); a signal that arrived in between is handled here, where its errors are caught.
     try:
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, _SIGNALS)
+        _sigmask(signal.SIG_UNBLOCK, _SIGNALS)
         return _run(header, args, kwargs, root, limits)
     except BaseException as exc:  # a student's signal handler, before or after the call
         return _error("exception", exc, root, seq=header.get("seq"))
     finally:
-        signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
+        _sigmask(signal.SIG_BLOCK, _SIGNALS)
         if guarded:
             policy.end()
+
+
+_prepared: list[bool] = []
+
+
+def prepare() -> None:
+    """What a worker does before anything else, once per process: a worker template
+    (`grader.worker.forkserver`) does it before it forks the workers of many submissions."""
+    if not _prepared:
+        _watch_global_rng()
+        _prepared.append(True)
 
 
 def main(argv: list[str]) -> None:
     """`argv`: request fd, response fd, JSON settings. The working directory is the submission's copy."""
     request_fd, response_fd = int(argv[0]), int(argv[1])
     config = json.loads(argv[2]) if len(argv) > 2 else {}
+    prepare()
+    serve(request_fd, response_fd, config)
+
+
+def _callers() -> tuple[Any, ...]:
+    """The code objects of the frames below the caller's, from the caller's own to the bottom of
+    the stack: the only chain of frames under which `policy.begin` is accepted."""
+    frame, codes = sys._getframe(1), []
+    while frame is not None:
+        codes.append(frame.f_code)
+        frame = frame.f_back
+    return tuple(codes)
+
+
+def serve(request_fd: int, response_fd: int, config: dict[str, Any]) -> None:
+    """Confine this process for good, then answer call requests until the channel closes.
+
+    Runs in a fresh process (`main`) or in one forked from a worker template, which has done
+    `prepare()` and nothing else; either way no student code has run in it yet."""
     keeper = None
     if config.get("keeper"):
         from grader.worker import keeper as keeping
 
-        keeper = keeping.split(int(config["keeper"]), (request_fd, response_fd, int(config["report_fd"])))
+        keeper = keeping.split(int(config["keeper"]), (request_fd, response_fd, int(config["report_fd"])),
+                               int(config.get("keeper_also", 0)))
     _confine(config, keeper)
     root = os.path.abspath(os.getcwd())
     sys.dont_write_bytecode = True
     own = [name[:-3] for name in os.listdir(root) if name.endswith(".py")]
-    _watch_global_rng()
+    if config.get("forked"):
+        # A fork shares its template's random state: NumPy's global generator is seeded again
+        # from the system, as in a fresh interpreter (Python's `random` does so itself at fork).
+        np.random.mtrand._rand.seed()
     # The inert stand-ins' finder first, then the guard, which puts its own finder before it.
     sys.meta_path.insert(0, InertFinder(own))  # type: ignore[arg-type]
     guarded = bool(config.get("guard", True))
     if guarded:
         guard = policy.Guard(root, list(config.get("writable", [])), _readable(), own, int(config["report_fd"]),
-                             (_handle.__code__, main.__code__))
+                             (_handle.__code__, _callers()))
         guard.install()
     sys.path.insert(0, root)
     sys.stdout = _CappedStream(1, OUTPUT_CAP)

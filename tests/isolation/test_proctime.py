@@ -81,3 +81,39 @@ def test_the_worker_is_the_deepest_process_under_the_launched_one(tmp_path: Path
             os.kill(inner_pid, signal.SIGKILL)
         outer.kill()
         outer.wait()
+
+
+def test_descendants_finds_children_of_every_thread_and_their_children_with_depths() -> None:
+    import threading
+
+    from grader.isolation.proctime import _descendants_by_scan, descendants
+
+    sleeper = [sys.executable, "-c", "import subprocess, sys, time; "
+               "p = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)']); "
+               "print(p.pid, flush=True); time.sleep(60)"]
+    started: list[subprocess.Popen] = []
+    # One child started by the main thread, one by another thread: each has a grandchild.
+    def start() -> None:
+        started.append(subprocess.Popen(sleeper, stdout=subprocess.PIPE, text=True))
+
+    start()
+    thread = threading.Thread(target=start)
+    thread.start()
+    thread.join()
+    grandchildren: list[int] = []
+    try:
+        grandchildren += [int(p.stdout.readline()) for p in started]
+        me = os.getpid()
+        expected = {(me, 0)} | {(p.pid, 1) for p in started} | {(g, 2) for g in grandchildren}
+        found = set(descendants(me))
+        assert expected <= found
+        assert found == set(_descendants_by_scan(me))
+    finally:
+        for p in started:
+            p.kill()
+            p.wait()
+        for g in grandchildren:
+            try:
+                os.kill(g, 9)
+            except ProcessLookupError:
+                pass

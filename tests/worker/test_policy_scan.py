@@ -80,3 +80,29 @@ def test_the_message_names_the_file_the_line_and_the_reason():
     message = violation.message(ALLOWED)
     assert message.startswith("forward.py, line 3: importing torch is not allowed: it computes gradients")
     assert "Allowed here: numpy, scipy" in message
+
+
+def test_imports_in_every_kind_of_statement_block_are_found():
+    # The scan walks statements only (an expression holds none): every block that holds them.
+    source = (
+        "try:\n    import socket\nexcept OSError:\n    import torch\nelse:\n    import jax\n"
+        "finally:\n    import ctypes\n"
+        "match 1:\n    case 1:\n        import keras\n"
+        "class K:\n    def f(self):\n        with open('x') as f:\n            for _ in f:\n"
+        "                while True:\n                    import sklearn\n"
+        "x = [lambda: 1 for _ in range(2)]\n"
+    )
+    assert _found({"forward.py": source}) == [
+        ("forward.py", 2, "socket"), ("forward.py", 4, "torch"), ("forward.py", 6, "jax"),
+        ("forward.py", 8, "ctypes"), ("forward.py", 11, "keras"), ("forward.py", 17, "sklearn"),
+    ]
+
+
+@pytest.mark.parametrize("call", [
+    "x = [__import__('torch') for _ in range(1)]",
+    "f = lambda: __import__('torch')",
+    "y = {'k': __import__('torch')}",
+    "z = __ｉｍｐｏｒｔ__('torch')",  # fullwidth letters: the same name once NFKC-normalized
+])
+def test_an_import_call_inside_any_expression_is_found(call):
+    assert _found({"forward.py": f"import numpy as np\n{call}\n"}) == [("forward.py", 2, "torch")]
