@@ -431,26 +431,33 @@ def main() -> None:
         elapsed = time.perf_counter() - started
         cpu_after = resource.getrusage(resource.RUSAGE_SELF)
         sampler.stopped.set()
+        grader_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        # The batch streams its results to disk (`batch.results` reads each back): read them
+        # once, one at a time, before the class's folder is removed.
+        statuses: Counter[str] = Counter()
+        slowest: list[tuple[float, str]] = []
+        hung = cut = inside = 0.0
+        n = 0
+        for r in batch.results:
+            n += 1
+            statuses[r.status] += 1
+            slowest = sorted([*slowest, (r.execution_time, r.submission)], reverse=True)[:3]
+            hung += r.execution_time if "timeout" in r.status else 0.0
+            cut += r.timed_out_seconds
+            inside += r.student_seconds
         if args.cluster:
             on_cluster(args.cluster, submit, tmp / "compare", args.timeout, args.jobs, args.rounds)
     finally:
         if args.keep is None:
             shutil.rmtree(tmp, ignore_errors=True)
-    statuses = Counter(r.status for r in batch.results)
-    slowest = sorted(batch.results, key=lambda r: -r.execution_time)[:3]
-    grader_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     worker_mb = sampler.peak_kib / 1024
-    n = len(batch.results)
     print(f"graded {n} at -j {args.jobs}, --timeout {args.timeout:g}"
           f"{', workers started fresh' if args.no_templates else ''}: {elapsed:7.1f} s "
           f"({n / elapsed:.2f} submissions/s; {elapsed / n * 1000:.0f} ms each, "
           f"{elapsed / n * args.jobs * 1000:.0f} ms of one core each; {load()}; "
           f"1000 at this rate: {elapsed / n * 1000:.0f} s)")
     print(f"  statuses: {', '.join(f'{k}: {v}' for k, v in statuses.most_common())}")
-    print(f"  slowest: {', '.join(f'{r.submission} {r.execution_time:.1f}s' for r in slowest)}")
-    hung = sum(r.execution_time for r in batch.results if "timeout" in r.status)
-    cut = sum(r.timed_out_seconds for r in batch.results)
-    inside = sum(r.student_seconds for r in batch.results)
+    print(f"  slowest: {', '.join(f'{name} {seconds:.1f}s' for seconds, name in slowest)}")
     slots = elapsed * args.jobs
     print(f"  time in submissions that timed out: {hung:.1f} s (all workers together); in the calls that "
           f"timed out: {cut:.1f} s, {cut / slots * 100:.1f}% of the class's {slots:.0f} slot-seconds")
