@@ -306,7 +306,7 @@ def test_a_mean_over_the_wrong_axis_is_named_as_a_ratio_of_axis_lengths(course):
     assert "times `Y_hat.shape[0]` divided by `Y_hat.shape[1]`" in text
 
 
-def test_a_numbered_key_one_past_the_last_is_named(course):
+def test_a_numbered_key_one_below_the_first_is_named(course):
     files = with_function("forward", '''
         def forward(X, params, activations):
             cache, A = {"A0": X}, X
