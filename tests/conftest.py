@@ -189,3 +189,14 @@ def _course_cache_of_the_session(tmp_path_factory: pytest.TempPathFactory):
         os.environ.pop("GRADER_COURSE_CACHE", None)
     else:
         os.environ["GRADER_COURSE_CACHE"] = before
+
+
+def available_tiers() -> list[str]:
+    """The isolation tiers this machine can grade in: `bwrap` where it works, and `none`."""
+    from grader.isolation import sandbox
+
+    try:
+        sandbox.resolve("bwrap")
+        return ["bwrap", "none"]
+    except sandbox.SandboxError:
+        return ["none"]

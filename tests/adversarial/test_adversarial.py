@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, report_dir
+from conftest import ROOT, available_tiers, report_dir
 from grader.course.loading import Course
 from grader.engine.batch import grade_folder
 from grader.isolation import sandbox
@@ -550,17 +550,9 @@ UNGUARDED = [c for c in CASES if not c.guard]
 # ---------------------------------------------------------------- batches
 
 
-def _tiers() -> list[str]:
-    tiers = ["none"]
-    try:
-        sandbox.resolve("bwrap")
-        tiers.insert(0, "bwrap")
-    except sandbox.SandboxError:
-        pass
-    return tiers
 
 
-TIERS = _tiers()
+TIERS = available_tiers()
 
 
 def _process_cap_holds(tier: str) -> bool:

@@ -12,6 +12,7 @@ import time
 
 import pytest
 
+from conftest import available_tiers
 from grader.isolation import sandbox
 from grader.isolation.runner import Limits, StudentProcess
 from grader.model import Call, StudentError
@@ -34,12 +35,6 @@ def _limits(tier: str) -> Limits:
     return Limits(sandbox=tier, call_timeout=20.0, unsafe_run_as_root=sandbox.resolve(tier).as_root)
 
 
-def _tiers() -> list[str]:
-    try:
-        sandbox.resolve("bwrap")
-        return ["bwrap", "none"]
-    except sandbox.SandboxError:
-        return ["none"]
 
 
 def _wait_for_output(p: StudentProcess, text: str, seconds: float = 60.0) -> str:
@@ -68,7 +63,7 @@ def _calls_around(source: str, tier: str, printed: str) -> tuple[list[StudentErr
     return errors, output
 
 
-@pytest.mark.parametrize("tier", _tiers())
+@pytest.mark.parametrize("tier", available_tiers())
 def test_a_thread_that_acts_between_calls_is_refused_and_the_next_call_counts_it(tier):
     source = BETWEEN_CALLS + """
 def act():
@@ -92,7 +87,7 @@ def probe():
     assert errors[0].message.startswith("m.py: tried to start another program (os.system)")
 
 
-@pytest.mark.parametrize("tier", _tiers())
+@pytest.mark.parametrize("tier", available_tiers())
 def test_a_signal_handler_run_between_calls_is_refused_and_counted(tier):
     source = BETWEEN_CALLS + """
 signal = sys.modules['signal']
@@ -124,7 +119,7 @@ def probe():
     assert err.value.message.startswith("m.py: tried to start another program (os.system)")
 
 
-@pytest.mark.parametrize("tier", _tiers())
+@pytest.mark.parametrize("tier", available_tiers())
 def test_an_exit_handler_runs_under_the_guard(tier):
     # The call ends the worker's request channel (its fd now reads /dev/null), so the worker's
     # main loop returns and the interpreter runs its exit handlers.
@@ -152,7 +147,7 @@ def probe():
     assert errors[0].message.startswith("m.py: tried to start another program (os.system)")
 
 
-@pytest.mark.parametrize("tier", _tiers())
+@pytest.mark.parametrize("tier", available_tiers())
 def test_honest_code_calls_between_refusals_are_unaffected(tier):
     # A violation costs the module it happened in (its later calls fail with it), not the
     # other modules of the same worker.

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 import grader
+from conftest import available_tiers
 from grader.isolation import sandbox
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -23,12 +24,6 @@ CHECKOUT = str(Path(grader.__file__).resolve().parents[1])
 ENV = {**os.environ, "PYTHONPATH": CHECKOUT}
 
 
-def _tiers() -> list[str]:
-    try:
-        sandbox.resolve("bwrap")
-        return ["bwrap", "none"]
-    except sandbox.SandboxError:
-        return ["none"]
 
 
 def _processes(grader_pid: int, mark: bytes) -> list[int]:
@@ -98,7 +93,7 @@ def _root_flag(tier: str) -> list[str]:
     return ["--unsafe-run-as-root"] if sandbox.resolve(tier).as_root else []
 
 
-@pytest.mark.parametrize("tier", _tiers())
+@pytest.mark.parametrize("tier", available_tiers())
 def test_kill_9_of_grade_leaves_no_worker_running(tier, tmp_path):
     sub = tmp_path / "class" / "slow"
     sub.mkdir(parents=True)
@@ -147,7 +142,7 @@ with ThreadPoolExecutor(1) as pool:  # a grading thread starts the worker, as in
 """
 
 
-@pytest.mark.parametrize("tier", _tiers())
+@pytest.mark.parametrize("tier", available_tiers())
 def test_kill_9_of_the_grader_kills_what_the_student_started(tier):
     # The OS layer alone (the guard off, as if student code got past it): a fork and a daemon.
     mark = f"{86000 + secrets.randbelow(300)}.{secrets.randbelow(10**6):06d}"

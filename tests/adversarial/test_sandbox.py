@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from conftest import available_tiers
 from grader.cli.commands import main
 from grader.isolation import sandbox
 from grader.isolation.runner import Limits, StudentProcess
@@ -68,15 +69,9 @@ def _limits(tier: str, **more) -> Limits:
     return Limits(sandbox=tier, unsafe_run_as_root=sandbox.resolve(tier).as_root, **more)
 
 
-def _tiers() -> list[str]:
-    try:
-        sandbox.resolve("bwrap")
-        return ["bwrap", "none"]
-    except sandbox.SandboxError:
-        return ["none"]
 
 
-@pytest.mark.parametrize("tier", _tiers())
+@pytest.mark.parametrize("tier", available_tiers())
 def test_an_assignments_allowlist_is_enforced_and_may_be_empty(tier):
     files = {"m.py": b"import numpy as np\n\ndef f():\n    return 1\n"}
     with StudentProcess(files, _limits(tier), allowed_imports={"m": ()}) as p:
@@ -85,7 +80,7 @@ def test_an_assignments_allowlist_is_enforced_and_may_be_empty(tier):
     assert err.value.kind == "policy" and "m.py, line 1: importing numpy is not allowed" in err.value.message
 
 
-@pytest.mark.parametrize("tier", _tiers())
+@pytest.mark.parametrize("tier", available_tiers())
 def test_the_guard_lets_honest_code_work(tier):
     source = b"""
 import os
@@ -105,7 +100,7 @@ def f():
         assert p.call(Call("m", "f")) == [0.5, True, ["m.py", "notes.txt"]]
 
 
-@pytest.mark.parametrize("tier", _tiers())
+@pytest.mark.parametrize("tier", available_tiers())
 def test_the_memory_limit_is_a_setting(tier):
     source = b"import numpy as np\n\ndef f():\n    return float(np.ones(60_000_000).sum())\n"
     with StudentProcess({"m.py": source}, _limits(tier, memory_mb=300)) as p:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import unsandboxed
+from conftest import available_tiers, unsandboxed
 from grader.isolation import sandbox, slots
 from grader.isolation.runner import StudentProcess
 from grader.model import Call, Limits
@@ -97,12 +97,6 @@ EXPECTED_IN_A = {
 }
 
 
-def _tiers() -> list[str]:
-    try:
-        sandbox.resolve("bwrap")
-        return ["bwrap", "none"]
-    except sandbox.SandboxError:
-        return ["none"]
 
 
 def _limits(tier: str, **more) -> Limits:
@@ -116,7 +110,7 @@ def _look(limits: Limits) -> dict:
         return seen
 
 
-@pytest.fixture(params=_tiers())
+@pytest.fixture(params=available_tiers())
 def tier(request) -> str:
     iso = sandbox.resolve("bwrap" if request.param == "bwrap" else "none")
     if not sandbox.uses_template(iso):
@@ -225,7 +219,7 @@ def caps():
 def test_a_forked_sandboxed_worker_holds_no_capability_and_can_gain_none() -> None:
     """The tier-1 template keeps CAP_SYS_ADMIN and CAP_SETPCAP for its children's namespaces:
     the worker itself ends with none, not even in its bounding set, and no_new_privs."""
-    if "bwrap" not in _tiers() or not sandbox.uses_template(sandbox.resolve("bwrap")):
+    if "bwrap" not in available_tiers() or not sandbox.uses_template(sandbox.resolve("bwrap")):
         pytest.skip("no tier-1 template here")
     with StudentProcess({"c.py": CAPS}, Limits(sandbox="bwrap")) as p:
         got = p.call(Call("c", "caps"))
@@ -239,7 +233,7 @@ def test_a_forked_sandboxed_worker_holds_no_capability_and_can_gain_none() -> No
 def test_a_submission_whose_files_do_not_fit_is_graded_fresh_and_the_template_stays() -> None:
     """More files than a forked worker's 64 MiB working folder holds: that submission's worker
     starts fresh (its files are bound in, not copied), and the next one is forked again."""
-    if "bwrap" not in _tiers() or not sandbox.uses_template(sandbox.resolve("bwrap")):
+    if "bwrap" not in available_tiers() or not sandbox.uses_template(sandbox.resolve("bwrap")):
         pytest.skip("no tier-1 template here")
     module = b"def f():\n    return 7\n"
     big = {f"pad{i}.py": b"#" * (1 << 20) for i in range(66)} | {"m.py": module}

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from conftest import unsandboxed
+from conftest import available_tiers, unsandboxed
 from grader.isolation import proctime, sandbox
 from grader.isolation.runner import Limits, StudentProcess
 from grader.model import Call, StudentError
@@ -44,14 +44,6 @@ def _limits(tier: str, call_timeout: float) -> Limits:
     return Limits(call_timeout=call_timeout, sandbox=tier, unsafe_run_as_root=sandbox.resolve(tier).as_root)
 
 
-def _tiers() -> list[str]:
-    tiers = ["none"]
-    try:
-        sandbox.resolve("bwrap")
-        tiers.append("bwrap")
-    except sandbox.SandboxError:
-        pass
-    return tiers
 
 
 @contextlib.contextmanager
@@ -75,7 +67,7 @@ def busy_cpu(loops: int) -> Iterator[None]:
         os.sched_setaffinity(0, before)
 
 
-@pytest.mark.parametrize("tier", _tiers())
+@pytest.mark.parametrize("tier", available_tiers())
 def test_a_call_keeps_its_limit_on_a_cpu_shared_with_four_busy_loops(tier):
     with busy_cpu(4), StudentProcess({"m.py": BURN.encode()}, _limits(tier, 1.0)) as p:
         p.call(Call("m", "nap", (0.0,)))  # the worker is started, on the busy CPU
@@ -87,7 +79,7 @@ def test_a_call_keeps_its_limit_on_a_cpu_shared_with_four_busy_loops(tier):
     assert waited > 1.0
 
 
-@pytest.mark.parametrize("tier", _tiers())
+@pytest.mark.parametrize("tier", available_tiers())
 def test_computing_past_the_limit_is_stopped_on_a_busy_cpu_too(tier):
     with busy_cpu(2), StudentProcess({"m.py": BURN.encode()}, _limits(tier, 0.5)) as p:
         with pytest.raises(StudentError) as err:
