@@ -21,6 +21,7 @@ from enum import StrEnum
 from typing import Any, Protocol, TypeVar
 
 from grader.worker.codec import Fn
+from grader.worker.parsing import parse
 
 __all__ = [
     "NEEDS_A_LOOK", "Call", "Catalog", "Check", "CheckResult", "Effects", "Fn", "Judge", "Limits", "Mistake",
@@ -67,7 +68,7 @@ def register_parameter_names(module: str, source: str) -> None:
     import ast
 
     try:
-        tree = ast.parse(source)
+        tree = parse(source)
     except (SyntaxError, ValueError):
         return
     for node in tree.body:

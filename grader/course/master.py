@@ -32,6 +32,7 @@ from pathlib import Path
 import nbformat
 
 from grader.course.solutions import MarkerError, strip_solutions
+from grader.worker.parsing import parse
 from grader.worker.policy import DEFAULT_ALLOWED
 
 _OTTER_BOUNDARY = re.compile(r"#\s+(begin|end)\s+(question|prompt|solution|tests)\b", re.IGNORECASE)
@@ -74,7 +75,7 @@ def _unfenced(cell: dict) -> dict:
 
 def _wrap_bodies(code: str, number: int) -> str:
     """nbgrader's whole-cell solution: each function's body (after its docstring) as a solution block."""
-    tree = ast.parse(code)
+    tree = parse(code)
     lines = code.splitlines()
     inserts: list[tuple[int, int, str]] = []
     for node in tree.body:
@@ -161,7 +162,7 @@ def convert_master(data: bytes, filename: str = "master.ipynb") -> Converted:
     out.handout = "\n\n".join(handout) + "\n"
     strip_solutions(out.module, filename)  # refuses unknown markers now, not at build time
     try:
-        ast.parse(out.module)
+        parse(out.module)
     except SyntaxError as exc:
         raise MarkerError(f"{filename}: its code cells do not make a module (line {exc.lineno}: {exc.msg})") from None
     return out

@@ -20,9 +20,10 @@ file and the line, because a marker the tool does not understand leaks the solut
 
 from __future__ import annotations
 
-import ast
 import re
 from dataclasses import dataclass, field
+
+from grader.worker.parsing import parse
 
 STUB_MESSAGE = "Implement {name} (see the handout)"
 
@@ -135,7 +136,7 @@ def strip_solutions(source: str, filename: str = "<reference>") -> Stubbed:
         raise MarkerError(f"{_where(filename, prompt)}: BEGIN PROMPT has no END PROMPT")
     stub = "\n".join(out) + "\n"
     try:
-        ast.parse(stub)
+        parse(stub)
     except SyntaxError as exc:
         raise MarkerError(f"{filename}: the stub made from it does not parse (stub line {exc.lineno}: {exc.msg}); "
                           "a NO PROMPT block needs a prompt or other code to leave a body") from None

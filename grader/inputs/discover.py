@@ -24,6 +24,7 @@ from pathlib import Path, PurePosixPath
 
 from grader.inputs.notebook import MAX_NOTEBOOK_BYTES, CellMap, NotebookError, module_from_notebook, translate
 from grader.inputs.safe_read import read_regular
+from grader.worker.parsing import parse
 
 MAX_FILE_BYTES = 1 << 20
 MAX_FILES = 50
@@ -149,7 +150,7 @@ def _looks_like_code(rel: PurePosixPath, modules: list[str]) -> bool:
 def _imported(source: bytes) -> set[str]:
     """The top-level names a module's source imports (empty when it does not parse)."""
     try:
-        tree = ast.parse(source)
+        tree = parse(source)
     except (SyntaxError, ValueError):
         return set()
     names = set()

@@ -24,6 +24,7 @@ import nbformat
 
 from grader.inputs import ipython_syntax
 from grader.inputs.ipython_syntax import split_lines
+from grader.worker.parsing import parse
 
 MAX_NOTEBOOK_BYTES = 5 << 20
 CHECK_MAGIC = "%run -e -m grader.__main__ check"
@@ -281,7 +282,7 @@ def _cell_definitions(number: int, cell: dict[str, Any], code: str, otter: set[s
     if any(not _is_grade_check(code, f) for f in found):
         report.magic_cells.append(number)
     try:
-        tree: ast.Module | None = ast.parse(python)
+        tree: ast.Module | None = parse(python)
         why = ""
     except SyntaxError as exc:
         tree, why = None, f"line {exc.lineno} of the cell: {exc.msg}"
@@ -340,11 +341,11 @@ def _imports_of_test_cells_if_used(kept: list[_Kept]) -> list[_Kept]:
     used = set()
     for k in kept:
         if not k.test_import:
-            used |= {n.id for n in ast.walk(ast.parse(k.text)) if isinstance(n, ast.Name)}
+            used |= {n.id for n in ast.walk(parse(k.text)) if isinstance(n, ast.Name)}
     out = []
     for k in kept:
         if k.test_import:
-            node = ast.parse(k.text).body[0]
+            node = parse(k.text).body[0]
             names = node.names if isinstance(node, (ast.Import, ast.ImportFrom)) else []
             if not {(a.asname or a.name).split(".")[0] for a in names} & used:
                 continue
@@ -369,7 +370,7 @@ def handout_notebook(title: str, handout: str, stub_source: str, assignment: str
     cells = [nbformat.v4.new_markdown_cell(handout)]
     # One cell per function or class; consecutive other statements (imports, constants) share
     # a cell. Source order is kept, so the notebook runs top to bottom.
-    tree = ast.parse(stub_source)
+    tree = parse(stub_source)
     lines = stub_source.splitlines()
     group: list[str] = []
     for node in tree.body:

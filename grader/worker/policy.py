@@ -27,6 +27,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from grader.worker.parsing import parse
+
 DEFAULT_ALLOWED = ("numpy", "scipy", "math")
 """what an assignment allows when its `assignment.toml` has no `allowed_imports`"""
 
@@ -205,7 +207,7 @@ def scan_imports(files: dict[str, bytes], module: str, allowed: Iterable[str]) -
             continue
         seen.add(name)
         try:
-            tree = ast.parse(files[f"{name}.py"], filename=f"{name}.py")
+            tree = parse(files[f"{name}.py"], filename=f"{name}.py")
         except (SyntaxError, ValueError):
             continue
         for line, imported in _imports(tree, files[f"{name}.py"]):
