@@ -97,6 +97,27 @@ def _gradebook_outside_the_checkout(tmp_path_factory: pytest.TempPathFactory):
         os.environ["GRADER_GRADEBOOK"] = before
 
 
+@pytest.fixture(autouse=True)
+def _no_plan_misses(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch):
+    """Every test that grades in this process fails if calls sent ahead were run but not asked
+    for (`StudentProcess.plan_misses`: a judge whose `calls()` do not hold), unless it says it
+    makes them on purpose (`@pytest.mark.plan_misses`)."""
+    from grader.isolation.runner import StudentProcess
+
+    missed: list[str] = []
+    drop = StudentProcess._drop_ahead
+
+    def watched(self: StudentProcess) -> None:
+        if self._ahead:
+            missed.append(", ".join(f"{s.call.module}.{s.call.function}" for s in self._ahead))
+        drop(self)
+
+    monkeypatch.setattr(StudentProcess, "_drop_ahead", watched)
+    yield
+    if request.node.get_closest_marker("plan_misses") is None:
+        assert not missed, f"calls sent ahead and never asked for: {missed}"
+
+
 @pytest.fixture(scope="session")
 def course() -> Course:
     return Course()

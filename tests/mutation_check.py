@@ -233,6 +233,26 @@ BREAKAGES = [
     # --- parsing: one thread at a time (python/cpython#106905)
     B("parsing-unlocked", "worker/parsing.py", "    with _LOCK:", "    with __import__('contextlib').nullcontext():",
       ("tests/worker/test_parsing.py",)),
+    # --- calls sent ahead: the worker runs exactly what one call at a time would run
+    B("ahead-run-after-an-error", "worker/serve.py",
+      'if header.get("ahead") and not (clean and reports() == reported):', "if False:",
+      ("tests/isolation/test_ahead.py",)),
+    B("ahead-run-after-a-caught-violation", "worker/serve.py",
+      "clean = returned and reported == before", "clean = returned",
+      ("tests/isolation/test_ahead.py",)),
+    B("ahead-budget-ignored", "isolation/runner.py",
+      "room = min(AHEAD_MOST, int(budget // own_limit)) - 1", "room = AHEAD_MOST - 1",
+      ("tests/isolation/test_ahead.py",)),
+    B("ahead-twin-only-when-passed", "engine/grading.py",
+      "    other = run_check(twin, student, found[\"expected\"])\n    if not (isinstance(outcome, Verdict) and outcome.passed):\n        return outcome",
+      "    if not (isinstance(outcome, Verdict) and outcome.passed):\n        return outcome\n    other = run_check(twin, student, found[\"expected\"])",
+      ("tests/engine/test_sent_ahead.py",)),
+    B("ahead-repeatable-declares-one-call", "checks/judges.py",
+      "return ((self.call, False), (self.call, False))", "return ((self.call, False),)",
+      ("tests/checks/test_planned_calls.py",)),
+    B("ahead-unchanged-without-args", "checks/judges.py",
+      "return ((self.call, True),)", "return ((self.call, False),)",
+      ("tests/checks/test_planned_calls.py",)),
 ]
 
 

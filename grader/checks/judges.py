@@ -46,6 +46,27 @@ whether an input is degenerate depends on the call alone"""
 DEGENERATE_KEPT = 8192
 
 
+def planned_calls(judge: Any) -> tuple[tuple[Call, bool], ...] | None:
+    """The calls `judge.judge` will make, in order, as `(call, return_args)`, whatever they
+    return, as long as each returns a value: a judge may stop early only when a call raises.
+    None when they depend on what the student's calls return (or the judge does not say).
+
+    The worker is sent these calls together (`grader.isolation.runner.StudentProcess.expect`):
+    a judge that makes calls other than these, or skips one after a call that returned, makes
+    the student's code run calls it would not have run (tests/checks/test_planned_calls.py).
+    """
+    calls = getattr(judge, "calls", None)
+    return calls() if callable(calls) else None
+
+
+def expects_error(judge: Any) -> bool:
+    """Whether `judge` expects its call to raise (`Raises`, also inside `Clean` or `Part`): the
+    worker stops the calls sent after one that raised, so a plan is better ended there."""
+    while not isinstance(judge, Raises) and hasattr(judge, "inner"):
+        judge = judge.inner
+    return isinstance(judge, Raises)
+
+
 def _degenerate(call: Call) -> bool:
     """`is_degenerate(call)`, remembered per call object (the call is kept, so its id is not reused)."""
     kept = _DEGENERATE.get(id(call))
@@ -149,6 +170,10 @@ class Close:
         extras = _diagnosis_extras(ref, self.call, value, self.tol, agrees) if self.mistakes else {}
         return {"value": value, "mistakes": named, **extras}
 
+    def calls(self) -> tuple[tuple[Call, bool], ...] | None:
+        """The calls `judge` makes, in order, whatever they return (see `planned_calls`)."""
+        return ((self.call, False),)
+
     def judge(self, student: StudentHandle, expected: Any) -> Verdict:
         verdict = verdict_for(student.call(self.call), expected, self.call, self.tol, self.note,
                               returned_names(student, self.call))
@@ -171,6 +196,10 @@ class Raises:
                 raise
             return self.exception
         raise AssertionError(f"the reference does not raise {self.exception} on {self.call.describe()}")
+
+    def calls(self) -> tuple[tuple[Call, bool], ...] | None:
+        """The calls `judge` makes, in order, whatever they return (see `planned_calls`)."""
+        return ((self.call, False),)
 
     def judge(self, student: StudentHandle, expected: Any) -> Verdict:
         try:
@@ -221,6 +250,10 @@ class Unchanged:
             ]
         return out
 
+    def calls(self) -> tuple[tuple[Call, bool], ...] | None:
+        """The calls `judge` makes, in order, whatever they return (see `planned_calls`)."""
+        return ((self.call, True),)
+
     def judge(self, student: StudentHandle, expected: Any) -> Verdict:
         after = student.call(self.call, return_args=True)["args"]
         for name, before, now in zip(expected["names"], self.call.args, after, strict=False):
@@ -254,6 +287,10 @@ class Repeatable:
     def expected(self, ref: ReferenceHandle) -> Any:
         return None
 
+    def calls(self) -> tuple[tuple[Call, bool], ...] | None:
+        """The calls `judge` makes, in order, whatever they return (see `planned_calls`)."""
+        return ((self.call, False), (self.call, False))
+
     def judge(self, student: StudentHandle, expected: Any) -> Verdict:
         first, second = student.call(self.call), student.call(self.call)
         msg = difference(second, first, EXACT, names=returned_names(student, self.call))
@@ -271,6 +308,10 @@ class Differs:
 
     def expected(self, ref: ReferenceHandle) -> Any:
         return None
+
+    def calls(self) -> tuple[tuple[Call, bool], ...] | None:
+        """The calls `judge` makes, in order, whatever they return (see `planned_calls`)."""
+        return ((self.first, False), (self.second, False))
 
     def judge(self, student: StudentHandle, expected: Any) -> Verdict:
         a, b = student.call(self.first), student.call(self.second)
@@ -298,6 +339,10 @@ class Satisfies:
 
     def expected(self, ref: ReferenceHandle) -> Any:
         return self.expect(ref) if self.expect else None
+
+    def calls(self) -> tuple[tuple[Call, bool], ...] | None:
+        """The calls `judge` makes, in order, whatever they return (see `planned_calls`)."""
+        return ((self.call, False),)
 
     def judge(self, student: StudentHandle, expected: Any) -> Verdict:
         msg = self.predicate(student.call(self.call), expected)
@@ -328,6 +373,10 @@ class Gradient:
     @property
     def _tol(self) -> Tolerance:
         return Tolerance(rtol=self.max_relative_error, atol=self.atol, mode="relative")
+
+    def calls(self) -> tuple[tuple[Call, bool], ...] | None:
+        """The calls `judge` makes, in order, whatever they return (see `planned_calls`)."""
+        return ((self.call, False),)
 
     def judge(self, student: StudentHandle, expected: Any) -> Verdict:
         note = self.note or (
@@ -367,6 +416,10 @@ class DirectionalGradient:
                 if _shape_difference(out, probes["shapes"]) is None
             ]
         return probes
+
+    def calls(self) -> tuple[tuple[Call, bool], ...] | None:
+        """The calls `judge` makes, in order, whatever they return (see `planned_calls`)."""
+        return ((self.call, False),)
 
     def judge(self, student: StudentHandle, expected: Any) -> Verdict:
         got = student.call(self.call)
@@ -441,6 +494,11 @@ class Sequence:
 
     def expected(self, ref: ReferenceHandle) -> Any:
         return [j.expected(ref) for j in self.judges]
+
+    def calls(self) -> tuple[tuple[Call, bool], ...] | None:
+        """Every case's calls, in order: every case runs, whatever the others return."""
+        found = [planned_calls(j) for j in self.judges]
+        return None if any(f is None for f in found) else tuple(c for f in found for c in f)  # type: ignore[union-attr]
 
     def judge(self, student: StudentHandle, expected: Any) -> Verdict:
         """The first failing case is shown; every case is run, so that a fact about the failure
@@ -545,6 +603,11 @@ class Part:
 
     def expected(self, ref: ReferenceHandle) -> Any:
         return self.inner.expected(_PartOfReference(ref, self.index))
+
+    def calls(self) -> tuple[tuple[Call, bool], ...] | None:
+        """`inner`'s call, if it makes one: a result without the part ends `inner` early."""
+        found = planned_calls(self.inner)
+        return found if found is not None and len(found) <= 1 else None
 
     def judge(self, student: StudentHandle, expected: Any) -> Verdict:
         call = getattr(self.inner, "call", None)
@@ -679,6 +742,10 @@ class Trajectory:
             point, state = self._advance(out)
         return {"path": path, "mistakes": mistakes, "neighbors": neighbors_}
 
+    def calls(self) -> None:
+        """None: each step's arguments are the student's previous step's result."""
+        return None
+
     def judge(self, student: StudentHandle, expected: Any) -> Verdict:
         args, point, state = self._start()
         fed = "point and state" if self.state_arg is not None else "point"
@@ -755,6 +822,10 @@ class Clean:
 
     def expected(self, ref: ReferenceHandle) -> Any:
         return self.inner.expected(ref)
+
+    def calls(self) -> tuple[tuple[Call, bool], ...] | None:
+        """`inner`'s calls."""
+        return planned_calls(self.inner)
 
     def judge(self, student: StudentHandle, expected: Any) -> Verdict:
         recorder = _Recording(student)

@@ -6,17 +6,19 @@ Data flows one way: submission files -> worker (student code) -> plain results -
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
 from grader.checks.diagnosis import Evidence, Finding, diagnose, error_findings, is_degenerate, mistake_key
+from grader.checks.judges import expects_error, planned_calls
 from grader.checks.twins import TWIN_SUFFIX, twin_of
 from grader.course.loading import Assignment
 from grader.inputs.discover import Submission
 from grader.isolation.runner import Limits, StudentProcess
-from grader.model import Check, CheckResult, StudentError, SubmissionResult, Verdict
+from grader.model import Call, Check, CheckResult, StudentError, SubmissionResult, Verdict
 
 
 def describe_error(err: StudentError) -> str:
@@ -68,9 +70,13 @@ def grade_submission(
     with StudentProcess(submission.files, limits, timeouts, allowed) as student:
         for assignment in assignments:
             missing = [m for m in assignment.modules if f"{m}.py" not in submission.files]
-            for check in assignment.checks:
+            twins = [_twin_of(check, expected) for check in assignment.checks]  # one object each, for both
+            plans = call_plans(assignment.checks, twins, missing)
+            for i, check in enumerate(assignment.checks):
                 if cancelled is not None and cancelled():
                     raise Cancelled(submission.name)
+                if i in plans:
+                    student.expect(plans[i])
                 if check.module in missing:
                     outcome: Verdict | StudentError = StudentError(
                         "missing-module",
@@ -80,7 +86,7 @@ def grade_submission(
                     )
                 else:
                     outcome = run_check(check, student, expected[check.name])
-                    outcome = _with_twin(check, outcome, student, expected)
+                    outcome = _with_twin(outcome, student, *twins[i])
                 results.append(_result(assignment.name, check, outcome))
                 evidence.append(_evidence(check, outcome, expected.get(check.name)))
         output = student.output()
@@ -107,17 +113,16 @@ TWIN_FAILED = (
 )
 
 
-def _with_twin(
-    check: Check, outcome: Verdict | StudentError, student: Any, expected: dict[str, Any]
-) -> Verdict | StudentError:
-    """A visible check keeps its points only when its hidden twin (`grader.checks.twins`) passes too."""
-    found = expected.get(check.name + TWIN_SUFFIX)
-    if not (check.visible and found and isinstance(outcome, Verdict) and outcome.passed):
+def _with_twin(outcome: Verdict | StudentError, student: Any, twin: Check | None, found: Any) -> Verdict | StudentError:
+    """A visible check keeps its points only when its hidden twin (`grader.checks.twins`, with its
+    expected data `found`) passes too."""
+    if twin is None:
         return outcome
-    twin = _twin(check, int(found["seed"]))
-    if twin is None:  # the course changed since the expected values were computed
-        return outcome
+    # Run whatever the visible check gave, so that the calls a submission gets are the course's
+    # alone (`call_plans`); its result counts only where the visible check passed.
     other = run_check(twin, student, found["expected"])
+    if not (isinstance(outcome, Verdict) and outcome.passed):
+        return outcome
     if isinstance(other, Verdict) and other.passed:
         return outcome
     if isinstance(other, StudentError):
@@ -127,6 +132,43 @@ def _with_twin(
     return replace(other, message=f"{TWIN_FAILED}; there:\n{other.message}", hardcoded=True)
 
 
+def _twin_of(check: Check, expected: dict[str, Any]) -> tuple[Check | None, Any]:
+    """The hidden twin of a visible check, with its expected data; `(None, None)` for a check
+    without one (hidden, or the course changed since the expected values were computed)."""
+    found = expected.get(check.name + TWIN_SUFFIX)
+    if not (check.visible and found):
+        return None, None
+    return _twin(check, int(found["seed"])), found
+
+
+def call_plans(checks: list[Check], twins: list[tuple[Check | None, Any]],
+               missing: list[str]) -> dict[int, list[tuple[Call, bool]]]:
+    """The calls the checks will make, whatever the student's code returns: `{i: calls}`, the
+    calls of check `i` (with those of its twin, `twins[i]` as `_twin_of` gives it) and of the
+    checks after it, up to the first whose calls depend on the results (`planned_calls`), a
+    check of another module, or a module the submission lacks. Given to the worker's handle
+    before check `i` (`StudentProcess.expect`)."""
+    plans: dict[int, list[tuple[Call, bool]]] = {}
+    current: list[tuple[Call, bool]] | None = None
+    module = None
+    for i, check in enumerate(checks):
+        calls = None if check.module in missing else planned_calls(check.judge)
+        twin = twins[i][0]
+        if calls is not None and twin is not None:
+            more = planned_calls(twin.judge)
+            calls = None if more is None else calls + more
+        if calls is None:
+            current = None
+            continue
+        if current is None or check.module != module:
+            current = plans[i] = []
+            module = check.module
+        current.extend(calls)
+        if expects_error(check.judge):  # the calls sent after it would be answered "not run"
+            current = None
+    return plans
+
+
 _TWINS: dict[tuple[int, int], tuple[Check, Check | None]] = {}
 """`(id(check), seed) -> (check, its twin)`: a twin depends on its check and seed alone, so it is
 drawn once per process, not once per submission (the check is kept, so its id is not reused)"""
@@ -134,17 +176,22 @@ TWINS_KEPT = 4096
 """twins remembered at most (a few hundred checks per course)"""
 
 
+_TWINS_LOCK = threading.Lock()
+
+
 def _twin(check: Check, seed: int) -> Check | None:
-    """`twin_of(check, seed)`, remembered."""
+    """`twin_of(check, seed)`, remembered (one object for all grading threads: its calls are
+    the same `Call` objects, encoded once)."""
     key = (id(check), seed)
-    kept = _TWINS.get(key)
-    if kept is not None and kept[0] is check:
-        return kept[1]
-    twin = twin_of(check, seed)
-    if len(_TWINS) >= TWINS_KEPT:
-        _TWINS.clear()
-    _TWINS[key] = (check, twin)
-    return twin
+    with _TWINS_LOCK:
+        kept = _TWINS.get(key)
+        if kept is not None and kept[0] is check:
+            return kept[1]
+        twin = twin_of(check, seed)
+        if len(_TWINS) >= TWINS_KEPT:
+            _TWINS.clear()
+        _TWINS[key] = (check, twin)
+        return twin
 
 
 def _evidence(check: Check, outcome: Verdict | StudentError, expected: Any) -> Evidence:

@@ -12,6 +12,7 @@ Time limits count the time a call used, not the time other work on the machine t
 
 from __future__ import annotations
 
+import collections
 import fcntl
 import math
 import os
@@ -23,6 +24,7 @@ import subprocess
 import threading
 import time
 import weakref
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,7 +33,7 @@ import numpy as np
 from grader.isolation import proctime, sandbox, slots
 from grader.isolation.sandbox import GRADER_PARENT  # noqa: F401  (re-exported: where the grader package lives)
 from grader.model import Call, Effects, Limits, Problem, StudentError
-from grader.worker import codec, policy
+from grader.worker import codec, policy, serve
 from grader.worker.serve import BOOTSTRAP
 
 OUTPUT_KEEP = 16 * 1024  # bytes of the student's stdout/stderr kept for the report
@@ -42,6 +44,11 @@ PIPE_BYTES = 1 << 20
 """capacity asked for the request and reply pipes (Linux's default, 64 KiB, makes a 2 MB request
 cost dozens of wake-ups of both processes)"""
 F_SETPIPE_SZ = 1031
+AHEAD_MOST = 64
+"""calls written to the worker at once (see `StudentProcess.expect`)"""
+AHEAD_BYTES = PIPE_BYTES // 2
+"""bytes of requests written at once: well below the pipe's capacity, so that the write never
+waits for the worker (which may be waiting for its replies to be read)"""
 
 
 BUDGET_NOTICE = ("Your code used up its time budget: all of its calls together may use {seconds:g} seconds "
@@ -50,6 +57,17 @@ BUDGET_NOTICE = ("Your code used up its time budget: all of its calls together m
 WORKER_PROBLEMS = (Problem.MISSING_MODULE, Problem.IMPORT_ERROR, Problem.MISSING_FUNCTION, Problem.EXCEPTION,
                    Problem.BAD_OUTPUT, Problem.POLICY)
 """the kinds of error a worker reports itself (the others are the trusted side's findings)"""
+
+
+@dataclass
+class _Sent:
+    """A call sent ahead of its turn (`StudentProcess.expect`), waiting to be asked for."""
+
+    call: Call
+    return_args: bool
+    seq: int
+    clock: proctime.CallClock | None = None
+    """started when the reply before it came (set then)"""
 
 
 @dataclass
@@ -134,6 +152,12 @@ class StudentProcess:
     """imports of display libraries, which ran as inert stand-ins"""
     _fresh: bool = False
     """start this submission's workers fresh (its forked worker did not start)"""
+    _planned: collections.deque[tuple[Call, bool]] = field(default_factory=collections.deque)
+    """the calls the judges will make next (`expect`)"""
+    _ahead: collections.deque[_Sent] = field(default_factory=collections.deque)
+    """calls written to the worker and not yet asked for, in order"""
+    plan_misses: int = 0
+    """times calls sent ahead were run but not asked for (a plan that did not hold: a bug)"""
     student_seconds: float = 0.0
     """wall-clock time the student's code ran inside its calls, as the worker measured it"""
     timed_out_seconds: float = 0.0
@@ -313,6 +337,7 @@ class StudentProcess:
 
     def output(self) -> str:
         """What the student's code printed (capped, decoded with replacement)."""
+        self._drop_ahead()
         text = []
         for stream in (0, 1):
             data = self._read_output(stream, OUTPUT_KEEP + 1)
@@ -346,54 +371,161 @@ class StudentProcess:
         if found.violations:
             self._broken_modules[module] = ("policy", found.violations[0].message(allowed))
 
-    def _call(self, call: Call, return_args: bool) -> Any:
-        key = f"{call.module}.{call.function}"
+    # -- calls sent ahead ---------------------------------------------------
+
+    def expect(self, calls: Iterable[tuple[Call, bool]]) -> None:
+        """Say which calls come next, in this order, as `(call, return_args)`: the calls the
+        judges will make whatever the earlier ones return, as long as each returns a value.
+
+        The worker may then be sent several at once (`AHEAD_MOST`), each after the first marked
+        "ahead": the worker runs one of those only if every call before it in the same write
+        returned and broke no rule, and answers the others "not run" (`grader.worker.serve`).
+        So the worker runs exactly the calls, in exactly the order, that one call at a time
+        would have run; only the waiting between them is gone. Calls sent ahead never depend on
+        a reply (a `Trajectory`'s steps are not planned).
+        """
+        self._drop_ahead()
+        self._planned = collections.deque(calls)
+
+    def _drop_ahead(self) -> None:
+        """Calls sent ahead that nobody asked for: a plan that did not hold (a bug of a judge's
+        `calls()`, counted in `plan_misses`, which the tests keep at zero). The worker that ran
+        them is stopped, so that nothing they left behind reaches the calls after them."""
+        if self._ahead:
+            self.plan_misses += 1
+            self._ahead.clear()
+            self._kill()
+
+    def _from_plan(self, call: Call, return_args: bool) -> bool:
+        """Whether `call` is the next planned call; planned calls before it are skipped (a
+        judge that stopped after a call raised), any other call ends the plan."""
+        for i, (planned, wanted) in enumerate(self._planned):
+            if planned is call and wanted == return_args:
+                for _ in range(i + 1):
+                    self._planned.popleft()
+                return True
+        self._planned.clear()
+        return False
+
+    def _runnable(self, call: Call) -> str | None:
+        """Why `call` would not be sent to the worker now, or None."""
         self._scan(call.module)
         if call.module in self._broken_modules:
+            return "broken"
+        if f"{call.module}.{call.function}" in self._timed_out:
+            return "timed out"
+        return None
+
+    def _sent_ahead(self, module: str, own_limit: float, budget: float, size: int) -> list[tuple[Call, bool]]:
+        """The planned calls to send behind the current one: of the same module, runnable, and
+        few enough that they cannot use up the submission's budget before the last of them is
+        answered (each may use at most `own_limit`)."""
+        room = min(AHEAD_MOST, int(budget // own_limit)) - 1 if own_limit > 0 else 0
+        taken: list[tuple[Call, bool]] = []
+        while self._planned and len(taken) < room:
+            call, return_args = self._planned[0]
+            if call.module != module or self._runnable(call) is not None:
+                break
+            size += _prepared(call).size
+            if size > AHEAD_BYTES:
+                break
+            taken.append(self._planned.popleft())
+        return taken
+
+    # -- one call ------------------------------------------------------------
+
+    def _call(self, call: Call, return_args: bool) -> Any:
+        if self._ahead:
+            sent = self._ahead[0]
+            if sent.call is call and sent.return_args == return_args and sent.clock is not None:
+                self._ahead.popleft()
+                return self._reply(call, sent.seq, sent.clock, self._own_limit(call))
+            self._drop_ahead()
+        planned = bool(self._planned) and self._from_plan(call, return_args)
+        why = self._runnable(call)
+        if why == "broken":
             raise StudentError(*self._broken_modules[call.module])
-        if key in self._timed_out:
+        if why == "timed out":
             raise StudentError("skipped", f"not run: an earlier call of {call.function} timed out")
         budget = self.limits.submission_timeout - self._spent
         if budget <= 0:
             self.budget_hit = True
             raise StudentError("skipped", "not run: the submission used up its total time budget")
-        own_limit = self.timeouts.get(call.module, self.limits.call_timeout)
-        timeout = min(own_limit, budget)
+        own_limit = self._own_limit(call)
         running = self._running or self._start()
-        self.calls += 1
-        self._seq += 1
-        request = codec.message_parts(
-            _prepared(call),
-            {"op": "call", "module": call.module, "function": call.function, "return_args": return_args,
-             "allowed": list(self._allowed(call.module)), "seq": self._seq},
-        )
-        limits = codec.MessageLimits(max_elements=self.limits.result_elements,
-                              max_array_bytes=self.limits.result_elements * 8)
+        batch = [(call, return_args)]
+        if planned:
+            batch += self._sent_ahead(call.module, own_limit, budget, _prepared(call).size)
+        parts: list[bytes] = []
+        for i, (one, wanted) in enumerate(batch):
+            self._seq += 1
+            head = {"op": "call", "module": one.module, "function": one.function, "return_args": wanted,
+                    "allowed": list(self._allowed(one.module)), "seq": self._seq}
+            if i:
+                head["ahead"] = True
+                self._ahead.append(_Sent(one, wanted, self._seq))
+            parts += codec.message_parts(_prepared(one), head)
+        timeout = min(own_limit, budget)
         ceiling = proctime.wall_ceiling(timeout)
         started = time.monotonic()
-        clock: proctime.CallClock | None = None
+        try:
+            codec.write_parts(running.request_fd, parts, deadline=started + ceiling)
+        except TimeoutError:  # the worker stopped reading: its call is over time
+            self.calls += 1
+            self._over_time(call, time.monotonic() - started, timeout, own_limit)
+            raise StudentError("timeout", _timeout_message(call.function, timeout, ceiling, None)) from None
+        except BrokenPipeError:
+            pass  # the worker is gone: reading its reply says how
+        clock = proctime.CallClock(running.stats or proctime.Schedstat(-1))  # no stats: the wall clock
+        return self._reply(call, self._seq - len(batch) + 1, clock, own_limit)
+
+    def _own_limit(self, call: Call) -> float:
+        return self.timeouts.get(call.module, self.limits.call_timeout)
+
+    def _lost_worker(self) -> None:
+        """Kill the worker: the calls sent ahead die with it and go back to the plan, in order."""
+        self._kill()
+        while self._ahead:
+            sent = self._ahead.pop()
+            self._planned.appendleft((sent.call, sent.return_args))
+
+    def _over_time(self, call: Call, used: float, timeout: float, own_limit: float) -> None:
+        """`call` used up its time (`used` seconds by its clock): it is stopped, with its worker,
+        and its function is not called again. Raises the guard's report if there is one."""
+        self._spent += used
+        violation = self._violation(call.module)
+        self._lost_worker()
+        self._timed_out.add(f"{call.module}.{call.function}")
+        self.timed_out_seconds += used
+        if timeout < own_limit:
+            self.budget_hit = True
+        if violation:
+            raise violation from None
+
+    def _reply(self, call: Call, seq: int, clock: proctime.CallClock, own_limit: float) -> Any:
+        """Wait for the reply to call number `seq` (its clock started when it was sent, or when
+        the reply before it came), with the call's limits; the value, or `StudentError`."""
+        self.calls += 1
+        budget = self.limits.submission_timeout - self._spent
+        timeout = min(own_limit, budget)
+        ceiling = proctime.wall_ceiling(timeout)
+        limits = codec.MessageLimits(max_elements=self.limits.result_elements,
+                                     max_array_bytes=self.limits.result_elements * 8)
+        running = self._running
+        assert running is not None
         used: float | None = None  # the call's time, taken before a timed-out worker is killed (not its time)
         try:
-            codec.write_parts(running.request_fd, request, deadline=started + ceiling)
-            clock = proctime.CallClock(running.stats or proctime.Schedstat(-1))  # no stats: the wall clock
             header, value = _await_reply(running.response_fd, clock, timeout, ceiling, limits)
-            if header.get("seq") != self._seq:
+            if header.get("seq") != seq:
                 raise codec.ChannelError("a reply that does not answer this call")
         except TimeoutError:
-            used = clock.spent() if clock is not None else time.monotonic() - started
-            violation = self._violation(call.module)
-            self._kill()
-            self._timed_out.add(key)
-            self.timed_out_seconds += used
-            if timeout < own_limit:
-                self.budget_hit = True
-            if violation:
-                raise violation from None
+            used = clock.spent()
+            self._over_time(call, used, timeout, own_limit)
             raise StudentError("timeout", _timeout_message(call.function, timeout, ceiling, clock)) from None
         except (EOFError, BrokenPipeError):
             code = _exit_status(running)
             violation = self._violation(call.module, code)
-            self._kill()
+            self._lost_worker()
             if violation:
                 raise violation from None
             message = _crash_message(code, self.isolation.tier, self.limits)
@@ -403,20 +535,28 @@ class StudentProcess:
             raise StudentError("crash", f"{call.function} {message}") from None
         except codec.ChannelError as exc:
             violation = self._violation(call.module)
-            self._kill()
+            self._lost_worker()
             if violation:
                 raise violation from None
             raise StudentError("bad-output", f"{call.function} sent back unreadable data: {exc}") from None
         finally:
-            if used is None:
-                used = clock.spent() if clock is not None else time.monotonic() - started
-            self._spent += used
+            if used is None:  # a timed-out call's time is counted by `_over_time`
+                self._spent += clock.spent()
+        status = header.get("status")
+        if self._ahead:
+            # The next call sent ahead started when this reply was written: its clock starts now.
+            self._ahead[0].clock = proctime.CallClock(running.stats or proctime.Schedstat(-1))
+            if status != "ok" or header.get("reported"):
+                self._settle_ahead()
         self._imported.add(call.module)
-        violation = self._violation(call.module)
-        if violation:
-            raise violation  # counted even when the student's code caught the error and carried on
-        self.student_seconds += codec.reply_spent(header, clock.wall() if clock is not None else 0.0)
-        if header.get("status") == "ok":
+        if not self._ahead or header.get("reported"):
+            # With calls still running ahead, the guard's pipe may already hold their reports:
+            # it is read when the worker says this call made one, and after the last.
+            violation = self._violation(call.module)
+            if violation:
+                raise violation  # counted even when the student's code caught the error and carried on
+        self.student_seconds += codec.reply_spent(header, clock.wall())
+        if status == "ok":
             warned, global_rng = codec.reply_effects(header)
             self.last_effects = Effects(warned, global_rng)
             return value
@@ -427,6 +567,27 @@ class StudentProcess:
         if kind == "policy":
             self._broken_modules[call.module] = ("policy", message)
         raise StudentError(kind, message, codec.clean_text(str(header.get("traceback", "")))[:4000])
+
+    def _settle_ahead(self) -> None:
+        """After a reply that stops the calls sent ahead (the call raised, or broke a rule), the
+        worker answers each of them "not run" at once: read those answers and give the calls
+        back to the plan, in order. A worker that ran one anyway broke the protocol."""
+        running = self._running
+        assert running is not None
+        for sent in list(self._ahead):
+            try:
+                header, _ = codec.read_message(running.response_fd, deadline=time.monotonic() + START_TIMEOUT)
+            except (EOFError, TimeoutError, BrokenPipeError, codec.ChannelError):
+                header = {}
+            if header.get("seq") != sent.seq or header.get("status") != serve.NOT_RUN:
+                self._ahead.clear()
+                self._kill()
+                self._broken_modules[sent.call.module] = (
+                    "policy", f"{sent.call.module}.py: tried to tamper with the grader (ran calls out of turn)")
+                return
+        while self._ahead:
+            sent = self._ahead.pop()
+            self._planned.appendleft((sent.call, sent.return_args))
 
     def _module_imported_before(self, module: str) -> bool:
         return module in self._imported

@@ -202,6 +202,15 @@ def message_parts(prepared: Prepared, extra: dict[str, Any] | None = None) -> li
 # ---------------------------------------------------------------- decoding
 
 
+def with_fields(message: bytes, extra: dict[str, Any]) -> bytes:
+    """`message` (as `encode_message` made it) with the small JSON fields `extra` added to its header."""
+    _, head_len = _PREFIX.unpack_from(message)
+    end = _PREFIX.size + head_len
+    header = json.loads(message[_PREFIX.size:end])
+    head = json.dumps({**header, **extra}, allow_nan=False).encode()
+    return _PREFIX.pack(MAGIC, len(head)) + head + message[end:]
+
+
 def _validate_arrays(decls: Any, limits: MessageLimits) -> list[tuple[np.dtype, tuple[int, ...], int]]:
     if not isinstance(decls, list):
         raise ChannelError("array declarations must be a list")

@@ -23,7 +23,7 @@ from __future__ import annotations
 import ast
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -334,6 +334,9 @@ class Guard:
         self.own = frozenset(own_modules)
         self.report_fd = report_fd
         self.trusted = trusted
+        self.reports: Callable[[], int] = lambda: 0
+        """how many violations the guard has reported so far (set by `install`; the worker's call
+        loop reads it to stop the calls sent ahead after one, see `grader.worker.serve`)"""
 
     def install(self) -> None:  # noqa: C901  (one closure on purpose: see the class docstring)
         """Hook in for good: the audit hook, the import finder and the `import` statement."""
@@ -506,8 +509,11 @@ class Guard:
                     found = "patched its import check"
             return found
 
+        reported = [0]
+
         def report(message: str) -> None:
             """One line to the trusted side, now: caught or not, the violation counts."""
+            reported[0] += 1
             try:
                 info = fstat(report_fd)
                 intact = (info.st_dev, info.st_ino) == report_id
@@ -607,6 +613,7 @@ class Guard:
             if message:
                 raise (not_allowed_import if event in ("import", _IMPORT_EVENT) else not_allowed)(message)
 
+        self.reports = lambda: reported[0]
         builtins.__import__ = import_check
         sys.meta_path.insert(0, finder)  # type: ignore[arg-type]
         sys.addaudithook(hook)

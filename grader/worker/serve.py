@@ -365,7 +365,8 @@ def _error(kind: str, exc: BaseException | None, root: str, message: str = "", s
 
 
 def _run(header: dict[str, Any], args: list[Any], kwargs: dict[str, Any], root: str,
-         limits: codec.MessageLimits) -> bytes:
+         limits: codec.MessageLimits) -> tuple[bytes, bool]:
+    """Import the module and make the call: the reply, and whether the call returned a value."""
     module_name = str(header.get("module"))
     function_name = str(header.get("function"))
     seq = header.get("seq")
@@ -380,32 +381,40 @@ def _run(header: dict[str, Any], args: list[Any], kwargs: dict[str, Any], root: 
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as exc:
         if exc.name == module_name:
-            return _error("missing-module", None, root, f"{module_name}.py was not found", seq, spent())
-        return _error("import-error", exc, root, seq=seq, spent=spent())
+            return _error("missing-module", None, root, f"{module_name}.py was not found", seq, spent()), False
+        return _error("import-error", exc, root, seq=seq, spent=spent()), False
     except BaseException as exc:  # SyntaxError, SystemExit, anything at import time
-        return _error("import-error", exc, root, seq=seq, spent=spent())
+        return _error("import-error", exc, root, seq=seq, spent=spent()), False
     function = getattr(module, function_name, None)
     if not callable(function):
         message = f"{module_name}.py has no function {function_name}"
-        return _error("missing-function", None, root, message, seq, spent())
+        return _error("missing-function", None, root, message, seq, spent()), False
     watch = _Watch(root)
     try:
         with watch:
             result = function(*args, **kwargs)
     except BaseException as exc:  # includes SystemExit and KeyboardInterrupt raised by the student
-        return _error("exception", exc, root, seq=seq, spent=spent())
+        return _error("exception", exc, root, seq=seq, spent=spent()), False
     took = spent()
     value = {"result": result, "args": list(args)} if header.get("return_args") else result
     try:
-        return codec.encode_message(value, {"status": "ok", "seq": seq, "spent": took, **watch.header()}, limits)
+        reply = codec.encode_message(value, {"status": "ok", "seq": seq, "spent": took, **watch.header()}, limits)
+        return reply, True
     except codec.TooLarge as exc:
-        return _error("bad-output", None, root, f"returned {exc}", seq)
+        return _error("bad-output", None, root, f"returned {exc}", seq), False
     except codec.Unsupported as exc:
-        return _error("bad-output", None, root, f"returned {exc}, which is not plain numeric data", seq)
+        return _error("bad-output", None, root, f"returned {exc}, which is not plain numeric data", seq), False
     except BaseException as exc:  # a hostile object whose conversion raises
         message = f"returned a value that could not be read ({type(exc).__name__})"
-        return _error("bad-output", exc, root, message, seq)
+        return _error("bad-output", exc, root, message, seq), False
 
+
+NOT_RUN = "not-run"
+"""the status of the reply to a call sent ahead (`"ahead": true` in its request) that the worker
+did not run: a call since the last one not sent ahead raised, or broke a rule. The trusted side
+sends calls ahead only where it would have made them next whatever the earlier ones returned,
+so that nothing runs that the one-call-at-a-time protocol would not have run, and in no other
+order (`grader.isolation.runner.StudentProcess.expect`)."""
 
 _SIGNALS = signal.valid_signals()
 # The C function itself: `signal.pthread_sigmask` turns the old mask it returns into a set of
@@ -413,7 +422,8 @@ _SIGNALS = signal.valid_signals()
 _sigmask = _signal.pthread_sigmask
 
 
-def _handle(header: dict[str, Any], payload: Any, root: str, guarded: bool, limits: codec.MessageLimits) -> bytes:
+def _handle(header: dict[str, Any], payload: Any, root: str, guarded: bool,
+            limits: codec.MessageLimits) -> tuple[bytes, bool]:
     args = codec.resolve_functions(payload["args"])
     kwargs = codec.resolve_functions(payload["kwargs"])
     if guarded:
@@ -425,7 +435,7 @@ def _handle(header: dict[str, Any], payload: Any, root: str, guarded: bool, limi
         _sigmask(signal.SIG_UNBLOCK, _SIGNALS)
         return _run(header, args, kwargs, root, limits)
     except BaseException as exc:  # a student's signal handler, before or after the call
-        return _error("exception", exc, root, seq=header.get("seq"))
+        return _error("exception", exc, root, seq=header.get("seq")), False
     finally:
         _sigmask(signal.SIG_BLOCK, _SIGNALS)
         if guarded:
@@ -495,6 +505,8 @@ def serve(request_fd: int, response_fd: int, config: dict[str, Any]) -> None:
     # Start-up is the grader's time, not the student's: the first call's clock starts after this.
     codec.write_message(response_fd, codec.encode_message(None, {"status": "ready"}))
     signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
+    reports = guard.reports if guarded else (lambda: 0)
+    clean, reported = True, reports()
     while True:
         try:
             header, payload = codec.read_message(request_fd, allow_fn=True)
@@ -504,7 +516,17 @@ def serve(request_fd: int, response_fd: int, config: dict[str, Any]) -> None:
             # Not the channel's fault: student code (a thread, a handler run here in the main
             # thread) broke into the worker's own work. The channel may be cut mid-message.
             os._exit(policy.TAMPER_EXIT)
-        reply = _handle(header, payload, root, guarded, limits)
+        # A call sent ahead runs only if the one before it returned and nothing broke a rule since.
+        if header.get("ahead") and not (clean and reports() == reported):
+            reply = codec.encode_message(None, {"status": NOT_RUN, "seq": header.get("seq")})
+            clean = False
+        else:
+            before = reports()
+            reply, returned = _handle(header, payload, root, guarded, limits)
+            reported = reports()
+            clean = returned and reported == before
+            if reported != before:  # the trusted side reads the guard's pipe now, not later
+                reply = codec.with_fields(reply, {"reported": True})
         try:
             codec.write_message(response_fd, reply)
         except BaseException:

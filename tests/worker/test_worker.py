@@ -49,7 +49,10 @@ def module(tmp_path, monkeypatch):
 
 def _call(module_name: str, root: str, function: str, *args, return_args: bool = False):
     header = {"module": module_name, "function": function, "seq": 7, "return_args": return_args}
-    return _decode(worker._run(header, list(args), {}, root, codec.DEFAULT_LIMITS))
+    reply, returned = worker._run(header, list(args), {}, root, codec.DEFAULT_LIMITS)
+    decoded = _decode(reply)
+    assert returned == (decoded[0]["status"] == "ok")  # what tells the call loop to run the calls sent ahead
+    return decoded
 
 
 def test_a_call_that_returns_sends_the_value_and_the_sequence_number(module):
@@ -117,9 +120,10 @@ def test_a_value_that_is_not_plain_data_is_bad_output(module):
 def test_a_value_over_the_size_limit_is_bad_output(module):
     name, root = module("import numpy as np\n\ndef f():\n    return np.zeros(100)\n")
     small = codec.MessageLimits(max_elements=10, max_array_bytes=80)
-    data = worker._run({"module": name, "function": "f", "seq": 1}, [], {}, root, small)
+    data, returned = worker._run({"module": name, "function": "f", "seq": 1}, [], {}, root, small)
     header, _ = _decode(data)
     assert header["kind"] == "bad-output"
+    assert not returned
 
 
 def test_error_messages_are_capped():
