@@ -308,12 +308,15 @@ def profile_correct(setup: Setup, repeat: int = 5) -> None:
     writing = cum("codec.py:write_parts")[1] / repeat
     starts, start_time = cum("runner.py:_start")
     calls = cum("runner.py:call")[0] / repeat
+    writes = cum("codec.py:write_parts")[0] / repeat
+    replies = cum("codec.py:read_message")[0] / repeat - cum("runner.py:_start")[0] / repeat
     closing = cum("runner.py:close")[1] / repeat
     print(f"\nprofile of one correct submission (trusted side, mean of {repeat}):")
     print(f"  total                                  {total * 1000:7.1f} ms")
     print(f"  worker started                         {starts / repeat:7.1f} times, "
           f"{start_time / repeat * 1000:.1f} ms (forked from this thread's template)")
-    print(f"  calls to the worker                    {calls:7.0f}")
+    print(f"  calls to the worker                    {calls:7.0f} in {writes:.0f} writes (calls sent ahead, "
+          f"StudentProcess.expect); {replies - calls:.0f} answered 'not run' and sent again")
     print(f"  sending the requests (write_parts)     {writing * 1000:7.1f} ms")
     print(f"  waiting for the replies (_await_reply) {waiting * 1000:7.1f} ms "
           "(the student's code, the worker's side of the channel, reading the reply)")

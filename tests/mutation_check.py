@@ -244,8 +244,10 @@ BREAKAGES = [
       "room = min(AHEAD_MOST, int(budget // own_limit)) - 1", "room = AHEAD_MOST - 1",
       ("tests/isolation/test_ahead.py",)),
     B("ahead-twin-only-when-passed", "engine/grading.py",
-      "    other = run_check(twin, student, found[\"expected\"])\n    if not (isinstance(outcome, Verdict) and outcome.passed):\n        return outcome",
-      "    if not (isinstance(outcome, Verdict) and outcome.passed):\n        return outcome\n    other = run_check(twin, student, found[\"expected\"])",
+      "    other = run_check(twin, student, found[\"expected\"])\n"
+      "    if not (isinstance(outcome, Verdict) and outcome.passed):\n        return outcome",
+      "    if not (isinstance(outcome, Verdict) and outcome.passed):\n        return outcome\n"
+      "    other = run_check(twin, student, found[\"expected\"])",
       ("tests/engine/test_sent_ahead.py",)),
     B("ahead-repeatable-declares-one-call", "checks/judges.py",
       "return ((self.call, False), (self.call, False))", "return ((self.call, False),)",
