@@ -29,8 +29,6 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import nbformat
-
 from grader.course.solutions import MarkerError, strip_solutions
 from grader.worker.parsing import parse
 from grader.worker.policy import DEFAULT_ALLOWED
@@ -99,6 +97,8 @@ def _wrap_bodies(code: str, number: int) -> str:
 
 def convert_master(data: bytes, filename: str = "master.ipynb") -> Converted:
     """The reference module, handout and test cells of a master notebook (raises `MarkerError`)."""
+    import nbformat  # here: it costs ~80 ms at every start of `grade`
+
     try:
         nb = nbformat.reads(data.decode("utf-8"), as_version=4)
     except Exception as exc:

@@ -22,8 +22,6 @@ import tempfile
 import tomllib
 from pathlib import Path
 
-import nbformat
-
 import grader
 from grader.course.leaks import find_leaks, reference_solutions
 from grader.course.loading import (
@@ -34,7 +32,7 @@ from grader.course.loading import (
 )
 from grader.course.solutions import STUB_MESSAGE, MarkerError, make_stub
 from grader.course.wheel import NOTEBOOK_EXTRA, build_wheel
-from grader.inputs.notebook import handout_notebook
+from grader.inputs.notebook import handout_notebook, notebook_text
 
 __all__ = ["STUB_MESSAGE", "STUBS_FILE", "build_template", "generate_template", "install_command", "make_stub",
            "stub_hashes"]
@@ -162,7 +160,7 @@ def generate_template(course_root: Path, dest: Path) -> list[Path]:
             stub = _stub(course_root, module)
             write(dest / f"{module}.py", stub)
             notebook = handout_notebook(a.title, handout.replace("](figures/", "](handouts/figures/"), stub, a.name)
-            write(dest / f"{module}.ipynb", nbformat.writes(notebook) + "\n")
+            write(dest / f"{module}.ipynb", notebook_text(notebook))
     wheel = None
     if not settings.get("grader_package"):
         wheel = build_wheel(Path(grader.__file__).parent, dest / WHEEL_FOLDER)

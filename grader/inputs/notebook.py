@@ -18,9 +18,11 @@ import ast
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-import nbformat
+if TYPE_CHECKING:
+    import nbformat  # imported where used: it costs ~80 ms at every start of `grade`
+
 
 from grader.inputs import ipython_syntax
 from grader.inputs.ipython_syntax import split_lines
@@ -227,6 +229,8 @@ class _Report:
 
 
 def _read(data: bytes, filename: str) -> nbformat.NotebookNode:
+    import nbformat
+
     if len(data) > MAX_NOTEBOOK_BYTES:
         raise NotebookError(f"{filename} is larger than {MAX_NOTEBOOK_BYTES >> 20} MiB")
     if not data.strip():
@@ -359,11 +363,20 @@ def _is_grade_check(code: str, found: ipython_syntax.IPythonLine) -> bool:
     return split_lines(code)[found.start].lstrip().startswith(("!grade ", CHECK_MAGIC))
 
 
+def notebook_text(notebook: nbformat.NotebookNode) -> str:
+    """`notebook` as the text of an .ipynb file (nbformat's JSON, a newline at the end)."""
+    import nbformat
+
+    return nbformat.writes(notebook) + "\n"
+
+
 def _cells(numbers: list[int]) -> str:
     return ", ".join(str(n) for n in numbers[:10]) + (" ..." if len(numbers) > 10 else "")
 
 
 def handout_notebook(title: str, handout: str, stub_source: str, assignment: str) -> nbformat.NotebookNode:
+    import nbformat
+
     """A handout notebook: the handout's text, the stubs one function per cell, a check cell."""
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}

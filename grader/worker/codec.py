@@ -211,6 +211,9 @@ def with_fields(message: bytes, extra: dict[str, Any]) -> bytes:
     return _PREFIX.pack(MAGIC, len(head)) + head + message[end:]
 
 
+_DTYPES = {name: np.dtype(name) for name in ALLOWED_DTYPES}
+
+
 def _validate_arrays(decls: Any, limits: MessageLimits) -> list[tuple[np.dtype, tuple[int, ...], int]]:
     if not isinstance(decls, list):
         raise ChannelError("array declarations must be a list")
@@ -218,17 +221,19 @@ def _validate_arrays(decls: Any, limits: MessageLimits) -> list[tuple[np.dtype, 
     total_bytes = 0
     total_elems = 0
     for d in decls:
-        if not isinstance(d, dict) or set(d) != {"dtype", "shape"}:
+        if type(d) is not dict or len(d) != 2 or "dtype" not in d or "shape" not in d:
             raise ChannelError("malformed array declaration")
         dtype_s, shape = d["dtype"], d["shape"]
-        if dtype_s not in ALLOWED_DTYPES:
+        dtype = _DTYPES.get(dtype_s) if type(dtype_s) is str else None
+        if dtype is None:
             raise ChannelError(f"dtype {str(dtype_s)[:20]!r} is not allowed (only bool, int, float)")
-        if not isinstance(shape, list) or len(shape) > 32:
+        if type(shape) is not list or len(shape) > 32:
             raise ChannelError("malformed shape")
-        if not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in shape):
-            raise ChannelError("malformed shape")
-        n = math.prod(shape)
-        dtype = np.dtype(dtype_s)
+        n = 1
+        for size in shape:  # exact ints only (JSON gives no subclasses; `bool` is excluded)
+            if type(size) is not int or size < 0:
+                raise ChannelError("malformed shape")
+            n *= size
         total_elems += n
         total_bytes += n * dtype.itemsize
         if total_elems > limits.max_elements or total_bytes > limits.max_array_bytes:
@@ -255,52 +260,52 @@ def _build_tree(meta: Any, arrays: list[np.ndarray], allow_fn: bool, limits: Mes
     used: set[int] = set()
 
     def dec(m: Any, depth: int) -> Any:
-        if depth > limits.max_depth or not isinstance(m, dict):
+        if depth > limits.max_depth or type(m) is not dict:
             raise ChannelError("malformed value tree")
         t = m.get("t")
+        if t == "arr":  # the kinds in the order they are most common
+            i = m.get("i")
+            if type(i) is not int or not 0 <= i < len(arrays) or i in used:
+                raise ChannelError("bad array reference")
+            used.add(i)
+            return arrays[i]
+        if t == "dict":
+            k, v = m.get("k"), m.get("v")
+            if type(k) is not list or type(v) is not list or len(k) != len(v):
+                raise ChannelError("malformed dict")
+            if not all(type(x) is str for x in k) or len(set(k)) != len(k):
+                raise ChannelError("malformed dict keys")
+            keys = [clean_text(x) for x in k]
+            if len(set(keys)) != len(keys):
+                raise ChannelError("malformed dict keys")
+            return {key: dec(x, depth + 1) for key, x in zip(keys, v, strict=False)}
+        if t == "float":
+            return _float_from_json(m.get("v"))
+        if t in ("list", "tuple"):
+            v = m.get("v")
+            if type(v) is not list:
+                raise ChannelError("malformed list")
+            items = [dec(x, depth + 1) for x in v]
+            return items if t == "list" else tuple(items)
+        if t == "int":
+            v = m.get("v")
+            if type(v) is not int or abs(v) > 1 << 64:
+                raise ChannelError("malformed int")
+            return v
         if t == "none":
             return None
         if t == "bool":
             if not isinstance(m.get("v"), bool):
                 raise ChannelError("malformed bool")
             return m["v"]
-        if t == "int":
-            v = m.get("v")
-            if not isinstance(v, int) or isinstance(v, bool) or abs(v) > 1 << 64:
-                raise ChannelError("malformed int")
-            return v
-        if t == "float":
-            return _float_from_json(m.get("v"))
         if t == "str":
             v = m.get("v")
-            if not isinstance(v, str) or len(v) > limits.max_string:
+            if type(v) is not str or len(v) > limits.max_string:
                 raise ChannelError("malformed string")
             return clean_text(v)
-        if t == "arr":
-            i = m.get("i")
-            if not isinstance(i, int) or not 0 <= i < len(arrays) or i in used:
-                raise ChannelError("bad array reference")
-            used.add(i)
-            return arrays[i]
-        if t in ("list", "tuple"):
-            v = m.get("v")
-            if not isinstance(v, list):
-                raise ChannelError("malformed list")
-            items = [dec(x, depth + 1) for x in v]
-            return items if t == "list" else tuple(items)
-        if t == "dict":
-            k, v = m.get("k"), m.get("v")
-            if not isinstance(k, list) or not isinstance(v, list) or len(k) != len(v):
-                raise ChannelError("malformed dict")
-            if not all(isinstance(x, str) for x in k) or len(set(k)) != len(k):
-                raise ChannelError("malformed dict keys")
-            keys = [clean_text(x) for x in k]
-            if len(set(keys)) != len(keys):
-                raise ChannelError("malformed dict keys")
-            return {key: dec(x, depth + 1) for key, x in zip(keys, v, strict=False)}
         if t == "fn" and allow_fn:
             v = m.get("v")
-            if not isinstance(v, str):
+            if type(v) is not str:
                 raise ChannelError("malformed function")
             return Fn(v)
         raise ChannelError(f"value kind {str(t)[:20]!r} is not allowed")
