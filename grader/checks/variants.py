@@ -2,10 +2,10 @@
 
 A student's mistake often makes the function compute the right thing on slightly different
 inputs: a count one too high (`epoch + 1`), a sign error on one argument (`X @ w - b`,
-`Y_hat + Y`), an argument that divides where it should multiply (`lr0 / drop ** k`), or a loop
-that skips the last example. Each variant here is the call with ONE argument changed in such a
-way; the judges run the reference on it (on the trusted side, once per run) and the diagnosis
-names the variant whose result equals the student's.
+`Y_hat + Y`), an argument that divides where it should multiply (`lr0 / drop ** k`, or entry by
+entry `lr / grads`), or a loop that skips the last example. Each variant here is the call with
+ONE argument changed in such a way; the judges run the reference on it (on the trusted side,
+once per run) and the diagnosis names the variant whose result equals the student's.
 """
 
 from __future__ import annotations
@@ -54,10 +54,21 @@ def _negated(a: Any) -> Any | None:
     return None
 
 
+def _invertible(a: Any) -> bool:
+    """A float array with no zero and no non-finite entry, not all of them 1 or -1."""
+    return (_float_array(a) and bool(np.all(np.isfinite(a))) and bool(np.all(a != 0))
+            and bool(np.any(np.abs(a) != 1)))
+
+
 def _reciprocal(a: Any) -> Any | None:
-    """`1 / a` for a float other than 0, 1 and -1."""
+    """`1 / a` for a float other than 0, 1 and -1, a float array without zeros (entry by entry:
+    `lr / grads` for `lr * grads`) or a dict of such arrays; else None."""
     if _is_float(a) and np.isfinite(a) and a not in (0.0, 1.0, -1.0):
         return 1.0 / a
+    if _invertible(a):
+        return 1.0 / a
+    if isinstance(a, dict) and a and all(_invertible(v) for v in a.values()):
+        return {k: 1.0 / v for k, v in a.items()}
     return None
 
 
