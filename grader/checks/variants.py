@@ -61,10 +61,13 @@ def _invertible(a: Any) -> bool:
 
 
 def _reciprocal(a: Any) -> Any | None:
-    """`1 / a` for a float other than 0, 1 and -1, a float array without zeros (entry by entry:
+    """`1 / a` for a float other than 0, 1 and -1, an integer from 2 to `NEIGHBOR_MAX` (or as
+    far below 0), a float array without zeros (entry by entry:
     `lr / grads` for `lr * grads`) or a dict of such arrays; else None."""
     if _is_float(a) and np.isfinite(a) and a not in (0.0, 1.0, -1.0):
         return 1.0 / a
+    if _is_int(a) and 1 < abs(int(a)) <= NEIGHBOR_MAX:  # `k / epoch` for `k * epoch`
+        return 1.0 / int(a)
     if _invertible(a):
         return 1.0 / a
     if isinstance(a, dict) and a and all(_invertible(v) for v in a.values()):

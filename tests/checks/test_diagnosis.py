@@ -285,6 +285,15 @@ def test_an_array_that_divides_instead_of_multiplying_is_named_as_its_reciprocal
     assert "what the correct function gives for `1 / grads`" in text
 
 
+def test_an_integer_that_multiplies_where_it_should_divide_is_named_as_its_reciprocal(course):
+    files = with_function("optimizers", '''
+        def step_decay(lr0, epoch, drop=0.5, epochs_per_drop=10):
+            return float(lr0 * drop ** math.floor(epoch * epochs_per_drop))
+    ''')
+    text = the_diagnosis(course.grade(files, ["optimizers"]), "step_decay")
+    assert "what the correct function gives for `1 / epochs_per_drop`" in text
+
+
 def test_a_loop_that_skips_the_last_example_is_named(course):
     files = with_function("perceptron", '''
         def train_perceptron(X, y, lr=1.0, max_epochs=100):
@@ -548,12 +557,14 @@ def test_the_variants_of_a_call_change_one_argument_each():
     assert set(found) == {
         ("argument 1", NEGATED), ("argument 2", NEGATED), ("argument 3", NEGATED), ("argument 3", RECIPROCAL),
         ("argument 4", NEGATED), ("argument 4", RECIPROCAL), ("argument 5", -1), ("argument 5", 1),
+        ("argument 5", RECIPROCAL),
         ("argument 6", WITHOUT_LAST), ("drop", NEGATED), ("drop", RECIPROCAL),
         ("`argument 1`, `argument 2`", WITHOUT_LAST),  # the examples and their labels together
     }
     assert found[("argument 4", RECIPROCAL)].args[3] == 2.0
     # entry by entry, for an array without zeros that is not all ones (X) and has no zero (y has)
     assert found[("argument 3", RECIPROCAL)].args[2].tolist() == [2.0, -1.0]
+    assert found[("argument 5", RECIPROCAL)].args[4] == 1 / 3  # an integer's too
     assert found[("argument 6", WITHOUT_LAST)].args[5] == [2, 3]
     rows = found[("`argument 1`, `argument 2`", WITHOUT_LAST)]
     assert rows.args[0].shape == (3, 2) and rows.args[1].tolist() == [0.0, 1.0, 1.0] and rows.args[2] is w
