@@ -255,6 +255,13 @@ BREAKAGES = [
     B("ahead-unchanged-without-args", "checks/judges.py",
       "return ((self.call, True),)", "return ((self.call, False),)",
       ("tests/checks/test_planned_calls.py",)),
+    # --- variants: reciprocals of arrays and integers
+    B("variants-no-array-reciprocal", "checks/variants.py",
+      "    if _invertible(a):\n        return 1.0 / a", "    if False:\n        return 1.0 / a",
+      ("tests/checks/test_diagnosis.py",)),
+    B("variants-no-integer-reciprocal", "checks/variants.py",
+      "if _is_int(a) and 1 < abs(int(a)) <= NEIGHBOR_MAX:", "if False:",
+      ("tests/checks/test_diagnosis.py",)),
 ]
 
 
