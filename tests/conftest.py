@@ -85,16 +85,22 @@ class Course(loading.Course):
         return grade_submission(Submission(name, Path("."), data), self.of(names), self.expected, limits)
 
 
+def _environment_of_the_session(name: str, value: Path):
+    """Set the environment variable `name` to `value` while the session runs (subprocesses
+    inherit it), then put back what was there."""
+    before = os.environ.get(name)
+    os.environ[name] = str(value)
+    yield
+    if before is None:
+        os.environ.pop(name, None)
+    else:
+        os.environ[name] = before
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _gradebook_outside_the_checkout(tmp_path_factory: pytest.TempPathFactory):
     """`grade` records each run in a gradebook beside the course by default: the tests' go elsewhere."""
-    before = os.environ.get("GRADER_GRADEBOOK")
-    os.environ["GRADER_GRADEBOOK"] = str(tmp_path_factory.mktemp("gradebook") / "gradebook.db")
-    yield
-    if before is None:
-        os.environ.pop("GRADER_GRADEBOOK", None)
-    else:
-        os.environ["GRADER_GRADEBOOK"] = before
+    yield from _environment_of_the_session("GRADER_GRADEBOOK", tmp_path_factory.mktemp("gradebook") / "gradebook.db")
 
 
 @pytest.fixture(autouse=True)
@@ -203,13 +209,7 @@ def processes_running(marker: str) -> list[int]:
 def _course_cache_of_the_session(tmp_path_factory: pytest.TempPathFactory):
     """The course cache (`grader.course.cache`) of the tests' runs: a private folder of the session,
     not the user's ~/.cache (subprocesses inherit it)."""
-    before = os.environ.get("GRADER_COURSE_CACHE")
-    os.environ["GRADER_COURSE_CACHE"] = str(tmp_path_factory.mktemp("course-cache") / "cache")
-    yield
-    if before is None:
-        os.environ.pop("GRADER_COURSE_CACHE", None)
-    else:
-        os.environ["GRADER_COURSE_CACHE"] = before
+    yield from _environment_of_the_session("GRADER_COURSE_CACHE", tmp_path_factory.mktemp("course-cache") / "cache")
 
 
 def available_tiers() -> list[str]:

@@ -483,8 +483,12 @@ class StudentProcess:
         return self.timeouts.get(call.module, self.limits.call_timeout)
 
     def _lost_worker(self) -> None:
-        """Kill the worker: the calls sent ahead die with it and go back to the plan, in order."""
+        """Kill the worker: the calls sent ahead die with it and go back to the plan."""
         self._kill()
+        self._give_back_ahead()
+
+    def _give_back_ahead(self) -> None:
+        """The calls sent ahead that did not run go back to the front of the plan, in order."""
         while self._ahead:
             sent = self._ahead.pop()
             self._planned.appendleft((sent.call, sent.return_args))
@@ -585,9 +589,7 @@ class StudentProcess:
                 self._broken_modules[sent.call.module] = (
                     "policy", f"{sent.call.module}.py: tried to tamper with the grader (ran calls out of turn)")
                 return
-        while self._ahead:
-            sent = self._ahead.pop()
-            self._planned.appendleft((sent.call, sent.return_args))
+        self._give_back_ahead()
 
     def _module_imported_before(self, module: str) -> bool:
         return module in self._imported
