@@ -25,7 +25,7 @@ from grader.worker.parsing import parse
 
 __all__ = [
     "NEEDS_A_LOOK", "Call", "Catalog", "Check", "CheckResult", "Effects", "Fn", "Judge", "Limits", "Mistake",
-    "Problem", "StudentError", "SubmissionResult", "Verdict",
+    "Planned", "Problem", "StudentError", "SubmissionResult", "Verdict",
 ]
 
 
@@ -61,6 +61,21 @@ class Call:
 PARAMETER_NAMES: dict[str, tuple[str, ...]] = {}
 """`module.function -> parameter names`, read from the reference (or the template's stubs) so
 feedback can say `W = ...` instead of `argument 3 = ...`; see `register_parameter_names`."""
+
+
+@dataclass(frozen=True)
+class Planned:
+    """A call a judge will make next, given to the worker's handle before it is asked for, so
+    that it can be sent ahead (`grader.isolation.runner.StudentProcess.expect`)."""
+
+    call: Call
+    return_args: bool = False
+    """asked for with the arguments as the call left them"""
+    on_path: bool = False
+    """made only if the call planned before it returned exactly `after`, bit for bit (a
+    `Trajectory`'s next step along the reference's path); else made whatever that call returned"""
+    after: Any = None
+    """the value the call before must have returned, when `on_path`"""
 
 
 def register_parameter_names(module: str, source: str) -> None:

@@ -13,12 +13,12 @@ from dataclasses import replace
 from typing import Any
 
 from grader.checks.diagnosis import Evidence, Finding, diagnose, error_findings, is_degenerate, mistake_key
-from grader.checks.judges import expects_error, planned_calls
+from grader.checks.judges import calls_on_path, expects_error, planned_calls
 from grader.checks.twins import TWIN_SUFFIX, twin_of
 from grader.course.loading import Assignment
 from grader.inputs.discover import Submission
 from grader.isolation.runner import Limits, StudentProcess
-from grader.model import Call, Check, CheckResult, StudentError, SubmissionResult, Verdict
+from grader.model import Check, CheckResult, Planned, StudentError, SubmissionResult, Verdict
 
 
 def describe_error(err: StudentError) -> str:
@@ -71,7 +71,7 @@ def grade_submission(
         for assignment in assignments:
             missing = [m for m in assignment.modules if f"{m}.py" not in submission.files]
             twins = [_twin_of(check, expected) for check in assignment.checks]  # one object each, for both
-            plans = call_plans(assignment.checks, twins, missing)
+            plans = call_plans(assignment.checks, twins, missing, expected)
             for i, check in enumerate(assignment.checks):
                 if cancelled is not None and cancelled():
                     raise Cancelled(submission.name)
@@ -141,21 +141,30 @@ def _twin_of(check: Check, expected: dict[str, Any]) -> tuple[Check | None, Any]
     return _twin(check, int(found["seed"])), found
 
 
-def call_plans(checks: list[Check], twins: list[tuple[Check | None, Any]],
-               missing: list[str]) -> dict[int, list[tuple[Call, bool]]]:
-    """The calls the checks will make, whatever the student's code returns: `{i: calls}`, the
-    calls of check `i` (with those of its twin, `twins[i]` as `_twin_of` gives it) and of the
-    checks after it, up to the first whose calls depend on the results (`planned_calls`), a
-    check of another module, or a module the submission lacks. Given to the worker's handle
-    before check `i` (`StudentProcess.expect`)."""
-    plans: dict[int, list[tuple[Call, bool]]] = {}
-    current: list[tuple[Call, bool]] | None = None
+def _planned(check: Check, expected: Any) -> list[Planned] | None:
+    """The calls `check` makes whatever they return (`planned_calls`), else those it makes while
+    they return the reference's outputs (`calls_on_path`), else None."""
+    calls = planned_calls(check.judge)
+    if calls is not None:
+        return [Planned(call, return_args) for call, return_args in calls]
+    on_path = calls_on_path(check.judge, expected)
+    return None if on_path is None else list(on_path)
+
+
+def call_plans(checks: list[Check], twins: list[tuple[Check | None, Any]], missing: list[str],
+               expected: dict[str, Any]) -> dict[int, list[Planned]]:
+    """The calls the checks will make: `{i: calls}`, the calls of check `i` (with those of its
+    twin, `twins[i]` as `_twin_of` gives it) and of the checks after it, up to the first that
+    says nothing of its calls (`_planned`), a check of another module, or a module the
+    submission lacks. Given to the worker's handle before check `i` (`StudentProcess.expect`)."""
+    plans: dict[int, list[Planned]] = {}
+    current: list[Planned] | None = None
     module = None
     for i, check in enumerate(checks):
-        calls = None if check.module in missing else planned_calls(check.judge)
-        twin = twins[i][0]
+        calls = None if check.module in missing else _planned(check, expected.get(check.name))
+        twin, found = twins[i]
         if calls is not None and twin is not None:
-            more = planned_calls(twin.judge)
+            more = _planned(twin, found["expected"])
             calls = None if more is None else calls + more
         if calls is None:
             current = None

@@ -32,7 +32,7 @@ import numpy as np
 
 from grader.isolation import proctime, sandbox, slots
 from grader.isolation.sandbox import GRADER_PARENT  # noqa: F401  (re-exported: where the grader package lives)
-from grader.model import Call, Effects, Limits, Problem, StudentError
+from grader.model import Call, Effects, Limits, Planned, Problem, StudentError
 from grader.worker import codec, policy, serve
 from grader.worker.serve import BOOTSTRAP
 
@@ -63,11 +63,38 @@ WORKER_PROBLEMS = (Problem.MISSING_MODULE, Problem.IMPORT_ERROR, Problem.MISSING
 class _Sent:
     """A call sent ahead of its turn (`StudentProcess.expect`), waiting to be asked for."""
 
-    call: Call
-    return_args: bool
+    planned: Planned
     seq: int
     clock: proctime.CallClock | None = None
     """started when the reply before it came (set then)"""
+
+    @property
+    def call(self) -> Call:
+        return self.planned.call
+
+    def answers(self, call: Call, return_args: bool) -> bool:
+        return self.planned.call is call and self.planned.return_args == return_args
+
+
+class _NotRun(Exception):
+    """The worker did not run a call sent ahead that is now asked for: it is sent again."""
+
+
+_DIGESTS: dict[int, tuple[Any, str]] = {}
+"""`id(value) -> (value, codec.digest of it)`, for the values calls on a path are planned after"""
+DIGESTS_KEPT = 4096
+
+
+def _digest(value: Any) -> str:
+    """`codec.digest` of `value`, remembered per run (the values are the course's expected ones)."""
+    kept = _DIGESTS.get(id(value))
+    if kept is not None and kept[0] is value:
+        return kept[1]
+    found = codec.digest(codec.prepare(value))
+    if len(_DIGESTS) >= DIGESTS_KEPT:
+        _DIGESTS.clear()
+    _DIGESTS[id(value)] = (value, found)
+    return found
 
 
 @dataclass
@@ -152,7 +179,7 @@ class StudentProcess:
     """imports of display libraries, which ran as inert stand-ins"""
     _fresh: bool = False
     """start this submission's workers fresh (its forked worker did not start)"""
-    _planned: collections.deque[tuple[Call, bool]] = field(default_factory=collections.deque)
+    _planned: collections.deque[Planned] = field(default_factory=collections.deque)
     """the calls the judges will make next (`expect`)"""
     _ahead: collections.deque[_Sent] = field(default_factory=collections.deque)
     """calls written to the worker and not yet asked for, in order"""
@@ -373,16 +400,17 @@ class StudentProcess:
 
     # -- calls sent ahead ---------------------------------------------------
 
-    def expect(self, calls: Iterable[tuple[Call, bool]]) -> None:
-        """Say which calls come next, in this order, as `(call, return_args)`: the calls the
-        judges will make whatever the earlier ones return, as long as each returns a value.
+    def expect(self, calls: Iterable[Planned]) -> None:
+        """Say which calls come next, in this order: the calls the judges will make whatever the
+        earlier ones return, as long as each returns a value, or (`Planned.on_path`) as long as
+        the one before returns exactly the value planned.
 
         The worker may then be sent several at once (`AHEAD_MOST`), each after the first marked
         "ahead": the worker runs one of those only if every call before it in the same write
-        returned and broke no rule, and answers the others "not run" (`grader.worker.serve`).
-        So the worker runs exactly the calls, in exactly the order, that one call at a time
-        would have run; only the waiting between them is gone. Calls sent ahead never depend on
-        a reply (a `Trajectory`'s steps are not planned).
+        returned (for a call on a path, the value it names, which the request carries as a
+        `codec.digest`) and broke no rule, and answers the others "not run"
+        (`grader.worker.serve`). So the worker runs exactly the calls, in exactly the order,
+        that one call at a time would have run; only the waiting between them is gone.
         """
         self._drop_ahead()
         self._planned = collections.deque(calls)
@@ -397,14 +425,14 @@ class StudentProcess:
             self._kill()
 
     def _from_plan(self, call: Call, return_args: bool) -> bool:
-        """Whether `call` is the next planned call; planned calls before it are skipped (a
-        judge that stopped after a call raised), any other call ends the plan."""
-        for i, (planned, wanted) in enumerate(self._planned):
-            if planned is call and wanted == return_args:
+        """Whether `call` is a planned call; planned calls before it are skipped (a judge that
+        stopped after a call raised, a path the student's steps left). A call not planned (a
+        step off the path) leaves the plan as it is."""
+        for i, planned in enumerate(self._planned):
+            if planned.call is call and planned.return_args == return_args:
                 for _ in range(i + 1):
                     self._planned.popleft()
                 return True
-        self._planned.clear()
         return False
 
     def _runnable(self, call: Call) -> str | None:
@@ -416,14 +444,14 @@ class StudentProcess:
             return "timed out"
         return None
 
-    def _sent_ahead(self, module: str, own_limit: float, budget: float, size: int) -> list[tuple[Call, bool]]:
+    def _sent_ahead(self, module: str, own_limit: float, budget: float, size: int) -> list[Planned]:
         """The planned calls to send behind the current one: of the same module, runnable, and
         few enough that they cannot use up the submission's budget before the last of them is
         answered (each may use at most `own_limit`)."""
         room = min(AHEAD_MOST, int(budget // own_limit)) - 1 if own_limit > 0 else 0
-        taken: list[tuple[Call, bool]] = []
+        taken: list[Planned] = []
         while self._planned and len(taken) < room:
-            call, return_args = self._planned[0]
+            call = self._planned[0].call
             if call.module != module or self._runnable(call) is not None:
                 break
             size += _prepared(call).size
@@ -437,10 +465,16 @@ class StudentProcess:
     def _call(self, call: Call, return_args: bool) -> Any:
         if self._ahead:
             sent = self._ahead[0]
-            if sent.call is call and sent.return_args == return_args and sent.clock is not None:
+            if sent.answers(call, return_args) and sent.clock is not None:
                 self._ahead.popleft()
-                return self._reply(call, sent.seq, sent.clock, self._own_limit(call))
-            self._drop_ahead()
+                try:
+                    return self._reply(call, sent.seq, sent.clock, self._own_limit(call), ahead=True)
+                except _NotRun:
+                    pass  # its turn has come: sent again below
+            elif sent.planned.on_path:
+                self._settle_ahead()  # the student's step left the path: the worker ran none of them
+            else:
+                self._drop_ahead()
         planned = bool(self._planned) and self._from_plan(call, return_args)
         why = self._runnable(call)
         if why == "broken":
@@ -453,18 +487,21 @@ class StudentProcess:
             raise StudentError("skipped", "not run: the submission used up its total time budget")
         own_limit = self._own_limit(call)
         running = self._running or self._start()
-        batch = [(call, return_args)]
+        batch = [Planned(call, return_args)]
         if planned:
             batch += self._sent_ahead(call.module, own_limit, budget, _prepared(call).size)
         parts: list[bytes] = []
-        for i, (one, wanted) in enumerate(batch):
+        for i, one in enumerate(batch):
             self._seq += 1
-            head = {"op": "call", "module": one.module, "function": one.function, "return_args": wanted,
-                    "allowed": list(self._allowed(one.module)), "seq": self._seq}
+            head = {"op": "call", "module": one.call.module, "function": one.call.function,
+                    "return_args": one.return_args, "allowed": list(self._allowed(one.call.module)),
+                    "seq": self._seq}
             if i:
                 head["ahead"] = True
-                self._ahead.append(_Sent(one, wanted, self._seq))
-            parts += codec.message_parts(_prepared(one), head)
+                if one.on_path:
+                    head["if_previous"] = _digest(one.after)
+                self._ahead.append(_Sent(one, self._seq))
+            parts += codec.message_parts(_prepared(one.call), head)
         timeout = min(own_limit, budget)
         ceiling = proctime.wall_ceiling(timeout)
         started = time.monotonic()
@@ -491,7 +528,7 @@ class StudentProcess:
         """The calls sent ahead that did not run go back to the front of the plan, in order."""
         while self._ahead:
             sent = self._ahead.pop()
-            self._planned.appendleft((sent.call, sent.return_args))
+            self._planned.appendleft(sent.planned)
 
     def _over_time(self, call: Call, used: float, timeout: float, own_limit: float) -> None:
         """`call` used up its time (`used` seconds by its clock): it is stopped, with its worker,
@@ -506,9 +543,10 @@ class StudentProcess:
         if violation:
             raise violation from None
 
-    def _reply(self, call: Call, seq: int, clock: proctime.CallClock, own_limit: float) -> Any:
+    def _reply(self, call: Call, seq: int, clock: proctime.CallClock, own_limit: float, ahead: bool = False) -> Any:
         """Wait for the reply to call number `seq` (its clock started when it was sent, or when
-        the reply before it came), with the call's limits; the value, or `StudentError`."""
+        the reply before it came), with the call's limits; the value, or `StudentError`
+        (`_NotRun` for a call sent `ahead` that the worker did not run)."""
         self.calls += 1
         budget = self.limits.submission_timeout - self._spent
         timeout = min(own_limit, budget)
@@ -559,6 +597,8 @@ class StudentProcess:
             violation = self._violation(call.module)
             if violation:
                 raise violation  # counted even when the student's code caught the error and carried on
+        if status == serve.NOT_RUN and ahead:
+            raise _NotRun
         self.student_seconds += codec.reply_spent(header, clock.wall())
         if status == "ok":
             warned, global_rng = codec.reply_effects(header)

@@ -364,9 +364,13 @@ def _error(kind: str, exc: BaseException | None, root: str, message: str = "", s
     return codec.encode_message(None, extra)
 
 
+Returned = tuple[bytes, codec.Prepared | None]
+"""a reply, with the value it carries when the call returned one (else None)"""
+
+
 def _run(header: dict[str, Any], args: list[Any], kwargs: dict[str, Any], root: str,
-         limits: codec.MessageLimits) -> tuple[bytes, bool]:
-    """Import the module and make the call: the reply, and whether the call returned a value."""
+         limits: codec.MessageLimits) -> Returned:
+    """Import the module and make the call: the reply, and the value if the call returned one."""
     module_name = str(header.get("module"))
     function_name = str(header.get("function"))
     seq = header.get("seq")
@@ -381,37 +385,42 @@ def _run(header: dict[str, Any], args: list[Any], kwargs: dict[str, Any], root: 
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as exc:
         if exc.name == module_name:
-            return _error("missing-module", None, root, f"{module_name}.py was not found", seq, spent()), False
-        return _error("import-error", exc, root, seq=seq, spent=spent()), False
+            return _error("missing-module", None, root, f"{module_name}.py was not found", seq, spent()), None
+        return _error("import-error", exc, root, seq=seq, spent=spent()), None
     except BaseException as exc:  # SyntaxError, SystemExit, anything at import time
-        return _error("import-error", exc, root, seq=seq, spent=spent()), False
+        return _error("import-error", exc, root, seq=seq, spent=spent()), None
     function = getattr(module, function_name, None)
     if not callable(function):
         message = f"{module_name}.py has no function {function_name}"
-        return _error("missing-function", None, root, message, seq, spent()), False
+        return _error("missing-function", None, root, message, seq, spent()), None
     watch = _Watch(root)
     try:
         with watch:
             result = function(*args, **kwargs)
     except BaseException as exc:  # includes SystemExit and KeyboardInterrupt raised by the student
-        return _error("exception", exc, root, seq=seq, spent=spent()), False
+        return _error("exception", exc, root, seq=seq, spent=spent()), None
     took = spent()
     value = {"result": result, "args": list(args)} if header.get("return_args") else result
     try:
-        reply = codec.encode_message(value, {"status": "ok", "seq": seq, "spent": took, **watch.header()}, limits)
-        return reply, True
+        prepared = codec.prepare(value, limits)
+        extra = {"status": "ok", "seq": seq, "spent": took, **watch.header()}
+        return b"".join(codec.message_parts(prepared, extra)), prepared
     except codec.TooLarge as exc:
-        return _error("bad-output", None, root, f"returned {exc}", seq), False
+        return _error("bad-output", None, root, f"returned {exc}", seq), None
     except codec.Unsupported as exc:
-        return _error("bad-output", None, root, f"returned {exc}, which is not plain numeric data", seq), False
+        return _error("bad-output", None, root, f"returned {exc}, which is not plain numeric data", seq), None
     except BaseException as exc:  # a hostile object whose conversion raises
         message = f"returned a value that could not be read ({type(exc).__name__})"
-        return _error("bad-output", exc, root, message, seq), False
+        return _error("bad-output", exc, root, message, seq), None
 
 
 NOT_RUN = "not-run"
 """the status of the reply to a call sent ahead (`"ahead": true` in its request) that the worker
-did not run: a call since the last one not sent ahead raised, or broke a rule. The trusted side
+did not run: a call since the last one not sent ahead raised, or broke a rule, or the call before
+it did not return the value its request names (`"if_previous"`: the `codec.digest` of the value
+that call must have returned, bit for bit; a `Trajectory`'s steps along the reference's path
+are sent that way, each on the condition that the step before it returned the reference's
+output, and so with the very arguments the trusted side would have sent next). The trusted side
 sends calls ahead only where it would have made them next whatever the earlier ones returned,
 so that nothing runs that the one-call-at-a-time protocol would not have run, and in no other
 order (`grader.isolation.runner.StudentProcess.expect`)."""
@@ -423,7 +432,7 @@ _sigmask = _signal.pthread_sigmask
 
 
 def _handle(header: dict[str, Any], payload: Any, root: str, guarded: bool,
-            limits: codec.MessageLimits) -> tuple[bytes, bool]:
+            limits: codec.MessageLimits) -> Returned:
     args = codec.resolve_functions(payload["args"])
     kwargs = codec.resolve_functions(payload["kwargs"])
     if guarded:
@@ -435,7 +444,7 @@ def _handle(header: dict[str, Any], payload: Any, root: str, guarded: bool,
         _sigmask(signal.SIG_UNBLOCK, _SIGNALS)
         return _run(header, args, kwargs, root, limits)
     except BaseException as exc:  # a student's signal handler, before or after the call
-        return _error("exception", exc, root, seq=header.get("seq")), False
+        return _error("exception", exc, root, seq=header.get("seq")), None
     finally:
         _sigmask(signal.SIG_BLOCK, _SIGNALS)
         if guarded:
@@ -507,6 +516,7 @@ def serve(request_fd: int, response_fd: int, config: dict[str, Any]) -> None:
     signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
     reports = guard.reports if guarded else (lambda: 0)
     clean, reported = True, reports()
+    returned: codec.Prepared | None = None
     while True:
         try:
             header, payload = codec.read_message(request_fd, allow_fn=True)
@@ -516,21 +526,28 @@ def serve(request_fd: int, response_fd: int, config: dict[str, Any]) -> None:
             # Not the channel's fault: student code (a thread, a handler run here in the main
             # thread) broke into the worker's own work. The channel may be cut mid-message.
             os._exit(policy.TAMPER_EXIT)
-        # A call sent ahead runs only if the one before it returned and nothing broke a rule since.
-        if header.get("ahead") and not (clean and reports() == reported):
+        # A call sent ahead runs only if the one before it returned (the value it names, if it
+        # names one) and nothing broke a rule since.
+        if header.get("ahead") and not (clean and reports() == reported and _follows(header, returned)):
             reply = codec.encode_message(None, {"status": NOT_RUN, "seq": header.get("seq")})
-            clean = False
+            clean, returned = False, None
         else:
             before = reports()
             reply, returned = _handle(header, payload, root, guarded, limits)
             reported = reports()
-            clean = returned and reported == before
+            clean = returned is not None and reported == before
             if reported != before:  # the trusted side reads the guard's pipe now, not later
                 reply = codec.with_fields(reply, {"reported": True})
         try:
             codec.write_message(response_fd, reply)
         except BaseException:
             os._exit(policy.TAMPER_EXIT)
+
+
+def _follows(header: dict[str, Any], returned: codec.Prepared | None) -> bool:
+    """Whether the call before this one returned the value the request names, if it names one."""
+    wanted = header.get("if_previous")
+    return wanted is None or (returned is not None and codec.digest(returned) == wanted)
 
 
 BOOTSTRAP = (

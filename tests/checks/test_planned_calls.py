@@ -15,9 +15,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from grader.checks.judges import Close, Raises, Sequence, Trajectory, expects_error, planned_calls
+from grader.checks.judges import Close, Raises, Sequence, Trajectory, calls_on_path, expects_error, planned_calls
 from grader.engine.grading import _twin_of, call_plans
 from grader.model import Call, Effects, StudentError
+from grader.worker import codec
 
 
 def _off(value: Any) -> Any:
@@ -116,18 +117,50 @@ def test_a_trajectory_is_never_planned_and_a_table_plans_all_its_cases() -> None
 def test_plans_follow_the_checks_and_stop_where_calls_depend_on_results(course) -> None:
     for assignment in course.assignments:
         twins = [_twin_of(check, course.expected) for check in assignment.checks]
-        plans = call_plans(assignment.checks, twins, [])
-        flat = [entry for i in sorted(plans) for entry in plans[i]]
+        plans = call_plans(assignment.checks, twins, [], course.expected)
+        flat = [(id(p.call), p.return_args, p.on_path) for i in sorted(plans) for p in plans[i]]
         made = []
-        for check in assignment.checks:
-            declared = planned_calls(check.judge)
-            twin = twins[assignment.checks.index(check)][0]
-            if declared is not None and twin is not None and planned_calls(twin.judge) is not None:
-                declared = declared + planned_calls(twin.judge)
-            elif twin is not None:
-                declared = None
-            made += declared or []
-        assert [(id(c), r) for c, r in flat] == [(id(c), r) for c, r in made], assignment.name
+        for i, check in enumerate(assignment.checks):
+            twin, found = twins[i]
+            for judge, expected in [(check.judge, course.expected[check.name])] + (
+                    [(twin.judge, found["expected"])] if twin is not None else []):
+                declared = planned_calls(judge)
+                if declared is not None:
+                    made += [(id(c), r, False) for c, r in declared]
+                else:  # a trajectory: its steps along the reference's path, each after the first on a condition
+                    made += [(id(p.call), p.return_args, p.on_path) for p in calls_on_path(judge, expected)]
+        assert flat == made, assignment.name
         for i, plan in plans.items():
-            assert {c.module for c, _ in plan} == {assignment.checks[i].module}
-        assert call_plans(assignment.checks, twins, assignment.modules) == {}  # all missing
+            assert {p.call.module for p in plan} == {assignment.checks[i].module}
+        assert call_plans(assignment.checks, twins, assignment.modules, course.expected) == {}  # all missing
+
+
+def _nudged(value: Any) -> Any:
+    """Within any tolerance of `value`, but not the same bit for bit."""
+    if isinstance(value, np.ndarray) and value.dtype.kind == "f":
+        return value * (1 + 1e-12) + 1e-300
+    if isinstance(value, dict):
+        return {k: _nudged(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_nudged(v) for v in value)
+    return value
+
+
+def test_a_trajectory_asks_for_its_calls_on_the_path_exactly_while_the_student_is_on_it(course) -> None:
+    trajectories = [(c, e) for c, e in _every_check(course) if isinstance(c.judge, Trajectory)]
+    assert len(trajectories) >= 2
+    for check, expected in trajectories:
+        path = calls_on_path(check.judge, expected)
+        assert path is calls_on_path(check.judge, expected)  # the same objects for every student
+        assert [p.on_path for p in path] == [False] + [True] * (len(path) - 1)
+        on = Recorder(course, codec.round_trip)  # the reference's outputs, as a worker's reply reads
+        assert check.judge.judge(on, expected).passed, check.name
+        assert [id(c) for c, _ in on.asked] == [id(p.call) for p in path], check.name
+        off = Recorder(course, _nudged)
+        assert check.judge.judge(off, expected).passed, check.name  # right within the tolerance
+        assert off.asked[0][0] is path[0].call
+        assert all(c is not p.call for (c, _), p in zip(off.asked[1:], path[1:], strict=True))
+        # each step after the first starts from the student's own previous point
+        first = _nudged(codec.round_trip(course.reference.call(path[0].call)))
+        point = first if check.judge.state_arg is None else first[0]
+        assert codec.same(off.asked[1][0].args[check.judge.point_arg], point), check.name

@@ -71,6 +71,21 @@ def _submission(kind: str) -> dict[str, str]:
         files["optimizers.py"] = _replace(files["optimizers.py"], "def step_decay(", (
             "def step_decay(lr0, epoch, drop=0.5, epochs_per_drop=10):\n    while True:\n        pass\n\n"
             "def _old_step_decay("))
+    if kind == "off the path":
+        # Right within the tolerance, but not bit for bit: every trajectory step is made one at
+        # a time from the student's own point, none of the steps planned on the reference's path.
+        files["optimizers.py"] = _replace(files["optimizers.py"], "    return (new_params, new_velocity)\n", (
+            "    return {k: W * (1 + 1e-13) for k, W in new_params.items()}, new_velocity\n"))
+    if kind == "leaves the path":
+        # On the reference's path, bit for bit, until a later step gives a wrong value or raises.
+        files["optimizers.py"] = _replace(files["optimizers.py"], "    return (new_params, new_velocity)\n", (
+            "    MOMENTUM[0] += 1\n    if MOMENTUM[0] == 37:\n"
+            "        return {k: W + 0.5 for k, W in new_params.items()}, new_velocity\n"
+            "    return (new_params, new_velocity)\n"))
+        adam_return = "    return (new_params, {'m': m, 'v': v, 't': t})\n"
+        files["optimizers.py"] = _replace(files["optimizers.py"], adam_return, (
+            '    ADAM[0] += 1\n    if ADAM[0] == 61:\n        raise ValueError("tired")\n' + adam_return))
+        files["optimizers.py"] += "\nMOMENTUM = [0]\nADAM = [0]\n"
     return files
 
 
@@ -102,7 +117,7 @@ def _seen(result) -> list[tuple]:
     return [(c.name, c.score, c.passed, c.problem, c.message, c.hint, c.diagnosis) for c in result.checks]
 
 
-@pytest.mark.parametrize("kind", ["correct", "mistakes"])
+@pytest.mark.parametrize("kind", ["correct", "mistakes", "off the path", "leaves the path"])
 def test_sent_ahead_or_one_at_a_time_the_same_calls_run_and_the_same_grade_comes_out(grade_both, kind) -> None:
     ahead, alone, misses = grade_both(_submission(kind), unsandboxed(call_timeout=3.0))
     assert misses and set(misses) == {0}
@@ -113,6 +128,13 @@ def test_sent_ahead_or_one_at_a_time_the_same_calls_run_and_the_same_grade_comes
     if kind == "correct":
         assert calls[-1].endswith(f" {len(calls)}") and len(calls) > 700  # one worker all along
         assert ahead.score == ahead.max_score
+    elif kind == "off the path":
+        assert ahead.score == ahead.max_score
+    elif kind == "leaves the path":
+        failed = [c for c in ahead.checks if not c.passed]
+        assert {c.function for c in failed} == {"momentum_update", "adam_update"}
+        assert any("step" in c.message and "left the reference's path" in c.message for c in failed)
+        assert any(c.problem == "exception" for c in failed)
     else:
         broken = {c.function for c in ahead.checks if not c.passed}
         assert {"relu_grad", "count_params", "step_decay", "l2_penalty"} <= broken

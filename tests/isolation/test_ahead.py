@@ -7,7 +7,7 @@ import pytest
 
 from grader.isolation import runner
 from grader.isolation.runner import StudentProcess
-from grader.model import Call, Limits, StudentError
+from grader.model import Call, Limits, Planned, StudentError
 from grader.worker import codec
 
 SOURCE = b"""
@@ -41,6 +41,10 @@ def loop(x):
     print("ran loop", x)
     while True:
         pass
+
+def walk(x):
+    print("ran walk", x)
+    return x + 1 if x != 3 else x + 1.0  # 4.0 where the path has 4: equal, but not bit for bit
 """
 
 FIRST, SECOND, THIRD = Call("m", "first", (1,)), Call("m", "second", (2,)), Call("m", "third", (3,))
@@ -71,8 +75,8 @@ def _ran(student: StudentProcess) -> list[str]:
     return [line for line in student.output().splitlines() if line.startswith("ran ")]
 
 
-def _plan(*calls: Call) -> list[tuple[Call, bool]]:
-    return [(c, False) for c in calls]
+def _plan(*calls: Call) -> list[Planned]:
+    return [Planned(c) for c in calls]
 
 
 def test_planned_calls_go_in_one_write_and_each_reply_answers_its_own_call(writes) -> None:
@@ -161,3 +165,55 @@ def test_without_room_to_send_ahead_every_call_is_its_own_write(writes, monkeypa
         student.expect(_plan(FIRST, SECOND, THIRD))
         assert [student.call(FIRST), student.call(SECOND), student.call(THIRD)] == [2, 4, 2]
     assert writes == [1, 1, 1]
+
+
+def _path(start: int, steps: int) -> list[Planned]:
+    """`walk` from `start`, each step after the first planned on the previous one returning the
+    path's next integer (as `Trajectory.calls_on_path` plans its steps)."""
+    calls = [Call("m", "walk", (x,)) for x in range(start, start + steps)]
+    return [Planned(c, on_path=i > 0, after=start + i if i else None) for i, c in enumerate(calls)]
+
+
+def _walk(student: StudentProcess, path: list[Planned]) -> list:
+    """A judge following `path` while the student returns its values, then its own steps."""
+    got, on_path, out = None, True, []
+    for k in range(len(path)):
+        call = path[k].call if on_path else Call("m", "walk", (got,))
+        got = student.call(call)
+        on_path = on_path and k + 1 < len(path) and codec.same(got, path[k + 1].after)
+        out.append(got)
+    return out
+
+
+def test_steps_on_the_reference_path_go_in_one_write_with_the_calls_after_them(writes) -> None:
+    with StudentProcess({"m.py": SOURCE}, _limits()) as student:
+        path = _path(0, 3)
+        student.expect(path + [Planned(FIRST)])
+        assert _walk(student, path) == [1, 2, 3] and student.call(FIRST) == 2
+        assert writes == [4]
+        assert _ran(student) == ["ran walk 0", "ran walk 1", "ran walk 2", "ran first 1"]
+        assert student.plan_misses == 0
+
+
+def test_a_step_that_leaves_the_path_stops_the_steps_planned_on_it_and_they_are_made_from_its_value(writes) -> None:
+    with StudentProcess({"m.py": SOURCE}, _limits()) as student:
+        path = _path(2, 3)  # walk(2) = 3, walk(3) = 4.0 (not 4), then walk(4.0), not the planned walk(4)
+        student.expect(path + [Planned(FIRST)])
+        out = _walk(student, path)
+        assert out == [3, 4, 5] and type(out[1]) is float
+        assert student.call(FIRST) == 2
+        assert _ran(student) == ["ran walk 2", "ran walk 3", "ran walk 4.0", "ran first 1"]
+        assert writes == [4, 1, 1]  # the planned walk(4) and `first` were answered "not run"
+        assert student.plan_misses == 0
+
+
+def test_a_step_planned_on_the_path_that_the_worker_did_not_run_is_sent_again_when_asked_for(writes) -> None:
+    # The judge reads 4.0 as on the path here (a path planned after 4.0, the worker sent 4):
+    # the worker did not run the step, so the step is sent again on its own.
+    with StudentProcess({"m.py": SOURCE.replace(b"x + 1.0", b"x + 1")}, _limits()) as student:
+        calls = [Call("m", "walk", (x,)) for x in (3, 4)]
+        student.expect([Planned(calls[0]), Planned(calls[1], on_path=True, after=4.0)])
+        assert student.call(calls[0]) == 4
+        assert student.call(calls[1]) == 5
+        assert writes == [2, 1]
+        assert _ran(student) == ["ran walk 3", "ran walk 4"] and student.plan_misses == 0

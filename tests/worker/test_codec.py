@@ -143,3 +143,36 @@ def test_frozen_files_are_read_with_the_same_validation(tmp_path):
     link.symlink_to(path)
     with pytest.raises(OSError):
         codec.load_tree(link)
+
+
+# ---------------------------------------------------------------- digests and sameness
+# A call sent ahead on a path runs only if the call before it returned a value of a given
+# digest, and the trusted side asks for it only if the value it read is `same` as that value:
+# the two must agree on every value the channel carries.
+
+
+@settings(max_examples=150, deadline=None)
+@given(TREES)
+def test_a_value_and_the_value_read_from_it_have_one_digest_and_are_the_same(value):
+    read = _roundtrip(value)
+    assert codec.digest(codec.prepare(read)) == codec.digest(codec.prepare(value))
+    assert codec.same(read, _roundtrip(read))
+
+
+@settings(max_examples=150, deadline=None)
+@given(TREES, TREES)
+def test_values_read_differently_have_different_digests(a, b):
+    left, right = _roundtrip(a), _roundtrip(b)
+    same_digest = codec.digest(codec.prepare(left)) == codec.digest(codec.prepare(right))
+    assert same_digest == codec.same(left, right)
+
+
+@pytest.mark.parametrize("a, b", [
+    (0.0, -0.0), (1, 1.0), (True, 1), ([1.0], (1.0,)), ({"a": 1, "b": 2}, {"b": 2, "a": 1}),
+    (np.zeros(2), np.zeros(2, dtype=np.float32)), (np.zeros(2), np.zeros((1, 2))),
+    (np.array([0.0]), np.array([-0.0])), (np.array([1.0, 2.0]), np.array([1.0, 2.0 + 2**-51])),
+])
+def test_bit_for_bit_means_kind_dtype_shape_order_and_every_bit(a, b):
+    assert not codec.same(a, b) and not codec.same(b, a)
+    assert codec.digest(codec.prepare(a)) != codec.digest(codec.prepare(b))
+    assert codec.same(a, a) and codec.same(float("nan"), float("nan"))
