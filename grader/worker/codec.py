@@ -363,12 +363,28 @@ def read_message(
     if not isinstance(header, dict) or "meta" not in header or "arrays" not in header:
         raise ChannelError("malformed message header")
     decls = _validate_arrays(header.pop("arrays"), limits)
-    arrays = []
-    for dtype, shape, nbytes in decls:
-        buf = _read_exact(fd, nbytes, deadline, blocking)  # a bytearray of exactly the declared size
-        arrays.append(np.frombuffer(buf, dtype=dtype).reshape(shape))
-    value = _build_tree(header.pop("meta"), arrays, allow_fn, limits)
+    # All the arrays' bytes in one read, of exactly the declared total (already checked).
+    body = _read_exact(fd, sum(nbytes for _, _, nbytes in decls), deadline, blocking) if decls else b""
+    value = _build_tree(header.pop("meta"), _arrays(body, decls), allow_fn, limits)
     return header, value
+
+
+ALIGNMENT = 16
+"""every array read starts at a multiple of this (as one allocation per array would): NumPy's
+loops may take another path for data aligned otherwise"""
+
+
+def _arrays(body: bytearray | bytes, decls: list[tuple[np.dtype, tuple[int, ...], int]]) -> list[np.ndarray]:
+    """The declared arrays, writable, over `body` where they start aligned, else copied out of it."""
+    arrays, offset = [], 0
+    start = np.frombuffer(body, dtype=np.uint8).ctypes.data if body else 0
+    for dtype, shape, nbytes in decls:
+        arr = np.frombuffer(body, dtype=dtype, count=nbytes // dtype.itemsize, offset=offset).reshape(shape)
+        if nbytes == 0 or (start + offset) % ALIGNMENT:
+            arr = arr.copy()
+        arrays.append(arr)
+        offset += nbytes
+    return arrays
 
 
 def _read_exact(fd: int, n: int, deadline: float | None, blocking: bool, eof_ok: bool = False) -> bytearray:
