@@ -103,6 +103,8 @@ class _Running:
     """the worker started fresh (None: forked by a template, see `child`)"""
     request_fd: int
     response_fd: int
+    replies: codec.Reader
+    """the only reader of `response_fd`"""
     stats: proctime.Schedstat | None = None
     """the scheduler's counters of the worker's Python (under bubblewrap, not `proc.pid`)"""
     report_fd: int = -1
@@ -269,13 +271,14 @@ class StudentProcess:
             os.close(report_w)
         for fd in (req_w, resp_r, report_r):
             os.set_blocking(fd, False)
-        self._running = _Running(None if child else proc, req_w, resp_r, report_fd=report_r, child=child)
+        replies = codec.Reader(resp_r)
+        self._running = _Running(None if child else proc, req_w, resp_r, replies, report_fd=report_r, child=child)
         try:
             deadline = time.monotonic() + START_TIMEOUT
             if child is not None and iso.tier == "bwrap":  # its files, for its fresh working folder
                 files = {name: np.frombuffer(data, dtype=np.uint8) for name, data in sorted(self.files.items())}
                 codec.write_message(req_w, codec.encode_message(files), deadline=deadline)
-            header, _ = codec.read_message(resp_r, deadline=deadline)
+            header, _ = replies.read_message(deadline=deadline)
             if header.get("status") != "ready":
                 raise codec.ChannelError("no ready message")
             # Found before any student code runs: the process whose clock counts.
@@ -557,7 +560,7 @@ class StudentProcess:
         assert running is not None
         used: float | None = None  # the call's time, taken before a timed-out worker is killed (not its time)
         try:
-            header, value = _await_reply(running.response_fd, clock, timeout, ceiling, limits)
+            header, value = _await_reply(running.replies, clock, timeout, ceiling, limits)
             if header.get("seq") != seq:
                 raise codec.ChannelError("a reply that does not answer this call")
         except TimeoutError:
@@ -620,7 +623,7 @@ class StudentProcess:
         assert running is not None
         for sent in list(self._ahead):
             try:
-                header, _ = codec.read_message(running.response_fd, deadline=time.monotonic() + START_TIMEOUT)
+                header, _ = running.replies.read_message(deadline=time.monotonic() + START_TIMEOUT)
             except (EOFError, TimeoutError, BrokenPipeError, codec.ChannelError):
                 header = {}
             if header.get("seq") != sent.seq or header.get("status") != serve.NOT_RUN:
@@ -657,15 +660,15 @@ class StudentProcess:
         return StudentError(*self._broken_modules[module])
 
 
-def _await_reply(fd: int, clock: proctime.CallClock, limit: float, ceiling: float,
+def _await_reply(replies: codec.Reader, clock: proctime.CallClock, limit: float, ceiling: float,
                  limits: codec.MessageLimits) -> tuple[dict[str, Any], Any]:
     """The worker's reply, or `TimeoutError` once the call used more than `limit` seconds by its
     clock or took `ceiling` seconds of wall-clock time."""
     step = min(proctime.SLICE, limit / 2)
-    while not select.select([fd], [], [], step)[0]:
+    while not replies.pending() and not select.select([replies.fd], [], [], step)[0]:
         if clock.wall() > ceiling or clock.used() > limit:
             raise TimeoutError
-    header, value = codec.read_message(fd, deadline=clock.started + ceiling, limits=limits)
+    header, value = replies.read_message(deadline=clock.started + ceiling, limits=limits)
     # Decided by the call's clock, not by when this thread looked: a call that computed for more
     # than its limit times out even when its reply came before the next look. (CPU time here: a
     # worker blocked writing a large reply to a slow reader is not computing.)

@@ -344,27 +344,77 @@ def _build_tree(meta: Any, arrays: list[np.ndarray], allow_fn: bool, limits: Mes
 def read_message(
     fd: int, deadline: float | None = None, limits: MessageLimits = DEFAULT_LIMITS, allow_fn: bool = False
 ) -> tuple[dict[str, Any], Any]:
-    """Read one message from a pipe; returns (header without meta/arrays, value).
+    """Read one message from a pipe, and not a byte more; returns (header without meta/arrays,
+    value).
 
     Raises `EOFError` when the writer is gone, `TimeoutError` past `deadline`
     (a `time.monotonic()` value), and `ChannelError` for anything malformed.
     """
     blocking = deadline is not None and os.get_blocking(fd)
-    prefix = _read_exact(fd, _PREFIX.size, deadline, blocking, eof_ok=True)
-    magic, head_len = _PREFIX.unpack(prefix)
+    return _message(lambda n, first: _read_exact(fd, n, deadline, blocking, eof_ok=first), limits, allow_fn)
+
+
+class Reader:
+    """The messages of one pipe, read a chunk at a time: a write of many small messages costs
+    one read, not three per message. It reads past the message it returns, so it must be the
+    only reader of its pipe from its first message on."""
+
+    CHUNK = 1 << 16
+    """bytes asked for at once; a longer array is read straight into a buffer of its own size"""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self._buf = bytearray()
+        self._at = 0
+
+    def pending(self) -> bool:
+        """Whether bytes already read wait in the buffer (a message may be there: read it
+        before waiting on the pipe)."""
+        return self._at < len(self._buf)
+
+    def read_message(self, deadline: float | None = None, limits: MessageLimits = DEFAULT_LIMITS,
+                     allow_fn: bool = False) -> tuple[dict[str, Any], Any]:
+        """`read_message` of the pipe's next message."""
+        blocking = deadline is not None and os.get_blocking(self.fd)
+        return _message(lambda n, first: self._take(n, deadline, blocking, first), limits, allow_fn)
+
+    def _take(self, n: int, deadline: float | None, blocking: bool, first: bool) -> bytearray:
+        have = len(self._buf) - self._at
+        if have < n and n - have > self.CHUNK:  # a long array: its own buffer, read into in place
+            out = bytearray(n)
+            out[:have] = self._buf[self._at:]
+            self._buf, self._at = bytearray(), 0
+            _fill(self.fd, memoryview(out)[have:], deadline, blocking, eof_ok=first and not have)
+            return out
+        if have < n:
+            del self._buf[: self._at]
+            self._at = 0
+            chunk = bytearray(self.CHUNK)
+            while len(self._buf) < n:
+                got = _fill(self.fd, memoryview(chunk), deadline, blocking, eof_ok=first and not self._buf, some=True)
+                self._buf += memoryview(chunk)[:got]
+        out = self._buf[self._at : self._at + n]
+        self._at += n
+        return out
+
+
+def _message(take: Any, limits: MessageLimits, allow_fn: bool) -> tuple[dict[str, Any], Any]:
+    """One message, its bytes got from `take(n, first)` (`first`: the message's first bytes,
+    where the end of the pipe is a clean end)."""
+    magic, head_len = _PREFIX.unpack(take(_PREFIX.size, True))
     if magic != MAGIC:
         raise ChannelError("bad message prefix")
     if head_len > limits.max_header_bytes:
         raise ChannelError("message header too large")
     try:
-        header = json.loads(_read_exact(fd, head_len, deadline, blocking))
+        header = json.loads(take(head_len, False))
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # RecursionError: "[[[[..."
         raise ChannelError("message header is not JSON") from exc
     if not isinstance(header, dict) or "meta" not in header or "arrays" not in header:
         raise ChannelError("malformed message header")
     decls = _validate_arrays(header.pop("arrays"), limits)
-    # All the arrays' bytes in one read, of exactly the declared total (already checked).
-    body = _read_exact(fd, sum(nbytes for _, _, nbytes in decls), deadline, blocking) if decls else b""
+    # All the arrays' bytes at once, exactly the declared total (already checked).
+    body = take(sum(nbytes for _, _, nbytes in decls), False) if decls else b""
     value = _build_tree(header.pop("meta"), _arrays(body, decls), allow_fn, limits)
     return header, value
 
@@ -388,13 +438,20 @@ def _arrays(body: bytearray | bytes, decls: list[tuple[np.dtype, tuple[int, ...]
 
 
 def _read_exact(fd: int, n: int, deadline: float | None, blocking: bool, eof_ok: bool = False) -> bytearray:
-    """`n` bytes from `fd`. With a deadline (a `time.monotonic()` value), a non-blocking fd is
-    read at once and waited on only when it has nothing; a `blocking` one is waited on before
-    each read, so that the read cannot outlast the deadline."""
-    # One buffer of the announced size (already checked against the caps), filled in place.
+    """`n` bytes from `fd`, in one buffer of exactly that size (already checked against the caps)."""
     buf = bytearray(n)
-    view = memoryview(buf)
-    done = 0
+    _fill(fd, memoryview(buf), deadline, blocking, eof_ok)
+    return buf
+
+
+def _fill(fd: int, view: memoryview, deadline: float | None, blocking: bool, eof_ok: bool,
+          some: bool = False) -> int:
+    """Fill `view` from `fd` (with `some`, stop after the first read that gives anything); the
+    bytes read. With a deadline (a `time.monotonic()` value), a non-blocking fd is read at once
+    and waited on only when it has nothing; a `blocking` one is waited on before each read, so
+    that the read cannot outlast the deadline. `eof_ok`: the end of the pipe before any byte is
+    a clean `EOFError`, not a message cut short."""
+    n, done = len(view), 0
     while done < n:
         if deadline is not None and blocking:
             wait = deadline - time.monotonic()
@@ -412,7 +469,9 @@ def _read_exact(fd: int, n: int, deadline: float | None, blocking: bool, eof_ok:
                 raise EOFError
             raise EOFError("message cut short")
         done += got
-    return buf
+        if some:
+            break
+    return done
 
 
 def write_message(fd: int, data: bytes, deadline: float | None = None) -> None:

@@ -517,9 +517,10 @@ def serve(request_fd: int, response_fd: int, config: dict[str, Any]) -> None:
     reports = guard.reports if guarded else (lambda: 0)
     clean, reported = True, reports()
     returned: codec.Prepared | None = None
+    requests = codec.Reader(request_fd)  # the only reader of the requests from here on
     while True:
         try:
-            header, payload = codec.read_message(request_fd, allow_fn=True)
+            header, payload = requests.read_message(allow_fn=True)
         except EOFError:
             return
         except BaseException:

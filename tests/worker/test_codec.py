@@ -176,3 +176,67 @@ def test_bit_for_bit_means_kind_dtype_shape_order_and_every_bit(a, b):
     assert not codec.same(a, b) and not codec.same(b, a)
     assert codec.digest(codec.prepare(a)) != codec.digest(codec.prepare(b))
     assert codec.same(a, a) and codec.same(float("nan"), float("nan"))
+
+
+# ---------------------------------------------------------------- a pipe's reader
+
+
+def _read_all(data: bytes, chunk: int) -> list:
+    """Every message in `data`, as one `codec.Reader` with chunks of `chunk` bytes reads them."""
+    r, w = os.pipe()
+    try:
+        os.set_blocking(w, False)
+        os.write(w, data)
+        os.close(w)
+        reader, out = codec.Reader(r), []
+        reader.CHUNK = chunk
+        while True:
+            try:
+                out.append(reader.read_message(deadline=None)[1])
+            except EOFError as exc:
+                if str(exc):  # a message cut short, not a clean end
+                    raise
+                return out
+    finally:
+        os.close(r)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(TREES, min_size=1, max_size=5), st.sampled_from([1, 7, 64, 1 << 16]))
+def test_a_reader_gives_the_messages_of_one_write_one_by_one_whatever_its_chunk(values, chunk):
+    data = b"".join(codec.encode_message(v) for v in values)
+    if len(data) > 60_000:  # within one pipe's capacity: written before anything reads
+        return
+    got = _read_all(data, chunk)
+    assert len(got) == len(values) and all(_same(v, g) for v, g in zip(values, got, strict=True))
+
+
+def test_a_reader_reads_a_long_array_into_its_own_buffer_and_keeps_what_follows():
+    big = np.arange(40_000, dtype=np.float64)  # 320 kB: longer than a chunk and a pipe's buffer
+    r, w = os.pipe()
+    try:
+        reader = codec.Reader(r)
+        if os.fork() == 0:
+            os.close(r)
+            codec.write_message(w, b"".join(codec.encode_message(v) for v in (1.5, {"x": big}, "end")))
+            os._exit(0)
+        os.close(w)
+        assert reader.read_message()[1] == 1.5 and reader.pending()
+        value = reader.read_message()[1]["x"]
+        assert np.array_equal(value, big) and value.flags.writeable
+        assert reader.read_message()[1] == "end" and not reader.pending()
+        with pytest.raises(EOFError) as end:
+            reader.read_message()
+        assert not str(end.value)  # a clean end, between messages
+    finally:
+        os.close(r)
+        os.wait()
+
+
+def test_a_reader_says_when_a_message_is_cut_short_and_checks_declarations_before_reading():
+    message = codec.encode_message({"a": np.zeros(3)})
+    with pytest.raises(EOFError, match="cut short"):
+        _read_all(message[:-5], 64)
+    head = json.dumps({"meta": {"t": "arr", "i": 0}, "arrays": [{"dtype": "<f8", "shape": [10**9]}]}).encode()
+    with pytest.raises(codec.ChannelError, match="too large"):
+        _read_all(struct.pack("<4sI", codec.MAGIC, len(head)) + head, 64)
