@@ -45,7 +45,10 @@ PIPE_BYTES = 1 << 20
 cost dozens of wake-ups of both processes)"""
 F_SETPIPE_SZ = 1031
 AHEAD_MOST = 64
-"""calls written to the worker at once (see `StudentProcess.expect`)"""
+"""calls written to the worker at once (see `StudentProcess.expect`): the most, reached again by
+doubling after each call that returns; a call that does not return brings it back to one, so
+that code that raises on every call is not sent 63 calls ahead of each, only to answer them
+all 'not run'"""
 AHEAD_BYTES = PIPE_BYTES // 2
 """bytes of requests written at once: well below the pipe's capacity, so that the write never
 waits for the worker (which may be waiting for its replies to be read)"""
@@ -185,6 +188,8 @@ class StudentProcess:
     """the calls the judges will make next (`expect`)"""
     _ahead: collections.deque[_Sent] = field(default_factory=collections.deque)
     """calls written to the worker and not yet asked for, in order"""
+    _window: int = AHEAD_MOST
+    """calls to write at once now (see `AHEAD_MOST`)"""
     plan_misses: int = 0
     """times calls sent ahead were run but not asked for (a plan that did not hold: a bug)"""
     student_seconds: float = 0.0
@@ -451,7 +456,7 @@ class StudentProcess:
         """The planned calls to send behind the current one: of the same module, runnable, and
         few enough that they cannot use up the submission's budget before the last of them is
         answered (each may use at most `own_limit`)."""
-        room = min(AHEAD_MOST, int(budget // own_limit)) - 1 if own_limit > 0 else 0
+        room = min(self._window, AHEAD_MOST, int(budget // own_limit)) - 1 if own_limit > 0 else 0
         taken: list[Planned] = []
         while self._planned and len(taken) < room:
             call = self._planned[0].call
@@ -588,6 +593,7 @@ class StudentProcess:
             if used is None:  # a timed-out call's time is counted by `_over_time`
                 self._spent += clock.spent()
         status = header.get("status")
+        self._window = min(AHEAD_MOST, self._window * 2) if status == "ok" else 1
         if self._ahead:
             # The next call sent ahead started when this reply was written: its clock starts now.
             self._ahead[0].clock = proctime.CallClock(running.stats or proctime.Schedstat(-1))

@@ -97,7 +97,7 @@ def test_after_a_call_that_raises_the_calls_sent_behind_it_wait_for_their_turn(w
         assert caught.value.kind == "exception" and "ValueError: no" in caught.value.message
         assert _ran(student) == ["ran first 1", "ran raises 4"]  # second and third did not run
         assert student.call(SECOND) == 4 and student.call(THIRD) == 2
-        assert writes == [4, 2]  # their turn came: sent again, together
+        assert writes == [4, 1, 1]  # their turn came: sent again (after an error, one at a time at first)
         assert _ran(student) == ["ran first 1", "ran raises 4", "ran second 2", "ran third 3"]
         assert student.plan_misses == 0
 
@@ -217,3 +217,17 @@ def test_a_step_planned_on_the_path_that_the_worker_did_not_run_is_sent_again_wh
         assert student.call(calls[1]) == 5
         assert writes == [2, 1]
         assert _ran(student) == ["ran walk 3", "ran walk 4"] and student.plan_misses == 0
+
+
+def test_after_a_call_that_raises_fewer_calls_go_at_once_then_twice_as_many_after_each_that_returns(writes) -> None:
+    # Code that raises on every call is not sent 63 calls ahead of each only to answer them "not run".
+    raising = [Call("m", "raises", (i,)) for i in range(6)]
+    returning = [Call("m", "first", (i,)) for i in range(8)]
+    with StudentProcess({"m.py": SOURCE}, _limits(call_timeout=1.0, submission_timeout=60.0)) as student:
+        student.expect(_plan(*raising, *returning))
+        for call in raising:
+            with pytest.raises(StudentError):
+                student.call(call)
+        assert [student.call(c) for c in returning] == [i + 1 for i in range(8)]
+        assert student.plan_misses == 0
+    assert writes == [14, 1, 1, 1, 1, 1, 1, 2, 5]
