@@ -367,6 +367,7 @@ class Reader:
         self.fd = fd
         self._buf = bytearray()
         self._at = 0
+        self._chunk: memoryview | None = None  # where each read lands, made once
 
     def pending(self) -> bool:
         """Whether bytes already read wait in the buffer (a message may be there: read it
@@ -390,10 +391,11 @@ class Reader:
         if have < n:
             del self._buf[: self._at]
             self._at = 0
-            chunk = bytearray(self.CHUNK)
+            if self._chunk is None:
+                self._chunk = memoryview(bytearray(self.CHUNK))
             while len(self._buf) < n:
-                got = _fill(self.fd, memoryview(chunk), deadline, blocking, eof_ok=first and not self._buf, some=True)
-                self._buf += memoryview(chunk)[:got]
+                got = _fill(self.fd, self._chunk, deadline, blocking, eof_ok=first and not self._buf, some=True)
+                self._buf += self._chunk[:got]
         out = self._buf[self._at : self._at + n]
         self._at += n
         return out
