@@ -37,7 +37,7 @@ from grader.engine.regrade import (
     submission_fingerprint,
 )
 from grader.gradebook.semester import add_late_notes
-from grader.gradebook.store import Target, record_batch
+from grader.gradebook.store import Target, course_modules, record_batch, work_hashes
 from grader.inputs.collect import collect_submissions
 from grader.inputs.discover import Submission, read_submission
 from grader.isolation import sandbox
@@ -172,6 +172,16 @@ def grade_folder(
         with lock:
             return None if closed.is_set() else counted.add(result)
 
+    all_modules = course_modules(course.assignments_dir) if gradebook is not None else set()
+    hashes: dict[str, dict[str, str | None]] = {}
+
+    def release(sub: Submission) -> None:
+        """Let go of `sub`'s files once it is graded (or found unchanged): a class's files are
+        never all in memory at once. The gradebook needs only their hashes, taken first."""
+        if gradebook is not None:
+            hashes[sub.name] = work_hashes(sub, assignments, all_modules)
+        sub.files = {}
+
     todo: list[tuple[Submission, str]] = []
     for sub in submissions:
         digest = submission_fingerprint(sub, course_hash)
@@ -179,6 +189,7 @@ def grade_folder(
         if cached is None:
             todo.append((sub, digest))
             continue
+        release(sub)
         keep(cached)
         if on_done:
             on_done(cached, len(counted), total, True)
@@ -197,7 +208,7 @@ def grade_folder(
                     on_done(r, len(counted), total, False)
 
             jobs = jobs or default_jobs()
-            interrupted = _grade_all(todo, grade, jobs, out, keep, graded)
+            interrupted = _grade_all(todo, grade, jobs, out, keep, graded, release)
         except KeyboardInterrupt:
             interrupted = True
     with lock:
@@ -210,7 +221,7 @@ def grade_folder(
     write_class_summary(summary, out)
     results = StoredResults(out, [r.submission for r in rows])
     if gradebook is not None:  # the semester's record (grader.gradebook.store), from the same results
-        record_batch(gradebook, course.assignments_dir, submissions, results, assignments, course_hash)
+        record_batch(gradebook, course.assignments_dir, submissions, results, assignments, course_hash, hashes)
     return BatchResult(results, assignments, warnings, out, total, skipped, interrupted, rows, summary)
 
 
@@ -221,10 +232,12 @@ def _grade_all(
     out: Path,
     keep: Callable[[SubmissionResult], Row | None],
     done: Callable[[Row], None],
+    release: Callable[[Submission], None],
 ) -> bool:
     """Grade `todo` on `jobs` threads (each drives one worker, here or on a cluster); True when
     interrupted. Each result is passed to `keep` once its reports are written (and not kept
-    here: a thread returns only its `Row`); `done` is told of each as the main thread sees it."""
+    here: a thread returns only its `Row`), and the submission to `release`; `done` is told of
+    each as the main thread sees it."""
     stop = threading.Event()
 
     def one(sub: Submission, digest: str) -> Row | None:
@@ -234,6 +247,7 @@ def _grade_all(
         forget(student_folder(out, sub.name))  # no hash while the reports are being replaced
         folder = write_submission_reports(result, out)
         save_state(folder, result, digest)
+        release(sub)
         return keep(result)
 
     pool = ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="grade")

@@ -19,7 +19,7 @@ import json
 import os
 import sqlite3
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -128,6 +128,12 @@ def content_hash(submission: Submission, assignment: Assignment, all_modules: se
     return h.hexdigest()
 
 
+def work_hashes(submission: Submission, assignments: list[Assignment], all_modules: set[str]) -> dict[str, str | None]:
+    """`content_hash` of each assignment's work in `submission`, by assignment name: taken while
+    its files are at hand, for a `record_run` after they are let go."""
+    return {a.name: content_hash(submission, a, all_modules) for a in assignments}
+
+
 def _connect(path: Path) -> sqlite3.Connection:
     db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
     db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
@@ -193,6 +199,7 @@ def record_run(
     all_modules: set[str],
     submitted_at: datetime | None = None,
     now: datetime | None = None,
+    hashes: Mapping[str, Mapping[str, str | None]] | None = None,
 ) -> int:
     """Record one run's results in the gradebook at `path`; returns the run's id.
 
@@ -200,7 +207,8 @@ def record_run(
     the same work was already graded with the same course and grader (a rerun that changed
     nothing adds nothing). `submitted_at` stands for the submissions whose layout gives no time
     (`grade --submitted-at`); work already in the gradebook keeps the time it was first seen
-    with. One transaction: a run is recorded whole or not at all.
+    with. One transaction: a run is recorded whole or not at all. `hashes` holds the
+    `work_hashes` of submissions whose files were let go, by name (the others are hashed here).
     """
     now = now or datetime.now(UTC)
     by_name = {s.name: s for s in submissions}
@@ -217,8 +225,9 @@ def record_run(
                 continue
             _record_student(db, sub)
             checks = {a.name: [c for c in result.checks if c.assignment == a.name] for a in assignments}
+            known = (hashes or {}).get(sub.name)
             for assignment in assignments:
-                digest = content_hash(sub, assignment, all_modules)
+                digest = known[assignment.name] if known is not None else content_hash(sub, assignment, all_modules)
                 if digest is None or not checks[assignment.name]:
                     continue
                 _record_grading(db, run, sub, assignment.name, digest, checks[assignment.name],
@@ -283,10 +292,11 @@ class Target:
 
 
 def record_batch(target: Target, assignments_dir: Path, submissions: list[Submission],
-                 results: list[SubmissionResult], assignments: list[Assignment], course_hash: str) -> int:
+                 results: list[SubmissionResult], assignments: list[Assignment], course_hash: str,
+                 hashes: Mapping[str, Mapping[str, str | None]] | None = None) -> int:
     """`record_run` for one batch of `grader.engine.batch.grade_folder` (what it calls after the reports)."""
     return record_run(target.path, submissions, results, assignments, course_hash,
-                      course_modules(assignments_dir), target.submitted_at)
+                      course_modules(assignments_dir), target.submitted_at, hashes=hashes)
 
 
 def _when(text: str | None) -> datetime | None:

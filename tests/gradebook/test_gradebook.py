@@ -28,12 +28,14 @@ from grader.gradebook.store import (
     SCHEMA_VERSION,
     GradebookError,
     Target,
+    content_hash,
+    course_modules,
     load_gradings,
     load_students,
     open_gradebook,
     record_run,
 )
-from grader.inputs.discover import Submission
+from grader.inputs.discover import Submission, read_submission
 from grader.model import CheckResult, Limits, SubmissionResult
 
 EXAMPLES = ROOT / "examples" / "submit"
@@ -346,3 +348,35 @@ def test_grade_gradebook_changed_names_who_moved_and_which_checks(tmp_path):
     assert shown.exit_code == 0, shown.output
     assert shown.output.splitlines() == ["Run 2: 1 of 2 regraded submission(s) changed", "",
                                          "ada / forward: 2 -> 5 (+3)", "    forward.b: failed -> passed"]
+
+
+def test_a_batch_lets_go_of_each_submission_s_files_and_its_gradebook_rows_hash_them_all_the_same(
+        tmp_path, monkeypatch):
+    # A class's files are never all in memory at once: each submission's are let go once its
+    # reports are written, after its work's hashes were taken for the gradebook.
+    import grader.engine.batch as batch
+
+    course, db, folder = _course(tmp_path), tmp_path / "gb.db", tmp_path / "submit"
+    for name in ("ada_perfect", "cai_softmax_axis", "dee_no_transpose"):
+        shutil.copytree(EXAMPLES / name, folder / name)
+    graded: list[Submission] = []
+    original = batch.grade_submission
+
+    def grading(sub, *args, **kwargs):
+        graded.append(sub)
+        assert sub.files  # the worker gets them
+        return original(sub, *args, **kwargs)
+
+    monkeypatch.setattr(batch, "grade_submission", grading)
+    loaded = Course.load(course)
+    grade_folder(folder, tmp_path / "out", loaded, limits=Limits(call_timeout=2), jobs=2, gradebook=Target(db))
+    assert sorted(s.name for s in graded) == ["ada_perfect", "cai_softmax_axis", "dee_no_transpose"]
+    assert all(s.files == {} for s in graded)
+    modules = course_modules(course / "assignments")
+    [forward] = loaded.assignments
+    found = {g.student: g.content_hash for g in load_gradings(db)}
+    assert found == {s.name: content_hash(read_submission(folder / s.name, s.name), forward, modules) for s in graded}
+    # a rerun finds them unchanged (their files let go at once) and records nothing new
+    again = grade_folder(folder, tmp_path / "out", Course.load(course), limits=Limits(call_timeout=2), jobs=2,
+                         gradebook=Target(db))
+    assert again.skipped == 3 and len(load_gradings(db)) == 3
