@@ -781,8 +781,9 @@ class Trajectory:
                 point, state = self._advance(after)
             if len(_ON_PATH) >= ON_PATH_KEPT:
                 _ON_PATH.clear()
-            _ON_PATH[key] = (self, expected, tuple(planned))
-            return _ON_PATH[key][2]
+            found = tuple(planned)
+            _ON_PATH[key] = (self, expected, found)
+            return found
 
     def judge(self, student: StudentHandle, expected: Any) -> Verdict:
         args, point, state = self._start()

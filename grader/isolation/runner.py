@@ -622,9 +622,10 @@ class StudentProcess:
         raise StudentError(kind, message, codec.clean_text(str(header.get("traceback", "")))[:4000])
 
     def _settle_ahead(self) -> None:
-        """After a reply that stops the calls sent ahead (the call raised, or broke a rule), the
-        worker answers each of them "not run" at once: read those answers and give the calls
-        back to the plan, in order. A worker that ran one anyway broke the protocol."""
+        """After a reply that stops the calls sent ahead (the call raised, broke a rule, or
+        returned another value than the one the next call was planned after), the worker
+        answers each of them "not run" at once: read those answers and give the calls back to
+        the plan, in order. A worker that ran one anyway broke the protocol."""
         running = self._running
         assert running is not None
         for sent in list(self._ahead):

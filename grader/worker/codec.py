@@ -189,7 +189,7 @@ def prepare(value: Any, limits: MessageLimits = DEFAULT_LIMITS) -> Prepared:
     meta, arrays = encode_tree(value, limits)
     decls = [{"dtype": a.dtype.str, "shape": list(a.shape)} for a in arrays]
     tail = f'"meta": {json.dumps(meta, allow_nan=False)}, "arrays": {json.dumps(decls)}'
-    return Prepared(tail, b"".join(a.tobytes() for a in arrays))
+    return Prepared(tail, b"".join(arrays))  # each is our own C-contiguous copy: joined as it is
 
 
 def digest(prepared: Prepared) -> str:
