@@ -36,10 +36,12 @@ from grader.engine.regrade import (
     save_state,
     submission_fingerprint,
 )
-from grader.gradebook.semester import add_late_notes
+from grader.gradebook.coursepolicy import load_policy
+from grader.gradebook.semester import late_notes
 from grader.gradebook.store import Target, course_modules, record_batch, work_hashes
-from grader.inputs.collect import collect_submissions
+from grader.inputs.collect import read_staged, staged_submissions
 from grader.inputs.discover import Submission, read_submission
+from grader.inputs.spool import Spool
 from grader.isolation import sandbox
 from grader.model import Limits, SubmissionResult
 from grader.reports.feedback import STUDENTS, student_folder, write_grades_csv, write_submission_reports
@@ -150,10 +152,7 @@ def grade_folder(
     modules = {m for a in assignments for m in a.modules}
     stubs = stub_hashes(course.root, sorted(modules))
     inside = output_inside(root, out)
-    submissions, warnings = collect_submissions(root, modules, lambda f, n: read_submission(f, n, stubs), inside)
     limits = limits or Limits()
-    if gradebook is not None:  # each late submission's report says its penalty
-        add_late_notes(submissions, assignments, course.assignments_dir, gradebook.submitted_at)
     make_dir(out / STUDENTS)
     # The tier actually used (not "auto") belongs to the result: a report graded without a
     # sandbox must not be reused once bwrap works.
@@ -161,7 +160,6 @@ def grade_folder(
     isolation = None if cluster else sandbox.resolve(limits.sandbox)
     tier = cluster.tier if cluster else isolation.tier
     course_hash = course_fingerprint(course.root, assignments, (limits, tier))
-    total = len(submissions)
     # Each result is counted for the class reports as it comes, and not kept: its reports and
     # `.grade-result.json` hold it (`StoredResults` reads it back when asked).
     counted = Summarizer(by_name=True)
@@ -173,6 +171,7 @@ def grade_folder(
             return None if closed.is_set() else counted.add(result)
 
     all_modules = course_modules(course.assignments_dir) if gradebook is not None else set()
+    policy = load_policy(course.assignments_dir) if gradebook is not None else None
     hashes: dict[str, dict[str, str | None]] = {}
 
     def release(sub: Submission) -> None:
@@ -182,35 +181,46 @@ def grade_folder(
             hashes[sub.name] = work_hashes(sub, assignments, all_modules)
         sub.files = {}
 
+    submissions: list[Submission] = []
     todo: list[tuple[Submission, str]] = []
-    for sub in submissions:
-        digest = submission_fingerprint(sub, course_hash)
-        cached = None if force else load_unchanged(student_folder(out, sub.name), digest)
-        if cached is None:
-            todo.append((sub, digest))
-            continue
-        release(sub)
-        keep(cached)
-        if on_done:
-            on_done(cached, len(counted), total, True)
-    skipped = len(counted)
     interrupted = False
-    if todo:
-        try:
-            if cluster:
-                grade, jobs = cluster.grade, cluster.slots
-            else:
-                expected = expected_of(course, use_cache=course_cache)
-                grade = lambda sub, cancelled: grade_submission(sub, assignments, expected, limits, cancelled)
-
-            def graded(r: Row) -> None:
+    with Spool() as spool:
+        # Read one submission at a time: skip it if unchanged, else spool its files until its turn.
+        with staged_submissions(root, modules, inside) as (staged, warnings):
+            total = len(staged)
+            for one_staged in staged:
+                sub = read_staged(one_staged, lambda f, n: read_submission(f, n, stubs))
+                submissions.append(sub)
+                warnings += [f"{sub.name}: {note}" for note in sub.unused]
+                if gradebook is not None:  # each late submission's report says its penalty
+                    sub.notes += late_notes(sub, assignments, policy, gradebook.submitted_at)
+                digest = submission_fingerprint(sub, course_hash)
+                cached = None if force else load_unchanged(student_folder(out, sub.name), digest)
+                if cached is None:
+                    spool.put(sub)
+                    todo.append((sub, digest))
+                    continue
+                release(sub)
+                keep(cached)
                 if on_done:
-                    on_done(r, len(counted), total, False)
+                    on_done(cached, len(counted), total, True)
+        skipped = len(counted)
+        if todo:
+            try:
+                if cluster:
+                    grade, jobs = cluster.grade, cluster.slots
+                else:
+                    expected = expected_of(course, use_cache=course_cache)
+                    grade = lambda sub, cancelled: grade_submission(sub, assignments, expected, limits, cancelled)
 
-            jobs = jobs or default_jobs()
-            interrupted = _grade_all(todo, grade, jobs, out, keep, graded, release)
-        except KeyboardInterrupt:
-            interrupted = True
+                def graded(r: Row) -> None:
+                    if on_done:
+                        on_done(r, len(counted), total, False)
+
+                jobs = jobs or default_jobs()
+                interrupted = _grade_all(todo, grade, jobs, out, keep, graded, release, spool.take)
+            except KeyboardInterrupt:
+                interrupted = True
     with lock:
         closed.set()  # a thread left behind by Ctrl-C changes nothing from here on
     rows = counted.rows()
@@ -233,14 +243,18 @@ def _grade_all(
     keep: Callable[[SubmissionResult], Row | None],
     done: Callable[[Row], None],
     release: Callable[[Submission], None],
+    load: Callable[[Submission], None],
 ) -> bool:
     """Grade `todo` on `jobs` threads (each drives one worker, here or on a cluster); True when
-    interrupted. Each result is passed to `keep` once its reports are written (and not kept
-    here: a thread returns only its `Row`), and the submission to `release`; `done` is told of
-    each as the main thread sees it."""
+    interrupted. Each submission's files are loaded (`load`) when its turn comes. Each result
+    is passed to `keep` once its reports are written (and not kept here: a thread returns only
+    its `Row`), and the submission to `release`; `done` is told of each as the main thread sees it."""
     stop = threading.Event()
 
     def one(sub: Submission, digest: str) -> Row | None:
+        if stop.is_set():
+            raise Cancelled(sub.name)
+        load(sub)
         result = grade(sub, stop.is_set)
         if stop.is_set():  # its worker may have been killed under it: the result is not to be trusted
             raise Cancelled(sub.name)

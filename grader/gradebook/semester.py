@@ -303,13 +303,3 @@ def late_notes(submission: Submission, assignments: list[Assignment], policy: Co
             notes.append(f"{head}: the late penalty is {found.penalty_percent:g}% of its {a.max_points:g} points, "
                          f"so its grade is its score minus {points:g} (never below 0).")
     return notes
-
-
-def add_late_notes(submissions: list[Submission], assignments: list[Assignment], assignments_dir: Path,
-                   fallback: datetime | None = None) -> None:
-    """Add `late_notes` to each submission's notes (shown first in its reports), by the course's policy."""
-    from grader.gradebook.coursepolicy import load_policy
-
-    policy = load_policy(assignments_dir)
-    for sub in submissions:
-        sub.notes += late_notes(sub, assignments, policy, fallback)

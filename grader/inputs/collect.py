@@ -43,7 +43,8 @@ import struct
 import tempfile
 import unicodedata
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path, PurePosixPath
@@ -645,7 +646,8 @@ def stage(root: Path, modules: set[str], tmp: Path, exclude: Path | None = None)
 Reader = Callable[[Path, str], Submission]
 
 
-def _read(staged: Staged, read: Reader) -> Submission:
+def read_staged(staged: Staged, read: Reader = read_submission) -> Submission:
+    """Read one staged submission (while its `staged_submissions` context is open)."""
     sub = read(staged.folder, staged.name)
     sub.folder = staged.source
     sub.notes[:0] = staged.notes
@@ -657,6 +659,17 @@ def _read(staged: Staged, read: Reader) -> Submission:
     return sub
 
 
+@contextmanager
+def staged_submissions(
+    root: Path, modules: set[str], exclude: Path | None = None
+) -> Iterator[tuple[list[Staged], list[str]]]:
+    """The submissions under `root` staged (sorted by name, not yet read), and warnings, for as
+    long as the context is open: `read_staged` reads each in turn, so that a caller can hold one
+    at a time. `exclude` is as for `collect_submissions`."""
+    with tempfile.TemporaryDirectory(prefix="grade-inputs-") as tmp:
+        yield stage(Path(root), modules, Path(tmp), Path(exclude).resolve() if exclude else None)
+
+
 def collect_submissions(
     root: Path, modules: set[str], read: Reader = read_submission, exclude: Path | None = None
 ) -> tuple[list[Submission], list[str]]:
@@ -665,9 +678,8 @@ def collect_submissions(
     `read` reads one staged folder (default `grader.inputs.discover.read_submission`); `exclude` is
     a folder under `root` to leave out (the output folder), named in a warning when met.
     """
-    with tempfile.TemporaryDirectory(prefix="grade-inputs-") as tmp:
-        staged, warnings = stage(Path(root), modules, Path(tmp), Path(exclude).resolve() if exclude else None)
-        submissions = [_read(s, read) for s in staged]
+    with staged_submissions(root, modules, exclude) as (staged, warnings):
+        submissions = [read_staged(s, read) for s in staged]
     warnings += [f"{sub.name}: {note}" for sub in submissions for note in sub.unused]
     return submissions, warnings
 
@@ -680,6 +692,6 @@ def collect_one(folder: Path, modules: set[str], name: str, read: Reader = read_
     """
     with tempfile.TemporaryDirectory(prefix="grade-inputs-") as tmp:
         stager = _Stager(modules, Path(tmp))
-        sub = _read(stager.folder(Path(folder), name, lms), read)
+        sub = read_staged(stager.folder(Path(folder), name, lms), read)
         sub.submission_id = lms
         return sub

@@ -263,3 +263,53 @@ def test_a_batch_keeps_no_result_in_memory_and_reads_each_back_whole(tmp_path, m
     with open(tmp_path / "out" / "grades.csv", newline="") as f:
         assert len(list(csv.reader(f))) == 2 + 24
     assert batch.summary is not None and len(batch.summary.results) == 24
+
+
+def test_a_batch_holds_only_the_files_being_read_or_graded_and_grades_what_it_read(tmp_path, monkeypatch):
+    # Every submission is read before any is graded, but its files wait on disk (the spool):
+    # in memory are only those of the submission being read and of those being graded. What is
+    # graded is what was read and fingerprinted, even if the input changes during the batch.
+    import threading
+
+    import grader.engine.batch as batch
+    from grader.model import SubmissionResult
+
+    submit = tmp_path / "submit"
+    sources = {f"s{i:02d}": f"X = {i}\n# {'pad ' * (50 * i)}\n".encode() for i in range(12)}
+    for name, source in sources.items():
+        (submit / name).mkdir(parents=True)
+        (submit / name / "forward.py").write_bytes(source)
+    seen: list = []
+    holding: list[int] = []
+    graded: dict[str, dict[str, bytes]] = {}
+    lock = threading.Lock()
+    read_staged = batch.read_staged
+
+    def reading(staged, read):
+        sub = read_staged(staged, read)
+        with lock:
+            seen.append(sub)
+            holding.append(sum(bool(s.files) for s in seen))
+        return sub
+
+    def fake_grade(sub, assignments, expected, limits, cancelled):
+        with lock:
+            holding.append(sum(bool(s.files) for s in seen))
+            graded[sub.name] = dict(sub.files)
+        if sub.name == "s00":  # another student's file changes on disk after it was read
+            (submit / "s07" / "forward.py").write_bytes(b"X = 'changed'\n")
+        return SubmissionResult(sub.name, [], 0.01)
+
+    monkeypatch.setattr(batch, "read_staged", reading)
+    monkeypatch.setattr(batch, "grade_submission", fake_grade)
+    monkeypatch.setattr(batch, "expected_of", lambda *a, **k: {})
+    course = Course.load(_course(tmp_path))
+    grade_folder(submit, tmp_path / "out", course, jobs=2)
+    assert len(holding) == 24 and holding[:12] == [1] * 12  # while reading: the one just read
+    assert 1 <= max(holding[12:]) <= 2  # while grading: at most one per job
+    assert graded == {name: {"forward.py": source} for name, source in sources.items()}
+    assert all(s.files == {} for s in seen)
+    # a rerun regrades only the submission whose file changed, with its new content
+    graded.clear()
+    again = grade_folder(submit, tmp_path / "out", course, jobs=2)
+    assert again.skipped == 11 and graded == {"s07": {"forward.py": b"X = 'changed'\n"}}

@@ -1,0 +1,60 @@
+"""The spool: submissions' files wait on disk, not in memory, and come back byte for byte."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from grader.inputs.discover import Submission
+from grader.inputs.spool import Spool
+from grader.reports.output import OutputError
+
+FILES = st.dictionaries(st.text(min_size=1, max_size=12), st.binary(max_size=300), max_size=5)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(FILES, min_size=1, max_size=4))
+def test_files_put_in_the_spool_come_back_the_same_and_are_not_held_meanwhile(classes):
+    subs = [Submission(f"s{i}", Path("."), dict(files)) for i, files in enumerate(classes)]
+    with Spool() as spool:
+        for sub in subs:
+            spool.put(sub)
+            assert sub.files == {}
+        for sub, files in reversed(list(zip(subs, classes, strict=True))):  # any order
+            spool.take(sub)
+            assert sub.files == files and list(sub.files) == list(files)
+        assert list(spool.folder.iterdir()) == []  # each taken file is gone at once
+
+
+def test_the_spool_is_private_and_removed_with_what_was_never_taken(tmp_path):
+    with Spool() as spool:
+        folder = spool.folder
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+        spool.put(Submission("ada", Path("."), {"forward.py": b"x = 1\n"}))
+        assert len(list(folder.iterdir())) == 1
+        lone = Submission("never-put", Path("."), {"forward.py": b"y"})
+        spool.take(lone)  # a submission never put keeps its files
+        assert lone.files == {"forward.py": b"y"}
+    assert not folder.exists()
+
+
+def test_a_spool_that_cannot_be_written_or_read_back_says_so_in_one_error(tmp_path):
+    spool = Spool()
+    try:
+        spool.folder.rmdir()  # the folder is gone (a cleaner, a full disk): nothing can be written
+        with pytest.raises(OutputError, match="grade-spool-"):
+            spool.put(Submission("ada", Path("."), {"forward.py": b"x"}))
+        spool.folder.mkdir()
+        sub = Submission("bob", Path("."), {"forward.py": b"y"})
+        spool.put(sub)
+        for path in spool.folder.iterdir():
+            path.unlink()
+        with pytest.raises(OutputError, match="could not be read back"):
+            spool.take(sub)
+    finally:
+        spool.close()
+    assert not spool.folder.exists()
