@@ -179,14 +179,27 @@ def _as_array(x: Any) -> np.ndarray | None:
     return None
 
 
-def _equal(a: np.ndarray, b: np.ndarray, rtol: float = FACTOR_RTOL) -> bool:
+def _equal(a: np.ndarray, b: np.ndarray, rtol: float = FACTOR_RTOL, slack: float = 0.0) -> bool:
+    """`a == b` to `rtol` of the largest entry of `b`, give or take `slack` (see `_rounding`)."""
     if a.shape != b.shape or not (np.isfinite(a).all() and np.isfinite(b).all()):
         return False
     scale = max(float(np.max(np.abs(b), initial=0.0)), 1e-12)
-    return bool(np.all(np.abs(a - b) <= rtol * scale + 1e-12))
+    return bool(np.all(np.abs(a - b) <= rtol * scale + 1e-12 + slack))
 
 
-def _ratio(got: np.ndarray, exp: np.ndarray) -> float | None:
+def _rounding(start: Any) -> float:
+    """How far a step from `start` may be off by rounding alone: a float32 result `start + d`
+    holds `d` only to float32's precision of `start` (a step of 1e-3 from weights near 1 keeps
+    four digits), so a relation between two such steps holds to that much, not to `FACTOR_RTOL`."""
+    values = start.values() if isinstance(start, dict) else [start]
+    worst = 0.0
+    for v in values:
+        if isinstance(v, (np.ndarray, np.floating)) and v.dtype == np.float32 and v.size:
+            worst = max(worst, 4 * float(np.finfo(np.float32).eps) * float(np.max(np.abs(v))))
+    return worst
+
+
+def _ratio(got: np.ndarray, exp: np.ndarray, slack: float = 0.0) -> float | None:
     """`r` with `got == r * exp` everywhere (and exp not all zero), else None."""
     if got.shape != exp.shape or got.size == 0:
         return None
@@ -196,16 +209,18 @@ def _ratio(got: np.ndarray, exp: np.ndarray) -> float | None:
     r = float(np.median(got[nz] / exp[nz]))
     if r == 0.0 or not np.isfinite(r) or abs(r - 1.0) < 1e-9:
         return None
-    return r if _equal(got, r * exp) else None
+    return r if _equal(got, r * exp, slack=slack) else None
 
 
-def _name_factor(r: float, quantities: list[tuple[str, str, float]]) -> list[tuple[str, str, float]]:
-    """`(key, words, value)` for every way to name a factor close to `r` (the caller checks that
-    `value` itself relates the arrays: `r` may carry the rounding of a numerical expected value)."""
+def _name_factor(r: float, quantities: list[tuple[str, str, float]],
+                 rtol: float = NAMING_RTOL) -> list[tuple[str, str, float]]:
+    """`(key, words, value)` for every way to name a factor within `rtol` of `r` (the caller
+    checks that `value` itself relates the arrays: `r` may carry the rounding of a numerical
+    expected value, or of a float32 step)."""
     named: list[tuple[str, str, float]] = []
 
     def close(c: float) -> bool:
-        return c != 0 and abs(r - c) <= NAMING_RTOL * abs(c)
+        return c != 0 and abs(r - c) <= rtol * abs(c)
 
     for key, name, q in [x for x in quantities if _named(x[2])]:
         # The quantity by name only: stated once for all the function's inputs, its value
@@ -230,6 +245,24 @@ def _name_factor(r: float, quantities: list[tuple[str, str, float]]) -> list[tup
             words = "with the opposite sign" if c == -1.0 else f"times {_num(c)}"
             named.append((f"x{c:g}", words, c))
     return named
+
+
+UNNAMED_LEFT = 0.01
+"""an unnamed factor must explain the whole difference: what it leaves is under this share of it"""
+
+
+def _unnamed(r: float, pairs: list[tuple[np.ndarray, np.ndarray]]) -> list[tuple[str, str, float]]:
+    """`r` by its value alone (key `x?`), whether or not a quantity names it: one number that
+    scales every entry, stated only for at least two non-zero expected numbers in all, when it
+    is not within 0.1% of 1 and leaves less than `UNNAMED_LEFT` of the difference unexplained.
+    A mistake in a normalising constant (Adam's `1 + beta1**t` for `1 - beta1**t`) scales the
+    result by a number no input names, and a different one on each input."""
+    if not np.isfinite(r) or abs(r - 1.0) < 1e-3 or sum(int(np.count_nonzero(e)) for _, e in pairs) < 2:
+        return []
+    for g, e in pairs:
+        if not np.max(np.abs(g - r * e), initial=0.0) <= UNNAMED_LEFT * np.max(np.abs(g - e), initial=0.0):
+            return []
+    return [("x?", f"times {r:.4g}, one number for every entry (on each input its own number)", r)]
 
 
 def _num(q: float) -> str:
@@ -313,7 +346,8 @@ def _pattern_findings(got: np.ndarray, exp: np.ndarray, what: str, call: Call) -
         r = _ratio(got[wrong], exp[wrong])
         if r is not None:
             out += [(f"wrongfactor{key}", f"{what} is right except some entries, and every wrong entry is exactly "
-                     f"the expected one {words}") for key, words, c in _name_factor(r, _quantities(call))
+                     f"the expected one {words}") for key, words, c in
+                    _name_factor(r, _quantities(call)) + _unnamed(r, [(got[wrong], exp[wrong])])
                     if _equal(got[wrong], c * exp[wrong])]
     if n_wrong == got.size or got.size < 2:  # every entry wrong: no pattern of rows or entries
         return out
@@ -374,7 +408,7 @@ def _factor_findings(got: np.ndarray, exp: np.ndarray, what: str, call: Call) ->
     if r is None:
         return []
     return [(f"factor{key}", f"{what} is exactly the expected one {words}") for key, words, c in
-            _name_factor(r, _quantities(call)) if _equal(got, c * exp)]
+            _name_factor(r, _quantities(call)) + _unnamed(r, [(got, exp)]) if _equal(got, c * exp)]
 
 
 def _offset_findings(got: np.ndarray, exp: np.ndarray, what: str, call: Call) -> list[tuple[str, str]]:
@@ -407,11 +441,14 @@ def _step_findings(got: np.ndarray, exp: np.ndarray, what: str, call: Call) -> l
         old = _as_array(value)
         if old is None or old.shape != got.shape:
             continue
-        r = _ratio(got - old, exp - old)
+        slack = _rounding(value)
+        r = _ratio(got - old, exp - old, slack)
         if r is None:
             continue
         out += [(f"step:{name}{key}", _step_fact(what, name, words)) for key, words, c in
-                _name_factor(r, _quantities(call)) if _equal(got - old, c * (exp - old))]
+                _name_factor(r, _quantities(call), _naming_rtol(slack, [exp - old]))
+                + _unnamed(r, [(got - old, exp - old)])
+                if _equal(got - old, c * (exp - old), slack=slack)]
     return out
 
 
@@ -596,7 +633,7 @@ def _dict_findings(got: dict, exp: dict, what: str, call: Call, scope: str) -> l
     if set(got) != set(exp):
         return _key_set_findings(got, exp, what, scope)
     wrong = [k for k in exp if not _same(got[k], exp[k])]
-    if not wrong or len(wrong) == len(exp) and len(exp) <= 1:
+    if not wrong:
         return []
     out: list[Finding] = []
     keys = list(exp)
@@ -644,18 +681,30 @@ def _dict_relations(got: dict, exp: dict, wrong: list, some_right: bool, what: s
                 continue
             steps = [(g - o, e - o) for o, (g, e) in zip(olds, pairs)]
             out += [Finding(f"step:{name}{key}", _step_fact(what, name, words), scope, subject=what)
-                    for key, words in _common_factor(steps, call)]
+                    for key, words in _common_factor(steps, call, _rounding(value))]
             out += _dict_where(pairs, olds, name, what, scope)
     return out
 
 
-def _common_factor(pairs: list[tuple[np.ndarray, np.ndarray]], call: Call) -> list[tuple[str, str]]:
+def _common_factor(pairs: list[tuple[np.ndarray, np.ndarray]], call: Call,
+                   slack: float = 0.0) -> list[tuple[str, str]]:
     """`(key, words)` of a named factor `c` with `got == c * expected` on every pair."""
-    ratios = [_ratio(g, e) for g, e in pairs]
+    ratios = [_ratio(g, e, slack) for g, e in pairs]
     if not ratios or None in ratios:
         return []
-    return [(key, words) for key, words, c in _name_factor(float(ratios[0]), _quantities(call))
-            if all(_equal(g, c * e) for g, e in pairs)]
+    r = float(ratios[0])
+    named = _name_factor(r, _quantities(call), _naming_rtol(slack, [e for _, e in pairs]))
+    return [(key, words) for key, words, c in named + _unnamed(r, pairs)
+            if all(_equal(g, c * e, slack=slack) for g, e in pairs)]
+
+
+def _naming_rtol(slack: float, expected: list[np.ndarray]) -> float:
+    """How close a measured factor must be to a named one, when the relation holds only to
+    `slack` (`_rounding`): the ratio carries that rounding, relative to the expected numbers."""
+    if slack == 0.0:
+        return NAMING_RTOL
+    scale = max((float(np.max(np.abs(e), initial=0.0)) for e in expected), default=0.0)
+    return max(NAMING_RTOL, 4 * slack / scale) if scale > 0 else NAMING_RTOL
 
 
 def _step_fact(what: str, name: str, words: str) -> str:
@@ -677,6 +726,127 @@ def _dict_where(pairs: list[tuple[np.ndarray, np.ndarray]], olds: list[np.ndarra
             out.append(Finding(f"where:{name}{relation}", _where_fact(what, f"{name}[...]", label, n_wrong, n_mask),
                                scope, proven, n_wrong >= 2, subject=what))
     return out
+
+
+# ---------------------------------------------------------------- relations through a value
+
+
+POWERS = ((1, "times {q}"), (-1, "divided by {q}"), (2, "times {q} squared"), (-2, "divided by {q} squared"))
+"""how a value may scale the result entry by entry (`lr * error / x` for `lr * error * x`: the
+expected one divided by `x` squared)"""
+
+ADDED = (1.0, -1.0, 2.0, -2.0, 0.5, -0.5)
+"""how many times a value may be added to the result (`s * (2 - s)` for `s * (1 - s)`: plus `s`)"""
+
+
+def _through(call: Call, expected: dict[str, Any]) -> list[tuple[str, str, Any]]:
+    """`(key, words, value)` of the values a wrong result may be scaled by or shifted by: the
+    float arrays (and dicts of them) among the arguments, and the numbers, arrays and dicts the
+    reference computes on the way (its intermediates). Values that are all 0, 1 or -1 would only
+    restate a sign or nothing, and are left out."""
+    out: list[tuple[str, str, Any]] = []
+    args = _arguments(call)
+    for name, value in args:
+        if isinstance(value, np.ndarray) and value.dtype.kind == "f" or \
+                isinstance(value, dict) and value and all(isinstance(v, np.ndarray) for v in value.values()):
+            out.append((f"`{name}`", f"`{name}`", value))
+    names = {name for name, _ in args}
+    for name, value in expected.get("intermediates", []):
+        if name not in names:
+            out.append((f"ref:{name}", f"the value the reference solution calls `{name}`", value))
+    return [(k, w, v) for k, w, v in out if _telling(v)]
+
+
+def _telling(value: Any) -> bool:
+    if isinstance(value, dict):
+        return bool(value) and all(_telling(v) for v in value.values())
+    a = _as_array(value)
+    return a is not None and a.size > 0 and bool(np.isfinite(a).all()) and bool(np.any((a != 0) & (np.abs(a) != 1)))
+
+
+def _scaled(pairs: list[tuple[np.ndarray, np.ndarray]], by: list[np.ndarray], power: int) -> bool:
+    """`got == expected * q ** power` on every pair, entry by entry, with some expected entry not 0."""
+    for (g, e), q in zip(pairs, by):
+        if q.ndim > e.ndim or q.shape != e.shape[e.ndim - q.ndim:]:  # a power of 0 below 0 is inf: never equal
+            return False
+        if not _equal(g, e * q.astype(np.float64) ** power):
+            return False
+    return any(np.any(e != 0) for _, e in pairs)
+
+
+def _several(arrays: Iterable[np.ndarray]) -> bool:
+    """Whether a relation rests on several numbers: more than one non-zero entry in all."""
+    return sum(int(np.count_nonzero(a)) for a in arrays) > 1
+
+
+def _shifted(pairs: list[tuple[np.ndarray, np.ndarray]], by: list[np.ndarray], c: float) -> bool:
+    """`got == expected + c * q` on every pair."""
+    for (g, e), q in zip(pairs, by):
+        if q.ndim > e.ndim or q.shape != e.shape[e.ndim - q.ndim:] or not _equal(g, e + c * q):
+            return False
+    return True
+
+
+def _relation_findings(got: Any, expected: dict[str, Any], call: Call, label: str) -> list[Finding]:
+    """The result (or each wrong part of it, or each wrong entry of a dict) is the expected one
+    scaled entry by entry by a value (`POWERS`), or plus a multiple of one (`ADDED`), or it
+    changes an argument by the expected change so scaled; the value is an argument or one the
+    reference computes on the way (`_through`)."""
+    through = _through(call, expected)
+    if not through:
+        return []
+    out: list[Finding] = []
+    for scope, g, e in _differing(got, expected.get("value")):
+        what = _what(label or scope)
+        keys = [k for k in e if k in g and not _same(g[k], e[k])] if isinstance(e, dict) and isinstance(g, dict) \
+            and set(g) == set(e) else [None]
+        if keys == []:
+            continue
+
+        def pick(x: Any, keys: list[Any] = keys) -> list[np.ndarray] | None:
+            parts = [_as_array(x if k is None else x.get(k)) if (k is None) == (not isinstance(x, dict)) else None
+                     for k in keys]
+            return None if any(a is None for a in parts) else parts
+
+        gs, es = pick(g), pick(e)
+        if gs is None or es is None or any(a.shape != b.shape for a, b in zip(gs, es)):
+            continue
+        pairs = list(zip(gs, es))
+        olds = [(name, o) for name, v in _arguments(call) if (o := pick(v)) is not None and
+                all(a.shape == b.shape for a, b in zip(o, gs)) and _is_start(v)]
+        which = "" if keys == [None] else ("every wrong entry of " if len(keys) < len(e) else "every entry of ")
+        for key, words, value in through:
+            by = pick(value)
+            if by is None:
+                continue
+            # the expected result itself (or its negative) under another name would only
+            # restate a factor, or say `0 == e - e` (a step may well be a multiple of a value)
+            itself = any(q.shape == b.shape and (_equal(q, b) or _equal(-q, b)) for q, b in zip(by, es))
+            entrywise = " entry by entry" if any(q.ndim > 0 for q in by) else ""
+            for power, how in POWERS:
+                how = how.format(q=words)
+                if not itself and _scaled(pairs, by, power):
+                    out.append(Finding(f"factor@{key}^{power}", f"{which}{WHAT} is exactly the expected one "
+                                       f"{how}{entrywise}", scope, strong=_several(es), subject=what))
+                for name, old in olds:
+                    steps = [(a - o, b - o) for (a, b), o in zip(pairs, old)]
+                    if _scaled(steps, by, power):
+                        out.append(Finding(f"step:{name}@{key}^{power}", _step_fact(what, name, how + entrywise),
+                                           scope, strong=_several(b for _, b in steps), subject=what))
+            for c in ADDED:
+                if not itself and _shifted(pairs, by, c):
+                    times = {1.0: "", -1.0: ""}.get(c, f"{_num(abs(c))} times ")
+                    out.append(Finding(f"offset@{c:g}{key}", f"{which}{WHAT} is exactly the expected one "
+                                       f"{'plus' if c > 0 else 'minus'} {times}{words}", scope,
+                                       strong=sum(int(np.count_nonzero(q)) for q in by) > 1, subject=what))
+    return out
+
+
+def _is_start(value: Any) -> bool:
+    """A value a result may be a step from: a float array, or a dict of them."""
+    if isinstance(value, dict):
+        return bool(value) and all(isinstance(v, np.ndarray) and v.dtype.kind == "f" for v in value.values())
+    return isinstance(value, (float, np.floating)) or isinstance(value, np.ndarray) and value.dtype.kind == "f"
 
 
 def value_findings(got: Any, expected: dict[str, Any], call: Call, label: str = "") -> tuple[list[Finding], list[str]]:
@@ -702,6 +872,7 @@ def _value_findings(got: Any, expected: dict[str, Any], call: Call, label: str) 
         else:
             findings += _leaf_findings(g, e, what, call, scope, strong=True)
     findings += _same_as_findings(got, expected, call, label)
+    findings += _relation_findings(got, expected, call, label)
     return findings, scopes or [""]
 
 

@@ -355,7 +355,9 @@ class Satisfies:
         return ((self.call, False),)
 
     def judge(self, student: StudentHandle, expected: Any) -> Verdict:
-        msg = self.predicate(student.call(self.call), expected)
+        got = student.call(self.call)
+        with np.errstate(all="ignore"):  # a student's NaN or inf is judged, not warned about
+            msg = self.predicate(got, expected)
         if msg:
             return Verdict(False, _failed(self.call, msg), hint=self.hint)
         return Verdict(True)

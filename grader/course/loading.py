@@ -223,6 +223,8 @@ def _like(value: Any, like: Any) -> bool:
     if isinstance(like, dict):
         return isinstance(value, dict) and set(value) == set(like)
     if isinstance(like, (int, float, np.integer, np.floating)) and not isinstance(like, bool):
+        if isinstance(value, np.ndarray):  # a 0-d array (what `sigmoid(z)` gives for a number)
+            return value.shape == () and value.dtype.kind in "iuf"
         return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
     return False
 

@@ -598,3 +598,115 @@ def test_a_key_looked_up_in_the_codes_own_dict_is_named_as_never_stored(course):
     ''')
     text = the_diagnosis(course.grade(files, ["backprop"]), "backward")
     assert "looked up `W1` in a dict that lacks it, though `params` has it" in text
+
+
+# ---------------------------------------------------------------- relations through a value
+
+
+def test_a_result_scaled_entry_by_entry_by_an_argument_is_named(course):
+    files = with_function("forward", '''
+        def tanh_grad(z):
+            t = np.tanh(z)
+            return (1.0 - t * t) * z
+    ''')
+    text = the_diagnosis(course.grade(files, ["forward"]), "tanh_grad")
+    assert "is exactly the expected one times `z` entry by entry" in text
+
+
+def test_a_result_scaled_by_a_value_the_reference_computes_on_the_way_is_named(course):
+    files = with_function("perceptron", '''
+        def sigmoid_neuron_grad(x, y, w, b):
+            x = np.asarray(x, dtype=np.float64)
+            p = sigmoid(np.asarray(w, dtype=np.float64) @ x + b)
+            delta = float((p - y) * p * p * (1.0 - p))  # one factor p too many
+            return delta * x, delta
+    ''')
+    text = the_diagnosis(course.grade(files, ["perceptron"]), "sigmoid_neuron_grad")
+    assert "is exactly the expected one times the value the reference solution calls `y_hat`" in text
+
+
+def test_a_result_shifted_by_a_multiple_of_a_value_on_the_way_is_named(course):
+    files = with_function("forward", '''
+        def sigmoid_grad(z):
+            s = sigmoid(z)
+            return s * (1.5 - s)
+    ''')
+    text = the_diagnosis(course.grade(files, ["forward"]), "sigmoid_grad")
+    assert "is exactly the expected one plus 0.5 times the value the reference solution calls `s`" in text
+
+
+def test_a_step_of_dict_entries_scaled_by_an_argument_dict_is_named(course):
+    files = with_function("optimizers", '''
+        def momentum_update(params, grads, velocity, lr, beta=0.9):
+            new_velocity = {k: beta * velocity[k] + (1 - beta) * grads[k] for k in params}
+            return {k: params[k] - lr * new_velocity[k] * grads[k] for k in params}, new_velocity
+    ''')
+    text = the_diagnosis(course.grade(files, ["optimizers"]), "momentum_update")
+    assert "changes `params` by exactly the expected change times `grads` entry by entry" in text
+
+
+def test_the_expected_result_under_another_name_relates_nothing():
+    # The reference may keep its result in a local (`w`): the student's zeros are not "the
+    # expected one minus `w`", and twice the result is a factor, not "plus `w`".
+    e = np.array([0.5, -1.5, 2.0])
+    call = Call("m", "f", (np.array([1.0, 2.0, 3.0]),))
+    for got in (np.zeros(3), 2 * e, e * e):
+        findings, _ = value_findings(got, {"value": e, "intermediates": [["w", e.copy()], ["u", -e]]}, call)
+        assert not [f.key for f in findings if "ref:" in f.key], [f.statement for f in findings]
+
+
+@settings(max_examples=60)
+@given(MATRICES, st.integers(0, 2**32 - 1), st.sampled_from([1, -1, 2, -2]))
+def test_a_result_scaled_by_an_argument_to_a_power_is_found_and_nothing_else_through_it(x, seed, power):
+    q = np.random.default_rng(seed).uniform(0.5, 2.0, size=x.shape) * np.sign(x + 1e-3)
+    call = Call("m", "f", (q,))
+    findings, _ = value_findings(x * q ** power, {"value": x}, call)
+    through = {f.key for f in findings if "@" in f.key}
+    assert through == {f"factor@`argument 1`^{power}"}, through
+    # an unrelated result of the same shape is related to nothing through the argument
+    other = np.random.default_rng(seed + 1).normal(size=x.shape)
+    assert not [f.key for f in value_findings(other, {"value": x}, call)[0] if "@" in f.key]
+
+
+def test_a_step_scaled_by_a_number_no_input_names_is_stated_as_one_number_per_input(course):
+    # bias correction without the power of t: each step is the expected one times
+    # (1 - beta1**t) / (1 - beta1), a different number at each t (and 1 at t = 1, where it passes)
+    files = with_function("optimizers", '''
+        def adam_update(params, grads, state, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
+            t = state["t"] + 1
+            m = {k: beta1 * state["m"][k] + (1 - beta1) * grads[k] for k in params}
+            v = {k: beta2 * state["v"][k] + (1 - beta2) * grads[k] ** 2 for k in params}
+            new = {k: params[k] - lr * (m[k] / (1 - beta1)) / (np.sqrt(v[k] / (1 - beta2**t)) + eps)
+                   for k in params}
+            return new, {"m": m, "v": v, "t": t}
+    ''')
+    text = the_diagnosis(course.grade(files, ["optimizers"]), "adam_update")
+    assert "changes `params` by exactly the expected change times " in text
+    assert "one number for every entry (on each input its own number)" in text
+
+
+def test_a_factor_no_input_names_needs_two_numbers_and_must_explain_the_whole_difference():
+    call = Call("m", "f", (np.array([1.0, 2.0, 3.0]),))
+    e = np.array([0.5, -1.5, 2.0, 0.25])
+    assert "factorx?" in {f.key for f in value_findings(0.37 * e, {"value": e}, call)[0]}
+    assert "factorx?" in {f.key for f in value_findings({"w": 0.37 * e}, {"value": {"w": e}}, call)[0]}
+    for got, exp in ((3.7, 1.3), (np.array([0.0, 3.7]), np.array([0.0, 1.3])),  # one number
+                     (1.0005 * e, e),  # within 0.1% of 1: rounding, not a factor
+                     (0.37 * e + np.array([0.0, 0.0, 0.0, 0.02]), e),  # not one factor at all
+                     # one factor near 1 to FACTOR_RTOL, but leaving 1.6% of the difference
+                     (1.0011 * e + np.array([0.0, 0.0, 0.0, 3.5e-5]), e)):
+        keys = {f.key for f in value_findings(got, {"value": exp}, call)[0]}
+        assert "factorx?" not in keys, (got, keys)
+
+
+def test_a_step_from_float32_weights_is_related_to_float32_s_precision():
+    w = np.random.default_rng(3).uniform(0.5, 1.5, size=(4, 3)).astype(np.float32)
+    d = np.random.default_rng(4).normal(scale=1e-3, size=(4, 3))
+    right, wrong = (w + d).astype(np.float32), (w + 2 * d).astype(np.float32)  # a step twice as long
+    call = Call("m", "f", (w,))
+    keys = {f.key for f in value_findings(wrong, {"value": right}, call)[0]}
+    assert "step:argument 1x2" in keys, keys
+    # in float64 the same rounding would be a difference, not a factor of the step
+    keys64 = {f.key for f in value_findings(wrong.astype(np.float64), {"value": right.astype(np.float64)},
+                                            Call("m", "f", (w.astype(np.float64),)))[0]}
+    assert "step:argument 1x2" not in keys64, keys64

@@ -323,3 +323,20 @@ def test_a_twin_is_drawn_once_per_check_object_and_seed(monkeypatch):
     same_content = Check("mod", "f", "three rows", 1.0, Close(rows))  # another course's check
     grading._twin(same_content, 7)
     assert drawn == [("three rows", 7), ("three rows", 11), ("three rows", 7)]
+
+
+def test_a_property_of_a_result_holding_nan_is_judged_without_a_numpy_warning():
+    # A student's NaN or inf reaches the check's own arithmetic (a mean, a norm): the check
+    # fails, and the instructor's terminal gets no RuntimeWarning from the grader.
+    import warnings
+
+    def mean_near_half(got, _expected):
+        mean = float(np.asarray(got).mean())
+        return None if abs(mean - 0.5) < 0.1 else f"mean {mean}, expected about 0.5"
+
+    judge = Satisfies(Call("m", "f", ()), mean_near_half)
+    student = FakeStudent(lambda: np.array([np.inf, -np.inf, 0.5]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        verdict = judge.judge(student, None)
+    assert not verdict.passed and "mean nan" in verdict.message
