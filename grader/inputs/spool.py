@@ -27,8 +27,10 @@ class Spool:
 
     def __init__(self) -> None:
         self.folder = Path(tempfile.mkdtemp(prefix="grade-spool-"))
-        self._index: dict[str, tuple[Path, list[tuple[str, int]]]] = {}
-        """`submission name -> (its file in the spool, [(file name, length)])`"""
+        self._index: dict[int, tuple[Submission, Path, list[tuple[str, int]]]] = {}
+        """`id(submission) -> (the submission, its file in the spool, [(file name, length)])`: by
+        identity, not by name, so two submissions can never trade files (the entry keeps the
+        submission alive, so its id is not reused)"""
 
     def __enter__(self) -> Spool:
         return self
@@ -38,7 +40,7 @@ class Spool:
 
     def close(self) -> None:
         """Remove the spool's folder and everything in it."""
-        for path, _ in self._index.values():
+        for _, path, _ in self._index.values():
             try:
                 path.unlink()
             except OSError:
@@ -59,15 +61,15 @@ class Spool:
                     f.write(data)
         except OSError as exc:
             raise OutputError(path, exc.strerror or type(exc).__name__) from None
-        self._index[sub.name] = (path, names)
+        self._index[id(sub)] = (sub, path, names)
         sub.files = {}
 
     def take(self, sub: Submission) -> None:
         """Give `sub` back the files `put` moved to the spool (nothing for one never put)."""
-        entry = self._index.pop(sub.name, None)
+        entry = self._index.pop(id(sub), None)
         if entry is None:
             return
-        path, names = entry
+        _, path, names = entry
         try:
             with open(path, "rb") as f:
                 sub.files = {name: f.read(length) for name, length in names}
