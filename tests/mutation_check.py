@@ -277,7 +277,7 @@ BREAKAGES = [
       ("tests/checks/test_diagnosis.py",)),
     B("relation-no-step", "checks/diagnosis.py", "if _scaled(steps, by, power):", "if False:",
       ("tests/checks/test_diagnosis.py",)),
-    B("relation-no-offset", "checks/diagnosis.py", "if not itself and _shifted(pairs, by, c):", "if False:",
+    B("relation-no-offset", "checks/diagnosis.py", "if _shifted(pairs, by, c):", "if False:",
       ("tests/checks/test_diagnosis.py",)),
     B("unnamed-factor-never", "checks/diagnosis.py", 'return [("x?", f"times', 'return [] and [("x?", f"times',
       ("tests/checks/test_diagnosis.py",)),

@@ -797,48 +797,62 @@ def _relation_findings(got: Any, expected: dict[str, Any], call: Call, label: st
         return []
     out: list[Finding] = []
     for scope, g, e in _differing(got, expected.get("value")):
-        what = _what(label or scope)
-        keys = [k for k in e if k in g and not _same(g[k], e[k])] if isinstance(e, dict) and isinstance(g, dict) \
-            and set(g) == set(e) else [None]
-        if keys == []:
-            continue
-
-        def pick(x: Any, keys: list[Any] = keys) -> list[np.ndarray] | None:
-            parts = [_as_array(x if k is None else x.get(k)) if (k is None) == (not isinstance(x, dict)) else None
-                     for k in keys]
-            return None if any(a is None for a in parts) else parts
-
-        gs, es = pick(g), pick(e)
-        if gs is None or es is None or any(a.shape != b.shape for a, b in zip(gs, es)):
+        if isinstance(e, dict) and isinstance(g, dict) and set(g) == set(e):
+            keys: list[Any] = [k for k in e if not _same(g[k], e[k])]
+            which = "every wrong entry of " if len(keys) < len(e) else "every entry of "
+        else:
+            keys, which = [None], ""
+        gs, es = _entries(g, keys), _entries(e, keys)
+        if not keys or gs is None or es is None or any(a.shape != b.shape for a, b in zip(gs, es)):
             continue
         pairs = list(zip(gs, es))
-        olds = [(name, o) for name, v in _arguments(call) if (o := pick(v)) is not None and
-                all(a.shape == b.shape for a, b in zip(o, gs)) and _is_start(v)]
-        which = "" if keys == [None] else ("every wrong entry of " if len(keys) < len(e) else "every entry of ")
+        starts = [(name, o) for name, v in _arguments(call) if _is_start(v) and (o := _entries(v, keys)) is not None
+                  and all(a.shape == b.shape for a, b in zip(o, gs))]
         for key, words, value in through:
-            by = pick(value)
-            if by is None:
-                continue
-            # the expected result itself (or its negative) under another name would only
-            # restate a factor, or say `0 == e - e` (a step may well be a multiple of a value)
-            itself = any(q.shape == b.shape and (_equal(q, b) or _equal(-q, b)) for q, b in zip(by, es))
-            entrywise = " entry by entry" if any(q.ndim > 0 for q in by) else ""
-            for power, how in POWERS:
-                how = how.format(q=words)
-                if not itself and _scaled(pairs, by, power):
-                    out.append(Finding(f"factor@{key}^{power}", f"{which}{WHAT} is exactly the expected one "
-                                       f"{how}{entrywise}", scope, strong=_several(es), subject=what))
-                for name, old in olds:
-                    steps = [(a - o, b - o) for (a, b), o in zip(pairs, old)]
-                    if _scaled(steps, by, power):
-                        out.append(Finding(f"step:{name}@{key}^{power}", _step_fact(what, name, how + entrywise),
-                                           scope, strong=_several(b for _, b in steps), subject=what))
-            for c in ADDED:
-                if not itself and _shifted(pairs, by, c):
-                    times = {1.0: "", -1.0: ""}.get(c, f"{_num(abs(c))} times ")
-                    out.append(Finding(f"offset@{c:g}{key}", f"{which}{WHAT} is exactly the expected one "
-                                       f"{'plus' if c > 0 else 'minus'} {times}{words}", scope,
-                                       strong=sum(int(np.count_nonzero(q)) for q in by) > 1, subject=what))
+            by = _entries(value, keys)
+            if by is not None:
+                out += [Finding(k, which + text if k.startswith(("factor", "offset")) else text, scope,
+                                strong=strong, subject=_what(label or scope))
+                        for k, text, strong in _through_one(pairs, starts, by, key, words)]
+    return out
+
+
+def _entries(x: Any, keys: list[Any]) -> list[np.ndarray] | None:
+    """`x` as arrays: `[x]` for `keys == [None]`, else the entries `x[k]` of a dict; None when
+    `x` does not fit."""
+    if keys == [None]:
+        a = None if isinstance(x, dict) else _as_array(x)
+        return None if a is None else [a]
+    if not isinstance(x, dict):
+        return None
+    parts = [_as_array(x.get(k)) for k in keys]
+    return None if any(a is None for a in parts) else parts
+
+
+def _through_one(pairs: list[tuple[np.ndarray, np.ndarray]], starts: list[tuple[str, list[np.ndarray]]],
+                 by: list[np.ndarray], key: str, words: str) -> list[tuple[str, str, bool]]:
+    """`(key, fact, strong)` of the relations of `_relation_findings` through one value `by`."""
+    es = [e for _, e in pairs]
+    # the expected result itself (or its negative) under another name would only restate a
+    # factor, or say `0 == e - e` (a step may well be a multiple of a value)
+    itself = any(q.shape == b.shape and (_equal(q, b) or _equal(-q, b)) for q, b in zip(by, es))
+    entrywise = " entry by entry" if any(q.ndim > 0 for q in by) else ""
+    out = []
+    for power, how in POWERS:
+        how = how.format(q=words)
+        if not itself and _scaled(pairs, by, power):
+            out.append((f"factor@{key}^{power}", f"{WHAT} is exactly the expected one {how}{entrywise}",
+                        _several(es)))
+        for name, old in starts:
+            steps = [(a - o, b - o) for (a, b), o in zip(pairs, old)]
+            if _scaled(steps, by, power):
+                out.append((f"step:{name}@{key}^{power}", _step_fact(WHAT, name, how + entrywise),
+                            _several(b for _, b in steps)))
+    for c in ADDED if not itself else ():
+        if _shifted(pairs, by, c):
+            times = "" if abs(c) == 1.0 else f"{_num(abs(c))} times "
+            out.append((f"offset@{c:g}{key}", f"{WHAT} is exactly the expected one {'plus' if c > 0 else 'minus'} "
+                        f"{times}{words}", _several(by)))
     return out
 
 
