@@ -18,6 +18,7 @@ import hashlib
 import json
 import os
 import sqlite3
+import time
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -150,8 +151,7 @@ def open_gradebook(path: Path) -> sqlite3.Connection:
     except (OSError, sqlite3.Error) as exc:
         raise GradebookError(f"{path}: cannot be opened ({exc})") from None
     try:
-        if db.execute("PRAGMA journal_mode = WAL").fetchone()[0].lower() != "wal":
-            raise GradebookError(f"{path}: cannot use write-ahead logging here")
+        _use_wal(db, path)
         db.execute("BEGIN IMMEDIATE")
         version = db.execute("PRAGMA user_version").fetchone()[0]
         if version == 0 and not db.execute("SELECT name FROM sqlite_master").fetchall():
@@ -177,6 +177,30 @@ def open_gradebook(path: Path) -> sqlite3.Connection:
         db.close()
         raise
     return db
+
+
+WAL_RETRY_S = 0.02
+"""how long a run waits before it asks again for the lock that changing the journal mode takes"""
+
+
+def _use_wal(db: sqlite3.Connection, path: Path) -> None:
+    """Put the gradebook in WAL mode. The mode is kept in the file, so only the run that creates
+    it changes it; the others find it set. Changing it takes a lock that SQLite's busy timeout
+    does not wait for: a run that meets another one doing so (two `grade` runs creating the
+    gradebook at once) asks again, until `BUSY_TIMEOUT_MS`."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            mode = db.execute("PRAGMA journal_mode").fetchone()[0].lower()
+            if mode != "wal":
+                mode = db.execute("PRAGMA journal_mode = WAL").fetchone()[0].lower()
+            break
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(WAL_RETRY_S)
+    if mode != "wal":
+        raise GradebookError(f"{path}: cannot use write-ahead logging here")
 
 
 def _run_script(db: sqlite3.Connection, script: str) -> None:

@@ -380,3 +380,40 @@ def test_a_batch_lets_go_of_each_submission_s_files_and_its_gradebook_rows_hash_
     again = grade_folder(folder, tmp_path / "out", Course.load(course), limits=Limits(call_timeout=2), jobs=2,
                          gradebook=Target(db))
     assert again.skipped == 3 and len(load_gradings(db)) == 3
+
+
+class _LockedAtFirst:
+    """A connection whose first `fails` journal-mode statements find the file locked, as when
+    another run is setting the gradebook up at that moment (SQLite does not wait for that lock)."""
+
+    def __init__(self, db: sqlite3.Connection, fails: int, message: str = "database is locked") -> None:
+        self.db, self.fails, self.message, self.asked = db, fails, message, 0
+
+    def execute(self, sql: str, *args):
+        if sql.startswith("PRAGMA journal_mode"):
+            self.asked += 1
+            if self.asked <= self.fails:
+                raise sqlite3.OperationalError(self.message)
+        return self.db.execute(sql, *args)
+
+
+def test_a_gradebook_being_set_up_by_another_run_is_waited_for(tmp_path, monkeypatch):
+    import grader.gradebook.store as store
+
+    db = sqlite3.connect(tmp_path / "gb.db", isolation_level=None)
+    locked = _LockedAtFirst(db, fails=3)
+    store._use_wal(locked, tmp_path / "gb.db")
+    # three refusals, then the mode read ("delete": a new file) and set
+    assert locked.asked == 5 and db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    settled = _LockedAtFirst(db, fails=0)
+    store._use_wal(settled, tmp_path / "gb.db")
+    assert settled.asked == 1  # a gradebook already in WAL mode is only read
+    # another error is not waited on, and a lock that outlasts the busy timeout is reported
+    with pytest.raises(sqlite3.OperationalError, match="disk I/O error"):
+        store._use_wal(_LockedAtFirst(db, fails=1, message="disk I/O error"), tmp_path / "gb.db")
+    monkeypatch.setattr(store, "BUSY_TIMEOUT_MS", 50)
+    forever = _LockedAtFirst(db, fails=10**9)
+    with pytest.raises(sqlite3.OperationalError, match="locked"):
+        store._use_wal(forever, tmp_path / "gb.db")
+    assert 2 <= forever.asked <= 50 / (1000 * store.WAL_RETRY_S) + 2
+    db.close()
