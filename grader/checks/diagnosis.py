@@ -262,7 +262,8 @@ def _unnamed(r: float, pairs: list[tuple[np.ndarray, np.ndarray]]) -> list[tuple
     for g, e in pairs:
         if not np.max(np.abs(g - r * e), initial=0.0) <= UNNAMED_LEFT * np.max(np.abs(g - e), initial=0.0):
             return []
-    return [("x?", f"times {r:.4g}, one number for every entry (on each input its own number)", r)]
+    return [("x?", f"times {r:.4g}, one number for every entry that no size or argument names, and that "
+             "may differ from one input to another", r)]
 
 
 def _num(q: float) -> str:

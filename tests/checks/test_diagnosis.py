@@ -682,7 +682,7 @@ def test_a_step_scaled_by_a_number_no_input_names_is_stated_as_one_number_per_in
     ''')
     text = the_diagnosis(course.grade(files, ["optimizers"]), "adam_update")
     assert "changes `params` by exactly the expected change times " in text
-    assert "one number for every entry (on each input its own number)" in text
+    assert "one number for every entry that no size or argument names" in text
 
 
 def test_a_factor_no_input_names_needs_two_numbers_and_must_explain_the_whole_difference():
