@@ -18,7 +18,7 @@ import grader
 
 PACKAGE = Path(grader.__file__).resolve().parent
 
-LAYERS = ["__init__", "sources", "worker", "model", "checks", "authoring", "reports", "inputs", "course",
+LAYERS = ["__init__", "sources", "tempdirs", "worker", "model", "checks", "authoring", "reports", "inputs", "course",
           "isolation", "gradebook", "engine", "cli", "__main__"]
 """bottom first: the worker knows nothing of the rest; the command line knows everything"""
 

@@ -47,6 +47,7 @@ from grader.model import Limits, SubmissionResult
 from grader.reports.feedback import STUDENTS, student_folder, write_grades_csv, write_submission_reports
 from grader.reports.output import OutputError, make_dir
 from grader.reports.summary import ClassSummary, Row, Summarizer, write_class_summary
+from grader.tempdirs import sweep
 
 CANCEL_WAIT = 10.0
 """seconds Ctrl-C waits for the grading threads to notice (their workers are killed at once)"""
@@ -148,6 +149,7 @@ def grade_folder(
     The expected values come from the course cache (`grader.course.cache`) unless `course_cache`
     is False.
     """
+    sweep()  # the temporary folders of runs that were killed with -9
     assignments = course.assignments
     modules = {m for a in assignments for m in a.modules}
     stubs = stub_hashes(course.root, sorted(modules))

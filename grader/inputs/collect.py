@@ -40,7 +40,6 @@ import re
 import shutil
 import stat
 import struct
-import tempfile
 import unicodedata
 import zipfile
 from collections.abc import Callable, Iterator
@@ -53,6 +52,7 @@ from grader.inputs import submitted
 from grader.inputs.discover import Submission, holds_modules, read_submission, safe_name
 from grader.inputs.safe_read import read_regular
 from grader.reports.inert import visible
+from grader.tempdirs import owned
 
 SOURCE_SUFFIXES = (".py", ".ipynb")
 
@@ -666,8 +666,8 @@ def staged_submissions(
     """The submissions under `root` staged (sorted by name, not yet read), and warnings, for as
     long as the context is open: `read_staged` reads each in turn, so that a caller can hold one
     at a time. `exclude` is as for `collect_submissions`."""
-    with tempfile.TemporaryDirectory(prefix="grade-inputs-") as tmp:
-        yield stage(Path(root), modules, Path(tmp), Path(exclude).resolve() if exclude else None)
+    with owned("inputs-") as tmp:
+        yield stage(Path(root), modules, tmp, Path(exclude).resolve() if exclude else None)
 
 
 def collect_submissions(
@@ -690,8 +690,8 @@ def collect_one(folder: Path, modules: set[str], name: str, read: Reader = read_
 
     `lms` is the LMS's id of the submission (Gradescope's, in its container), kept on it.
     """
-    with tempfile.TemporaryDirectory(prefix="grade-inputs-") as tmp:
-        stager = _Stager(modules, Path(tmp))
+    with owned("inputs-") as tmp:
+        stager = _Stager(modules, tmp)
         sub = read_staged(stager.folder(Path(folder), name, lms), read)
         sub.submission_id = lms
         return sub

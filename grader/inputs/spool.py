@@ -4,18 +4,18 @@ A batch reads every submission before it grades any (to name collisions, to skip
 ones), but holds only one at a time in memory: each submission's files go to the spool as
 soon as they are read, and come back, byte for byte the same, when a grading thread takes it.
 What is graded is therefore exactly what was fingerprinted, even if the input folder changes
-during the batch. The spool is a private temporary folder (mode 0700), removed with the batch.
+during the batch. The spool is a private temporary folder (mode 0700), removed with the batch
+(`grader.tempdirs`: a batch killed with -9 leaves it to the next run to remove).
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from types import TracebackType
 
 from grader.inputs.discover import Submission
 from grader.reports.output import OutputError
+from grader.tempdirs import Owned
 
 
 class Spool:
@@ -26,7 +26,8 @@ class Spool:
     """
 
     def __init__(self) -> None:
-        self.folder = Path(tempfile.mkdtemp(prefix="grade-spool-"))
+        self._owned = Owned("spool-")
+        self.folder = self._owned.path
         self._index: dict[int, tuple[Submission, Path, list[tuple[str, int]]]] = {}
         """`id(submission) -> (the submission, its file in the spool, [(file name, length)])`: by
         identity, not by name, so two submissions can never trade files (the entry keeps the
@@ -40,16 +41,8 @@ class Spool:
 
     def close(self) -> None:
         """Remove the spool's folder and everything in it."""
-        for _, path, _ in self._index.values():
-            try:
-                path.unlink()
-            except OSError:
-                pass
         self._index.clear()
-        try:
-            os.rmdir(self.folder)
-        except OSError:
-            pass
+        self._owned.remove()
 
     def put(self, sub: Submission) -> None:
         """Move `sub.files` to the spool (`OutputError` when they cannot be written)."""

@@ -18,7 +18,6 @@ import math
 import os
 import secrets
 import select
-import shutil
 import signal
 import subprocess
 import threading
@@ -33,6 +32,7 @@ import numpy as np
 from grader.isolation import proctime, sandbox, slots
 from grader.isolation.sandbox import GRADER_PARENT  # noqa: F401  (re-exported: where the grader package lives)
 from grader.model import Call, Effects, Limits, Planned, Problem, StudentError
+from grader.tempdirs import Owned
 from grader.worker import codec, policy, serve
 from grader.worker.serve import BOOTSTRAP
 
@@ -167,6 +167,8 @@ class StudentProcess:
     last_effects: Effects = field(default_factory=Effects)
     """what the last call that returned did besides returning (warnings, global random state)"""
     _dir: str | None = None
+    _scratch: Owned | None = None
+    """the folder `_dir` names, held until `close` removes it"""
     _output: tuple[int, int] | None = None
     """our own fds of the stdout and stderr files: read through these, never by path"""
     _running: _Running | None = None
@@ -234,7 +236,8 @@ class StudentProcess:
         if self._uid is None and iso.separate_uids:
             self._uid = sandbox.uids.acquire()
         if self._dir is None:
-            self._dir = sandbox.prepare_scratch(iso, self.files, self._uid)
+            self._scratch = sandbox.prepare_scratch(iso, self.files, self._uid)
+            self._dir = str(self._scratch.path)
             flags = os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW | os.O_CLOEXEC
             self._output = (os.open(os.path.join(self._dir, "stdout"), flags, 0o600),
                             os.open(os.path.join(self._dir, "stderr"), flags, 0o600))
@@ -357,9 +360,9 @@ class StudentProcess:
             for fd in self._output:
                 os.close(fd)
             self._output = None
-        if self._dir is not None:
-            shutil.rmtree(self._dir, ignore_errors=True)
-            self._dir = None
+        if self._scratch is not None:
+            self._scratch.remove()
+            self._scratch, self._dir = None, None
         if self._uid is not None:
             sandbox.uids.release(self._uid)
             self._uid = None

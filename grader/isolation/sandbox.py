@@ -46,6 +46,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from grader.tempdirs import Owned
+
 MODES = ("auto", "bwrap", "none")
 GRADER_DIR = Path(__file__).resolve().parent.parent
 GRADER_PARENT = str(GRADER_DIR.parent)
@@ -405,9 +407,11 @@ class Launch:
     env: dict[str, str]
 
 
-def prepare_scratch(iso: Isolation, files: dict[str, bytes], uid: int | None) -> str:
-    """A fresh folder holding `work/` (the submission's copy), `home/` and `tmp/`."""
-    scratch = tempfile.mkdtemp(prefix="grade-")
+def prepare_scratch(iso: Isolation, files: dict[str, bytes], uid: int | None) -> Owned:
+    """A fresh folder holding `work/` (the submission's copy), `home/` and `tmp/` (held until
+    `Owned.remove`: a run killed with -9 leaves it to the next run's `grader.tempdirs.sweep`)."""
+    owned = Owned()
+    scratch = str(owned.path)
     for sub in ("work", "home", "tmp"):
         os.mkdir(os.path.join(scratch, sub))
     for name, data in files.items():
@@ -417,7 +421,7 @@ def prepare_scratch(iso: Isolation, files: dict[str, bytes], uid: int | None) ->
     if iso.tier == "none" and uid is not None:
         for folder in (scratch, *(os.path.join(scratch, s) for s in ("work", "home", "tmp"))):
             os.chown(folder, uid, uid)
-    return scratch
+    return owned
 
 
 def launch(iso: Isolation, scratch: str, files: list[str], fds: tuple[int, int], config: dict[str, object],

@@ -313,3 +313,34 @@ def test_a_batch_holds_only_the_files_being_read_or_graded_and_grades_what_it_re
     graded.clear()
     again = grade_folder(submit, tmp_path / "out", course, jobs=2)
     assert again.skipped == 11 and graded == {"s07": {"forward.py": b"X = 'changed'\n"}}
+
+
+def test_a_batch_killed_with_minus_9_leaves_no_temporary_folder_after_the_next_run(tmp_path):
+    # kill -9 gives the batch no chance to remove its spool, its inputs' staging or the
+    # scratch copy of the submission being graded; the next run removes them (grader.tempdirs).
+    submit, out, course = _class(tmp_path), tmp_path / "out", _course(tmp_path)
+    base = tmp_path / "tmp"
+    base.mkdir()
+    marker = f"slow-{os.getpid()}-{time.time_ns()}"
+    endless = f"def sigmoid(z):\n    '{marker}'\n    while True:\n        pass\n\n\ndef _unused(z):"
+    slow = (EXAMPLES / "ada_perfect" / "forward.py").read_text().replace("def sigmoid(z):", endless, 1)
+    (submit / "zz_slow").mkdir()
+    (submit / "zz_slow" / "forward.py").write_text(slow)
+    command = grader_command(str(submit), "--out", str(out), "--course", str(course), "-j", "1", "--timeout", "30")
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env=grader_env(TMPDIR=str(base)))
+    try:
+        assert _poll(lambda: proc.poll() is None and processes_running(marker), 120), "the slow one never ran"
+        left = sorted(p.name.split("-")[1] if p.name.count("-") > 1 else "scratch" for p in base.glob("grade-*"))
+        assert "spool" in left and "scratch" in left, left
+        proc.kill()
+        proc.wait()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert _poll(lambda: not processes_running(marker), 30), "the slow submission's worker survived the grader"
+    assert list(base.glob("grade-*")), "kill -9 should have left the folders behind"
+    shutil.rmtree(submit / "zz_slow")
+    again = subprocess.run(command, capture_output=True, text=True, env=grader_env(TMPDIR=str(base)), timeout=300)
+    assert again.returncode == 0, again.stderr
+    assert list(base.glob("grade-*")) == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import stat
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from hypothesis import strategies as st
 from grader.inputs.discover import Submission
 from grader.inputs.spool import Spool
 from grader.reports.output import OutputError
+from grader.tempdirs import LOCK
 
 FILES = st.dictionaries(st.text(min_size=1, max_size=12), st.binary(max_size=300), max_size=5)
 
@@ -28,7 +30,7 @@ def test_files_put_in_the_spool_come_back_the_same_and_are_not_held_meanwhile(cl
         for sub, files in reversed(list(zip(subs, classes, strict=True))):  # any order
             spool.take(sub)
             assert sub.files == files and list(sub.files) == list(files)
-        assert list(spool.folder.iterdir()) == []  # each taken file is gone at once
+        assert [p.name for p in spool.folder.iterdir()] == [LOCK]  # each taken file is gone at once
 
 
 def test_the_spool_is_private_and_removed_with_what_was_never_taken(tmp_path):
@@ -36,7 +38,7 @@ def test_the_spool_is_private_and_removed_with_what_was_never_taken(tmp_path):
         folder = spool.folder
         assert stat.S_IMODE(folder.stat().st_mode) == 0o700
         spool.put(Submission("ada", Path("."), {"forward.py": b"x = 1\n"}))
-        assert len(list(folder.iterdir())) == 1
+        assert len(list(folder.iterdir())) == 2  # its file and the folder's lock
         lone = Submission("never-put", Path("."), {"forward.py": b"y"})
         spool.take(lone)  # a submission never put keeps its files
         assert lone.files == {"forward.py": b"y"}
@@ -46,13 +48,13 @@ def test_the_spool_is_private_and_removed_with_what_was_never_taken(tmp_path):
 def test_a_spool_that_cannot_be_written_or_read_back_says_so_in_one_error(tmp_path):
     spool = Spool()
     try:
-        spool.folder.rmdir()  # the folder is gone (a cleaner, a full disk): nothing can be written
+        shutil.rmtree(spool.folder)  # the folder is gone (a cleaner, a full disk): nothing can be written
         with pytest.raises(OutputError, match="grade-spool-"):
             spool.put(Submission("ada", Path("."), {"forward.py": b"x"}))
         spool.folder.mkdir()
         sub = Submission("bob", Path("."), {"forward.py": b"y"})
         spool.put(sub)
-        for path in spool.folder.iterdir():
+        for path in spool.folder.glob("*.bin"):
             path.unlink()
         with pytest.raises(OutputError, match="could not be read back"):
             spool.take(sub)
