@@ -198,7 +198,7 @@ class Verdict:
     """the name of that mistake (counted in class summaries)"""
     findings: tuple[Any, ...] = ()
     """facts relating the wrong output to the expected one and to the inputs, catalogued
-    mistakes among them (`grader.checks.diagnosis.Finding`); the grading states one per function,
+    mistakes among them (`grader.checks.findings.Finding`); the grading states one per function,
     once it holds on every failing input of that function"""
     scopes: tuple[str, ...] = ("",)
     """the parts of the result that differ (`""`: the whole result)"""

@@ -22,15 +22,8 @@ from typing import Any
 import numpy as np
 
 from grader.checks.compare import EXACT, VALUE, Tolerance, difference, kind_of
-from grader.checks.diagnosis import (
-    ARGS,
-    Finding,
-    catalog_findings,
-    is_degenerate,
-    mistake_key,
-    part_subject,
-    value_findings,
-)
+from grader.checks.diagnosis import catalog_findings, is_degenerate, mistake_key, part_subject, value_findings
+from grader.checks.findings import ARGS, Finding
 from grader.checks.returns import RETURN_NAMES, position
 from grader.checks.variants import reference_variants
 from grader.model import Call, Effects, Planned, ReferenceHandle, StudentError, StudentHandle, Verdict, describe_value

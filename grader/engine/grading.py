@@ -12,7 +12,8 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from grader.checks.diagnosis import Evidence, Finding, diagnose, error_findings, is_degenerate, mistake_key
+from grader.checks.diagnosis import error_findings, is_degenerate, mistake_key
+from grader.checks.findings import Evidence, Finding, diagnose
 from grader.checks.judges import calls_on_path, expects_error, planned_calls
 from grader.checks.twins import TWIN_SUFFIX, twin_of
 from grader.course.loading import Assignment

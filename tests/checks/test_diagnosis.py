@@ -9,7 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import SUBMISSIONS, mutate, reference_source
-from grader.checks.diagnosis import Evidence, Finding, diagnose, error_findings, is_degenerate, value_findings
+from grader.checks.diagnosis import error_findings, is_degenerate, value_findings
+from grader.checks.findings import Evidence, Finding, diagnose
 from grader.model import Call
 
 DEPENDS = {"backprop": ["forward"], "regularization": ["forward", "backprop"], "optimizers": ["forward", "backprop"]}

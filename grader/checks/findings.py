@@ -1,0 +1,183 @@
+"""What the feedback says once per function, from what each failing check found.
+
+A check that fails records `Finding`s (facts about its one input, made by
+`grader.checks.diagnosis`) in its `Evidence`. `diagnose` combines the evidence of all the
+checks of one function: it states an explanation only when it holds on every failing input of
+that function, and only when a non-degenerate input (no axis of length 1, no list of one or two
+entries) proves it or two inputs do. Two catalogued mistakes that both fit are not named.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from grader.checks.variants import NEGATED, RECIPROCAL, WITHOUT_LAST
+
+WHAT = "{what}"
+"""the placeholder for the result's name in a finding's text"""
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One fact about one failing input."""
+
+    key: str
+    """the explanation's identity: the same mistake on another input has the same key"""
+    text: str
+    """the fact, stated for a student (`"it is exactly the expected one divided by 5 ..."`)"""
+    scope: str = ""
+    """where in the result it holds (`"[1]"`, `"['W2']"`), empty for the whole result"""
+    proven: bool = True
+    """False when the input only fails to contradict it (a catalogued mistake that raises where
+    the student's code raised): such a finding never stands alone"""
+    strong: bool = True
+    """False when it rests on a single number (a scalar result): it needs another input"""
+    mistake: str | None = None
+    """the catalogued mistake's name, for catalog findings"""
+    subject: str = "your result"
+    """what `{what}` in `text` stands for (a judge of one part of a result names that part)"""
+
+    @property
+    def statement(self) -> str:
+        """The fact as the feedback states it."""
+        return self.text.replace(WHAT, self.subject)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What one check saw: the findings on its input, or what a passing input refutes."""
+
+    function: str
+    """`module.function`"""
+    passed: bool
+    findings: tuple[Finding, ...] = ()
+    scopes: tuple[str, ...] = ("",)
+    """the parts of the result that differ (`""`: the whole, or unknown)"""
+    degenerate: bool = False
+    """the input cannot tell similar mistakes apart (an axis of length 1, a one-layer list)"""
+    neutral: bool = False
+    """no information: the call timed out, crashed, was skipped, or the module is missing"""
+    raised: bool = False
+    """the student's code raised: its findings hold for every part of the result"""
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """What the feedback says once for one function."""
+
+    function: str
+    texts: tuple[str, ...]
+    """the facts, most specific first"""
+    mistake: str | None = None
+    """the catalogued mistake's name when one is confirmed"""
+    hint: str | None = None
+    """that mistake's hint"""
+
+
+_NARROWER = {"==0": ("<=0", ">=0"), "<0": ("<=0", "!=0"), ">0": (">=0", "!=0")}
+"""a relation and the wider ones it implies: when both are stated, the narrower says more"""
+
+
+# ---------------------------------------------------------------- per function
+
+
+def _matches(f: Finding, e: Evidence, key: str, scope: str) -> bool:
+    """`f` of evidence `e` is the explanation `(key, scope)` (an exception concerns every part)."""
+    return f.key == key and (f.scope == scope or e.raised)
+
+
+def _stated(key: str, scope: str, failing: list[Evidence]) -> bool:
+    """The rule of `diagnose` for one explanation."""
+    concerned = [e for e in failing if _concerns(e, scope)]
+    if not all(any(_matches(f, e, key, scope) for f in e.findings) for e in concerned):
+        return False
+    proofs = [(e, any(f.strong for f in e.findings if _matches(f, e, key, scope) and f.proven))
+              for e in concerned if any(_matches(f, e, key, scope) and f.proven for f in e.findings)]
+    return any(strong and not e.degenerate for e, strong in proofs) or len(proofs) >= 2
+
+
+def diagnose(evidence: list[Evidence]) -> dict[str, Diagnosis]:
+    """The explanation to state once per function, by `module.function`.
+
+    An explanation (a finding's key and scope) is stated when (1) it holds on every failing
+    input of the function whose failure touches its scope (inputs that timed out or crashed say
+    nothing), and (2) it is proven by a strong finding (one that rests on several numbers) on a
+    non-degenerate input, or by findings on two inputs.
+    Two catalogued mistakes that both fit are not named: either could be wrong.
+    """
+    by_function: dict[str, list[Evidence]] = {}
+    for e in evidence:
+        by_function.setdefault(e.function, []).append(e)
+    out: dict[str, Diagnosis] = {}
+    for function, items in by_function.items():
+        failing = [e for e in items if not e.passed and not e.neutral]
+        candidates: dict[tuple[str, str], Finding] = {}
+        for e in failing:
+            for f in e.findings:
+                if f.proven:
+                    candidates.setdefault((f.key, f.scope), f)
+        stated = [f for (key, scope), f in candidates.items() if _stated(key, scope, failing)]
+        catalog = list({f.mistake: f for f in stated if f.mistake}.values())
+        if len(catalog) > 1:
+            catalog = []  # two catalogued mistakes fit: naming either could be wrong
+        generic = _one_per_scope_and_kind([f for f in stated if not f.mistake])
+        if not catalog and not generic:
+            continue
+        out[function] = Diagnosis(function, tuple(f.statement for f in generic),
+                                  catalog[0].mistake if catalog else None,
+                                  catalog[0].statement if catalog else None)
+    return out
+
+
+ARGS = "args"
+"""the scope of facts about the arguments as the call left them (not about the result)"""
+
+
+def _concerns(e: Evidence, scope: str) -> bool:
+    """Whether the failure `e` must show a finding of `scope` for it to be stated."""
+    if scope == ARGS:
+        return ARGS in e.scopes
+    if scope == "":
+        return any(s != ARGS for s in e.scopes)
+    return scope in e.scopes or "" in e.scopes
+
+
+def _kind(f: Finding) -> str:
+    for kind in ("factor", "wrongfactor", "step:", "offset", "where:"):
+        if f.key.startswith(kind):
+            return kind.rstrip(":")
+    if f.key.startswith("neighbor:") and f.key.rsplit(":", 1)[1] in (NEGATED, RECIPROCAL, WITHOUT_LAST):
+        return f.key  # each argument's sign (say) is its own fact: `-Y_hat` and `-Y` can both hold
+    return f.key.split(":")[0]
+
+
+NAMINGS = ("factor", "wrongfactor", "step", "offset")
+"""kinds whose findings of one scope name one number several ways: the first naming is kept"""
+
+
+def _narrowest(wheres: list[Finding]) -> list[Finding]:
+    """The "wrong only where ..." facts not implied by a narrower one stated with them (`z > 0`
+    says more than `z >= 0`)."""
+    keys = {f.key for f in wheres}
+    return [f for f in wheres if not any(
+        f.key == k[: -len(narrow)] + wide and k != f.key
+        for k in keys for narrow, wides in _NARROWER.items() if k.endswith(narrow) for wide in wides)]
+
+
+def _one_per_scope_and_kind(findings: list[Finding]) -> list[Finding]:
+    """At most three facts, one per scope and kind. Several namings of one factor are the same
+    number, so the first (by argument order) is kept; of the "wrong only where" facts, the
+    narrowest; two facts of another kind that both fit (an off-by-one up and down, on an input
+    where both give the same) say nothing: dropped."""
+    groups: dict[tuple[str, str], list[Finding]] = {}
+    for f in findings:
+        groups.setdefault((f.scope, _kind(f)), []).append(f)
+    kept: list[Finding] = []
+    for (_, kind), fs in groups.items():
+        if kind in NAMINGS:
+            kept.append(fs[0])
+        elif kind == "where":
+            kept += _narrowest(fs)
+        elif len(fs) == 1:
+            kept.append(fs[0])
+    return kept[:3]
