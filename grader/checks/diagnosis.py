@@ -199,7 +199,7 @@ def _unnamed(r: float, pairs: list[tuple[np.ndarray, np.ndarray]]) -> list[tuple
     is not within 0.1% of 1 and leaves less than `UNNAMED_LEFT` of the difference unexplained.
     A mistake in a normalising constant (Adam's `1 + beta1**t` for `1 - beta1**t`) scales the
     result by a number no input names, and a different one on each input."""
-    if not np.isfinite(r) or abs(r - 1.0) < 1e-3 or sum(int(np.count_nonzero(e)) for _, e in pairs) < 2:
+    if not np.isfinite(r) or abs(r - 1.0) < 1e-3 or not _several(e for _, e in pairs):
         return []
     for g, e in pairs:
         if not np.max(np.abs(g - r * e), initial=0.0) <= UNNAMED_LEFT * np.max(np.abs(g - e), initial=0.0):
@@ -375,8 +375,7 @@ def _step_findings(got: np.ndarray, exp: np.ndarray, what: str, call: Call) -> l
     a step taken the wrong way, or scaled, while the starting point is right."""
     out = []
     for name, value in _arguments(call):
-        # a starting point is a float (an array of weights, a learning rate): not a count
-        if not (isinstance(value, (float, np.floating)) or isinstance(value, np.ndarray) and value.dtype.kind == "f"):
+        if not _is_start(value):  # a float (an array of weights, a learning rate): not a count
             continue
         old = _as_array(value)
         if old is None or old.shape != got.shape:
@@ -704,12 +703,16 @@ def _telling(value: Any) -> bool:
     return a is not None and a.size > 0 and bool(np.isfinite(a).all()) and bool(np.any((a != 0) & (np.abs(a) != 1)))
 
 
+def _fits(q: np.ndarray, e: np.ndarray) -> bool:
+    """Whether `q` broadcasts against `e` entry by entry as its trailing axes (a number, a row)."""
+    return q.ndim <= e.ndim and q.shape == e.shape[e.ndim - q.ndim:]
+
+
 def _scaled(pairs: list[tuple[np.ndarray, np.ndarray]], by: list[np.ndarray], power: int) -> bool:
     """`got == expected * q ** power` on every pair, entry by entry, with some expected entry not 0."""
     for (g, e), q in zip(pairs, by):
-        if q.ndim > e.ndim or q.shape != e.shape[e.ndim - q.ndim:]:  # a power of 0 below 0 is inf: never equal
-            return False
-        if not _equal(g, e * q.astype(np.float64) ** power):
+        # a zero of `q` to a power below 0 is inf, which `_equal` never takes for equal
+        if not _fits(q, e) or not _equal(g, e * q.astype(np.float64) ** power):
             return False
     return any(np.any(e != 0) for _, e in pairs)
 
@@ -722,7 +725,7 @@ def _several(arrays: Iterable[np.ndarray]) -> bool:
 def _shifted(pairs: list[tuple[np.ndarray, np.ndarray]], by: list[np.ndarray], c: float) -> bool:
     """`got == expected + c * q` on every pair."""
     for (g, e), q in zip(pairs, by):
-        if q.ndim > e.ndim or q.shape != e.shape[e.ndim - q.ndim:] or not _equal(g, e + c * q):
+        if not _fits(q, e) or not _equal(g, e + c * q):
             return False
     return True
 

@@ -190,8 +190,9 @@ def grade_folder(
         # Read one submission at a time: skip it if unchanged, else spool its files until its turn.
         with staged_submissions(root, modules, inside) as (staged, warnings):
             total = len(staged)
+            read = lambda folder, name: read_submission(folder, name, stubs)
             for one_staged in staged:
-                sub = read_staged(one_staged, lambda f, n: read_submission(f, n, stubs))
+                sub = read_staged(one_staged, read)
                 submissions.append(sub)
                 warnings += [f"{sub.name}: {note}" for note in sub.unused]
                 if gradebook is not None:  # each late submission's report says its penalty

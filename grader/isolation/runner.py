@@ -166,9 +166,8 @@ class StudentProcess:
     calls: int = 0
     last_effects: Effects = field(default_factory=Effects)
     """what the last call that returned did besides returning (warnings, global random state)"""
-    _dir: str | None = None
     _scratch: Owned | None = None
-    """the folder `_dir` names, held until `close` removes it"""
+    """the submission's scratch folder, held until `close` removes it"""
     _output: tuple[int, int] | None = None
     """our own fds of the stdout and stderr files: read through these, never by path"""
     _running: _Running | None = None
@@ -200,6 +199,11 @@ class StudentProcess:
     """time (by the calls' clocks) spent in calls that timed out"""
     budget_hit: bool = False
     """a call was cut short, or not run, because the submission used up `limits.submission_timeout`"""
+
+    @property
+    def _dir(self) -> str | None:
+        """The scratch folder's path, while there is one."""
+        return None if self._scratch is None else str(self._scratch.path)
 
     @property
     def isolation(self) -> sandbox.Isolation:
@@ -235,9 +239,8 @@ class StudentProcess:
             raise StudentError("judge-error", str(exc)) from None
         if self._uid is None and iso.separate_uids:
             self._uid = sandbox.uids.acquire()
-        if self._dir is None:
+        if self._scratch is None:
             self._scratch = sandbox.prepare_scratch(iso, self.files, self._uid)
-            self._dir = str(self._scratch.path)
             flags = os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW | os.O_CLOEXEC
             self._output = (os.open(os.path.join(self._dir, "stdout"), flags, 0o600),
                             os.open(os.path.join(self._dir, "stderr"), flags, 0o600))
@@ -362,7 +365,7 @@ class StudentProcess:
             self._output = None
         if self._scratch is not None:
             self._scratch.remove()
-            self._scratch, self._dir = None, None
+            self._scratch = None
         if self._uid is not None:
             sandbox.uids.release(self._uid)
             self._uid = None
