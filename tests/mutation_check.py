@@ -242,7 +242,7 @@ BREAKAGES = [
       "clean = returned is not None and reported == before", "clean = returned is not None",
       ("tests/isolation/test_ahead.py",)),
     B("ahead-budget-ignored", "isolation/runner.py",
-      "room = min(AHEAD_MOST, int(budget // own_limit)) - 1", "room = AHEAD_MOST - 1",
+      "room = min(self._window, AHEAD_MOST, int(budget // own_limit)) - 1", "room = min(self._window, AHEAD_MOST) - 1",
       ("tests/isolation/test_ahead.py",)),
     B("ahead-twin-only-when-passed", "engine/grading.py",
       "    other = run_check(twin, student, found[\"expected\"])\n"
