@@ -969,13 +969,33 @@ def _broadcast_findings(message: str) -> list[Finding]:
                     f"one value with each row it needs shape ({n}, 1), what `keepdims=True` or `[:, None]` gives")]
 
 
-def error_findings(message: str, call: Call | None) -> list[Finding]:
-    """Facts about an exception visible from the call's arguments: a matrix product whose inner
-    sizes only fit with a transpose (`A @ W` where `W.T` fits), a numbered key outside a dict
-    argument's numbers."""
+_FRAME = re.compile(r'^  File "([^"]+)", line (\d+), in \S+\n    (.*)$', re.MULTILINE)
+
+
+def _own_raise_findings(message: str, traceback: str) -> list[Finding]:
+    """A `ValueError` the student's own `raise` statement raised (the innermost frame of their
+    traceback is that statement, naming that type), on an input the correct function returns a
+    result for: the `raise` is reached for valid arguments."""
+    frames = _FRAME.findall(traceback)
+    if not frames or not message.startswith("ValueError:"):
+        return []
+    file, line, source = frames[-1]
+    if not re.match(r"raise\s+ValueError\b", source.strip()):
+        return []
+    return [Finding("own-raise:ValueError",
+                    f"your code raises ValueError itself (the `raise` at line {line} of {file[-60:]}) on an "
+                    "input the correct function accepts and returns a result for: this `raise` is reached for "
+                    "valid arguments, so the check of the arguments before it is wrong")]
+
+
+def error_findings(message: str, call: Call | None, traceback: str = "") -> list[Finding]:
+    """Facts about an exception raised on a call the correct function returns a result for, visible
+    from the call's arguments or the student's `traceback` (`StudentError.detail`): a matrix
+    product whose inner sizes only fit with a transpose (`A @ W` where `W.T` fits), a numbered
+    key outside a dict argument's numbers, a `ValueError` raised by the student's own check."""
     if call is None:
         return []
-    out = _key_findings(message, call) + _broadcast_findings(message)
+    out = _key_findings(message, call) + _broadcast_findings(message) + _own_raise_findings(message, traceback)
     m = _MATMUL.search(message)
     if m:
         rows_b, cols_a = int(m.group(1)), int(m.group(2))

@@ -62,6 +62,16 @@ def calls_on_path(judge: Any, expected: Any) -> tuple[Planned, ...] | None:
     return on_path(expected) if callable(on_path) and expected is not None else None
 
 
+def case_expected(judge: Any, expected: Any, call: Call) -> Any:
+    """What `judge` expects of `call`: for a table (`Sequence`), the expected data of its case
+    that makes `call` (the same object); else `expected`."""
+    if isinstance(judge, Sequence) and isinstance(expected, list):
+        for j, e in zip(judge.judges, expected, strict=False):
+            if any(c is call for c, _ in planned_calls(j) or ()):
+                return case_expected(j, e, call)
+    return expected
+
+
 def expects_error(judge: Any) -> bool:
     """Whether `judge` expects its call to raise (`Raises`, also inside `Clean` or `Part`): the
     worker stops the calls sent after one that raised, so a plan is better ended there."""

@@ -14,7 +14,7 @@ from typing import Any
 
 from grader.checks.diagnosis import error_findings, is_degenerate, mistake_key
 from grader.checks.findings import Evidence, Finding, diagnose
-from grader.checks.judges import calls_on_path, expects_error, planned_calls
+from grader.checks.judges import calls_on_path, case_expected, expects_error, planned_calls
 from grader.checks.twins import TWIN_SUFFIX, twin_of
 from grader.course.loading import Assignment
 from grader.inputs.discover import Submission
@@ -211,10 +211,12 @@ def _evidence(check: Check, outcome: Verdict | StudentError, expected: Any) -> E
         return Evidence(function, outcome.passed, outcome.findings, outcome.scopes, outcome.degenerate,
                         neutral=not outcome.related)
     # No output, or a property check that raised: nothing to relate, neither for nor against.
+    call = outcome.call
+    if call is not None:
+        expected = case_expected(check.judge, expected, call)  # a table: the case that raised
     if outcome.kind != "exception" or not (isinstance(expected, dict) and "raising" in expected):
         return Evidence(function, False, neutral=True)
-    call = outcome.call
-    findings = error_findings(outcome.message, call)
+    findings = error_findings(outcome.message, call, outcome.detail)
     raising = expected["raising"]
     # A catalogued mistake that raises on this input too is not contradicted by the exception.
     findings += [Finding(mistake_key(name), "", proven=False, mistake=name) for name in raising]

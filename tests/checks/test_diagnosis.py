@@ -711,3 +711,43 @@ def test_a_step_from_float32_weights_is_related_to_float32_s_precision():
     keys64 = {f.key for f in value_findings(wrong.astype(np.float64), {"value": right.astype(np.float64)},
                                             Call("m", "f", (w.astype(np.float64),)))[0]}
     assert "step:argument 1x2" not in keys64, keys64
+
+
+# ---------------------------------------------------------------- the student's own `raise`
+
+
+def test_a_validation_that_rejects_a_valid_method_is_named_as_the_students_own_raise(course):
+    # "xavier" is valid, but this check lets only "he" through: every xavier call raises.
+    result = grade_mutant(course, "forward", 'if method not in ("he", "xavier"):', 'if method != "he":')
+    text = the_diagnosis(result, "init_params")
+    assert "raises ValueError itself" in text and "line" in text and "forward.py" in text
+
+
+def test_a_validation_too_strict_inside_a_table_is_named(course):
+    # Only tables of patiences reach 5: the case that raises is related like a single call.
+    result = grade_mutant(course, "regularization", "if patience < 0:", "if patience < 0 or patience > 4:")
+    assert "raises ValueError itself" in the_diagnosis(result, "early_stopping")
+
+
+def _traceback(*frames: tuple[str, int, str]) -> str:
+    return "".join(f'  File "{f}", line {n}, in g\n    {src}\n' for f, n, src in frames)
+
+
+def test_only_a_raise_statement_of_the_students_naming_the_error_is_their_own():
+    call = Call("regularization", "dropout_forward", (np.ones((2, 2)), 0.5))
+    own = _traceback(("regularization.py", 12, "x = check(p)"), ("helpers.py", 3, "raise ValueError(f'bad {p}')"))
+    (f,) = error_findings("ValueError: bad 0.5", call, own)
+    assert f.key == "own-raise:ValueError" and "line 3 of helpers.py" in f.statement
+    # NumPy raised it: the innermost frame of the student's is the call into NumPy
+    assert error_findings("ValueError: operands could not be broadcast", call,
+                          _traceback(("regularization.py", 7, "return A * mask.T"))) == []
+    # a stub, or another error type, raised by the student's own statement
+    assert error_findings("NotImplementedError: write me", call,
+                          _traceback(("regularization.py", 7, "raise NotImplementedError('write me')"))) == []
+    assert error_findings("TypeError: no", call, _traceback(("regularization.py", 7, "raise TypeError('no')"))) == []
+    # the `raise` line failed before raising (its message names an undefined variable)
+    assert error_findings("NameError: name 'kp' is not defined", call,
+                          _traceback(("regularization.py", 7, "raise ValueError(kp)"))) == []
+    # a ValueError raised while evaluating another line, or no traceback at all
+    assert error_findings("ValueError: x", call, _traceback(("regularization.py", 7, "raise_if_bad(p)"))) == []
+    assert error_findings("ValueError: x", call, "") == []
