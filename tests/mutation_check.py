@@ -304,6 +304,12 @@ BREAKAGES = [
       "if False:", ("tests/checks/test_diagnosis.py",)),
     B("own-raise-any-error", "checks/diagnosis.py", 'if not frames or not message.startswith("ValueError:"):',
       "if not frames:", ("tests/checks/test_diagnosis.py",)),
+    B("property-relates-nothing", "checks/judges.py",
+      'if reference is not None and difference(got, reference["value"], VALUE) is not None:', "if False:",
+      ("tests/checks/test_diagnosis.py::test_a_property_check_relates_its_failure_to_the_references_output",
+       "tests/checks/test_judges.py")),
+    B("property-reference-frozen", "course/loading.py", '"raising", "reference")', '"raising")',
+      ("tests/checks/test_judges.py",)),
     B("table-case-raising-says-nothing", "engine/grading.py",
       "expected = case_expected(check.judge, expected, call)", "pass", ("tests/checks/test_diagnosis.py",)),
     # --- a trajectory's steps sent ahead along the reference's path

@@ -65,6 +65,8 @@ def calls_on_path(judge: Any, expected: Any) -> tuple[Planned, ...] | None:
 def case_expected(judge: Any, expected: Any, call: Call) -> Any:
     """What `judge` expects of `call`: for a table (`Sequence`), the expected data of its case
     that makes `call` (the same object); else `expected`."""
+    if isinstance(judge, Satisfies):
+        return _property_parts(expected)[1]
     if isinstance(judge, Sequence) and isinstance(expected, list):
         for j, e in zip(judge.judges, expected, strict=False):
             if any(c is call for c, _ in planned_calls(j) or ()):
@@ -351,19 +353,56 @@ class Satisfies:
     hint: str | None = None
 
     def expected(self, ref: ReferenceHandle) -> Any:
-        return self.expect(ref) if self.expect else None
+        """`{"property": expect(ref), "reference": ...}`: what the predicate is given, and the
+        reference's own output on the call with what the diagnosis relates a failing output to
+        (as `Close` has them; None when the reference's output does not pass the predicate).
+        Only the first is frozen into the student template (`TRUSTED_ONLY`)."""
+        wanted = self.expect(ref) if self.expect else None
+        return {"property": wanted, "reference": self._reference(ref, wanted)}
+
+    def _reference(self, ref: ReferenceHandle, wanted: Any) -> dict[str, Any] | None:
+        try:
+            value = ref.call(self.call)
+            with np.errstate(all="ignore"):
+                if self.predicate(value, wanted):
+                    return None
+        except Exception:  # the reference refuses the call: nothing to relate to
+            return None
+        return {"value": value, "mistakes": useful_mistakes(ref, self.call, value, VALUE),
+                **_diagnosis_extras(ref, self.call, value, VALUE, True)}
 
     def calls(self) -> tuple[tuple[Call, bool], ...] | None:
         """The calls `judge` makes, in order, whatever they return (see `planned_calls`)."""
         return ((self.call, False),)
 
     def judge(self, student: StudentHandle, expected: Any) -> Verdict:
+        """A failing output is also related to the reference's (when the data has it): the facts
+        found are evidence for the diagnosis; without a proven one, the check stays neutral."""
+        wanted, reference = _property_parts(expected)
         got = student.call(self.call)
         with np.errstate(all="ignore"):  # a student's NaN or inf is judged, not warned about
-            msg = self.predicate(got, expected)
-        if msg:
-            return Verdict(False, _failed(self.call, msg), hint=self.hint)
-        return Verdict(True)
+            msg = self.predicate(got, wanted)
+        if not msg:
+            return Verdict(True)
+        findings: list[Finding] = []
+        scopes: list[str] = [""]
+        if reference is not None and difference(got, reference["value"], VALUE) is not None:
+            findings, scopes = value_findings(got, reference, self.call)
+            findings = catalog_findings(got, reference["mistakes"], VALUE) + findings
+        if not any(f.proven for f in findings):  # nothing proven (or only what fails to contradict)
+            findings = []
+        return Verdict(False, _failed(self.call, msg), hint=self.hint, findings=tuple(findings),
+                       scopes=tuple(scopes), degenerate=_degenerate(self.call), related=bool(findings))
+
+
+def _property_parts(expected: Any) -> tuple[Any, dict[str, Any] | None]:
+    """`(what the predicate is given, the reference's data or None)` of a `Satisfies`'s expected
+    data; data of another form (a test's own, or None) is all the predicate's."""
+    if isinstance(expected, dict) and set(expected) == {"property", "reference"}:
+        return expected["property"], expected["reference"]
+    if isinstance(expected, dict) and set(expected) == {"property"}:  # frozen for students
+        return expected["property"], None
+    return expected, None
 
 
 @dataclass(frozen=True)

@@ -355,7 +355,7 @@ class Course:
         return compute_expected(self.assignments, self.reference)
 
 
-TRUSTED_ONLY = ("intermediates", "neighbors", "raising")
+TRUSTED_ONLY = ("intermediates", "neighbors", "raising", "reference")
 """keys of expected data that serve the diagnosis on the instructor's side and are not frozen
 into the student template (the reference's intermediate values are nobody's business)"""
 

@@ -220,6 +220,29 @@ def test_satisfies_passes_when_the_predicate_returns_none_and_fails_with_its_mes
     assert "some entries are not positive" in verdict.message
 
 
+def test_a_failing_property_is_related_to_the_references_output_when_the_data_has_it():
+    from grader.course.loading import _for_students
+
+    sums_to_one = lambda got, _: None if abs(float(np.sum(got)) - 1.0) < 1e-9 else "does not sum to one"
+    judge = Satisfies(Call("m", "f", (np.array([1.0, 2.0, 5.0]),)), sums_to_one)
+    normalize = lambda x: x / x.sum()
+    data = judge.expected(FakeReference(normalize))
+    assert data["reference"]["value"].tolist() == [0.125, 0.25, 0.625]
+    # three times the reference's output: the verdict carries that fact for the diagnosis
+    tripled = judge.judge(FakeStudent(lambda x: 3 * x / x.sum()), data)
+    assert not tripled.passed and tripled.related and any(f.key.startswith("factor") for f in tripled.findings)
+    # an output related to nothing stays neutral, as does every failure where the student's
+    # template has the property's data only (the reference's output is never frozen)
+    unrelated = judge.judge(FakeStudent(lambda x: np.array([0.31, -0.47, 0.93])), data)
+    assert not unrelated.passed and not unrelated.related and unrelated.findings == ()
+    frozen = _for_students(data)
+    assert frozen == {"property": None}
+    at_home = judge.judge(FakeStudent(lambda x: 3 * x / x.sum()), frozen)
+    assert not at_home.passed and not at_home.related and "does not sum to one" in at_home.message
+    # a reference whose own output fails the property is no model to relate to
+    assert judge.expected(FakeReference(lambda x: x))["reference"] is None
+
+
 # ------------------------------------------------------------------ Gradient
 
 
