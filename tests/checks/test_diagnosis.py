@@ -756,7 +756,8 @@ def test_only_a_raise_statement_of_the_students_naming_the_error_is_their_own():
 def test_a_property_check_relates_its_failure_to_the_references_output(course):
     # One epoch fewer fails the XOR property checks ("all max_epochs epochs run") and one value
     # check of degenerate information; the property checks' outputs prove the fact.
-    result = grade_mutant(course, "perceptron", "for _epoch in range(max_epochs):", "for _epoch in range(1, max_epochs):")
+    result = grade_mutant(course, "perceptron", "for _epoch in range(max_epochs):",
+                          "for _epoch in range(1, max_epochs):")
     text = the_diagnosis(result, "train_perceptron")
     assert "stops one step early" in text
     xor = [c for c in result.checks if c.function == "train_perceptron" and "XOR" in c.name and not c.passed]
