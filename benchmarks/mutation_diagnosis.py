@@ -225,7 +225,7 @@ def verify(outcome: Outcome, result, assignment, reference: Reference, files: di
         judge = Close(call, tol) if index is None else Part(Close(call, tol), index)
         data = judge.expected(reference)  # the value, the mistakes' outputs and the diagnosis' extras
         if isinstance(got, StudentError):
-            found = {f.statement for f in error_findings(got.message, call, got.detail)}
+            found = {f.statement for f in error_findings(got.message, call, got.detail, data)}
             named = set(data.get("raising", []))
         else:
             part_got = _part(got, index)

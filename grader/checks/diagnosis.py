@@ -988,14 +988,34 @@ def _own_raise_findings(message: str, traceback: str) -> list[Finding]:
                     "valid arguments, so the check of the arguments before it is wrong")]
 
 
-def error_findings(message: str, call: Call | None, traceback: str = "") -> list[Finding]:
+def _zero_division_findings(message: str, call: Call, expected: dict[str, Any] | None) -> list[Finding]:
+    """A `ZeroDivisionError` (Python numbers only raise it) on an input where a number argument,
+    or a number the reference computes on the way, is 0 does not contradict a result divided by
+    that number (`lam / total` for `lam * total`, where the weights are all 0): unproven findings
+    of those relations, which other inputs must prove."""
+    if not message.startswith("ZeroDivisionError") or expected is None:
+        return []
+    names = {name for name, _ in _arguments(call)}
+    zeros = [(f"`{name}`", f"`{name}`") for name, v in _arguments(call)
+             if isinstance(v, (float, np.floating)) and v == 0]
+    zeros += [(f"ref:{name}", f"the value the reference solution calls `{name}`")
+              for name, v in expected.get("intermediates", []) if name not in names
+              and isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) and v == 0]
+    return [Finding(f"factor@{key}^{power}", f"{WHAT} is exactly the expected one {how.format(q=words)}", proven=False)
+            for key, words in zeros for power, how in POWERS if power < 0]
+
+
+def error_findings(message: str, call: Call | None, traceback: str = "",
+                   expected: dict[str, Any] | None = None) -> list[Finding]:
     """Facts about an exception raised on a call the correct function returns a result for, visible
-    from the call's arguments or the student's `traceback` (`StudentError.detail`): a matrix
-    product whose inner sizes only fit with a transpose (`A @ W` where `W.T` fits), a numbered
-    key outside a dict argument's numbers, a `ValueError` raised by the student's own check."""
+    from the call's arguments, the student's `traceback` (`StudentError.detail`) or the call's
+    `expected` data: a matrix product whose inner sizes only fit with a transpose (`A @ W` where
+    `W.T` fits), a numbered key outside a dict argument's numbers, a `ValueError` raised by the
+    student's own check, a division by a number that is 0 here."""
     if call is None:
         return []
     out = _key_findings(message, call) + _broadcast_findings(message) + _own_raise_findings(message, traceback)
+    out += _zero_division_findings(message, call, expected)
     m = _MATMUL.search(message)
     if m:
         rows_b, cols_a = int(m.group(1)), int(m.group(2))

@@ -272,8 +272,12 @@ def trace_intermediates(fn: Callable[..., Any], call: Call, folder: str, like: A
         plain = to_plain(value)
         if any(difference(plain, kept, EXACT) is None for _, kept in out if _like(kept, plain)):
             continue
+        # A number 0 is kept even where the result is 0 too: a student's division by it
+        # explains their ZeroDivisionError (`grader.checks.diagnosis.error_findings`).
+        zero = isinstance(plain, (int, float)) and not isinstance(plain, bool) and plain == 0
         try:
-            if difference(plain, result, EXACT) is None or difference(plain, to_plain(like), EXACT) is None:
+            if not zero and (difference(plain, result, EXACT) is None
+                             or difference(plain, to_plain(like), EXACT) is None):
                 continue
         except TypeError:
             continue

@@ -216,7 +216,7 @@ def _evidence(check: Check, outcome: Verdict | StudentError, expected: Any) -> E
         expected = case_expected(check.judge, expected, call)  # a table: the case that raised
     if outcome.kind != "exception" or not (isinstance(expected, dict) and "raising" in expected):
         return Evidence(function, False, neutral=True)
-    findings = error_findings(outcome.message, call, outcome.detail)
+    findings = error_findings(outcome.message, call, outcome.detail, expected)
     raising = expected["raising"]
     # A catalogued mistake that raises on this input too is not contradicted by the exception.
     findings += [Finding(mistake_key(name), "", proven=False, mistake=name) for name in raising]

@@ -762,3 +762,40 @@ def test_a_property_check_relates_its_failure_to_the_references_output(course):
     assert "stops one step early" in text
     xor = [c for c in result.checks if c.function == "train_perceptron" and "XOR" in c.name and not c.passed]
     assert xor and all(c.diagnosis == text for c in xor)
+
+
+# ---------------------------------------------------------------- a division by a number that is 0
+
+
+def test_a_division_by_a_sum_that_is_0_on_one_input_is_named_through_the_others(course):
+    # `total ** -1` raises ZeroDivisionError where every weight is 0 (total = 0): that input
+    # does not contradict "divided by total squared", which the other inputs prove.
+    source = reference_source("regularization")
+    files = {"regularization.py": source.replace("return float(lam * total)", "return float(lam * total ** -1)", 1),
+             "forward.py": reference_source("forward"), "backprop.py": reference_source("backprop")}
+    result = course.grade(files, ["regularization"])
+    text = the_diagnosis(result, "l2_penalty")
+    assert "divided by the value the reference solution calls `total` squared" in text
+    raised = [c for c in result.checks if c.function == "l2_penalty" and "ZeroDivisionError" in c.message]
+    assert raised and all(c.diagnosis == text for c in raised)
+
+
+def test_a_zero_division_does_not_contradict_only_divisions_by_a_number_that_is_0_there():
+    call = Call("regularization", "l2_penalty", ({"W1": np.zeros((2, 2))}, 0.0))
+    data = {"value": 0.0, "intermediates": [["total", 0.0], ["n", 4.0]]}
+    found = error_findings("ZeroDivisionError: float division by zero", call, "", data)
+    assert {(f.key, f.proven) for f in found} == {
+        ("factor@ref:total^-1", False), ("factor@ref:total^-2", False),
+        ("factor@`lam`^-1", False), ("factor@`lam`^-2", False)}
+    assert error_findings("ValueError: math domain error", call, "", data) == []
+    assert error_findings("ZeroDivisionError: float division by zero", call, "") == []  # no data: nothing
+    # with the relation proven on two other inputs it is stated; where the number is not 0 the
+    # exception contradicts it
+    proof = Finding("factor@ref:total^-2", "{what} is exactly the expected one divided by ... squared", strong=False)
+    fn = "regularization.l2_penalty"
+    two = [Evidence(fn, False, (proof,)), Evidence(fn, False, (proof,))]
+    raised = Evidence(fn, False, tuple(found), raised=True)
+    assert fn in diagnose(two + [raised])
+    elsewhere = error_findings("ZeroDivisionError: float division by zero", call, "",
+                               {"value": 0.0, "intermediates": [["total", 2.0]]})
+    assert fn not in diagnose(two + [Evidence(fn, False, tuple(elsewhere), raised=True)])
