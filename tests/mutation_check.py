@@ -316,6 +316,9 @@ BREAKAGES = [
     B("zero-intermediates-dropped", "course/loading.py",
       "zero = isinstance(plain, (int, float)) and not isinstance(plain, bool) and plain == 0", "zero = False",
       ("tests/checks/test_diagnosis.py::test_a_division_by_a_sum_that_is_0_on_one_input_is_named_through_the_others",)),
+    B("path-steps-without-intermediates", "checks/judges.py",
+      'for extra in ("neighbors", "intermediates"):', 'for extra in ("neighbors",):',
+      ("tests/checks/test_diagnosis.py::test_a_step_scaled_by_a_value_on_the_way_is_named_on_the_path_too",)),
     B("table-case-raising-says-nothing", "engine/grading.py",
       "expected = case_expected(check.judge, expected, call)", "pass", ("tests/checks/test_diagnosis.py",)),
     # --- a trajectory's steps sent ahead along the reference's path

@@ -733,6 +733,11 @@ def _gradient_at(gradient: Callable[[Any], Any], point: Any) -> Any:
     return value
 
 
+TRACED_STEPS = 5
+"""steps of a trajectory whose reference intermediates the diagnosis has: a step rule's systematic
+mistake leaves the path at once (a fading one, later, is named by the variants of its step)"""
+
+
 @dataclass(frozen=True)
 class Trajectory:
     """An update rule iterated `steps` times from a starting point follows the reference's path.
@@ -784,12 +789,14 @@ class Trajectory:
         live: dict[int, tuple[str, str, Any, Any]] = {}
         for i, (name, hint, _) in enumerate(ref.mistake_outputs(self._step_call(list(args), point, state))):
             live[i] = (name, hint, point, state)
-        neighbors_ = []
+        neighbors_, traces = [], []
+        trace = getattr(ref, "intermediates", None)
         for k in range(self.steps):
             call = self._step_call(args, point, state)
             out = ref.call(call)
             # the student's step k starts where the reference's did (its path agreed so far)
             neighbors_.append(neighbors(ref, call, out, self.tol))
+            traces.append(trace(call, out) if trace is not None and k < TRACED_STEPS else [])
             for i, (name, hint, m_point, m_state) in list(live.items()):
                 m_out = ref.mistake_outputs(self._step_call(list(args), m_point, m_state))[i][2]
                 if m_out is None:
@@ -801,7 +808,7 @@ class Trajectory:
                     live[i] = (name, hint, *self._advance(m_out))
             path.append(out)
             point, state = self._advance(out)
-        return {"path": path, "mistakes": mistakes, "neighbors": neighbors_}
+        return {"path": path, "mistakes": mistakes, "neighbors": neighbors_, "intermediates": traces}
 
     def calls(self) -> None:
         """None: each step's arguments are the student's previous step's result."""
@@ -851,9 +858,11 @@ class Trajectory:
                 )
                 here = [[n, h, o] for n, h, step, o in expected["mistakes"] if step == k]
                 findings = catalog_findings(got, here, self.tol)
-                steps_around = expected.get("neighbors", [])
-                around = steps_around[k] if k < len(steps_around) else []
-                findings += value_findings(got, {"value": want, "neighbors": around}, call)[0]
+                data = {"value": want}
+                for extra in ("neighbors", "intermediates"):  # of the reference's step k
+                    steps_of = expected.get(extra, [])
+                    data[extra] = steps_of[k] if k < len(steps_of) else []
+                findings += value_findings(got, data, call)[0]
                 return Verdict(False, text, findings=tuple(findings), degenerate=_degenerate(self.call),
                                related=True)
             point, state = self._advance(got)

@@ -496,6 +496,21 @@ def test_a_step_of_an_optimizer_followed_for_many_steps_is_named_on_the_path_too
     assert "what the correct function gives for `-lr`" in the_diagnosis(result, "momentum_update")
 
 
+def test_a_step_scaled_by_a_value_on_the_way_is_named_on_the_path_too(course):
+    # The path check relates its failing step to the reference's intermediates at that step
+    # (the velocity after step 1 from zero velocity), as the single-step checks do.
+    files = with_function("optimizers", '''
+        def momentum_update(params, grads, velocity, lr, beta=0.9):
+            v = {k: beta * velocity[k] + (1 - beta) * grads[k] for k in params}
+            return {k: params[k] - lr * v[k] * v[k] for k in params}, v
+    ''')
+    result = course.grade(files, ["optimizers"])
+    failing = [c for c in result.checks if c.function == "momentum_update" and not c.passed]
+    text = the_diagnosis(result, "momentum_update")
+    assert "times the value the reference solution calls `new_velocity`" in text
+    assert all(c.diagnosis == text for c in failing if "steps" in c.name)
+
+
 def test_variants_are_compared_where_the_expected_value_comes_from_elsewhere(course):
     # the loss value's check computes its expected value from the reference's forward pass and
     # loss; the reference's own function gives the same, so its variants are compared too
