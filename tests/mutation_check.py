@@ -319,6 +319,9 @@ BREAKAGES = [
     B("path-steps-without-intermediates", "checks/judges.py",
       'for extra in ("neighbors", "intermediates"):', 'for extra in ("neighbors",):',
       ("tests/checks/test_diagnosis.py::test_a_step_scaled_by_a_value_on_the_way_is_named_on_the_path_too",)),
+    B("where-through-nothing", "checks/diagnosis.py",
+      'for scope, g, e in _differing(got, expected.get("value")) if values else ():', "for scope, g, e in ():",
+      ("tests/checks/test_diagnosis.py::test_wrong_entries_only_where_a_value_on_the_way_is_0_are_named",)),
     B("table-case-raising-says-nothing", "engine/grading.py",
       "expected = case_expected(check.judge, expected, call)", "pass", ("tests/checks/test_diagnosis.py",)),
     # --- a trajectory's steps sent ahead along the reference's path

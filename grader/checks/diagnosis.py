@@ -243,8 +243,24 @@ def _shape_findings(got: np.ndarray, exp: np.ndarray, what: str, call: Call) -> 
 
 
 def _where_fact(what: str, name: str, label: str, n_wrong: int, n_mask: int) -> str:
-    return (f"{what} is wrong only where `{name}` {label} ({n_wrong} of {n_mask} such "
+    """`name` is an argument's name, or words already quoted (a value of the reference's)."""
+    quoted = name if "`" in name else f"`{name}`"
+    return (f"{what} is wrong only where {quoted} {label} ({n_wrong} of {n_mask} such "
             f"entr{'y' if n_mask == 1 else 'ies'}; the others are right): look at that case")
+
+
+def _where_keys(wrong: np.ndarray, arr: np.ndarray, name: str, words: str, what: str) -> list[tuple[str, str]]:
+    """`(key, fact)` for every relation of `arr`'s entries (`_RELATIONS`) that the wrong entries
+    follow (right ones may be there too, where the mistake happens to give the right number);
+    one whose mask is every entry only fails to contradict (key "~")."""
+    out = []
+    n_wrong = int(wrong.sum())
+    for relation, label, test in _RELATIONS:
+        mask = test(arr)
+        if mask.any() and not (wrong & ~mask).any():
+            key = f"where:{name}{relation}" + ("" if not mask.all() else "~")
+            out.append((key, _where_fact(what, words, label, n_wrong, int(mask.sum()))))
+    return out
 
 
 _RELATIONS = (
@@ -272,16 +288,9 @@ def _pattern_findings(got: np.ndarray, exp: np.ndarray, what: str, call: Call) -
     out: list[tuple[str, str]] = []
     for name, value in _arguments(call):
         arr = _as_array(value)
-        if arr is None or arr.shape != got.shape:
-            continue
-        # Every relation that the wrong entries follow (right ones may be there too, where the
-        # mistake happens to give the right number); one whose mask is every entry only fails
-        # to contradict (key "~"). `diagnose` states the narrowest that holds on every input.
-        for relation, label, test in _RELATIONS:
-            mask = test(arr)
-            if mask.any() and not (wrong & ~mask).any():
-                key = f"where:{name}{relation}" + ("" if not mask.all() else "~")
-                out.append((key, _where_fact(what, name, label, n_wrong, int(mask.sum()))))
+        if arr is not None and arr.shape == got.shape:
+            # `diagnose` states the narrowest relation that holds on every input
+            out += _where_keys(wrong, arr, name, name, what)
     if n_wrong < got.size and n_wrong >= 2 and np.isfinite(got).all():
         r = _ratio(got[wrong], exp[wrong])
         if r is not None:
@@ -830,7 +839,34 @@ def _value_findings(got: Any, expected: dict[str, Any], call: Call, label: str) 
             findings += _leaf_findings(g, e, what, call, scope, strong=True)
     findings += _same_as_findings(got, expected, call, label)
     findings += _relation_findings(got, expected, call, label)
+    findings += _where_through_findings(got, expected, call, label)
     return findings, scopes or [""]
+
+
+def _where_through_findings(got: Any, expected: dict[str, Any], call: Call, label: str) -> list[Finding]:
+    """Only the entries of a wrong result (or part) where an array the reference computes on the
+    way is 0 (or not, or negative, ...) are wrong: `A / mask` for `A * mask` is wrong exactly where
+    the dropout mask is 0. As `_pattern_findings` does with the arguments."""
+    names = {name for name, _ in _arguments(call)}
+    values = [(name, v) for name, v in expected.get("intermediates", [])
+              if name not in names and isinstance(v, np.ndarray) and v.dtype.kind in "biuf" and v.size >= 2]
+    out: list[Finding] = []
+    for scope, g, e in _differing(got, expected.get("value")) if values else ():
+        ga, ea = _as_array(g), _as_array(e)
+        if ga is None or ea is None or ga.shape != ea.shape or ga.size < 2:
+            continue
+        wrong = _wrong_mask(ga, ea)
+        if not wrong.any():
+            continue
+        for name, v in values:
+            # the expected result itself under another name relates nothing (`_through_one`)
+            q = v.astype(np.float64)
+            if q.shape == ga.shape and not (_equal(q, ea) or _equal(-q, ea)):
+                for key, text in _where_keys(wrong, q, f"ref:{name}",
+                                             f"the value the reference solution calls `{name}`", WHAT):
+                    out.append(Finding(key.rstrip("~"), text, scope, not key.endswith("~"),
+                                       _rests_on_several(key, ga, ea), subject=_what(label or scope)))
+    return out
 
 
 def _same_as_findings(got: Any, expected: dict[str, Any], call: Call, label: str) -> list[Finding]:

@@ -814,3 +814,21 @@ def test_a_zero_division_does_not_contradict_only_divisions_by_a_number_that_is_
     elsewhere = error_findings("ZeroDivisionError: float division by zero", call, "",
                                {"value": 0.0, "intermediates": [["total", 2.0]]})
     assert fn not in diagnose(two + [Evidence(fn, False, tuple(elsewhere), raised=True)])
+
+
+def test_wrong_entries_only_where_a_value_on_the_way_is_0_are_named(course):
+    # Dropped units keep a small leak of A instead of 0: only the entries where the reference's
+    # mask is 0 are wrong, a pattern no argument shows.
+    result = grade_mutant(course, "regularization", "A_out = A * mask  # r (.) a",
+                          "A_out = np.where(mask, A, 0.01 * A)")
+    text = the_diagnosis(result, "dropout_forward")
+    assert "wrong only where the value the reference solution calls `mask` is 0" in text
+
+
+def test_a_boolean_value_on_the_way_is_related_as_numbers():
+    # NumPy refuses `-` on booleans: the pattern through a boolean mask must not raise
+    e = np.array([0.0, 2.0, 0.0, 4.0])
+    mask = np.array([False, True, False, True])
+    call = Call("m", "f", (np.array([1.0, 2.0, 3.0, 4.0]),))
+    findings, _ = value_findings(np.array([1.0, 2.0, 3.0, 4.0]), {"value": e, "intermediates": [["mask", mask]]}, call)
+    assert "where:ref:mask==0" in {f.key for f in findings if f.proven}
