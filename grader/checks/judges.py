@@ -339,6 +339,22 @@ class Differs:
         return Verdict(True)
 
 
+PROPERTY_DIAGNOSIS_MAX = 5000
+"""numbers a property check's output may hold for the diagnosis to keep the reference's output
+and its variants: a large one (a random initialisation of a 784-128-64-10 network) would put
+megabytes into every run's expected data for little"""
+
+
+def _count_numbers(value: Any) -> int:
+    if isinstance(value, np.ndarray):
+        return int(value.size)
+    if isinstance(value, dict):
+        return sum(_count_numbers(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return sum(_count_numbers(v) for v in value)
+    return 1
+
+
 @dataclass(frozen=True)
 class Satisfies:
     """The student's output passes `predicate(got, expected) -> message or None`.
@@ -367,6 +383,8 @@ class Satisfies:
                 if self.predicate(value, wanted):
                     return None
         except Exception:  # the reference refuses the call: nothing to relate to
+            return None
+        if _count_numbers(value) > PROPERTY_DIAGNOSIS_MAX:
             return None
         return {"value": value, "mistakes": useful_mistakes(ref, self.call, value, VALUE),
                 **_diagnosis_extras(ref, self.call, value, VALUE, True)}

@@ -241,6 +241,11 @@ def test_a_failing_property_is_related_to_the_references_output_when_the_data_ha
     assert not at_home.passed and not at_home.related and "does not sum to one" in at_home.message
     # a reference whose own output fails the property is no model to relate to
     assert judge.expected(FakeReference(lambda x: x))["reference"] is None
+    # nor is one too large to carry into every run's expected data (with its variants)
+    from grader.checks.judges import PROPERTY_DIAGNOSIS_MAX
+
+    big = Satisfies(Call("m", "f", (np.ones(PROPERTY_DIAGNOSIS_MAX + 1),)), sums_to_one)
+    assert big.expected(FakeReference(normalize))["reference"] is None
 
 
 # ------------------------------------------------------------------ Gradient
