@@ -271,13 +271,16 @@ def run(submissions: Path, out: Path, course: Path | None, names: tuple[str, ...
 
     if cluster_spec and jobs:
         raise click.UsageError("-j counts submissions graded on this machine; with --cluster use local:N")
-    if not cluster_spec:
-        _announce_isolation(sandbox_mode, run_as_root=run_as_root)  # with --cluster, preflight asks every host
+    if not cluster_spec:  # with --cluster, preflight asks every host
+        sandbox.resolve_soon(sandbox_mode)  # the probe runs while the course loads
     limits = Limits(call_timeout=timeout, sandbox=sandbox_mode, memory_mb=memory, unsafe_run_as_root=run_as_root)
     previous = signal.signal(signal.SIGTERM, terminate)  # a `kill` stops like Ctrl-C
     try:
+        loaded = Course.load(root, list(names) or None)
+        if not cluster_spec:
+            _announce_isolation(sandbox_mode, run_as_root=run_as_root)
         with _cluster(cluster_spec, root, list(names) or None, limits, quiet) as remote:
-            batch = grade_folder(submissions, out, Course.load(root, list(names) or None), limits,
+            batch = grade_folder(submissions, out, loaded, limits,
                                  jobs, progress, force, target, cluster=remote, course_cache=not no_course_cache)
     except (CourseError, GradebookError) as exc:
         raise click.ClickException(str(exc)) from exc

@@ -23,12 +23,14 @@ the grader's user, and in tier 2 as root each worker runs under a uid of its own
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import hashlib
 import os
 import platform
 import stat
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -121,6 +123,20 @@ def _header(key: str, body: bytes) -> bytes:
     return FORMAT + b" " + key.encode() + b" " + hashlib.sha256(body).hexdigest().encode() + b"\n"
 
 
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector paused: decoding a course's expected data makes some
+    100,000 containers, none of them garbage, and the collections they would set off more than
+    double the time of reading the file (0.4 s instead of 0.15 s for this course's 9 MB)."""
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
+
+
 def load(path: Path, key: str, check_names: list[str]) -> dict[str, Any] | None:
     """The expected values stored in `path` under `key`, or None when the file is missing,
     foreign, stale, corrupt or not private (see the module's docstring)."""
@@ -141,7 +157,8 @@ def load(path: Path, key: str, check_names: list[str]) -> dict[str, Any] | None:
         if head != _header(key, body):
             return None
         os.lseek(fd, len(head), os.SEEK_SET)
-        _, value = codec.read_message(fd, limits=_LIMITS)
+        with _collector_paused():
+            _, value = codec.read_message(fd, limits=_LIMITS)
     except Exception:  # whatever is wrong with the file, it is rebuilt  # noqa: BLE001
         return None
     finally:

@@ -28,6 +28,7 @@ See SECURITY.md for what each tier guarantees and what it does not.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
@@ -134,6 +135,18 @@ def resolve(mode: str = "auto") -> Isolation:
         if mode not in _cache:
             _cache[mode] = _resolve(mode)
         return _cache[mode]
+
+
+def resolve_soon(mode: str = "auto") -> None:
+    """Start `resolve(mode)` in a thread of its own: its probe is a sandboxed interpreter that
+    runs beside the caller's work (loading the course), and `resolve` then waits for it. Errors
+    are left to the caller's own `resolve` to raise. Not a daemon: a run that ends first waits
+    for the probe to clean up after itself."""
+    def probe() -> None:
+        with contextlib.suppress(SandboxError, ValueError):
+            resolve(mode)
+
+    threading.Thread(target=probe, name="sandbox-probe").start()
 
 
 def _resolve(mode: str) -> Isolation:

@@ -3,7 +3,13 @@ the points of the functions it breaks, with a named hint; trajectories name the 
 
 from __future__ import annotations
 
+import functools
+from pathlib import Path
+
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import (
     SUBMISSIONS,
@@ -114,3 +120,25 @@ def test_a_mistake_that_grows_slowly_fails_the_trajectory_at_a_later_step(course
     assert not rosen.passed and rosen.mistake == "eps inside the square root"
     step = int(rosen.message.split("step ")[1].split(" ")[0])
     assert step > 1, rosen.message
+
+
+@functools.cache
+def _checks_module():
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[2] / "assignments" / "optimizers" / "checks_visible.py"
+    spec = importlib.util.spec_from_file_location("optimizers_checks_copy", path)
+    checks = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(checks)
+    return checks
+
+
+@settings(max_examples=200)
+@given(st.lists(st.floats(-1e3, 1e3, allow_nan=False), min_size=2, max_size=8))
+def test_the_checks_rosenbrock_gradient_is_scipys_bit_for_bit(x):
+    # The checks carry a copy of `scipy.optimize.rosen_der` (importing scipy.optimize costs every
+    # run 0.2 s): the paths the students' steps are compared along are the same.
+    from scipy.optimize import rosen_der
+
+    point = np.array(x)
+    assert np.array_equal(_checks_module().rosen_der(point), rosen_der(point))

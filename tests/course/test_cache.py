@@ -75,6 +75,27 @@ def test_the_second_run_reads_what_the_first_computed_into_a_private_file(setup)
     assert folder.stat().st_mode & 0o777 == 0o700 and files[0].stat().st_mode & 0o777 == 0o600
 
 
+@pytest.mark.parametrize("collecting", [True, False])
+def test_reading_the_file_leaves_the_garbage_collector_as_it_found_it(setup, collecting):
+    # The collector is paused while the file decodes (its containers are no garbage), and only
+    # then: a run that had turned it off keeps it off, and a damaged file changes nothing.
+    import gc
+
+    _expected(setup)
+    was = gc.isenabled()
+    try:
+        (gc.enable if collecting else gc.disable)()
+        assert _expected(setup) and gc.isenabled() is collecting
+        # a body that fails to decode, under a header whose digest matches it
+        course, assignments = setup[0], setup[1]
+        file, body = next(setup[2].iterdir()), b"not a message"
+        file.write_bytes(coursecache._header(coursecache.fingerprint(course, assignments), body) + body)
+        assert _expected(setup) and gc.isenabled() is collecting
+        assert setup[3].calls == 2
+    finally:
+        (gc.enable if was else gc.disable)()
+
+
 @pytest.mark.parametrize("edit", ["reference", "check", "mistakes", "settings", "extensions", "course.toml"])
 def test_an_edit_of_any_course_file_invalidates(setup, edit):
     course, _, _, compute = setup
