@@ -322,6 +322,8 @@ BREAKAGES = [
     B("where-through-nothing", "checks/diagnosis.py",
       'for scope, g, e in _differing(got, expected.get("value")) if values else ():', "for scope, g, e in ():",
       ("tests/checks/test_diagnosis.py::test_wrong_entries_only_where_a_value_on_the_way_is_0_are_named",)),
+    B("offset-no-squares", "checks/diagnosis.py", "elif _shifted(pairs, squares, c):", "elif False:",
+      ("tests/checks/test_diagnosis.py::test_a_result_shifted_by_the_square_of_a_value_on_the_way_is_named",)),
     B("table-case-raising-says-nothing", "engine/grading.py",
       "expected = case_expected(check.judge, expected, call)", "pass", ("tests/checks/test_diagnosis.py",)),
     # --- a trajectory's steps sent ahead along the reference's path

@@ -684,7 +684,8 @@ POWERS = ((1, "times {q}"), (-1, "divided by {q}"), (2, "times {q} squared"), (-
 expected one divided by `x` squared)"""
 
 ADDED = (1.0, -1.0, 2.0, -2.0, 0.5, -0.5)
-"""how many times a value may be added to the result (`s * (2 - s)` for `s * (1 - s)`: plus `s`)"""
+"""how many times a value (or its square) may be added to the result (`s * (2 - s)` for
+`s * (1 - s)`: plus `s`; `s * (1 + s)`: plus 2 times `s` squared)"""
 
 
 def _through(call: Call, expected: dict[str, Any]) -> list[tuple[str, str, Any]]:
@@ -800,11 +801,16 @@ def _through_one(pairs: list[tuple[np.ndarray, np.ndarray]], starts: list[tuple[
             if _scaled(steps, by, power):
                 out.append((f"step:{name}@{key}^{power}", _step_fact(WHAT, name, how + entrywise),
                             _several(b for _, b in steps)))
+    squares = [q.astype(np.float64) ** 2 for q in by]
     for c in ADDED if not itself else ():
+        times = "" if abs(c) == 1.0 else f"{_num(abs(c))} times "
+        sign = "plus" if c > 0 else "minus"
         if _shifted(pairs, by, c):
-            times = "" if abs(c) == 1.0 else f"{_num(abs(c))} times "
-            out.append((f"offset@{c:g}{key}", f"{WHAT} is exactly the expected one {'plus' if c > 0 else 'minus'} "
-                        f"{times}{words}", _several(by)))
+            out.append((f"offset@{c:g}{key}", f"{WHAT} is exactly the expected one {sign} {times}{words}",
+                        _several(by)))
+        elif _shifted(pairs, squares, c):  # `s * (1 + s)` for `s * (1 - s)`: plus 2 s**2
+            out.append((f"offset@{c:g}{key}^2", f"{WHAT} is exactly the expected one {sign} {times}{words} squared",
+                        _several(by)))
     return out
 
 

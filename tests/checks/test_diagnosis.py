@@ -651,6 +651,17 @@ def test_a_result_shifted_by_a_multiple_of_a_value_on_the_way_is_named(course):
     assert "is exactly the expected one plus 0.5 times the value the reference solution calls `s`" in text
 
 
+def test_a_result_shifted_by_the_square_of_a_value_on_the_way_is_named(course):
+    files = with_function("forward", '''
+        def sigmoid_grad(z):
+            s = sigmoid(z)
+            return s - 2 * s * s
+    ''')
+    text = the_diagnosis(course.grade(files, ["forward"]), "sigmoid_grad")
+    assert text.startswith("your result is exactly the expected one minus the value the reference solution "
+                           "calls `s` squared")
+
+
 def test_a_step_of_dict_entries_scaled_by_an_argument_dict_is_named(course):
     files = with_function("optimizers", '''
         def momentum_update(params, grads, velocity, lr, beta=0.9):
