@@ -891,6 +891,7 @@ def _same_as_findings(got: Any, expected: dict[str, Any], call: Call, label: str
                 out.append(Finding(f"neighbor:{arg}:{change}", _variant_fact(arg, change), scope,
                                    strong=informative(g), subject=_what(label or scope)))
                 break  # the whole output is the variant's: its parts need no second fact
+    out += _reciprocal_of_zero_findings(got, exp, call, label)
     intermediates = expected.get("intermediates", [])
     for scope, g, e in parts:
         for name, value in intermediates:
@@ -903,8 +904,32 @@ def _same_as_findings(got: Any, expected: dict[str, Any], call: Call, label: str
     return out
 
 
+def _has_zero(value: Any) -> bool:
+    """A float array (or a dict of them) with a zero entry: its reciprocal is no variant."""
+    if isinstance(value, dict):
+        return bool(value) and all(isinstance(v, np.ndarray) for v in value.values()) and \
+            any(_has_zero(v) for v in value.values())
+    return isinstance(value, np.ndarray) and value.dtype.kind == "f" and value.size > 0 and bool(np.any(value == 0))
+
+
+def _reciprocal_of_zero_findings(got: Any, exp: Any, call: Call, label: str) -> list[Finding]:
+    """An output with inf or NaN where the expected one is finite, on an input where an array
+    argument has a 0, does not contradict "what `1 / that argument` gives" (`beta / velocity`
+    from a zero velocity): unproven findings, which other inputs must prove."""
+    if _finite(got) or not _finite(exp):
+        return []
+    return [Finding(f"neighbor:{name}:{RECIPROCAL}", _variant_fact(name, RECIPROCAL), proven=False,
+                    subject=_what(label)) for name, value in _arguments(call) if _has_zero(value)]
+
+
 def _finite(x: Any) -> bool:
-    return bool(np.isfinite(_numbers(x)).all())
+    """No inf or NaN among the numbers of `x` (as `_numbers` finds them)."""
+    if isinstance(x, dict):
+        return all(_finite(v) for v in x.values())
+    if isinstance(x, (list, tuple)) and not _as_list_of_numbers(x):
+        return all(_finite(v) for v in x)
+    a = _as_array(x)
+    return a is None or bool(np.isfinite(a).all())
 
 
 def _part_of(value: Any, scope: str) -> Any:

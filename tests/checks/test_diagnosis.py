@@ -843,3 +843,32 @@ def test_a_boolean_value_on_the_way_is_related_as_numbers():
     call = Call("m", "f", (np.array([1.0, 2.0, 3.0, 4.0]),))
     findings, _ = value_findings(np.array([1.0, 2.0, 3.0, 4.0]), {"value": e, "intermediates": [["mask", mask]]}, call)
     assert "where:ref:mask==0" in {f.key for f in findings if f.proven}
+
+
+def test_inf_from_an_argument_that_is_0_does_not_contradict_its_reciprocal(course):
+    # `1 / velocity` is inf from a zero velocity (the first step, the path check), and exactly
+    # the reciprocal variant where the velocity has no zero: stated, and only as that.
+    files = with_function("optimizers", '''
+        def momentum_update(params, grads, velocity, lr, beta=0.9):
+            with np.errstate(divide="ignore"):
+                v = {k: beta * (1.0 / velocity[k]) + (1 - beta) * grads[k] for k in params}
+            return {k: params[k] - lr * v[k] for k in params}, v
+    ''')
+    result = course.grade(files, ["optimizers"])
+    text = the_diagnosis(result, "momentum_update")
+    assert "what the correct function gives for `1 / velocity`" in text
+    first = next(c for c in result.checks if c.function == "momentum_update" and "zero velocity" in c.name)
+    assert not first.passed and first.diagnosis == text
+
+
+def test_inf_relates_to_no_reciprocal_where_no_argument_is_0():
+    call = Call("optimizers", "momentum_update", ({"w": np.ones(2)}, {"w": np.ones(2)}, {"w": np.full(2, 0.5)}, 0.1))
+    findings, _ = value_findings({"w": np.array([np.inf, 1.0])}, {"value": {"w": np.ones(2)}}, call)
+    assert not [f for f in findings if f.key.endswith(":reciprocal")]
+    call = Call("optimizers", "momentum_update", ({"w": np.ones(2)}, {"w": np.ones(2)}, {"w": np.zeros(2)}, 0.1))
+    found = value_findings({"w": np.array([np.inf, 1.0])}, {"value": {"w": np.ones(2)}}, call)[0]
+    assert [(f.key, f.proven) for f in found if f.key.endswith(":reciprocal")] == [
+        ("neighbor:velocity:reciprocal", False)]
+    # a finite wrong output is no such case
+    found = value_findings({"w": np.array([3.0, 1.0])}, {"value": {"w": np.ones(2)}}, call)[0]
+    assert not [f for f in found if f.key.endswith(":reciprocal")]
