@@ -719,10 +719,19 @@ def _fits(q: np.ndarray, e: np.ndarray) -> bool:
 
 
 def _scaled(pairs: list[tuple[np.ndarray, np.ndarray]], by: list[np.ndarray], power: int) -> bool:
-    """`got == expected * q ** power` on every pair, entry by entry, with some expected entry not 0."""
+    """`got == expected * q ** power` on every pair, entry by entry, with some expected entry not 0.
+    A power below 0 of a zero of `q` is inf or NaN: there `got` must not be finite (the student's
+    division by 0), and the other entries prove the relation."""
     for (g, e), q in zip(pairs, by):
-        # a zero of `q` to a power below 0 is inf, which `_equal` never takes for equal
-        if not _fits(q, e) or not _equal(g, e * q.astype(np.float64) ** power):
+        if not _fits(q, e):
+            return False
+        q = q.astype(np.float64)
+        target = e * q**power
+        zero = np.broadcast_to(q == 0, e.shape) if power < 0 else None
+        if zero is not None and zero.any():
+            if zero.all() or np.isfinite(g[zero]).any() or not _equal(g[~zero], target[~zero]):
+                return False
+        elif not _equal(g, target):
             return False
     return any(np.any(e != 0) for _, e in pairs)
 
@@ -825,9 +834,14 @@ def value_findings(got: Any, expected: dict[str, Any], call: Call, label: str = 
     """The facts relating `got` to `expected["value"]` on `call`, and the scopes that differ.
 
     `expected` may also carry `"intermediates"` (`[name, value]` pairs the reference computed
-    on the way) and `"neighbors"` (`[argument, delta, value]`: the reference's result with an
-    integer argument moved by `delta`). `label` names the result (e.g. "second returned value").
+    on the way), `"neighbors"` (`[argument, change, value]`: the reference's result on a variant
+    of the call, `grader.checks.variants`) and `"defaults"` (`[name, number]` of the arguments
+    the call leaves to their defaults). `label` names the result (e.g. "second returned value").
     """
+    given = set(call.kwargs) | set(_param_names(call)[: len(call.args)])
+    left = {name: v for name, v in expected.get("defaults", []) if name not in given}
+    if left:  # the numbers left to their defaults name factors as the arguments do (`h` squared)
+        call = Call(call.module, call.function, call.args, {**call.kwargs, **left})
     with np.errstate(all="ignore"):  # a wrong output may hold inf or NaN: relating it warns nobody
         return _value_findings(got, expected, call, label)
 

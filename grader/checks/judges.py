@@ -25,7 +25,7 @@ from grader.checks.compare import EXACT, VALUE, Tolerance, difference, kind_of
 from grader.checks.diagnosis import catalog_findings, is_degenerate, mistake_key, part_subject, value_findings
 from grader.checks.findings import ARGS, Finding
 from grader.checks.returns import RETURN_NAMES, position
-from grader.checks.variants import reference_variants
+from grader.checks.variants import defaults, reference_variants
 from grader.model import Call, Effects, Planned, ReferenceHandle, StudentError, StudentHandle, Verdict, describe_value
 from grader.worker import codec
 
@@ -159,6 +159,9 @@ def _diagnosis_extras(ref: ReferenceHandle, call: Call, value: Any, tol: Toleran
     if with_neighbors:
         extras["neighbors"] = neighbors(ref, call, value, tol)
     extras["raising"] = [name for name, _, _, raised in _mistake_runs(ref, call) if raised]
+    # the numbers the call leaves to their defaults (`h=1e-5`) name factors as its arguments do
+    extras["defaults"] = [[name, v] for name, v in defaults(ref, call).items()
+                          if isinstance(v, (int, float)) and not isinstance(v, bool)]
     return extras
 
 

@@ -92,7 +92,7 @@ def _with(call: Call, changes: dict[int | str, Any]) -> Call:
     return Call(call.module, call.function, tuple(args), kwargs)
 
 
-def _defaults(ref: ReferenceHandle, call: Call) -> dict[str, Any]:
+def defaults(ref: ReferenceHandle, call: Call) -> dict[str, Any]:
     """The reference's default arguments that `call` leaves out (a mistake in `drop` shows on a
     call that does not pass it as much as on one that does)."""
     try:
@@ -138,7 +138,7 @@ def reference_variants(ref: ReferenceHandle, call: Call, value: Any, tol: Tolera
     output differs from `value`; variants the reference refuses are left out. A variant may take
     the reference outside its domain (`1 / beta`): its warnings are nobody's business."""
     out: list[list[Any]] = []
-    for name, change, other_call in variants(call, _defaults(ref, call)):
+    for name, change, other_call in variants(call, defaults(ref, call)):
         try:
             with warnings.catch_warnings(), np.errstate(all="ignore"):
                 warnings.simplefilter("ignore")

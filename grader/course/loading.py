@@ -359,7 +359,7 @@ class Course:
         return compute_expected(self.assignments, self.reference)
 
 
-TRUSTED_ONLY = ("intermediates", "neighbors", "raising", "reference")
+TRUSTED_ONLY = ("intermediates", "neighbors", "raising", "reference", "defaults")
 """keys of expected data that serve the diagnosis on the instructor's side and are not frozen
 into the student template (the reference's intermediate values are nobody's business)"""
 

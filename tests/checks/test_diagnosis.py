@@ -872,3 +872,24 @@ def test_inf_relates_to_no_reciprocal_where_no_argument_is_0():
     # a finite wrong output is no such case
     found = value_findings({"w": np.array([3.0, 1.0])}, {"value": {"w": np.ones(2)}}, call)[0]
     assert not [f for f in found if f.key.endswith(":reciprocal")]
+
+
+def test_a_factor_named_by_an_argument_left_to_its_default_is_named(course):
+    # No check passes `h`: its default (1e-5) names the factor as a passed argument would.
+    result = grade_mutant(course, "backprop", "(f_plus - f_minus) / (2.0 * h)", "(f_plus - f_minus) / 2.0")
+    assert "your result is exactly the expected one times `h`" in the_diagnosis(result, "numerical_gradient")
+
+
+def test_a_division_by_an_argument_with_zeros_is_proven_by_the_other_entries():
+    # `e / q**2` is inf where `q` is 0 (the student's division by 0) and exact elsewhere
+    q = np.array([0.0, 2.0, -0.5, 4.0])
+    e = np.array([1.0, -3.0, 2.0, 0.5])
+    call = Call("m", "f", (q,))
+    with np.errstate(divide="ignore"):
+        got = e / q**2
+    keys = {f.key for f in value_findings(got, {"value": e}, call)[0] if f.proven}
+    assert "factor@`argument 1`^-2" in keys
+    finite_there = got.copy()
+    finite_there[0] = 7.0  # a number where the division by 0 would give none: no such relation
+    keys = {f.key for f in value_findings(finite_there, {"value": e}, call)[0] if f.proven}
+    assert not [k for k in keys if "^-" in k]
