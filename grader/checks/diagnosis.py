@@ -1086,6 +1086,28 @@ def _zero_division_findings(message: str, call: Call, expected: dict[str, Any] |
             for key, words in zeros for power, how in POWERS if power < 0]
 
 
+def _missing_axis_findings(message: str, call: Call) -> list[Finding]:
+    """`IndexError: tuple index out of range` on an input with an array argument of d axes (`Y`
+    of shape `(6,)`) does not contradict a result scaled by its axis d (`Y.shape[1]`, a mean over
+    the wrong axis of a 2-d input): unproven findings of those factors, which other inputs must
+    prove. The keys and texts are `_name_factor`'s."""
+    if not message.startswith("IndexError: tuple index out of range"):
+        return []
+    out = []
+    for name, value in _arguments(call):
+        if not isinstance(value, np.ndarray):
+            continue
+        missing = f"{name}.shape[{value.ndim}]"
+        named = [(f"x{missing}", f"times `{missing}`"), (f"/{missing}", f"divided by `{missing}`")]
+        for k in range(value.ndim):
+            axis = f"{name}.shape[{k}]"
+            named += [(f"x{axis}/{missing}", f"times `{axis}` divided by `{missing}`"),
+                      (f"x{missing}/{axis}", f"times `{missing}` divided by `{axis}`")]
+        out += [Finding(f"factor{key}", f"{WHAT} is exactly the expected one {words}", proven=False)
+                for key, words in named]
+    return out
+
+
 def error_findings(message: str, call: Call | None, traceback: str = "",
                    expected: dict[str, Any] | None = None) -> list[Finding]:
     """Facts about an exception raised on a call the correct function returns a result for, visible
@@ -1096,7 +1118,7 @@ def error_findings(message: str, call: Call | None, traceback: str = "",
     if call is None:
         return []
     out = _key_findings(message, call) + _broadcast_findings(message) + _own_raise_findings(message, traceback)
-    out += _zero_division_findings(message, call, expected)
+    out += _zero_division_findings(message, call, expected) + _missing_axis_findings(message, call)
     m = _MATMUL.search(message)
     if m:
         rows_b, cols_a = int(m.group(1)), int(m.group(2))

@@ -893,3 +893,21 @@ def test_a_division_by_an_argument_with_zeros_is_proven_by_the_other_entries():
     finite_there[0] = 7.0  # a number where the division by 0 would give none: no such relation
     keys = {f.key for f in value_findings(finite_there, {"value": e}, call)[0] if f.proven}
     assert not [k for k in keys if "^-" in k]
+
+
+def test_a_mean_over_an_axis_a_1d_input_lacks_is_named_through_the_others(course):
+    # `np.shape(Y)[1]` raises IndexError for a 1-D batch: that input does not contradict the
+    # ratio of axis lengths the 2-D inputs prove.
+    result = grade_mutant(course, "backprop", "m = Y_hat.shape[0]", "m = np.shape(Y)[1]")
+    text = the_diagnosis(result, "mse_loss")
+    assert "divided by `Y_hat.shape[1]`" in text or "divided by `Y.shape[1]`" in text
+    assert any("IndexError" in c.message and c.diagnosis == text for c in result.checks if c.function == "mse_loss")
+
+
+def test_an_index_error_on_a_tuple_leaves_only_factors_of_a_missing_axis_uncontradicted():
+    call = Call("backprop", "mse_loss", (np.ones(6), np.zeros(6)))
+    found = error_findings("IndexError: tuple index out of range", call)
+    keys = {f.key for f in found}
+    assert {"factorxY_hat.shape[0]/Y_hat.shape[1]", "factorxY.shape[1]"} <= keys
+    assert all(not f.proven for f in found) and not [k for k in keys if "shape[0]" in k and "shape[1]" not in k]
+    assert error_findings("IndexError: list index out of range", call) == []
