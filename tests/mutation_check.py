@@ -308,7 +308,7 @@ BREAKAGES = [
       'if reference is not None and difference(got, reference["value"], VALUE) is not None:', "if False:",
       ("tests/checks/test_diagnosis.py::test_a_property_check_relates_its_failure_to_the_references_output",
        "tests/checks/test_judges.py")),
-    B("property-reference-frozen", "course/loading.py", '"raising", "reference")', '"raising")',
+    B("property-reference-frozen", "course/loading.py", '"raising", "reference", "defaults")', '"raising", "defaults")',
       ("tests/checks/test_judges.py",)),
     B("zero-division-contradicts", "checks/diagnosis.py",
       'if not message.startswith("ZeroDivisionError") or expected is None:', "if True:",
