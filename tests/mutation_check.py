@@ -337,6 +337,9 @@ BREAKAGES = [
     B("missing-axis-contradicts", "checks/diagnosis.py",
       'if not message.startswith("IndexError: tuple index out of range"):', "if True:",
       ("tests/checks/test_diagnosis.py::test_a_mean_over_an_axis_a_1d_input_lacks_is_named_through_the_others",)),
+    B("where-through-keeps-zeros", "checks/diagnosis.py",
+      "if not wrong.any() or np.array_equal(~wrong, ea == 0):", "if not wrong.any():",
+      ("tests/checks/test_diagnosis.py::test_a_pattern_through_a_value_on_the_way_that_only_keeps_zeros_is_not_stated",)),
     B("table-case-raising-says-nothing", "engine/grading.py",
       "expected = case_expected(check.judge, expected, call)", "pass", ("tests/checks/test_diagnosis.py",)),
     # --- a trajectory's steps sent ahead along the reference's path

@@ -911,3 +911,13 @@ def test_an_index_error_on_a_tuple_leaves_only_factors_of_a_missing_axis_uncontr
     assert {"factorxY_hat.shape[0]/Y_hat.shape[1]", "factorxY.shape[1]"} <= keys
     assert all(not f.proven for f in found) and not [k for k in keys if "shape[0]" in k and "shape[1]" not in k]
     assert error_findings("IndexError: list index out of range", call) == []
+
+
+def test_a_pattern_through_a_value_on_the_way_that_only_keeps_zeros_is_not_stated():
+    # wrong exactly where the expected entries are not 0: "only where `e` is positive" would
+    # only say that the zeros stayed zeros
+    e = np.array([0.0, 0.5, 0.0, 0.25])
+    call = Call("m", "f", (np.array([1.0, 2.0, 3.0, 4.0]),))
+    data = {"value": e, "intermediates": [["e", np.array([0.0, 3.0, 0.0, 1.0])]]}
+    findings, _ = value_findings(np.array([0.0, 0.9, 0.0, 0.7]), data, call)
+    assert not [f for f in findings if "ref:" in f.key]
