@@ -242,11 +242,11 @@ def _shape_findings(got: np.ndarray, exp: np.ndarray, what: str, call: Call) -> 
     return out
 
 
-def _where_fact(what: str, name: str, label: str, n_wrong: int, n_mask: int) -> str:
-    """`name` is an argument's name, or words already quoted (a value of the reference's)."""
+def _where_fact(what: str, name: str, label: str) -> str:
+    """`name` is an argument's name, or words already quoted (a value of the reference's). No
+    counts: the fact is stated once for all the function's failing inputs."""
     quoted = name if "`" in name else f"`{name}`"
-    return (f"{what} is wrong only where {quoted} {label} ({n_wrong} of {n_mask} such "
-            f"entr{'y' if n_mask == 1 else 'ies'}; the others are right): look at that case")
+    return f"{what} is wrong only where {quoted} {label}, and right everywhere else: look at that case"
 
 
 def _where_keys(wrong: np.ndarray, arr: np.ndarray, name: str, words: str, what: str) -> list[tuple[str, str]]:
@@ -254,12 +254,11 @@ def _where_keys(wrong: np.ndarray, arr: np.ndarray, name: str, words: str, what:
     follow (right ones may be there too, where the mistake happens to give the right number);
     one whose mask is every entry only fails to contradict (key "~")."""
     out = []
-    n_wrong = int(wrong.sum())
     for relation, label, test in _RELATIONS:
         mask = test(arr)
         if mask.any() and not (wrong & ~mask).any():
             key = f"where:{name}{relation}" + ("" if not mask.all() else "~")
-            out.append((key, _where_fact(what, words, label, n_wrong, int(mask.sum()))))
+            out.append((key, _where_fact(what, words, label)))
     return out
 
 
@@ -670,8 +669,7 @@ def _dict_where(pairs: list[tuple[np.ndarray, np.ndarray]], olds: list[np.ndarra
         if all(not (w & ~m).any() for w, m in zip(wrongs, masks)) and any(m.any() for m in masks):
             proven = any(not m.all() for m in masks)
             n_wrong = sum(int(w.sum()) for w in wrongs)
-            n_mask = sum(int(m.sum()) for m in masks)
-            out.append(Finding(f"where:{name}{relation}", _where_fact(what, f"{name}[...]", label, n_wrong, n_mask),
+            out.append(Finding(f"where:{name}{relation}", _where_fact(what, f"{name}[...]", label),
                                scope, proven, n_wrong >= 2, subject=what))
     return out
 

@@ -69,7 +69,7 @@ def test_an_exception_whose_cause_the_shapes_show_is_named(course):
 
 def test_only_the_entries_at_the_kink_wrong_are_named(course):
     result = grade_mutant(course, "forward", "return (np.asarray(z) > 0).astype", "return (np.asarray(z) >= 0).astype")
-    assert "wrong only where `z` is 0 (" in the_diagnosis(result, "relu_grad")
+    assert "wrong only where `z` is 0, and right everywhere else" in the_diagnosis(result, "relu_grad")
 
 
 def test_an_off_by_one_in_an_integer_argument_is_named(course):
@@ -383,7 +383,7 @@ def test_wrong_entries_of_a_dict_only_where_an_argument_is_zero_are_named():
         findings, _ = value_findings(got, {"value": exp}, Call("m", "f", (), {"params": params, "lam": 0.1}))
         evidence.append(Evidence("m.f", False, tuple(findings)))
     texts = diagnose(evidence)["m.f"].texts
-    assert any("wrong only where `params[...]` is 0 (" in t for t in texts), texts
+    assert any("wrong only where `params[...]` is 0, and right everywhere else" in t for t in texts), texts
     assert not any("0 or negative" in t or "0 or positive" in t for t in texts), texts
 
 
@@ -921,3 +921,16 @@ def test_a_pattern_through_a_value_on_the_way_that_only_keeps_zeros_is_not_state
     data = {"value": e, "intermediates": [["e", np.array([0.0, 3.0, 0.0, 1.0])]]}
     findings, _ = value_findings(np.array([0.0, 0.9, 0.0, 0.7]), data, call)
     assert not [f for f in findings if "ref:" in f.key]
+
+
+def test_a_pattern_is_stated_in_the_same_words_for_every_input():
+    # The fact is stated once above all the function's failing checks: no counts of one input.
+    def statement(z, got):
+        exp = np.maximum(z, 0.0)
+        found = value_findings(got, {"value": exp}, Call("m", "f", (z,)))[0]
+        return {f.statement for f in found if f.key == "where:argument 1<0"}
+
+    a = statement(np.array([-1.0, 2.0, -3.0]), np.array([1.0, 2.0, 3.0]))
+    b = statement(np.array([-1.0, 2.0, 3.0, 4.0, 5.0]), np.array([1.0, 2.0, 3.0, 4.0, 5.0]))
+    assert a == b == {"your result is wrong only where `argument 1` is negative, and right everywhere else: "
+                      "look at that case"}
