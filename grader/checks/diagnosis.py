@@ -154,39 +154,40 @@ def _ratio(got: np.ndarray, exp: np.ndarray, slack: float = 0.0) -> float | None
     return r if _equal(got, r * exp, slack=slack) else None
 
 
-def _name_factor(r: float, quantities: list[tuple[str, str, float]],
-                 rtol: float = NAMING_RTOL) -> list[tuple[str, str, float]]:
-    """`(key, words, value)` for every way to name a factor within `rtol` of `r` (the caller
-    checks that `value` itself relates the arrays: `r` may carry the rounding of a numerical
-    expected value, or of a float32 step)."""
+def _namings(quantities: list[tuple[str, str, float]]) -> list[tuple[str, str, float]]:
+    """`(key, words, value)` of every way the inputs' quantities name a factor: each quantity
+    and its reciprocal, with either sign, the square of each one not negative and its
+    reciprocal, the ratio of two axis lengths of one argument, the small constants. The one place
+    of these keys and words, also for the findings an exception leaves uncontradicted (a
+    quantity's value may then be 0, or NaN for an axis the input lacks)."""
     named: list[tuple[str, str, float]] = []
-
-    def close(c: float) -> bool:
-        return c != 0 and abs(r - c) <= rtol * abs(c)
-
     for key, name, q in [x for x in quantities if _named(x[2])]:
         # The quantity by name only: stated once for all the function's inputs, its value
         # differs from one input to the next.
         for mult, how in ((1.0, "times"), (-1.0, "times minus")):
-            if close(mult * q):
-                named.append((f"x{'-' if mult < 0 else ''}{key}", f"{how} {name}", mult * q))
-            if close(mult / q):
-                word = "divided by" if mult > 0 else "divided by minus"
-                named.append((f"/{'-' if mult < 0 else ''}{key}", f"{word} {name}", mult / q))
-        if q > 0 and close(q * q):
+            named.append((f"x{'-' if mult < 0 else ''}{key}", f"{how} {name}", mult * q))
+            word = "divided by" if mult > 0 else "divided by minus"
+            named.append((f"/{'-' if mult < 0 else ''}{key}", f"{word} {name}", mult / q if q else np.inf))
+        if q >= 0:
             named.append((f"x{key}^2", f"times {name} squared", q * q))
-        if q > 0 and close(1.0 / (q * q)):
-            named.append((f"/{key}^2", f"divided by {name} squared", 1.0 / (q * q)))
+            named.append((f"/{key}^2", f"divided by {name} squared", 1.0 / (q * q) if q else np.inf))
     axes = [(k, w, q) for k, w, q in quantities if ".shape[" in k]  # lengths 1 included: a batch of one
     for ka, wa, qa in axes:  # a mean over the wrong axis of one argument: n_a / n_b
         for kb, wb, qb in axes:
-            if ka != kb and ka.split(".shape[")[0] == kb.split(".shape[")[0] and qa != qb and close(qa / qb):
+            if ka != kb and ka.split(".shape[")[0] == kb.split(".shape[")[0] and qa != qb:
                 named.append((f"x{ka}/{kb}", f"times {wa} divided by {wb}", qa / qb))
     for c in SMALL_CONSTANTS:
-        if close(c):
-            words = "with the opposite sign" if c == -1.0 else f"times {_num(c)}"
-            named.append((f"x{c:g}", words, c))
+        named.append((f"x{c:g}", "with the opposite sign" if c == -1.0 else f"times {_num(c)}", c))
     return named
+
+
+def _name_factor(r: float, quantities: list[tuple[str, str, float]],
+                 rtol: float = NAMING_RTOL) -> list[tuple[str, str, float]]:
+    """`(key, words, value)` for every way to name a factor within `rtol` of `r` (`_namings`; the
+    caller checks that `value` itself relates the arrays: `r` may carry the rounding of a
+    numerical expected value, or of a float32 step)."""
+    return [(key, words, c) for key, words, c in _namings(quantities)
+            if c != 0 and np.isfinite(c) and abs(r - c) <= rtol * abs(c)]
 
 
 UNNAMED_LEFT = 0.01
@@ -1076,21 +1077,25 @@ def _zero_division_findings(message: str, call: Call, expected: dict[str, Any] |
     of those relations, which other inputs must prove."""
     if not message.startswith("ZeroDivisionError") or expected is None:
         return []
+    # a number argument names a factor as `_name_factor` does (`divided by lam`), a number of the
+    # reference's through `_relation_findings` (`divided by the value ... calls total`)
+    zero_args = [(name, f"`{name}`", 0.0) for name, v in _arguments(call)
+                 if isinstance(v, (float, np.floating)) and v == 0]
+    out = [Finding(f"factor{key}", f"{WHAT} is exactly the expected one {words}", proven=False)
+           for key, words, _ in _namings(zero_args) if key.startswith("/")]
     names = {name for name, _ in _arguments(call)}
-    zeros = [(f"`{name}`", f"`{name}`") for name, v in _arguments(call)
-             if isinstance(v, (float, np.floating)) and v == 0]
-    zeros += [(f"ref:{name}", f"the value the reference solution calls `{name}`")
-              for name, v in expected.get("intermediates", []) if name not in names
-              and isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) and v == 0]
-    return [Finding(f"factor@{key}^{power}", f"{WHAT} is exactly the expected one {how.format(q=words)}", proven=False)
-            for key, words in zeros for power, how in POWERS if power < 0]
+    zeros = [(f"ref:{name}", f"the value the reference solution calls `{name}`")
+             for name, v in expected.get("intermediates", []) if name not in names
+             and isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) and v == 0]
+    return out + [Finding(f"factor@{key}^{power}", f"{WHAT} is exactly the expected one {how.format(q=words)}",
+                          proven=False) for key, words in zeros for power, how in POWERS if power < 0]
 
 
 def _missing_axis_findings(message: str, call: Call) -> list[Finding]:
     """`IndexError: tuple index out of range` on an input with an array argument of d axes (`Y`
     of shape `(6,)`) does not contradict a result scaled by its axis d (`Y.shape[1]`, a mean over
     the wrong axis of a 2-d input): unproven findings of those factors, which other inputs must
-    prove. The keys and texts are `_name_factor`'s."""
+    prove. The keys and texts are `_namings`'."""
     if not message.startswith("IndexError: tuple index out of range"):
         return []
     out = []
@@ -1098,13 +1103,9 @@ def _missing_axis_findings(message: str, call: Call) -> list[Finding]:
         if not isinstance(value, np.ndarray):
             continue
         missing = f"{name}.shape[{value.ndim}]"
-        named = [(f"x{missing}", f"times `{missing}`"), (f"/{missing}", f"divided by `{missing}`")]
-        for k in range(value.ndim):
-            axis = f"{name}.shape[{k}]"
-            named += [(f"x{axis}/{missing}", f"times `{axis}` divided by `{missing}`"),
-                      (f"x{missing}/{axis}", f"times `{missing}` divided by `{axis}`")]
+        axes = [(f"{name}.shape[{k}]", f"`{name}.shape[{k}]`", float(n)) for k, n in enumerate(value.shape)]
         out += [Finding(f"factor{key}", f"{WHAT} is exactly the expected one {words}", proven=False)
-                for key, words in named]
+                for key, words, _ in _namings(axes + [(missing, f"`{missing}`", np.nan)]) if missing in key]
     return out
 
 

@@ -807,12 +807,16 @@ def test_a_division_by_a_sum_that_is_0_on_one_input_is_named_through_the_others(
 
 
 def test_a_zero_division_does_not_contradict_only_divisions_by_a_number_that_is_0_there():
-    call = Call("regularization", "l2_penalty", ({"W1": np.zeros((2, 2))}, 0.0))
+    call = Call("m", "f", ({"W1": np.zeros((2, 2))}, 0.0))  # argument 2 is `lam`
     data = {"value": 0.0, "intermediates": [["total", 0.0], ["n", 4.0]]}
     found = error_findings("ZeroDivisionError: float division by zero", call, "", data)
     assert {(f.key, f.proven) for f in found} == {
         ("factor@ref:total^-1", False), ("factor@ref:total^-2", False),
-        ("factor@`lam`^-1", False), ("factor@`lam`^-2", False)}
+        ("factor/argument 2", False), ("factor/-argument 2", False), ("factor/argument 2^2", False)}
+    # the keys a number argument leaves uncontradicted are those a division by it is proven by
+    lam = Call("m", "f", ({"W1": np.ones((2, 2))}, 0.25))
+    proven = {f.key for f in value_findings(4.0 / 0.25, {"value": 4.0}, lam)[0]}
+    assert "factor/argument 2" in proven
     assert error_findings("ValueError: math domain error", call, "", data) == []
     assert error_findings("ZeroDivisionError: float division by zero", call, "") == []  # no data: nothing
     # with the relation proven on two other inputs it is stated; where the number is not 0 the
@@ -862,13 +866,14 @@ def test_inf_from_an_argument_that_is_0_does_not_contradict_its_reciprocal(cours
 
 
 def test_inf_relates_to_no_reciprocal_where_no_argument_is_0():
-    call = Call("optimizers", "momentum_update", ({"w": np.ones(2)}, {"w": np.ones(2)}, {"w": np.full(2, 0.5)}, 0.1))
+    # argument 3 is the velocity
+    call = Call("m", "f", ({"w": np.ones(2)}, {"w": np.ones(2)}, {"w": np.full(2, 0.5)}, 0.1))
     findings, _ = value_findings({"w": np.array([np.inf, 1.0])}, {"value": {"w": np.ones(2)}}, call)
     assert not [f for f in findings if f.key.endswith(":reciprocal")]
-    call = Call("optimizers", "momentum_update", ({"w": np.ones(2)}, {"w": np.ones(2)}, {"w": np.zeros(2)}, 0.1))
+    call = Call("m", "f", ({"w": np.ones(2)}, {"w": np.ones(2)}, {"w": np.zeros(2)}, 0.1))
     found = value_findings({"w": np.array([np.inf, 1.0])}, {"value": {"w": np.ones(2)}}, call)[0]
     assert [(f.key, f.proven) for f in found if f.key.endswith(":reciprocal")] == [
-        ("neighbor:velocity:reciprocal", False)]
+        ("neighbor:argument 3:reciprocal", False)]
     # a finite wrong output is no such case
     found = value_findings({"w": np.array([3.0, 1.0])}, {"value": {"w": np.ones(2)}}, call)[0]
     assert not [f for f in found if f.key.endswith(":reciprocal")]
@@ -905,10 +910,10 @@ def test_a_mean_over_an_axis_a_1d_input_lacks_is_named_through_the_others(course
 
 
 def test_an_index_error_on_a_tuple_leaves_only_factors_of_a_missing_axis_uncontradicted():
-    call = Call("backprop", "mse_loss", (np.ones(6), np.zeros(6)))
+    call = Call("m", "f", (np.ones(6), np.zeros(6)))  # `Y_hat` and `Y` of a 1-D batch
     found = error_findings("IndexError: tuple index out of range", call)
     keys = {f.key for f in found}
-    assert {"factorxY_hat.shape[0]/Y_hat.shape[1]", "factorxY.shape[1]"} <= keys
+    assert {"factorxargument 1.shape[0]/argument 1.shape[1]", "factorxargument 2.shape[1]"} <= keys
     assert all(not f.proven for f in found) and not [k for k in keys if "shape[0]" in k and "shape[1]" not in k]
     assert error_findings("IndexError: list index out of range", call) == []
 
