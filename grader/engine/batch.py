@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable
 from collections.abc import Sequence as SequenceABC
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed, wait
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, overload
@@ -42,7 +43,7 @@ from grader.gradebook.store import Target, course_modules, record_batch, work_ha
 from grader.inputs.collect import read_staged, staged_submissions
 from grader.inputs.discover import Submission, read_submission
 from grader.inputs.spool import Spool
-from grader.isolation import sandbox
+from grader.isolation import sandbox, slots
 from grader.model import Limits, SubmissionResult
 from grader.reports.feedback import STUDENTS, student_folder, write_grades_csv, write_submission_reports
 from grader.reports.output import OutputError, make_dir
@@ -210,18 +211,20 @@ def grade_folder(
         skipped = len(counted)
         if todo:
             try:
-                if cluster:
-                    grade, jobs = cluster.grade, cluster.slots
-                else:
-                    expected = expected_of(course, use_cache=course_cache)
-                    grade = lambda sub, cancelled: grade_submission(sub, assignments, expected, limits, cancelled)
+                # The first worker template starts while the expected values are read.
+                with slots.ahead(isolation, limits) if isolation else nullcontext():
+                    if cluster:
+                        grade, jobs = cluster.grade, cluster.slots
+                    else:
+                        expected = expected_of(course, use_cache=course_cache)
+                        grade = lambda sub, cancelled: grade_submission(sub, assignments, expected, limits, cancelled)
 
-                def graded(r: Row) -> None:
-                    if on_done:
-                        on_done(r, len(counted), total, False)
+                    def graded(r: Row) -> None:
+                        if on_done:
+                            on_done(r, len(counted), total, False)
 
-                jobs = jobs or default_jobs()
-                interrupted = _grade_all(todo, grade, jobs, out, keep, graded, release, spool.take)
+                    jobs = jobs or default_jobs()
+                    interrupted = _grade_all(todo, grade, jobs, out, keep, graded, release, spool.take)
             except KeyboardInterrupt:
                 interrupted = True
     with lock:

@@ -21,6 +21,7 @@ imitates the container.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import stat
 import zipfile
@@ -33,6 +34,7 @@ from grader.course.loading import Course, CourseError, load_assignments
 from grader.engine.grading import grade_submission
 from grader.inputs.collect import collect_one
 from grader.inputs.discover import read_submission
+from grader.isolation import sandbox, slots
 from grader.model import Limits, SubmissionResult
 from grader.reports.feedback import write_gradescope_json
 from grader.reports.output import make_dir
@@ -180,12 +182,20 @@ def run_gradescope(submission: Path, results: Path, course_root: Path, names: li
     """Grade the one submission in `submission` and write Gradescope's `results.json`."""
     from grader.course.template import stub_hashes
 
+    limits = Limits(call_timeout=timeout)
+    sandbox.resolve_soon(limits.sandbox)  # the probe runs while the course loads
     course = Course.load(Path(course_root), names)
     assignments = course.assignments
     modules = set(course.modules)
     stubs = stub_hashes(Path(course_root), sorted(modules))
     name, ident = _submitter_name(metadata_file)
-    sub = collect_one(Path(submission), modules, name, lambda folder, n: read_submission(folder, n, stubs), ident)
-    result = grade_submission(sub, assignments, expected_of(course), Limits(call_timeout=timeout))
+    try:
+        isolation = sandbox.resolve(limits.sandbox)
+    except sandbox.SandboxError:
+        isolation = None  # the worker reports it as the judge's error
+    # The worker's template starts while the submission and the expected values are read.
+    with slots.ahead(isolation, limits) if isolation else contextlib.nullcontext():
+        sub = collect_one(Path(submission), modules, name, lambda folder, n: read_submission(folder, n, stubs), ident)
+        result = grade_submission(sub, assignments, expected_of(course), limits)
     write_gradescope_json(result, make_dir(Path(results).parent) / Path(results).name)
     return result

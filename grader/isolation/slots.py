@@ -11,6 +11,7 @@ template left idle ends on its own (`grader.forkserver.IDLE_SECONDS`).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -18,10 +19,12 @@ import signal
 import socket
 import subprocess
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from grader.isolation import proctime, sandbox
+from grader.model import Limits
 from grader.worker.forkserver import BOOTSTRAP, DATAGRAM
 
 START_TIMEOUT = 60.0
@@ -96,10 +99,13 @@ class Child:
 class Slot:
     """One worker template, driven by one grading thread."""
 
-    def __init__(self, iso: sandbox.Isolation) -> None:
+    def __init__(self, iso: sandbox.Isolation, wait: bool = True) -> None:
+        """Launch a template; with `wait`, also wait until it is ready (else `ready` does)."""
         self.tier = iso.tier
         self.token = f"{os.getpid()}-{secrets.token_hex(12)}"
         """marks the environment of the template and its forks (`sandbox.reap`)"""
+        self._waiting = True
+        """launched, and its ready message not read yet"""
         self.control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         plan = sandbox.launch_template(iso, theirs.fileno(), self.token, BOOTSTRAP)
         try:
@@ -112,6 +118,14 @@ class Slot:
             raise
         finally:
             theirs.close()
+        if wait:
+            self.ready()
+
+    def ready(self) -> None:
+        """Wait for the template's ready message (once); TemplateError (and the template closed)
+        if it does not come."""
+        if not self._waiting:
+            return
         try:
             answer, _ = self._receive(START_TIMEOUT)
         except TemplateError:
@@ -120,6 +134,7 @@ class Slot:
         if answer.get("status") != "ready":
             self.close()
             raise TemplateError("no ready message")
+        self._waiting = False
 
     @property
     def pid(self) -> int:
@@ -213,12 +228,65 @@ def slot(iso: sandbox.Isolation) -> Slot | None:
     if found is not None:
         found.close()
     try:
-        slots[iso.tier] = Slot(iso)
+        with _ahead_lock:
+            adopted = _ahead.pop(iso.tier, None)
+        if adopted is not None and adopted.alive():
+            adopted.ready()
+            slots[iso.tier] = adopted
+        else:
+            if adopted is not None:
+                adopted.close()
+            slots[iso.tier] = Slot(iso)
     except (OSError, TemplateError) as exc:
         _failed[iso.tier] = str(exc)
         slots.pop(iso.tier, None)
         return None
     return slots[iso.tier]
+
+
+_ahead: dict[str, Slot] = {}
+"""tier -> the template launched ahead (`ahead`), until a grading thread adopts it"""
+_ahead_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def ahead(iso: sandbox.Isolation, limits: Limits) -> Iterator[None]:
+    """Launch one template of `iso`'s tier now, without waiting for it, while the caller goes on
+    (reading the expected values, say); the first grading thread that needs a template adopts
+    it (`slot`). A run that grades one submission then pays a fork, not a template's start. The
+    template is tied to the calling thread, which must outlive the grading (as `grade_folder`'s
+    does); one that nobody adopted is closed on exit. Nothing is launched where the workers
+    are not forked: `limits.worker_templates` off, a tier without templates, or workers that
+    may not run at all (as root, `sandbox.check_root`)."""
+    try:
+        sandbox.check_root(iso, limits.unsafe_run_as_root)
+        wanted = limits.worker_templates and sandbox.uses_template(iso) and iso.tier not in _failed
+    except sandbox.SandboxError:
+        wanted = False
+    if not wanted:
+        yield
+        return
+    try:
+        launched: Slot | None = Slot(iso, wait=False)
+    except OSError:
+        launched = None  # the grading threads start their own
+    if launched is not None:
+        with _ahead_lock:
+            previous = _ahead.pop(iso.tier, None)
+            _ahead[iso.tier] = launched
+        if previous is not None:
+            previous.close()
+    try:
+        yield
+    finally:
+        with _ahead_lock:
+            left = _ahead.get(iso.tier)
+            if left is not None and left is launched:
+                del _ahead[iso.tier]
+            else:
+                left = None
+        if left is not None:
+            left.close()
 
 
 FAILURES_ALLOWED = 3

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import threading
 from pathlib import Path
 
 import pytest
@@ -264,3 +265,93 @@ def test_a_forked_worker_runs_on_the_cpus_its_grader_thread_may_use_when_it_star
             assert p._running.child is not None
     finally:
         os.sched_setaffinity(0, everywhere)
+
+
+def _launched_ahead(tier: str) -> slots.Slot:
+    with slots._ahead_lock:
+        return slots._ahead[tier]
+
+
+def _in_a_thread(work):
+    """`work()` run in a thread of its own (as a grading thread runs it); its result."""
+    out: list = []
+    thread = threading.Thread(target=lambda: out.append(work()))
+    thread.start()
+    thread.join(60)
+    assert out, "the thread did not finish"
+    return out[0]
+
+
+def test_a_template_launched_ahead_serves_the_first_grading_thread_and_only_it(tier: str) -> None:
+    """`slots.ahead` (used by `grade_folder` while it reads the expected values): the first
+    thread that needs a template adopts the one launched ahead, the next starts its own, and
+    a submission forked from the adopted one sees nothing of the submission before it."""
+    limits = _limits(tier)
+    iso = sandbox.resolve(limits.sandbox)
+    source = b"def f():\n    return 7\n"
+
+    def template_pid() -> int:
+        with StudentProcess({"m.py": source}, limits) as p:
+            assert p.call(Call("m", "f")) == 7
+            assert p._running.child is not None
+            return p._running.child.slot.pid
+
+    def attacked_then_looked() -> dict:
+        with StudentProcess({"attack.py": ATTACKS["files"].format(mark=MARK).encode()}, limits) as a:
+            assert EXPECTED_IN_A["files"](a.call(Call("attack", "attack")))
+        return _look(limits)
+
+    with slots.ahead(iso, limits):
+        launched = _launched_ahead(iso.tier).pid
+        assert _in_a_thread(template_pid) == launched
+        assert _in_a_thread(template_pid) != launched  # taken: the next thread starts its own
+    with slots.ahead(iso, limits):
+        seen = _in_a_thread(attacked_then_looked)
+    assert seen == _look(_limits(tier, worker_templates=False))
+
+
+def test_a_template_launched_ahead_that_no_thread_adopted_ends_with_the_block(tier: str) -> None:
+    limits = _limits(tier)
+    iso = sandbox.resolve(limits.sandbox)
+    with slots.ahead(iso, limits):
+        launched = _launched_ahead(iso.tier)
+        assert launched.alive()
+    assert launched.proc.poll() is not None
+    with slots._ahead_lock:
+        assert iso.tier not in slots._ahead
+    with slots.ahead(iso, _limits(tier, worker_templates=False)):  # workers started fresh: none
+        with slots._ahead_lock:
+            assert iso.tier not in slots._ahead
+
+
+def test_one_submission_graded_at_j1_starts_one_template_and_forks_its_worker(tier: str, tmp_path: Path,
+                                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """`grade_folder` launches the first template while it reads the expected values: one
+    submission at `-j 1` starts that one template and no other, and its worker is forked."""
+    from grader.course.loading import Course
+    from grader.engine.batch import grade_folder
+
+    launched: list[bool] = []
+    forked: list[bool] = []
+    real_init, real_start = slots.Slot.__init__, StudentProcess._start
+
+    def counting_init(self, iso, wait=True):
+        launched.append(wait)
+        real_init(self, iso, wait)
+
+    def noting_start(self):
+        running = real_start(self)
+        forked.append(running.child is not None)
+        return running
+
+    monkeypatch.setattr(slots.Slot, "__init__", counting_init)
+    monkeypatch.setattr(StudentProcess, "_start", noting_start)
+    root = Path(__file__).resolve().parents[2]
+    (tmp_path / "submit" / "ada").mkdir(parents=True)
+    (tmp_path / "submit" / "ada" / "perceptron.py").write_bytes((root / "reference" / "perceptron.py").read_bytes())
+    batch = grade_folder(tmp_path / "submit", tmp_path / "out", Course.load(root, ["perceptron"]), _limits(tier),
+                         jobs=1, course_cache=False)
+    [row] = batch.rows
+    assert row.score == row.max_score
+    assert launched == [False]  # launched ahead, not waited for; no second template
+    assert forked and all(forked)
