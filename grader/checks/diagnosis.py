@@ -687,29 +687,39 @@ ADDED = (1.0, -1.0, 2.0, -2.0, 0.5, -0.5)
 `s * (1 - s)`: plus `s`; `s * (1 + s)`: plus 2 times `s` squared)"""
 
 
-def _through(call: Call, expected: dict[str, Any]) -> list[tuple[str, str, Any]]:
-    """`(key, words, value)` of the values a wrong result may be scaled by or shifted by: the
-    float arrays (and dicts of them) among the arguments, and the numbers, arrays and dicts the
-    reference computes on the way (its intermediates). Values that are all 0, 1 or -1 would only
-    restate a sign or nothing, and are left out."""
+def _through(call: Call, expected: dict[str, Any]) -> list[tuple[str, str, Any, bool]]:
+    """`(key, words, value, telling)` of the values a wrong result may be scaled by or shifted
+    by: the number arrays (and dicts of arrays) among the arguments, and the numbers, arrays and
+    dicts the reference computes on the way (its intermediates). A value that is all 0, 1 or -1
+    is not `telling`: a relation through it restates a sign or nothing, so it proves nothing,
+    but it can still be contradicted (that input does not show it)."""
     out: list[tuple[str, str, Any]] = []
     args = _arguments(call)
     for name, value in args:
-        if isinstance(value, np.ndarray) and value.dtype.kind == "f" or \
+        if isinstance(value, np.ndarray) and value.dtype.kind in "fiu" or \
                 isinstance(value, dict) and value and all(isinstance(v, np.ndarray) for v in value.values()):
             out.append((f"`{name}`", f"`{name}`", value))
     names = {name for name, _ in args}
     for name, value in expected.get("intermediates", []):
         if name not in names:
             out.append((f"ref:{name}", f"the value the reference solution calls `{name}`", value))
-    return [(k, w, v) for k, w, v in out if _telling(v)]
+    return [(k, w, v, _telling(v)) for k, w, v in out if _finite_values(v)]
+
+
+def _finite_values(value: Any) -> bool:
+    """Whether `value` is a number, or a non-empty array or dict of arrays, all finite."""
+    if isinstance(value, dict):
+        return bool(value) and all(_finite_values(v) for v in value.values())
+    a = _as_array(value)
+    return a is not None and a.size > 0 and bool(np.isfinite(a).all())
 
 
 def _telling(value: Any) -> bool:
+    """Whether some entry of `value` (finite, see `_finite_values`) is not 0, 1 or -1."""
     if isinstance(value, dict):
-        return bool(value) and all(_telling(v) for v in value.values())
+        return all(_telling(v) for v in value.values())
     a = _as_array(value)
-    return a is not None and a.size > 0 and bool(np.isfinite(a).all()) and bool(np.any((a != 0) & (np.abs(a) != 1)))
+    return a is not None and bool(np.any((a != 0) & (np.abs(a) != 1)))
 
 
 def _fits(q: np.ndarray, e: np.ndarray) -> bool:
@@ -718,9 +728,10 @@ def _fits(q: np.ndarray, e: np.ndarray) -> bool:
 
 
 def _scaled(pairs: list[tuple[np.ndarray, np.ndarray]], by: list[np.ndarray], power: int) -> bool:
-    """`got == expected * q ** power` on every pair, entry by entry, with some expected entry not 0.
-    A power below 0 of a zero of `q` is inf or NaN: there `got` must not be finite (the student's
-    division by 0), and the other entries prove the relation."""
+    """`got == expected * q ** power` on every pair, entry by entry. A power below 0 of a zero of
+    `q` is inf or NaN: there `got` must not be finite (the student's division by 0), and the
+    other entries must hold. Where every expected entry is 0 it holds without proving anything
+    (`_proves`)."""
     for (g, e), q in zip(pairs, by):
         if not _fits(q, e):
             return False
@@ -732,6 +743,11 @@ def _scaled(pairs: list[tuple[np.ndarray, np.ndarray]], by: list[np.ndarray], po
                 return False
         elif not _equal(g, target):
             return False
+    return True
+
+
+def _proves(pairs: list[tuple[np.ndarray, np.ndarray]]) -> bool:
+    """Whether a relation that scales the expected values is proven by them: some is not 0."""
     return any(np.any(e != 0) for _, e in pairs)
 
 
@@ -769,12 +785,12 @@ def _relation_findings(got: Any, expected: dict[str, Any], call: Call, label: st
         pairs = list(zip(gs, es))
         starts = [(name, o) for name, v in _arguments(call) if _is_start(v) and (o := _entries(v, keys)) is not None
                   and all(a.shape == b.shape for a, b in zip(o, gs))]
-        for key, words, value in through:
+        for key, words, value, telling in through:
             by = _entries(value, keys)
             if by is not None:
                 out += [Finding(k, which + text if k.startswith(("factor", "offset")) else text, scope,
-                                strong=strong, subject=_what(label or scope))
-                        for k, text, strong in _through_one(pairs, starts, by, key, words)]
+                                strong=strong, proven=proven and telling, subject=_what(label or scope))
+                        for k, text, strong, proven in _through_one(pairs, starts, by, key, words)]
     return out
 
 
@@ -791,8 +807,8 @@ def _entries(x: Any, keys: list[Any]) -> list[np.ndarray] | None:
 
 
 def _through_one(pairs: list[tuple[np.ndarray, np.ndarray]], starts: list[tuple[str, list[np.ndarray]]],
-                 by: list[np.ndarray], key: str, words: str) -> list[tuple[str, str, bool]]:
-    """`(key, fact, strong)` of the relations of `_relation_findings` through one value `by`."""
+                 by: list[np.ndarray], key: str, words: str) -> list[tuple[str, str, bool, bool]]:
+    """`(key, fact, strong, proven)` of the relations of `_relation_findings` through one value `by`."""
     es = [e for _, e in pairs]
     # the expected result itself (or its negative) under another name would only restate a
     # factor, or say `0 == e - e` (a step may well be a multiple of a value)
@@ -803,22 +819,22 @@ def _through_one(pairs: list[tuple[np.ndarray, np.ndarray]], starts: list[tuple[
         how = how.format(q=words)
         if not itself and _scaled(pairs, by, power):
             out.append((f"factor@{key}^{power}", f"{WHAT} is exactly the expected one {how}{entrywise}",
-                        _several(es)))
+                        _several(es), _proves(pairs)))
         for name, old in starts:
             steps = [(a - o, b - o) for (a, b), o in zip(pairs, old)]
             if _scaled(steps, by, power):
                 out.append((f"step:{name}@{key}^{power}", _step_fact(WHAT, name, how + entrywise),
-                            _several(b for _, b in steps)))
+                            _several(b for _, b in steps), _proves(steps)))
     squares = [q.astype(np.float64) ** 2 for q in by]
     for c in ADDED if not itself else ():
         times = "" if abs(c) == 1.0 else f"{_num(abs(c))} times "
         sign = "plus" if c > 0 else "minus"
         if _shifted(pairs, by, c):
             out.append((f"offset@{c:g}{key}", f"{WHAT} is exactly the expected one {sign} {times}{words}",
-                        _several(by)))
+                        _several(by), True))
         elif _shifted(pairs, squares, c):  # `s * (1 + s)` for `s * (1 - s)`: plus 2 s**2
             out.append((f"offset@{c:g}{key}^2", f"{WHAT} is exactly the expected one {sign} {times}{words} squared",
-                        _several(by)))
+                        _several(by), True))
     return out
 
 
