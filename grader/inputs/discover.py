@@ -12,7 +12,6 @@ downloaded (folders, zips, LMS layouts) is `grader.inputs.collect`.
 
 from __future__ import annotations
 
-import ast
 import difflib
 import hashlib
 import os
@@ -24,7 +23,7 @@ from pathlib import Path, PurePosixPath
 
 from grader.inputs.notebook import MAX_NOTEBOOK_BYTES, CellMap, NotebookError, module_from_notebook, translate
 from grader.inputs.safe_read import read_regular
-from grader.worker.parsing import parse
+from grader.worker.policy import imports_in
 
 MAX_FILE_BYTES = 1 << 20
 MAX_FILES = 50
@@ -149,17 +148,7 @@ def _looks_like_code(rel: PurePosixPath, modules: list[str]) -> bool:
 
 def _imported(source: bytes) -> set[str]:
     """The top-level names a module's source imports (empty when it does not parse)."""
-    try:
-        tree = parse(source)
-    except (SyntaxError, ValueError):
-        return set()
-    names = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            names.update(a.name.split(".")[0] for a in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            names.add(node.module.split(".")[0])
-    return names
+    return {name.split(".")[0] for _, name in imports_in(source) or ()}
 
 
 def read_submission(

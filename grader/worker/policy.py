@@ -21,6 +21,7 @@ Standard library only: the worker imports this module before any student code.
 from __future__ import annotations
 
 import ast
+import functools
 import os
 import sys
 from collections.abc import Callable, Iterable
@@ -185,6 +186,28 @@ def _imports(tree: ast.AST, source: bytes | str) -> Iterable[tuple[int, str]]:
             yield node.lineno, node.args[0].value
 
 
+CACHED_SOURCE_BYTES = 1 << 18
+"""sources up to this size keep their imports (`imports_in`), 64 of them at most (16 MiB)"""
+
+
+def imports_in(source: bytes) -> tuple[tuple[int, str], ...] | None:
+    """`(line, module)` of every import `source` makes (`import a.b` names `a.b`; also
+    `__import__("x")`), or None when it does not parse. A module is scanned for every graded
+    module that imports it, and its listing is read once more: each source is parsed once."""
+    return _imports_cached(source) if len(source) <= CACHED_SOURCE_BYTES else _imports_of(source)
+
+
+def _imports_of(source: bytes) -> tuple[tuple[int, str], ...] | None:
+    try:
+        tree = parse(source)
+    except (SyntaxError, ValueError):
+        return None
+    return tuple(_imports(tree, source))
+
+
+_imports_cached = functools.lru_cache(maxsize=64)(_imports_of)
+
+
 def scan(files: dict[str, bytes], module: str, allowed: Iterable[str]) -> list[Violation]:
     """Imports outside `allowed` in `module.py` and in the student's own modules it imports."""
     return scan_imports(files, module, allowed).violations
@@ -206,11 +229,7 @@ def scan_imports(files: dict[str, bytes], module: str, allowed: Iterable[str]) -
         if name in seen or f"{name}.py" not in files:
             continue
         seen.add(name)
-        try:
-            tree = parse(files[f"{name}.py"], filename=f"{name}.py")
-        except (SyntaxError, ValueError):
-            continue
-        for line, imported in _imports(tree, files[f"{name}.py"]):
+        for line, imported in imports_in(bytes(files[f"{name}.py"])) or ():
             top = imported.split(".")[0]
             if top in own:
                 todo.append(top)

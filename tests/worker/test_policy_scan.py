@@ -106,3 +106,29 @@ def test_imports_in_every_kind_of_statement_block_are_found():
 ])
 def test_an_import_call_inside_any_expression_is_found(call):
     assert _found({"forward.py": f"import numpy as np\n{call}\n"}) == [("forward.py", 2, "torch")]
+
+
+def test_each_source_is_parsed_once_however_many_modules_import_it(monkeypatch: pytest.MonkeyPatch):
+    """Three graded modules import one helper (and the listing reads it too): the helper's source
+    is parsed once; a changed source is parsed again; an oversized one is never kept."""
+    parsed: list[bytes] = []
+    real = policy.parse
+
+    def counting(source, filename="<unknown>"):
+        parsed.append(bytes(source))
+        return real(source, filename)
+
+    monkeypatch.setattr(policy, "parse", counting)
+    policy._imports_cached.cache_clear()
+    helper = "import numpy as np\nimport socket\n# " + "x" * 40 + "\n"
+    files = {f"{m}.py": "import helper_for_all\n" for m in ("a", "b", "c")} | {"helper_for_all.py": helper}
+    for module in ("a", "b", "c"):
+        assert _found(files, module) == [("helper_for_all.py", 2, "socket")]
+    assert parsed.count(helper.encode()) == 1
+    changed = files | {"helper_for_all.py": helper + "import ctypes\n"}
+    assert _found(changed, "a") == [("helper_for_all.py", 2, "socket"), ("helper_for_all.py", 4, "ctypes")]
+    assert parsed.count((helper + "import ctypes\n").encode()) == 1
+    big = "import socket\n" + "#" * policy.CACHED_SOURCE_BYTES + "\n"
+    for _ in range(2):
+        assert _found({"forward.py": big}) == [("forward.py", 1, "socket")]
+    assert parsed.count(big.encode()) == 2
