@@ -47,7 +47,7 @@ from grader.course.loading import Course, Reference  # noqa: E402
 from grader.engine.grading import grade_submission  # noqa: E402
 from grader.inputs.discover import Submission  # noqa: E402
 from grader.isolation.runner import Limits, StudentProcess  # noqa: E402
-from grader.model import Call, StudentError  # noqa: E402
+from grader.model import Call, Problem, StudentError  # noqa: E402
 
 SWAPS = {ast.Add: ast.Sub, ast.Sub: ast.Add, ast.Mult: ast.Div, ast.Div: ast.Mult, ast.Pow: ast.Mult,
          ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt, ast.Eq: ast.NotEq,
@@ -113,8 +113,37 @@ def _edits(node: ast.AST) -> list[tuple[str, ast.AST]]:
     return out
 
 
-def mutants_of(module: str, source: str) -> list[Mutant]:
-    """Every single-edit mutant of the public functions of `source` (docstrings left alone)."""
+REDUCTIONS = {"sum": "mean", "mean": "sum", "max": "min", "min": "max"}
+"""`--extra`: a NumPy reduction swapped for its sibling (`np.sum` for `np.mean`, `.max()` for `.min()`)"""
+
+
+def _extra_edits(node: ast.AST, defined: list[str]) -> list[tuple[str, ast.AST]]:
+    """`--extra` edits, beyond the issue's list: a variable read where another of the function's
+    names was meant (`defined`: its parameters and the names assigned before this line), and a
+    reduction swapped for its sibling (`REDUCTIONS`)."""
+    out: list[tuple[str, ast.AST]] = []
+    if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in defined:
+        out += [("name", ast.Name(other, ast.Load())) for other in defined if other != node.id]
+    if isinstance(node, ast.Attribute) and node.attr in REDUCTIONS:
+        new = copy.deepcopy(node)
+        new.attr = REDUCTIONS[node.attr]
+        out.append(("reduction", new))
+    return out
+
+
+def _defined_before(fn: ast.FunctionDef, line: int) -> list[str]:
+    """The function's parameters and the plain names it assigns on lines before `line`, in order."""
+    names = [a.arg for a in fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs]
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store) and node.lineno < line \
+                and node.id not in names:
+            names.append(node.id)
+    return names
+
+
+def mutants_of(module: str, source: str, extra: bool = False) -> list[Mutant]:
+    """Every single-edit mutant of the public functions of `source` (docstrings left alone);
+    with `extra`, the edits of `_extra_edits` instead."""
     tree = ast.parse(source)
     lines = source.splitlines(keepends=True)
     offsets = [0]
@@ -128,7 +157,8 @@ def mutants_of(module: str, source: str) -> list[Mutant]:
             for node in ast.walk(stmt):
                 if not hasattr(node, "lineno") or isinstance(node, ast.keyword) and node.end_lineno is None:
                     continue
-                for kind, new in _edits(node):
+                edits = _extra_edits(node, _defined_before(fn, node.lineno)) if extra else _edits(node)
+                for kind, new in edits:
                     start = offsets[node.lineno - 1] + node.col_offset
                     end = offsets[node.end_lineno - 1] + node.end_col_offset
                     before = source[start:end]
@@ -152,6 +182,8 @@ class Outcome:
     texts: list[str] = field(default_factory=list)
     verdict: str = ""
     """equivalent | missed | true | false | unverified | (empty: caught, no diagnosis)"""
+    judge_errors: list[str] = field(default_factory=list)
+    """checks the grader could not judge on this mutant (a bug of the grader, never of the mutant)"""
 
 
 def _value_calls(judge) -> list[tuple[Call, object]]:
@@ -242,7 +274,8 @@ def verify(outcome: Outcome, result, assignment, reference: Reference, files: di
             if mistake in catalogued and mistake not in named and diagnosis is None:
                 outcome.verdict = "false"
                 return
-            lines = [ln for ln in (diagnosis or "").splitlines() if _evaluable(ln, call)]
+            lines = [ln for ln in (diagnosis or "").splitlines()
+                     if _evaluable(ln, call) and _concerned(ln, got, _want, tol)]
             if lines and not _restated("\n".join(lines), found) and not (mistake and mistake in named):
                 outcome.verdict = "false"
                 return
@@ -259,6 +292,22 @@ def _evaluable(fact: str, call: Call) -> bool:
     given = set(call.kwargs) | set(PARAMETER_NAMES.get(f"{call.module}.{call.function}", ())[: len(call.args)])
     mentioned = named & set(PARAMETER_NAMES.get(f"{call.module}.{call.function}", ()))
     return mentioned <= given
+
+
+def _concerned(fact: str, got, want, tol) -> bool:
+    """A fact about one returned value (`your second returned value ...`) says nothing of an input
+    where that value is right, as the grader states it only over the inputs where it is wrong
+    (`grader.checks.findings`)."""
+    from grader.checks.compare import difference
+
+    if isinstance(got, StudentError) or not isinstance(want, tuple) or not isinstance(got, tuple) \
+            or len(got) != len(want):
+        return True
+    for i, (g, w) in enumerate(zip(got, want)):
+        subject = part_subject(i)
+        if (subject in fact or subject.replace("your ", "in your ", 1) in fact) and difference(g, w, tol) is None:
+            return False
+    return True
 
 
 def _restated(diagnosis: str, found: set[str]) -> bool:
@@ -280,6 +329,9 @@ def main() -> None:
     ap.add_argument("-j", "--jobs", type=int, default=2)
     ap.add_argument("--show-false", action="store_true", help="print every false or missed diagnosis")
     ap.add_argument("--show-undiagnosed", action="store_true", help="print every caught mutant without a diagnosis")
+    ap.add_argument("--extra", action="store_true",
+                    help="other edits instead (a variable mixed up with another, a reduction swapped): "
+                         "a second set, to look for false diagnoses")
     args = ap.parse_args()
     started = time.monotonic()
     course = Course.load(ROOT, args.module)
@@ -288,7 +340,7 @@ def main() -> None:
     work: list[tuple[Mutant, object]] = []
     for a in assignments:
         for module in a.modules:
-            found = mutants_of(module, sources[module].decode())
+            found = mutants_of(module, sources[module].decode(), args.extra)
             if args.limit and len(found) > args.limit:
                 step = len(found) / args.limit
                 found = [found[int(i * step)] for i in range(args.limit)]
@@ -301,7 +353,8 @@ def main() -> None:
         files = {f"{k}.py": v for k, v in sources.items()}
         files[f"{m.module}.py"] = m.source.encode()
         result = grade_submission(Submission("mutant", ROOT, files), [a], expected, Limits(call_timeout=5.0))
-        outcome = Outcome(m, result.score < result.max_score)
+        outcome = Outcome(m, result.score < result.max_score,
+                          judge_errors=[c.name for c in result.checks if c.problem == Problem.JUDGE_ERROR])
         verify(outcome, result, a, reference, files)
         return outcome
 
@@ -336,6 +389,12 @@ def report(outcomes: list[Outcome], show: bool, undiagnosed: bool = False) -> No
           f"({len(diagnosed) - len(checked)} unverified: no fresh input made the mutant differ)")
     kinds = Counter(o.mutant.kind for o in caught if not o.diagnosed)
     print("caught without a diagnosis, by kind of edit: " + ", ".join(f"{k} {n}" for k, n in kinds.most_common()))
+    broken = [o for o in outcomes if o.judge_errors]
+    print(f"checks the grader could not judge: {sum(len(o.judge_errors) for o in broken)} "
+          f"(on {len(broken)} mutants; each is a bug of the grader)")
+    for o in broken:
+        m = o.mutant
+        print(f"[judge error] {m.module}.{m.function} line {m.line}: {m.before!r} -> {m.after!r}: {o.judge_errors[0]}")
     if undiagnosed:
         for o in caught:
             if not o.diagnosed:

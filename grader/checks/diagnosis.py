@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 
 from grader.checks.compare import VALUE, difference
-from grader.checks.findings import WHAT, Finding
+from grader.checks.findings import MISTAKE_PREFIX, WHAT, Finding
 from grader.checks.variants import NEGATED, RECIPROCAL, WITHOUT_LAST
 from grader.model import PARAMETER_NAMES, Call
 
@@ -205,8 +205,8 @@ def _unnamed(r: float, pairs: list[tuple[np.ndarray, np.ndarray]]) -> list[tuple
     for g, e in pairs:
         if not np.max(np.abs(g - r * e), initial=0.0) <= UNNAMED_LEFT * np.max(np.abs(g - e), initial=0.0):
             return []
-    return [("x?", f"times {r:.4g}, one number for every entry that no size or argument names, and that "
-             "may differ from one input to another", r)]
+    # Not "that no input names": on this input one may, and not on the others.
+    return [("x?", f"times {r:.4g}, one number for every entry (on another input it may be another number)", r)]
 
 
 def _num(q: float) -> str:
@@ -519,7 +519,7 @@ def _as_list_of_numbers(x: Any) -> bool:
 def _same(g: Any, e: Any) -> bool:
     try:
         return difference(g, e, VALUE) is None
-    except TypeError:
+    except (TypeError, ValueError):  # values of kinds that do not compare (an array and a str)
         return False
 
 
@@ -908,7 +908,10 @@ def _where_through_findings(got: Any, expected: dict[str, Any], call: Call, labe
 
 def _same_as_findings(got: Any, expected: dict[str, Any], call: Call, label: str) -> list[Finding]:
     """The output (or a part of it) equals the reference's on a variant of the call (one argument
-    changed, `grader.checks.variants`), or a value the reference computed on the way."""
+    changed, `grader.checks.variants`), or a value the reference computed on the way, or an
+    array argument as it was given. An equality with a value many mistakes give (`_commonplace`:
+    zeros, or an argument untouched) proves nothing: a perceptron update that never happens
+    returns `w` as it was, which is also what the correct update gives for `-w` on some inputs."""
     out = []
     exp = expected.get("value")
     parts = [("", got, exp), *_parts(got, exp)]
@@ -920,7 +923,8 @@ def _same_as_findings(got: Any, expected: dict[str, Any], call: Call, label: str
             # NaN where a variant leaves the formula's domain equals any other NaN: no proof
             if v is not None and _finite(g) and _same(g, v) and not _same(v, e):
                 out.append(Finding(f"neighbor:{arg}:{change}", _variant_fact(arg, change), scope,
-                                   strong=informative(g), subject=_what(label or scope)))
+                                   strong=informative(g), proven=not _commonplace(v, call),
+                                   subject=_what(label or scope)))
                 break  # the whole output is the variant's: its parts need no second fact
     out += _reciprocal_of_zero_findings(got, exp, call, label)
     intermediates = expected.get("intermediates", [])
@@ -931,8 +935,32 @@ def _same_as_findings(got: Any, expected: dict[str, Any], call: Call, label: str
                                    f"{WHAT} equals a value the reference solution computes on the way "
                                    f"(it calls it `{name}`), not its final result: a last step is missing "
                                    "or the wrong variable is returned", scope, strong=informative(g),
+                                   proven=not _commonplace(value, call), subject=_what(label or scope)))
+        for name, value in _arguments(call):
+            if _is_start(value) and not isinstance(value, (float, np.floating)) and _finite(g) \
+                    and _same(g, value) and not _same(value, e):
+                out.append(Finding(f"unchanged:{name}", f"{WHAT} is `{name}` exactly as it was given: "
+                                   "nothing was done to it", scope, strong=informative(g),
                                    subject=_what(label or scope)))
     return out
+
+
+def _commonplace(value: Any, call: Call) -> bool:
+    """A value that many mistakes give: all zeros, or one of the call's arguments as it was given
+    (or several returned values, each of them such)."""
+    if isinstance(value, (list, tuple)) and value and not _as_list_of_numbers(value):
+        return all(_commonplace(v, call) for v in value)
+    return _zeros(value) or any(_same(value, a) for _, a in _arguments(call) if not isinstance(a, (str, bytes)))
+
+
+def _zeros(value: Any) -> bool:
+    """Whether `value` holds numbers, all of them 0."""
+    if isinstance(value, dict):
+        return bool(value) and all(_zeros(v) for v in value.values())
+    if isinstance(value, (list, tuple)) and not _as_list_of_numbers(value):
+        return bool(value) and all(_zeros(v) for v in value)
+    a = _as_array(value)
+    return a is not None and a.size > 0 and a.dtype.kind in "biuf" and not np.any(a)
 
 
 def _has_zero(value: Any) -> bool:
@@ -1171,4 +1199,4 @@ def catalog_findings(got: Any, mistakes: list[Any], tol: Any, subject: str = "yo
 
 def mistake_key(name: str) -> str:
     """The key of a catalogued mistake's finding."""
-    return f"mistake:{name}"
+    return f"{MISTAKE_PREFIX}{name}"

@@ -185,7 +185,9 @@ class Close:
         # Variants of the call are compared with the reference's own function: also where the
         # expected value comes from elsewhere, as long as that function gives it too.
         agrees = self.expect is None or _reference_gives(ref, self.call, value, self.tol)
-        extras = _diagnosis_extras(ref, self.call, value, self.tol, agrees) if self.mistakes else {}
+        extras = _diagnosis_extras(ref, self.call, value, self.tol, agrees)
+        if not self.mistakes:
+            extras.pop("raising", None)  # an exception here says nothing either way, as before
         return {"value": value, "mistakes": named, **extras}
 
     def calls(self) -> tuple[tuple[Call, bool], ...] | None:
@@ -195,8 +197,12 @@ class Close:
     def judge(self, student: StudentHandle, expected: Any) -> Verdict:
         verdict = verdict_for(student.call(self.call), expected, self.call, self.tol, self.note,
                               returned_names(student, self.call))
-        # An input that cannot tell mistakes apart says nothing about which one was made.
-        return verdict if self.mistakes else replace(verdict, findings=(), related=False)
+        if self.mistakes or verdict.passed:
+            return verdict
+        # An input that cannot tell mistakes apart proves none: what it shows only agrees with
+        # the other inputs, and what it does not show is not the mistake.
+        return replace(verdict, findings=tuple(replace(f, proven=False) for f in verdict.findings),
+                       uncatalogued=True)
 
 
 @dataclass(frozen=True)

@@ -152,6 +152,37 @@ def test_inputs_that_timed_out_or_passed_neither_confirm_nor_contradict():
     assert diagnose(ev)["m.f"].texts == ("your result is factorx2",)
 
 
+def test_an_input_that_cannot_tell_mistakes_apart_contradicts_facts_but_no_catalogued_mistake():
+    """`Close(..., mistakes=False)`: its findings prove nothing, what it lacks is contradicted,
+    except a catalogued mistake, which such an input can neither name nor rule out."""
+    mistake = _finding("mistake:no-bias", mistake="no bias")
+    proof = Evidence("m.f", False, (_finding(), mistake))
+    agrees = Evidence("m.f", False, (Finding("factorx2", "", proven=False),), uncatalogued=True)
+    lacks = Evidence("m.f", False, (_finding("offset+1"),), uncatalogued=True)
+    assert diagnose([proof, agrees])["m.f"].texts == ("your result is factorx2",)
+    assert diagnose([proof, agrees])["m.f"].mistake == "no bias"  # not shown by `agrees`, not ruled out
+    assert diagnose([proof, lacks])["m.f"].texts == ()  # the factor: `lacks` contradicts it
+    assert diagnose([proof, lacks])["m.f"].mistake == "no bias"
+    assert diagnose([proof, Evidence("m.f", False, (_finding("offset+1"),))]) == {}  # an input that can tell
+    alone = [Evidence("m.f", False, (Finding("factorx2", "", proven=False),), uncatalogued=True)] * 2
+    assert diagnose(alone) == {}
+
+
+def test_an_update_never_made_where_b_is_not_negative_is_not_stated_as_unchanged(course):
+    """`w` does not move where `b >= 0` (the informative inputs), and moves, twice too far,
+    where `b == -1` (an input at z == 0 that names no catalogued mistake): so `w` unchanged is
+    not the fact."""
+    files = with_function("perceptron", '''
+        def perceptron_update(x, y, w, b, lr=1.0):
+            x, w = np.asarray(x, dtype=float), np.asarray(w, dtype=float)
+            error = float(y) - (1.0 if w @ x + b >= 0 else 0.0)
+            return (w + 2 * lr * error * x if b < 0 else w.copy()), float(b) + lr * error
+    ''')
+    result = course.grade(files, ["perceptron"])
+    assert not [c.name for c in result.checks if c.function == "perceptron_update" and c.passed is False
+                and "exactly as it was given" in (c.diagnosis or "")]
+
+
 def test_a_fact_resting_on_one_number_needs_a_second_input():
     assert diagnose([Evidence("m.f", False, (_finding(strong=False),))]) == {}
     two = [Evidence("m.f", False, (_finding(strong=False),)), Evidence("m.f", False, (_finding(strong=False),))]
@@ -709,7 +740,7 @@ def test_a_step_scaled_by_a_number_no_input_names_is_stated_as_one_number_per_in
     ''')
     text = the_diagnosis(course.grade(files, ["optimizers"]), "adam_update")
     assert "changes `params` by exactly the expected change times " in text
-    assert "one number for every entry that no size or argument names" in text
+    assert "one number for every entry (on another input it may be another number)" in text
 
 
 def test_a_factor_no_input_names_needs_two_numbers_and_must_explain_the_whole_difference():
@@ -939,3 +970,58 @@ def test_a_pattern_is_stated_in_the_same_words_for_every_input():
     b = statement(np.array([-1.0, 2.0, 3.0, 4.0, 5.0]), np.array([1.0, 2.0, 3.0, 4.0, 5.0]))
     assert a == b == {"your result is wrong only where `argument 1` is negative, and right everywhere else: "
                       "look at that case"}
+
+
+# ---------------------------------------------------------------- commonplace values prove nothing
+
+
+def test_an_update_that_never_happens_is_stated_as_such_and_not_as_a_sign_error(course):
+    """The error is compared with itself, so it is always 0 and `w` never moves. On an input
+    where the correct update changes `w`, the correct function given `-x` (or `-w`) may well
+    leave it alone too: an equality with `w` as it was given proves no variant."""
+    files = with_function("perceptron", '''
+        def perceptron_update(x, y, w, b, lr=1.0):
+            w = np.array(w, dtype=float)
+            guess = 1.0 if float(np.dot(w, x)) + b >= 0 else 0.0
+            miss = guess - guess
+            return w + lr * miss * np.asarray(x, dtype=float), b + lr * miss
+    ''')
+    result = course.grade(files, ["perceptron"])
+    text = the_diagnosis(result, "perceptron_update")
+    assert "your first returned value is `w` exactly as it was given: nothing was done to it" in text
+    assert "correct function gives for" not in text and "on the way" not in text
+
+
+def test_an_equality_with_zeros_or_an_untouched_argument_proves_no_variant_and_no_value_on_the_way():
+    call = Call("m", "f", (np.array([0.5, -2.0, 3.25]), 0.75))
+    w = call.args[0]
+    expected = {"value": (w + 1.0, 1.75), "neighbors": [["x", "negated", (w.copy(), 0.75)]],
+                "intermediates": [["total", 0.0], ["w", w.copy()]]}
+    for got in ((w.copy(), 0.75), (w.copy(), 0.0)):
+        found = value_findings(got, expected, call)[0]
+        tied = [f for f in found if f.key.startswith(("neighbor:", "intermediate:"))]
+        assert tied and not [f.key for f in tied if f.proven]
+        assert [f.key for f in found if f.key.startswith("unchanged:")] == ["unchanged:argument 1"]
+    # the same equalities with values no argument holds prove as before
+    moved = w * 1.5
+    expected = {"value": (w + 1.0, 1.75), "neighbors": [["x", "negated", (moved, 0.75)]],
+                "intermediates": [["total", 2.5]]}
+    found = value_findings((moved, 2.5), expected, call)[0]
+    assert {f.key for f in found if f.proven} >= {"neighbor:x:negated", "intermediate:total"}
+    assert not [f for f in found if f.key.startswith("unchanged:")]
+
+
+def test_a_number_returned_as_given_is_not_stated_as_unchanged():
+    """A number equals another by chance too often (`b = 0.0`): only arrays are `unchanged`."""
+    call = Call("m", "f", (np.array([0.5, -2.0]), 0.75))
+    found = value_findings((np.array([9.0, 9.5]), 0.75), {"value": (np.array([1.0, 2.0]), 1.75)}, call)[0]
+    assert not [f for f in found if f.key.startswith("unchanged:")]
+
+
+def test_a_value_on_the_way_is_related_beside_a_text_argument():
+    """`layer_forward(A, W, b, "tanh")` returning `(Z, Z)`: comparing `Z` with the arguments to
+    see whether it is one of them never compares an array with the activation's name."""
+    Z = np.array([[1.0, -2.0], [0.5, 3.0]])
+    call = Call("forward", "layer_forward", (np.eye(2), np.eye(2), np.zeros(2), "tanh"))
+    found = value_findings((Z, Z), {"value": (np.tanh(Z), Z), "intermediates": [["Z", Z]]}, call)[0]
+    assert [f.proven for f in found if f.key == "intermediate:Z"] == [True]
