@@ -209,9 +209,6 @@ class Verdict:
     related: bool = False
     """the judge related the output to an expected value, so `findings` says all it can; a
     failing property check (a statistic, an exception, determinism) says nothing either way"""
-    uncatalogued: bool = False
-    """the input cannot tell mistakes apart: its findings prove nothing, it names no catalogued
-    mistake and contradicts none, but a fact it does not show is contradicted"""
 
 
 @dataclass(frozen=True)

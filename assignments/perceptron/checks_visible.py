@@ -38,9 +38,10 @@ SIGN_HINT = (
 
 
 def unnamed(function, what, *args, points=1.0, tol=VALUE, note="", **kwargs):
-    """A value check that names no catalogued mistake: for inputs where several bugs give the
-    same output (at z == 0 the delta rule's yhat = z = 0 is also what a step with step(0) = 0
-    gives; a single 0/1 prediction is matched by half of all bugs), a name would mislead."""
+    """A value check whose input proves no mistake: for inputs where several bugs give the same
+    output (at z == 0 the delta rule's yhat = z = 0 is also what a step with step(0) = 0 gives;
+    a single 0/1 prediction is matched by half of all bugs), a name would mislead. What such an
+    input shows still rules out the mistakes that would give another output."""
     judge = Close(c.call(function, *args, **kwargs), tol, note=note, mistakes=False)
     return c.check(function, what, judge, points)
 

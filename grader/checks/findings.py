@@ -15,8 +15,6 @@ from grader.checks.variants import NEGATED, RECIPROCAL, WITHOUT_LAST
 
 WHAT = "{what}"
 """the placeholder for the result's name in a finding's text"""
-MISTAKE_PREFIX = "mistake:"
-"""the keys of catalogued mistakes' findings begin so (`grader.checks.diagnosis.mistake_key`)"""
 
 
 @dataclass(frozen=True)
@@ -61,9 +59,6 @@ class Evidence:
     """no information: the call timed out, crashed, was skipped, or the module is missing"""
     raised: bool = False
     """the student's code raised: its findings hold for every part of the result"""
-    uncatalogued: bool = False
-    """the input proves nothing and cannot tell catalogued mistakes apart: it contradicts the
-    other facts it does not show, never a catalogued mistake (`Verdict.uncatalogued`)"""
 
 
 @dataclass(frozen=True)
@@ -93,8 +88,7 @@ def _matches(f: Finding, e: Evidence, key: str, scope: str) -> bool:
 
 def _stated(key: str, scope: str, failing: list[Evidence]) -> bool:
     """The rule of `diagnose` for one explanation."""
-    catalogued = key.startswith(MISTAKE_PREFIX)
-    concerned = [e for e in failing if _concerns(e, scope) and not (catalogued and e.uncatalogued)]
+    concerned = [e for e in failing if _concerns(e, scope)]
     if not all(any(_matches(f, e, key, scope) for f in e.findings) for e in concerned):
         return False
     proofs = [(e, any(f.strong for f in e.findings if _matches(f, e, key, scope) and f.proven))

@@ -176,12 +176,13 @@ class Close:
     note: str = ""
     """a sentence added to the feedback when the check fails (e.g. the lecture's values)"""
     mistakes: bool = True
-    """name catalogued mistakes; False where the input cannot tell them apart (say, a single 0/1
-    output, which every wrong implementation gets by chance half the time)"""
+    """False where the input cannot tell mistakes apart (say, a single 0/1 output, which every
+    wrong implementation gets by chance half the time): its findings, catalogued mistakes among
+    them, prove nothing, but a fact it does not show is contradicted"""
 
     def expected(self, ref: ReferenceHandle) -> Any:
         value = self.expect(ref) if self.expect else ref.call(self.call)
-        named = useful_mistakes(ref, self.call, value, self.tol) if self.mistakes else []
+        named = useful_mistakes(ref, self.call, value, self.tol)  # also to be contradicted (`judge`)
         # Variants of the call are compared with the reference's own function: also where the
         # expected value comes from elsewhere, as long as that function gives it too.
         agrees = self.expect is None or _reference_gives(ref, self.call, value, self.tol)
@@ -199,10 +200,9 @@ class Close:
                               returned_names(student, self.call))
         if self.mistakes or verdict.passed:
             return verdict
-        # An input that cannot tell mistakes apart proves none: what it shows only agrees with
-        # the other inputs, and what it does not show is not the mistake.
-        return replace(verdict, findings=tuple(replace(f, proven=False) for f in verdict.findings),
-                       uncatalogued=True)
+        # An input that cannot tell mistakes apart proves none, not even a catalogued one: what
+        # it shows only agrees with the other inputs, and what it does not show is not the mistake.
+        return replace(verdict, findings=tuple(replace(f, proven=False) for f in verdict.findings))
 
 
 @dataclass(frozen=True)

@@ -209,7 +209,7 @@ def _evidence(check: Check, outcome: Verdict | StudentError, expected: Any) -> E
     function = f"{check.module}.{check.function}"
     if isinstance(outcome, Verdict):
         return Evidence(function, outcome.passed, outcome.findings, outcome.scopes, outcome.degenerate,
-                        neutral=not outcome.related, uncatalogued=outcome.uncatalogued)
+                        neutral=not outcome.related)
     # No output, or a property check that raised: nothing to relate, neither for nor against.
     call = outcome.call
     if call is not None:
