@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import compileall
 import cProfile
 import io
 import os
@@ -424,6 +425,10 @@ def main() -> None:
                         help="grade the class with every worker started fresh (no worker templates)")
     args = parser.parse_args()
 
+    # The grader's processes (a one-submission run, the workers) read its compiled modules, as an
+    # installed grader's are (pip compiles them): where PYTHONDONTWRITEBYTECODE is set, a module
+    # edited since its last compile would otherwise be compiled again in every process timed.
+    compileall.compile_dir(ROOT / "grader", quiet=1)
     setup = Setup()
     print(f"assignments: {', '.join(a.name for a in setup.assignments)} "
           f"({sum(len(a.checks) for a in setup.assignments)} checks; "

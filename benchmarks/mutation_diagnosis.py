@@ -310,6 +310,10 @@ def _concerned(fact: str, got, want, tol) -> bool:
     return True
 
 
+UNNAMED = ", one number for every entry"
+"""how a factor that no input names on every input is stated (`grader.checks.diagnosis._unnamed`)"""
+
+
 def _restated(diagnosis: str, found: set[str]) -> bool:
     """The diagnosis's facts are found again on another input: the same kind of relation (the
     numbers in the sentence may differ with the input's sizes)."""
@@ -318,8 +322,13 @@ def _restated(diagnosis: str, found: set[str]) -> bool:
     def shape(text: str) -> str:
         return re.sub(r"[\d.]+", "#", re.sub(r"\(.*?\)", "", text))
 
-    wanted = {shape(part) for part in diagnosis.splitlines()}
-    return all(any(shape(f) == w for f in found) for w in wanted)
+    def restated(part: str) -> bool:
+        if UNNAMED in part:  # one number, whatever it is: here a quantity may name it
+            head = shape(part.split(UNNAMED)[0]).rsplit(" times ", 1)[0] + " times "
+            return any(shape(f).startswith(head) for f in found)
+        return any(shape(f) == shape(part) for f in found)
+
+    return all(restated(part) for part in diagnosis.splitlines())
 
 
 def main() -> None:

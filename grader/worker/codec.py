@@ -410,7 +410,7 @@ def _message(take: Any, limits: MessageLimits, allow_fn: bool) -> tuple[dict[str
     if head_len > limits.max_header_bytes:
         raise ChannelError("message header too large")
     try:
-        header = json.loads(take(head_len, False))
+        header = json.loads(str(take(head_len, False), "utf-8"))  # only UTF-8, as written
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # RecursionError: "[[[[..."
         raise ChannelError("message header is not JSON") from exc
     if not isinstance(header, dict) or "meta" not in header or "arrays" not in header:
