@@ -270,6 +270,9 @@ def verify(outcome: Outcome, result, assignment, reference: Reference, files: di
                 findings += value_findings(got, Close(call, tol).expected(reference), call)[0]
             found = {f.statement for f in findings}
             named = {f.mistake for f in catalog_findings(part_got, data["mistakes"], tol)}
+            if index is not None:  # a mistake whose whole output is the mutant's (the grader's other checks see it)
+                whole = Close(call, tol).expected(reference)["mistakes"]
+                named |= {f.mistake for f in catalog_findings(got, whole, tol)}
         for diagnosis, mistake in facts:
             if mistake in catalogued and mistake not in named and diagnosis is None:
                 outcome.verdict = "false"
