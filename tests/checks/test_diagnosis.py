@@ -1043,3 +1043,11 @@ def test_a_value_on_the_way_is_related_beside_a_text_argument():
     call = Call("forward", "layer_forward", (np.eye(2), np.eye(2), np.zeros(2), "tanh"))
     found = value_findings((Z, Z), {"value": (np.tanh(Z), Z), "intermediates": [["Z", Z]]}, call)[0]
     assert [f.proven for f in found if f.key == "intermediate:Z"] == [True]
+
+
+def test_an_integer_array_argument_names_a_factor_entry_by_entry():
+    """Features given as integers (`x = [1, 2, 3]`) scale a result as float ones do."""
+    call = Call("m", "f", (np.array([1, 2, 3]), np.array([0.5, -1.25, 2.0])))
+    e = np.array([0.5, -1.25, 2.0])
+    found = value_findings(e / np.array([1, 2, 3]) ** 2, {"value": e}, call)[0]
+    assert "factor@`argument 1`^-2" in {f.key for f in found if f.proven}
