@@ -1051,3 +1051,13 @@ def test_an_integer_array_argument_names_a_factor_entry_by_entry():
     e = np.array([0.5, -1.25, 2.0])
     found = value_findings(e / np.array([1, 2, 3]) ** 2, {"value": e}, call)[0]
     assert "factor@`argument 1`^-2" in {f.key for f in found if f.proven}
+
+
+def test_a_relation_on_expected_zeros_holds_without_proving():
+    """Expected all 0: `got = expected / x**2` holds (NaN where `x` is 0), as it would for many
+    mistakes; such an input does not contradict the factor, and does not prove it."""
+    call = Call("m", "f", (np.array([0.0, 2.0, 3.0]),))
+    with np.errstate(all="ignore"):
+        got = np.zeros(3) / np.array([0.0, 2.0, 3.0]) ** 2
+    found = value_findings(got, {"value": np.zeros(3)}, call)[0]
+    assert [f.proven for f in found if f.key == "factor@`argument 1`^-2"] == [False]
