@@ -355,3 +355,15 @@ def test_one_submission_graded_at_j1_starts_one_template_and_forks_its_worker(ti
     assert row.score == row.max_score
     assert launched == [False]  # launched ahead, not waited for; no second template
     assert forked and all(forked)
+
+
+def test_no_template_is_launched_ahead_for_workers_that_may_not_run_at_all(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As root with no uid to drop to, workers are refused (`sandbox.check_root`) unless
+    `--unsafe-run-as-root`: no template is launched for them either."""
+    launched: list[object] = []
+    monkeypatch.setattr(slots, "Slot", lambda iso, wait=True: launched.append(iso) or pytest.fail("launched"))
+    refused = sandbox.Isolation("none", as_root=True, why_root="a test")
+    with slots.ahead(refused, Limits(sandbox="none")):
+        with slots._ahead_lock:
+            assert "none" not in slots._ahead
+    assert launched == []
