@@ -399,7 +399,7 @@ BREAKAGES = [
       "    return _imports_of(source)",
       ("tests/worker/test_policy_scan.py",)),
     B("template-not-launched-ahead", "engine/batch.py",
-      "with slots.ahead(isolation, limits) if isolation else nullcontext():", "with nullcontext():",
+      "with slots.ahead(isolation, limits):", "with slots.ahead(None, limits):",
       ("tests/adversarial/test_worker_templates.py",)),
 ]
 

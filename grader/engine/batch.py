@@ -20,7 +20,6 @@ import time
 from collections.abc import Callable
 from collections.abc import Sequence as SequenceABC
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed, wait
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, overload
@@ -212,7 +211,7 @@ def grade_folder(
         if todo:
             try:
                 # The first worker template starts while the expected values are read.
-                with slots.ahead(isolation, limits) if isolation else nullcontext():
+                with slots.ahead(isolation, limits):
                     if cluster:
                         grade, jobs = cluster.grade, cluster.slots
                     else:

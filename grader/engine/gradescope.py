@@ -21,7 +21,6 @@ imitates the container.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import stat
 import zipfile
@@ -194,7 +193,7 @@ def run_gradescope(submission: Path, results: Path, course_root: Path, names: li
     except sandbox.SandboxError:
         isolation = None  # the worker reports it as the judge's error
     # The worker's template starts while the submission and the expected values are read.
-    with slots.ahead(isolation, limits) if isolation else contextlib.nullcontext():
+    with slots.ahead(isolation, limits):
         sub = collect_one(Path(submission), modules, name, lambda folder, n: read_submission(folder, n, stubs), ident)
         result = grade_submission(sub, assignments, expected_of(course), limits)
     write_gradescope_json(result, make_dir(Path(results).parent) / Path(results).name)

@@ -250,14 +250,18 @@ _ahead_lock = threading.Lock()
 
 
 @contextlib.contextmanager
-def ahead(iso: sandbox.Isolation, limits: Limits) -> Iterator[None]:
+def ahead(iso: sandbox.Isolation | None, limits: Limits) -> Iterator[None]:
     """Launch one template of `iso`'s tier now, without waiting for it, while the caller goes on
     (reading the expected values, say); the first grading thread that needs a template adopts
     it (`slot`). A run that grades one submission then pays a fork, not a template's start. The
     template is tied to the calling thread, which must outlive the grading (as `grade_folder`'s
     does); one that nobody adopted is closed on exit. Nothing is launched where the workers
-    are not forked: `limits.worker_templates` off, a tier without templates, or workers that
-    may not run at all (as root, `sandbox.check_root`)."""
+    are not forked here: no tier (`iso` None: they run elsewhere, or the sandbox is refused),
+    `limits.worker_templates` off, a tier without templates, or workers that may not run at all
+    (as root, `sandbox.check_root`)."""
+    if iso is None:
+        yield
+        return
     try:
         sandbox.check_root(iso, limits.unsafe_run_as_root)
         wanted = limits.worker_templates and sandbox.uses_template(iso) and iso.tier not in _failed
