@@ -39,8 +39,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from grader.checks.cases import features  # noqa: E402
 from grader.checks.compare import VALUE  # noqa: E402
 from grader.checks.diagnosis import catalog_findings, error_findings, part_subject, value_findings  # noqa: E402
+from grader.checks.findings import AND, ONLY_WHERE  # noqa: E402
 from grader.checks.judges import Close, Gradient, Part, Sequence  # noqa: E402
 from grader.checks.twins import fresh_call  # noqa: E402
 from grader.course.loading import Course, Reference  # noqa: E402
@@ -184,6 +186,8 @@ class Outcome:
     """equivalent | missed | true | false | unverified | (empty: caught, no diagnosis)"""
     judge_errors: list[str] = field(default_factory=list)
     """checks the grader could not judge on this mutant (a bug of the grader, never of the mutant)"""
+    only_where: bool = False
+    """the diagnosis says only where the function fails (which inputs), nothing of what it returns"""
 
 
 def _value_calls(judge) -> list[tuple[Call, object]]:
@@ -245,12 +249,22 @@ def verify(outcome: Outcome, result, assignment, reference: Reference, files: di
         return
     if not outcome.diagnosed:
         return
+    # A fact about where the function fails ("fails only on inputs where `loss` is 'mse'") holds
+    # when every fresh input where the mutant differs (or fails) is such an input.
+    wheres = [ln for d, _ in facts for ln in (d or "").splitlines() if ONLY_WHERE in ln]
+    outcome.only_where = bool(wheres) and all(
+        ONLY_WHERE in ln for d, _ in facts for ln in (d or "").splitlines()) and not any(k for _, k in facts)
+    for line in wheres:
+        named = set(line.split(ONLY_WHERE, 1)[1].split("; ", 1)[0].split(AND))
+        if any(not named <= set(features(d[0])) for d in differing):
+            outcome.verdict = "false"
+            return
     # Every fresh input where the mutant differs must show the facts again: one where it returns
     # through the value relations, one where it raises through the exception's (as the grader
     # judges a raising input), with the catalogued mistakes that raise there too.
     checkable = [d for d in differing if not isinstance(d[4], StudentError) or d[4].kind == "exception"]
     if not checkable:
-        outcome.verdict = "unverified"
+        outcome.verdict = "true" if wheres and differing and outcome.only_where else "unverified"
         return
     catalogued = {mistake.name for mistake in assignment.mistakes}
     for call, index, tol, _want, got in checkable:
@@ -278,7 +292,7 @@ def verify(outcome: Outcome, result, assignment, reference: Reference, files: di
                 outcome.verdict = "false"
                 return
             lines = [ln for ln in (diagnosis or "").splitlines()
-                     if _evaluable(ln, call) and _concerned(ln, got, _want, tol)]
+                     if ONLY_WHERE not in ln and _evaluable(ln, call) and _concerned(ln, got, _want, tol)]
             if lines and not _restated("\n".join(lines), found) and not (mistake and mistake in named):
                 outcome.verdict = "false"
                 return
@@ -395,6 +409,9 @@ def report(outcomes: list[Outcome], show: bool, undiagnosed: bool = False) -> No
     print(f"\ncaught: {len(caught)} of {len(non_equivalent)} non-equivalent mutants "
           f"({100 * len(caught) / max(1, len(non_equivalent)):.1f}%)")
     print(f"diagnosed: {len(diagnosed)} of {len(caught)} caught ({100 * len(diagnosed) / max(1, len(caught)):.1f}%)")
+    where = sum(o.only_where for o in diagnosed)
+    print(f"  of which {where} only by the inputs where the function fails "
+          f"(what else: {len(diagnosed) - where}, {100 * (len(diagnosed) - where) / max(1, len(caught)):.1f}%)")
     checked = [o for o in diagnosed if o.verdict in ("true", "false")]
     false = [o for o in diagnosed if o.verdict == "false"]
     print(f"true diagnoses: {len(checked) - len(false)} of {len(checked)} checked on fresh inputs "

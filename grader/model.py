@@ -62,6 +62,10 @@ PARAMETER_NAMES: dict[str, tuple[str, ...]] = {}
 """`module.function -> parameter names`, read from the reference (or the template's stubs) so
 feedback can say `W = ...` instead of `argument 3 = ...`; see `register_parameter_names`."""
 
+PARAMETER_DEFAULTS: dict[str, dict[str, Any]] = {}
+"""`module.function -> {parameter: default}` for the defaults that are plain literals (numbers,
+strings, True, False, None), read with the names: what a call that leaves them out passes"""
+
 
 @dataclass(frozen=True)
 class Planned:
@@ -79,7 +83,8 @@ class Planned:
 
 
 def register_parameter_names(module: str, source: str) -> None:
-    """Record the parameter names of the top-level functions in `source` (parsed, never run)."""
+    """Record the parameter names of the top-level functions in `source` (parsed, never run),
+    and their literal defaults."""
     import ast
 
     try:
@@ -88,7 +93,12 @@ def register_parameter_names(module: str, source: str) -> None:
         return
     for node in tree.body:
         if isinstance(node, ast.FunctionDef):
-            PARAMETER_NAMES[f"{module}.{node.name}"] = tuple(a.arg for a in node.args.args)
+            positional = node.args.args
+            PARAMETER_NAMES[f"{module}.{node.name}"] = tuple(a.arg for a in positional)
+            given = list(zip(positional[len(positional) - len(node.args.defaults):], node.args.defaults))
+            given += [(a, d) for a, d in zip(node.args.kwonlyargs, node.args.kw_defaults) if d is not None]
+            PARAMETER_DEFAULTS[f"{module}.{node.name}"] = {
+                a.arg: d.value for a, d in given if isinstance(d, ast.Constant)}
 
 
 def describe_value(value: Any) -> str:

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from grader.checks.cases import features
 from grader.checks.variants import NEGATED, RECIPROCAL, WITHOUT_LAST
+from grader.model import Call
 
 WHAT = "{what}"
 """the placeholder for the result's name in a finding's text"""
@@ -59,6 +61,11 @@ class Evidence:
     """no information: the call timed out, crashed, was skipped, or the module is missing"""
     raised: bool = False
     """the student's code raised: its findings hold for every part of the result"""
+    calls: tuple[Call, ...] = ()
+    """the calls whose outputs the check judged (for a failure known to come from one call, that
+    call); empty when the student's code did not run (skipped, the module missing)"""
+    values: bool = False
+    """passing means every output was compared whole and was right (not a property, not a part)"""
 
 
 @dataclass(frozen=True)
@@ -120,13 +127,54 @@ def diagnose(evidence: list[Evidence]) -> dict[str, Diagnosis]:
         catalog = list({f.mistake: f for f in stated if f.mistake}.values())
         if len(catalog) > 1:
             catalog = []  # two catalogued mistakes fit: naming either could be wrong
-        generic = _one_per_scope_and_kind([f for f in stated if not f.mistake])
+        generic = [f.statement for f in _one_per_scope_and_kind([f for f in stated if not f.mistake])]
+        where = _only_where(function, items)
+        if where:
+            generic = generic[: MOST_FACTS - 1] + [where]
         if not catalog and not generic:
             continue
-        out[function] = Diagnosis(function, tuple(f.statement for f in generic),
+        out[function] = Diagnosis(function, tuple(generic),
                                   catalog[0].mistake if catalog else None,
                                   catalog[0].statement if catalog else None)
     return out
+
+
+MOST_FACTS = 3
+"""the facts stated at most for one function"""
+
+ONLY_WHERE = " fails only on inputs where "
+"""how a fact about the inputs a function fails on reads (`_only_where`); its features are
+joined by `AND`"""
+AND = " and "
+
+
+def _only_where(function: str, items: list[Evidence]) -> str | None:
+    """Where the function fails, as the features (`grader.checks.cases.features`) that every
+    failing input shares and that matter: a feature is named when a passing input (whose whole
+    output was right) has every other shared feature but not that one; a non-degenerate such
+    input proves it, or two inputs do. None when no feature is proven to matter.
+
+    A failing input counts whatever its kind of failure (a timeout too); a check that did not run
+    the student's code says nothing."""
+    failing = [e for e in items if not e.passed and e.calls]
+    if not failing:
+        return None
+    order = features(failing[0].calls[0])
+    shared = set(order).intersection(*(features(c) for e in failing for c in e.calls))
+    if not shared:
+        return None
+    witnesses = [(set(features(c)), e.degenerate) for e in items if e.passed and e.values for c in e.calls]
+    needed = []
+    for fact in (f for f in order if f in shared):
+        rest = shared - {fact}
+        proofs = [degenerate for have, degenerate in witnesses if fact not in have and rest <= have]
+        if len(proofs) >= 2 or not all(proofs):
+            needed.append(fact)
+    if not needed:
+        return None
+    name = function.rsplit(".", 1)[-1]
+    otherwise = "one of these is" if len(needed) > 1 else "that is"
+    return f"`{name}`{ONLY_WHERE}{AND.join(needed)}; where {otherwise} not so, it passes"
 
 
 ARGS = "args"
@@ -180,4 +228,4 @@ def _one_per_scope_and_kind(findings: list[Finding]) -> list[Finding]:
             kept += _narrowest(fs)
         elif len(fs) == 1:
             kept.append(fs[0])
-    return kept[:3]
+    return kept[:MOST_FACTS]

@@ -54,6 +54,27 @@ def planned_calls(judge: Any) -> tuple[tuple[Call, bool], ...] | None:
     return calls() if callable(calls) else None
 
 
+def judged_calls(judge: Any) -> tuple[Call, ...]:
+    """The calls whose outputs `judge` judges, as written in the check (a trajectory's first step)."""
+    if isinstance(judge, Sequence):
+        return tuple(c for j in judge.judges for c in judged_calls(j))
+    call = getattr(judge, "call", None)
+    if isinstance(call, Call):
+        return (call,)
+    inner = getattr(judge, "inner", None)
+    return judged_calls(inner) if inner is not None else ()
+
+
+def compares_whole_outputs(judge: Any) -> bool:
+    """Whether `judge` passing means every output it judged was right as a whole: a comparison of
+    values, not a property of the output or of the arguments, nor one part of the output."""
+    if isinstance(judge, Sequence):
+        return all(compares_whole_outputs(j) for j in judge.judges)
+    if isinstance(judge, Clean):
+        return compares_whole_outputs(judge.inner)
+    return isinstance(judge, (Close, Gradient, DirectionalGradient, Trajectory))
+
+
 def calls_on_path(judge: Any, expected: Any) -> tuple[Planned, ...] | None:
     """The calls `judge` makes while the student's calls return the reference's outputs bit for
     bit, for a judge whose calls depend on what they return (`Trajectory.calls_on_path`); None

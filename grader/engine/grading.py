@@ -14,12 +14,19 @@ from typing import Any
 
 from grader.checks.diagnosis import error_findings, is_degenerate, mistake_key
 from grader.checks.findings import Evidence, Finding, diagnose
-from grader.checks.judges import calls_on_path, case_expected, expects_error, planned_calls
+from grader.checks.judges import (
+    calls_on_path,
+    case_expected,
+    compares_whole_outputs,
+    expects_error,
+    judged_calls,
+    planned_calls,
+)
 from grader.checks.twins import TWIN_SUFFIX, twin_of
 from grader.course.loading import Assignment
 from grader.inputs.discover import Submission
 from grader.isolation.runner import Limits, StudentProcess
-from grader.model import Check, CheckResult, Planned, StudentError, SubmissionResult, Verdict
+from grader.model import Check, CheckResult, Planned, Problem, StudentError, SubmissionResult, Verdict
 
 
 def describe_error(err: StudentError) -> str:
@@ -209,18 +216,26 @@ def _evidence(check: Check, outcome: Verdict | StudentError, expected: Any) -> E
     function = f"{check.module}.{check.function}"
     if isinstance(outcome, Verdict):
         return Evidence(function, outcome.passed, outcome.findings, outcome.scopes, outcome.degenerate,
-                        neutral=not outcome.related)
-    # No output, or a property check that raised: nothing to relate, neither for nor against.
+                        neutral=not outcome.related, calls=judged_calls(check.judge),
+                        values=compares_whole_outputs(check.judge))
+    # No output, or a property check that raised: nothing to relate, neither for nor against;
+    # but the code ran and failed on this input (or on the case that made `call`, in a table).
     call = outcome.call
+    ran = () if outcome.kind not in RAN else (call,) if call is not None else judged_calls(check.judge)
     if call is not None:
         expected = case_expected(check.judge, expected, call)  # a table: the case that raised
     if outcome.kind != "exception" or not (isinstance(expected, dict) and "raising" in expected):
-        return Evidence(function, False, neutral=True)
+        return Evidence(function, False, neutral=True, calls=ran)
     findings = error_findings(outcome.message, call, outcome.detail, expected)
     raising = expected["raising"]
     # A catalogued mistake that raises on this input too is not contradicted by the exception.
     findings += [Finding(mistake_key(name), "", proven=False, mistake=name) for name in raising]
-    return Evidence(function, False, tuple(findings), ("",), call is not None and is_degenerate(call), raised=True)
+    return Evidence(function, False, tuple(findings), ("",), call is not None and is_degenerate(call), raised=True,
+                    calls=ran)
+
+
+RAN = (Problem.EXCEPTION, Problem.TIMEOUT, Problem.CRASH, Problem.BAD_OUTPUT)
+"""the problems of a call that ran the student's function on its input (and failed there)"""
 
 
 def _apply_diagnoses(results: list[CheckResult], evidence: list[Evidence]) -> None:

@@ -1062,3 +1062,115 @@ def test_a_relation_on_expected_zeros_holds_without_proving():
         got = np.zeros(3) / np.array([0.0, 2.0, 3.0]) ** 2
     found = value_findings(got, {"value": np.zeros(3)}, call)[0]
     assert [f.proven for f in found if f.key == "factor@`argument 1`^-2"] == [False]
+
+
+# ---------------------------------------------------------------- where a function fails
+
+
+def test_a_mistake_in_one_branch_is_stated_as_the_inputs_it_fails_on(course):
+    """A leaky ReLU with slope 0.1 below zero instead of 0.01: only the leaky_relu input fails,
+    and the other activations pass, so the branch is named."""
+    result = grade_mutant(course, "backprop", '"leaky_relu": forward.leaky_relu_grad,',
+                          '"leaky_relu": lambda z: np.where(z > 0, 1.0, 0.1),')
+    text = the_diagnosis(result, "activation_backward")
+    assert "`activation_backward` fails only on inputs where `activation` is 'leaky_relu'; " \
+           "where that is not so, it passes" in text
+
+
+def test_the_inputs_a_mistake_fails_on_come_with_what_it_returns_there(course):
+    """The cross-entropy branch of `backward` doubled: a factor, and the loss it fails for (the
+    inputs that omit `loss` are read at its default, 'mse', and pass)."""
+    result = grade_mutant(course, "backprop", "delta = softmax_cross_entropy_grad(A_L, Y)",
+                          "delta = 2 * softmax_cross_entropy_grad(A_L, Y)")
+    lines = the_diagnosis(result, "backward").splitlines()
+    assert "`backward` fails only on inputs where `loss` is 'cross_entropy'; where that is not so, it passes" in lines
+    assert len(lines) >= 2  # and what it returns there
+
+
+def test_a_mistake_on_every_input_names_no_inputs(course):
+    result = grade_mutant(course, "forward", "return 1.0 - np.tanh(z) ** 2", "return np.tanh(z) ** 2 - 1.0")
+    assert "fails only on inputs" not in the_diagnosis(result, "tanh_grad")
+
+
+def _at(passed, degenerate=False, values=True, ran=True, **kwargs):
+    calls = (Call("m", "f", (), kwargs),) if ran else ()
+    return Evidence("m.f", passed, degenerate=degenerate, neutral=not passed, calls=calls, values=values)
+
+
+def _where(evidence) -> str | None:
+    texts = diagnose(evidence).get("m.f")
+    found = [t for t in (texts.texts if texts else ()) if "fails only on inputs" in t]
+    return found[0] if found else None
+
+
+def test_each_fact_named_is_proven_to_matter_by_a_passing_input_that_lacks_only_it():
+    ev = [_at(False, loss="mse", out="softmax"), _at(False, loss="mse", out="softmax"),
+          _at(True, loss="mse", out="sigmoid"), _at(True, loss="ce", out="softmax")]
+    assert _where(ev) == ("`f` fails only on inputs where `loss` is 'mse' and `out` is 'softmax'; "
+                          "where one of these is not so, it passes")
+    # no passing input has 'mse' without 'softmax': that 'mse' matters is not proven
+    ev = [_at(False, loss="mse", out="softmax"), _at(True, loss="ce", out="sigmoid"),
+          _at(True, loss="ce", out="softmax")]
+    assert _where(ev) == "`f` fails only on inputs where `loss` is 'mse'; where that is not so, it passes"
+
+
+def test_a_fact_every_input_shares_or_one_failing_input_lacks_is_not_named():
+    assert _where([_at(False, loss="mse"), _at(True, loss="mse")]) is None
+    assert _where([_at(False, loss="mse"), _at(False, loss="ce"), _at(True, loss="hinge")]) is None
+
+
+def test_inputs_it_fails_on_whatever_the_failure_count_but_unrun_checks_say_nothing():
+    timed_out = _at(False, loss="ce")  # ran, and failed: a timeout is a failure on that input
+    assert _where([_at(False, loss="mse"), timed_out, _at(True, loss="hinge")]) is None
+    unrun = _at(False, loss="ce", ran=False)  # skipped: neither for nor against
+    assert _where([_at(False, loss="mse"), unrun, _at(True, loss="ce")]) is not None
+
+
+def test_the_passing_input_that_proves_a_fact_must_be_a_whole_value_of_a_telling_input():
+    fails = _at(False, loss="mse")
+    assert _where([fails, _at(True, loss="ce", values=False)]) is None  # a property held, not the value
+    assert _where([fails, _at(True, loss="ce", degenerate=True)]) is None  # a batch of one proves nothing alone
+    assert _where([fails, _at(True, loss="ce", degenerate=True), _at(True, loss="ce", degenerate=True)]) is not None
+
+
+def test_the_facts_of_an_input_are_its_choices_read_at_their_defaults():
+    from grader.checks.cases import features
+    from grader.model import register_parameter_names
+
+    register_parameter_names("m", "def g(X, acts, loss='mse', *, flag=False, lr=0.1):\n    pass\n")
+    call = Call("m", "g", (np.ones(2), ["relu", "softmax"]), {"lr": 0.5})
+    assert features(call) == ("the last of `acts` is 'softmax'", "`acts` has 2 entries", "`loss` is 'mse'",
+                              "`flag` is False")
+    assert features(Call("m", "g", (np.ones(2), ["tanh"], "cross_entropy"))) == (
+        "the last of `acts` is 'tanh'", "`acts` has 1 entry", "`loss` is 'cross_entropy'", "`flag` is False")
+
+
+def test_inputs_where_the_code_hangs_are_inputs_it_fails_on(course):
+    """Wrong on MSE inputs, and hanging on cross-entropy ones of more than five examples (right on
+    the others): it fails for both losses, so no loss is named as the one it fails on."""
+    from grader.isolation.runner import Limits
+
+    source = mutate(reference_source("backprop"), "delta = softmax_cross_entropy_grad(A_L, Y)",
+                    "while len(Y) > 5:\n            pass\n        delta = softmax_cross_entropy_grad(A_L, Y)")
+    source = mutate(source, "dA = mse_loss_grad(A_L, Y)  # dL/dA^(L)", "dA = 2 * mse_loss_grad(A_L, Y)")
+    result = course.grade({"backprop.py": source, "forward.py": reference_source("forward")}, ["backprop"],
+                          Limits(call_timeout=0.5))
+    failed = [c for c in result.checks if c.function == "backward" and not c.passed]
+    assert {c.problem for c in failed} >= {None, "timeout"}
+    assert not [c.diagnosis for c in failed if c.diagnosis and "fails only on inputs" in c.diagnosis]
+
+
+def test_checks_not_run_after_a_hang_say_nothing_of_where_it_fails(course):
+    """Wrong on MSE inputs, and hanging on one of three examples: the calls of `backward` after it
+    are not run (cross-entropy ones among them), so they neither confirm nor contradict that
+    it fails only for MSE."""
+    from grader.isolation.runner import Limits
+
+    source = mutate(reference_source("backprop"), "dA = mse_loss_grad(A_L, Y)  # dL/dA^(L)",
+                    "dA = 2 * mse_loss_grad(A_L, Y)\n        while len(Y) == 3:\n            pass")
+    result = course.grade({"backprop.py": source, "forward.py": reference_source("forward")}, ["backprop"],
+                          Limits(call_timeout=0.5))
+    failed = [c for c in result.checks if c.function == "backward" and not c.passed]
+    assert {"timeout", "skipped"} <= {c.problem for c in failed}
+    assert "`backward` fails only on inputs where `loss` is 'mse'; where that is not so, it passes" in \
+        {line for c in failed for line in (c.diagnosis or "").splitlines()}
