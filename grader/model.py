@@ -213,12 +213,16 @@ class Verdict:
     scopes: tuple[str, ...] = ("",)
     """the parts of the result that differ (`""`: the whole result)"""
     degenerate: bool = False
-    """the input is too small to tell similar mistakes apart (see `grader.checks.diagnosis.is_degenerate`)"""
+    """the input is too small to tell similar mistakes apart (see `grader.checks.cases.is_degenerate`)"""
     hardcoded: bool = False
     """the check passed on its visible inputs but its hidden twin failed (`grader.checks.twins`)"""
     related: bool = False
     """the judge related the output to an expected value, so `findings` says all it can; a
     failing property check (a statistic, an exception, determinism) says nothing either way"""
+    failed_on: tuple[Call, ...] = ()
+    """a failing table's cases that failed (their calls); empty: every call the check judged"""
+    right_on: tuple[Call, ...] = ()
+    """a failing table's cases whose whole outputs were right (their calls)"""
 
 
 @dataclass(frozen=True)

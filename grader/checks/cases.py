@@ -1,18 +1,27 @@
-"""What kind of input a call is, in words: the facts about its arguments that choose a branch of
-the code ("`loss` is 'mse'", "the last of `activations` is 'softmax'", "`activations` has 1 entry").
+"""What kind of input a call is: too small to tell mistakes apart (`is_degenerate`), and, in
+words, the facts about its arguments that choose what the code does (`features`: "`loss` is
+'mse'", "the last of `activations` is 'softmax'", "`activations` has 1 entry", "`lam` is 0").
 
-`grader.checks.findings.diagnose` states from them where a function fails ("`backward` fails only
-on inputs where `loss` is 'mse'"): every failing input has each fact it names, and for each fact a
-passing input proves that the fact matters (see `findings._only_where`).
+`grader.checks.findings.diagnose` states from the features where a function fails ("`backward`
+fails only on inputs where `loss` is 'mse'"): every failing input has each feature it names, and
+for each one a passing input proves that it matters (see `findings._only_where`).
 
-Only arguments that name a choice give facts: strings, `True`/`False`/`None`, and lists of strings
-(by their last entry and their length). An argument the call leaves out is read at its default, as
-the reference declares it (`grader.model.PARAMETER_DEFAULTS`).
+Features come from the arguments that name a choice: strings, `True`/`False`/`None`, lists of
+strings (by their last entry and their length), and real-valued settings by whether they are 0,
+which turns them off (`lr_min = 0`, `lam = 0`). A real-valued setting is a parameter whose
+default the reference declares as a float literal. Other numbers are data or counts: whether a
+label `y`, an epoch or a seed is 0 tells of the data, not of a branch (a perceptron's inputs
+that happen to be classified right may all have `y = 1`; the checks with seed 0 may all be of
+one method). An
+argument the call leaves out is read at its default, as the reference declares it
+(`grader.model.PARAMETER_DEFAULTS`).
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+import numpy as np
 
 from grader.model import PARAMETER_DEFAULTS, PARAMETER_NAMES, Call
 
@@ -27,13 +36,32 @@ def _arguments(call: Call) -> list[tuple[str, Any]]:
     return given + [(k, v) for k, v in PARAMETER_DEFAULTS.get(key, {}).items() if k not in named]
 
 
-def _choice(value: Any) -> bool:
-    return value is None or isinstance(value, (str, bool))
+def is_number_list(x: Any) -> bool:
+    """A non-empty list (or tuple) of plain numbers, not booleans."""
+    return bool(x) and all(isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+                           for v in x)
 
 
-def _facts(name: str, value: Any) -> list[str]:
-    if _choice(value):
+def is_degenerate(call: Call) -> bool:
+    """An input too small to tell similar mistakes apart: an axis of length 1, a list of one entry
+    (or two numbers: one layer's sizes), a dict of one or two entries."""
+    for _, value in _arguments(call):
+        if isinstance(value, np.ndarray) and value.ndim >= 1 and min(value.shape) <= 1:
+            return True
+        if isinstance(value, (list, tuple)) and (len(value) == 1 or len(value) == 2 and is_number_list(value)):
+            return True
+        if isinstance(value, dict) and 0 < len(value) <= 2:
+            return True
+    return False
+
+
+def _facts(name: str, value: Any, setting: bool) -> list[str]:
+    if value is None or isinstance(value, (str, bool)):
         return [f"`{name}` is {value!r}"]
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        if not setting or not np.isfinite(value):
+            return []
+        return [f"`{name}` is 0" if value == 0 else f"`{name}` is not 0"]
     if isinstance(value, (list, tuple)) and value and all(isinstance(v, str) for v in value):
         entries = "1 entry" if len(value) == 1 else f"{len(value)} entries"
         return [f"the last of `{name}` is {value[-1]!r}", f"`{name}` has {entries}"]
@@ -42,4 +70,6 @@ def _facts(name: str, value: Any) -> list[str]:
 
 def features(call: Call) -> tuple[str, ...]:
     """The facts about `call`'s arguments that name a choice, in the order of the arguments."""
-    return tuple(fact for name, value in _arguments(call) for fact in _facts(name, value))
+    defaults = PARAMETER_DEFAULTS.get(f"{call.module}.{call.function}", {})
+    return tuple(fact for name, value in _arguments(call)
+                 for fact in _facts(name, value, isinstance(defaults.get(name), float)))

@@ -35,6 +35,7 @@ from typing import Any
 
 import numpy as np
 
+from grader.checks.cases import is_number_list
 from grader.checks.compare import VALUE, difference
 from grader.checks.findings import WHAT, Finding
 from grader.checks.variants import NEGATED, RECIPROCAL, WITHOUT_LAST
@@ -95,19 +96,6 @@ def _named(q: float) -> bool:
     return q not in (1.0, -1.0)
 
 
-def is_degenerate(call: Call) -> bool:
-    """An input too small to tell similar mistakes apart: an axis of length 1, a list of one entry
-    (or two numbers: one layer's sizes), a dict of one or two entries."""
-    for _, value in _arguments(call):
-        if isinstance(value, np.ndarray) and value.ndim >= 1 and min(value.shape) <= 1:
-            return True
-        if isinstance(value, (list, tuple)) and (len(value) == 1 or len(value) == 2 and _as_list_of_numbers(value)):
-            return True
-        if isinstance(value, dict) and 0 < len(value) <= 2:
-            return True
-    return False
-
-
 # ---------------------------------------------------------------- array relations
 
 
@@ -116,7 +104,7 @@ def _as_array(x: Any) -> np.ndarray | None:
         return x.astype(np.float64)
     if isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, bool):
         return np.asarray(float(x))
-    if isinstance(x, list) and _as_list_of_numbers(x):  # a list of per-step numbers: a sequence
+    if isinstance(x, list) and is_number_list(x):  # a list of per-step numbers: a sequence
         return np.asarray(x, dtype=np.float64)
     return None
 
@@ -449,7 +437,7 @@ INFORMATIVE_BITS = 8.0
 def _numbers(x: Any) -> list[float]:
     if isinstance(x, dict):
         return [v for value in x.values() for v in _numbers(value)]
-    if isinstance(x, (list, tuple)) and not _as_list_of_numbers(x):
+    if isinstance(x, (list, tuple)) and not is_number_list(x):
         return [v for value in x for v in _numbers(value)]
     a = _as_array(x)
     return [] if a is None else [float(v) for v in a.ravel()]
@@ -503,17 +491,12 @@ def _what(scope: str) -> str:
 def _differing(got: Any, exp: Any, scope: str = "") -> Iterable[tuple[str, Any, Any]]:
     """`(scope, got, expected)` of the parts that differ, one level into tuples and dicts."""
     if isinstance(exp, (list, tuple)) and isinstance(got, (list, tuple)) and len(got) == len(exp) \
-            and not _as_list_of_numbers(exp):
+            and not is_number_list(exp):
         for i, (g, e) in enumerate(zip(got, exp)):
             if not _same(g, e):
                 yield f"{scope}[{i}]", g, e
         return
     yield scope, got, exp
-
-
-def _as_list_of_numbers(x: Any) -> bool:
-    return bool(x) and all(isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
-                           for v in x)
 
 
 def _same(g: Any, e: Any) -> bool:
@@ -949,7 +932,7 @@ def _same_as_findings(got: Any, expected: dict[str, Any], call: Call, label: str
 def _commonplace(value: Any, call: Call) -> bool:
     """A value that many mistakes give: all zeros, or one of the call's arguments as it was given
     (or several returned values, each of them such)."""
-    if isinstance(value, (list, tuple)) and value and not _as_list_of_numbers(value):
+    if isinstance(value, (list, tuple)) and value and not is_number_list(value):
         return all(_commonplace(v, call) for v in value)
     return _zeros(value) or any(_same(value, a) for _, a in _arguments(call) if not isinstance(a, (str, bytes)))
 
@@ -958,7 +941,7 @@ def _zeros(value: Any) -> bool:
     """Whether `value` holds numbers, all of them 0."""
     if isinstance(value, dict):
         return bool(value) and all(_zeros(v) for v in value.values())
-    if isinstance(value, (list, tuple)) and not _as_list_of_numbers(value):
+    if isinstance(value, (list, tuple)) and not is_number_list(value):
         return bool(value) and all(_zeros(v) for v in value)
     a = _as_array(value)
     return a is not None and a.size > 0 and a.dtype.kind in "biuf" and not np.any(a)
@@ -986,7 +969,7 @@ def _finite(x: Any) -> bool:
     """No inf or NaN among the numbers of `x` (as `_numbers` finds them)."""
     if isinstance(x, dict):
         return all(_finite(v) for v in x.values())
-    if isinstance(x, (list, tuple)) and not _as_list_of_numbers(x):
+    if isinstance(x, (list, tuple)) and not is_number_list(x):
         return all(_finite(v) for v in x)
     a = _as_array(x)
     return a is None or bool(np.isfinite(a).all())
@@ -1018,7 +1001,7 @@ def _variant_fact(arg: str, change: int | str) -> str:
 
 def _parts(got: Any, exp: Any) -> list[tuple[str, Any, Any]]:
     """The differing parts of a returned tuple (none for other results)."""
-    if isinstance(exp, (list, tuple)) and not _as_list_of_numbers(exp):
+    if isinstance(exp, (list, tuple)) and not is_number_list(exp):
         return [p for p in _differing(got, exp) if p[0]]
     return []
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from grader.checks.cases import features
+from grader.checks.cases import features, is_degenerate
 from grader.checks.variants import NEGATED, RECIPROCAL, WITHOUT_LAST
 from grader.model import Call
 
@@ -61,11 +61,16 @@ class Evidence:
     """no information: the call timed out, crashed, was skipped, or the module is missing"""
     raised: bool = False
     """the student's code raised: its findings hold for every part of the result"""
-    calls: tuple[Call, ...] = ()
-    """the calls whose outputs the check judged (for a failure known to come from one call, that
-    call); empty when the student's code did not run (skipped, the module missing)"""
-    values: bool = False
-    """passing means every output was compared whole and was right (not a property, not a part)"""
+    failed_on: tuple[Call, ...] = ()
+    """the calls whose outputs failed (a failure known to come from one call: that call; else
+    every call the check judged); empty when the check passed, or did not run the student's code
+    (skipped, the module missing)"""
+    right_on: tuple[Call, ...] = ()
+    """the calls whose outputs (or the part `compared`) were compared with expected values and
+    right: every call of a passing value check, the passing cases of a failing table"""
+    compared: str | None = None
+    """what of each output the check compared (`grader.checks.judges.compared`): `""` the whole,
+    `"[1]"` the second returned value; None for a property of the output or of the arguments"""
 
 
 @dataclass(frozen=True)
@@ -150,20 +155,24 @@ AND = " and "
 
 def _only_where(function: str, items: list[Evidence]) -> str | None:
     """Where the function fails, as the features (`grader.checks.cases.features`) that every
-    failing input shares and that matter: a feature is named when a passing input (whose whole
-    output was right) has every other shared feature but not that one; a non-degenerate such
-    input proves it, or two inputs do. None when no feature is proven to matter.
+    failing input shares and that matter: a feature is named when an input whose whole output was
+    right (or, where every failure is of one part of the result, that part) has every other
+    shared feature but not that one; a non-degenerate such input proves it, or two inputs do.
+    None when no feature is proven to matter.
 
     A failing input counts whatever its kind of failure (a timeout too); a check that did not run
-    the student's code says nothing."""
-    failing = [e for e in items if not e.passed and e.calls]
-    if not failing:
+    the student's code says nothing. The cases of a table count one by one."""
+    failed_on = [c for e in items for c in e.failed_on]
+    if not failed_on:
         return None
-    order = features(failing[0].calls[0])
-    shared = set(order).intersection(*(features(c) for e in failing for c in e.calls))
+    order = features(failed_on[0])
+    shared = set(order).intersection(*(features(c) for c in failed_on))
     if not shared:
         return None
-    witnesses = [(set(features(c)), e.degenerate) for e in items if e.passed and e.values for c in e.calls]
+    # A part found right proves something only of failures of that part.
+    parts = {e.compared for e in items if e.failed_on}
+    witnesses = [(set(features(c)), is_degenerate(c)) for e in items
+                 if e.compared == "" or e.compared is not None and parts == {e.compared} for c in e.right_on]
     needed = []
     for fact in (f for f in order if f in shared):
         rest = shared - {fact}

@@ -21,8 +21,9 @@ from typing import Any
 
 import numpy as np
 
+from grader.checks.cases import is_degenerate
 from grader.checks.compare import EXACT, VALUE, Tolerance, difference, kind_of
-from grader.checks.diagnosis import catalog_findings, is_degenerate, mistake_key, part_subject, value_findings
+from grader.checks.diagnosis import catalog_findings, mistake_key, part_subject, value_findings
 from grader.checks.findings import ARGS, Finding
 from grader.checks.returns import RETURN_NAMES, position
 from grader.checks.variants import defaults, reference_variants
@@ -65,14 +66,22 @@ def judged_calls(judge: Any) -> tuple[Call, ...]:
     return judged_calls(inner) if inner is not None else ()
 
 
-def compares_whole_outputs(judge: Any) -> bool:
-    """Whether `judge` passing means every output it judged was right as a whole: a comparison of
-    values, not a property of the output or of the arguments, nor one part of the output."""
+WHOLE = ""
+"""`compared`: the judge compares whole outputs"""
+
+
+def compared(judge: Any) -> str | None:
+    """What of each output `judge` compares with an expected value, so that passing means it was
+    right: `WHOLE`, one part (`"[1]"`: the second returned value), or None for a judge that
+    checks a property of the output or of the arguments (or a table that mixes these)."""
     if isinstance(judge, Sequence):
-        return all(compares_whole_outputs(j) for j in judge.judges)
+        kinds = {compared(j) for j in judge.judges}
+        return kinds.pop() if len(kinds) == 1 else None
     if isinstance(judge, Clean):
-        return compares_whole_outputs(judge.inner)
-    return isinstance(judge, (Close, Gradient, DirectionalGradient, Trajectory))
+        return compared(judge.inner)
+    if isinstance(judge, Part):
+        return f"[{judge.index}]" if compared(judge.inner) == WHOLE else None
+    return WHOLE if isinstance(judge, (Close, Gradient, DirectionalGradient, Trajectory)) else None
 
 
 def calls_on_path(judge: Any, expected: Any) -> tuple[Planned, ...] | None:
@@ -606,13 +615,18 @@ class Sequence:
         """The first failing case is shown; every case is run, so that a fact about the failure
         is kept only when it holds on all the failing cases of the table."""
         failed: list[Verdict] = []
+        failed_on: list[Call] = []
+        right_on: list[Call] = []
         for j, e in zip(self.judges, expected, strict=False):
             v = j.judge(student, e)
             if not v.passed:
                 failed.append(v)
+                failed_on += v.failed_on or judged_calls(j)
+            elif compared(j) is not None:
+                right_on += judged_calls(j)
         if not failed:
             return Verdict(True)
-        first = failed[0]
+        first = replace(failed[0], failed_on=tuple(failed_on), right_on=tuple(right_on))
         if len(failed) == 1:
             return first
         keys = [{(f.key, f.scope) for f in v.findings} for v in failed]

@@ -12,12 +12,13 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from grader.checks.diagnosis import error_findings, is_degenerate, mistake_key
+from grader.checks.cases import is_degenerate
+from grader.checks.diagnosis import error_findings, mistake_key
 from grader.checks.findings import Evidence, Finding, diagnose
 from grader.checks.judges import (
     calls_on_path,
     case_expected,
-    compares_whole_outputs,
+    compared,
     expects_error,
     judged_calls,
     planned_calls,
@@ -26,7 +27,7 @@ from grader.checks.twins import TWIN_SUFFIX, twin_of
 from grader.course.loading import Assignment
 from grader.inputs.discover import Submission
 from grader.isolation.runner import Limits, StudentProcess
-from grader.model import Check, CheckResult, Planned, Problem, StudentError, SubmissionResult, Verdict
+from grader.model import Call, Check, CheckResult, Planned, Problem, StudentError, SubmissionResult, Verdict
 
 
 def describe_error(err: StudentError) -> str:
@@ -215,9 +216,14 @@ def _evidence(check: Check, outcome: Verdict | StudentError, expected: Any) -> E
     """What one check tells the diagnosis of its function."""
     function = f"{check.module}.{check.function}"
     if isinstance(outcome, Verdict):
+        what = compared(check.judge)
+        if outcome.passed:
+            right_on = judged_calls(check.judge) if what is not None else ()
+            failed_on: tuple[Call, ...] = ()
+        else:
+            right_on, failed_on = outcome.right_on, outcome.failed_on or judged_calls(check.judge)
         return Evidence(function, outcome.passed, outcome.findings, outcome.scopes, outcome.degenerate,
-                        neutral=not outcome.related, calls=judged_calls(check.judge),
-                        values=compares_whole_outputs(check.judge))
+                        neutral=not outcome.related, failed_on=failed_on, right_on=right_on, compared=what)
     # No output, or a property check that raised: nothing to relate, neither for nor against;
     # but the code ran and failed on this input (or on the case that made `call`, in a table).
     call = outcome.call
@@ -225,13 +231,13 @@ def _evidence(check: Check, outcome: Verdict | StudentError, expected: Any) -> E
     if call is not None:
         expected = case_expected(check.judge, expected, call)  # a table: the case that raised
     if outcome.kind != "exception" or not (isinstance(expected, dict) and "raising" in expected):
-        return Evidence(function, False, neutral=True, calls=ran)
+        return Evidence(function, False, neutral=True, failed_on=ran)
     findings = error_findings(outcome.message, call, outcome.detail, expected)
     raising = expected["raising"]
     # A catalogued mistake that raises on this input too is not contradicted by the exception.
     findings += [Finding(mistake_key(name), "", proven=False, mistake=name) for name in raising]
     return Evidence(function, False, tuple(findings), ("",), call is not None and is_degenerate(call), raised=True,
-                    calls=ran)
+                    failed_on=ran)
 
 
 RAN = (Problem.EXCEPTION, Problem.TIMEOUT, Problem.CRASH, Problem.BAD_OUTPUT)

@@ -9,7 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import SUBMISSIONS, mutate, reference_source
-from grader.checks.diagnosis import error_findings, is_degenerate, value_findings
+from grader.checks.cases import is_degenerate
+from grader.checks.diagnosis import error_findings, value_findings
 from grader.checks.findings import Evidence, Finding, diagnose
 from grader.model import Call
 
@@ -1092,9 +1093,12 @@ def test_a_mistake_on_every_input_names_no_inputs(course):
     assert "fails only on inputs" not in the_diagnosis(result, "tanh_grad")
 
 
-def _at(passed, degenerate=False, values=True, ran=True, **kwargs):
-    calls = (Call("m", "f", (), kwargs),) if ran else ()
-    return Evidence("m.f", passed, degenerate=degenerate, neutral=not passed, calls=calls, values=values)
+def _at(passed, degenerate=False, values=True, ran=True, compared="", **kwargs):
+    """The evidence of a check of `m.f(**kwargs)` (a degenerate input: with an array of one row)
+    that compares `compared` of the output (`""` the whole, `"[0]"` its first part)."""
+    call = Call("m", "f", (np.ones((1 if degenerate else 3, 2)),), kwargs)
+    return Evidence("m.f", passed, neutral=not passed, failed_on=(call,) if ran and not passed else (),
+                    right_on=(call,) if passed and values else (), compared=compared if values else None)
 
 
 def _where(evidence) -> str | None:
@@ -1137,12 +1141,13 @@ def test_the_facts_of_an_input_are_its_choices_read_at_their_defaults():
     from grader.checks.cases import features
     from grader.model import register_parameter_names
 
-    register_parameter_names("m", "def g(X, acts, loss='mse', *, flag=False, lr=0.1):\n    pass\n")
-    call = Call("m", "g", (np.ones(2), ["relu", "softmax"]), {"lr": 0.5})
-    assert features(call) == ("the last of `acts` is 'softmax'", "`acts` has 2 entries", "`loss` is 'mse'",
-                              "`flag` is False")
-    assert features(Call("m", "g", (np.ones(2), ["tanh"], "cross_entropy"))) == (
-        "the last of `acts` is 'tanh'", "`acts` has 1 entry", "`loss` is 'cross_entropy'", "`flag` is False")
+    register_parameter_names("m", "def g(X, acts, y, loss='mse', *, flag=False, seed=0, lr=0.1):\n    pass\n")
+    call = Call("m", "g", (np.ones(2), ["relu", "softmax"], 0), {"lr": 0.0})
+    assert features(call) == ("the last of `acts` is 'softmax'", "`acts` has 2 entries", "`lr` is 0",
+                              "`loss` is 'mse'", "`flag` is False")  # `y` is data, `seed` a count
+    assert features(Call("m", "g", (np.ones(2), ["tanh"], 1, "cross_entropy"))) == (
+        "the last of `acts` is 'tanh'", "`acts` has 1 entry", "`loss` is 'cross_entropy'", "`flag` is False",
+        "`lr` is not 0")
 
 
 def test_inputs_where_the_code_hangs_are_inputs_it_fails_on(course):
@@ -1174,3 +1179,46 @@ def test_checks_not_run_after_a_hang_say_nothing_of_where_it_fails(course):
     assert {"timeout", "skipped"} <= {c.problem for c in failed}
     assert "`backward` fails only on inputs where `loss` is 'mse'; where that is not so, it passes" in \
         {line for c in failed for line in (c.diagnosis or "").splitlines()}
+
+
+def test_the_cases_of_a_table_count_one_by_one_for_where_a_function_fails(course):
+    """Cosine annealing that forgets `lr_min`: within one table, the cases with `lr_min = 0` pass,
+    and so do those at epoch 0 (where every schedule gives `lr0`); the others fail. `epoch` is
+    data (it has no default), so that it is not 0 where the function fails is not stated."""
+    result = grade_mutant(course, "optimizers", "return float(lr_min + 0.5 * (lr0 - lr_min) * (1 + ",
+                          "return float(0.5 * lr0 * (1 + ")
+    assert "`cosine_annealing` fails only on inputs where `lr_min` is not 0; where that is not so, it passes" \
+        in the_diagnosis(result, "cosine_annealing").splitlines()
+
+
+def test_a_part_found_right_proves_where_only_failures_of_that_part_are():
+    first_wrong = _at(False, compared="[0]", loss="ce")
+    first_right = _at(True, compared="[0]", loss="mse")
+    assert _where([first_wrong, first_right]) == \
+        "`f` fails only on inputs where `loss` is 'ce'; where that is not so, it passes"
+    # a failure of the whole output, or of another part, may lie where the part found right is not
+    assert _where([first_wrong, _at(False, loss="ce"), first_right]) is None
+    assert _where([first_wrong, _at(False, compared="[1]", loss="ce"), first_right]) is None
+    assert _where([_at(False, loss="ce"), _at(True, loss="mse")]) is not None  # a whole output proves any
+
+
+def test_whether_a_number_of_the_data_is_0_is_never_named_as_where_it_fails(course):
+    """A perceptron update that refuses to update where the prediction is right: the inputs it
+    fails on are the ones classified right, which here all have `y = 1`; `y` is data, so that
+    is not named (a fresh input classified right with `y = 0` fails too)."""
+    result = grade_mutant(course, "perceptron", "    w_new = w + lr * error * x",
+                          "    if error == 0:\n        raise ValueError('nothing to learn')\n"
+                          "    w_new = w + lr * error * x")
+    failed = [c for c in result.checks if c.function == "perceptron_update" and not c.passed]
+    assert failed
+    assert not [c.diagnosis for c in failed if c.diagnosis and "`y`" in c.diagnosis]
+
+
+def test_a_seed_is_no_choice_so_it_does_not_hide_the_method_that_fails(course):
+    """Xavier's variance halved: the xavier checks (seeds 3 and 11) fail, the he checks pass, the
+    ones compared value by value with seed 0. That the seed is not 0 where it fails is no fact
+    to name, so the method is named, proven by the he inputs."""
+    result = grade_mutant(course, "forward", "np.sqrt(2.0 / (n_in + n_out))", "np.sqrt(1.0 / (n_in + n_out))")
+    lines = {line for c in result.checks if c.function == "init_params" and not c.passed
+             for line in (c.diagnosis or "").splitlines()}
+    assert "`init_params` fails only on inputs where `method` is 'xavier'; where that is not so, it passes" in lines
