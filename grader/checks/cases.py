@@ -7,7 +7,8 @@ fails only on inputs where `loss` is 'mse'"): every failing input has each featu
 for each one a passing input proves that it matters (see `findings._only_where`).
 
 Features come from the arguments that name a choice: strings, `True`/`False`/`None`, lists of
-strings (by their last entry and their length), and real-valued settings by whether they are 0,
+strings (by their last entry, their length, and whether they have more than one entry: a loop
+over layers that only a one-layer network skips), and real-valued settings by whether they are 0,
 which turns them off (`lr_min = 0`, `lam = 0`). A real-valued setting is a parameter whose
 default the reference declares as a float literal. Other numbers are data or counts: whether a
 label `y`, an epoch or a seed is 0 tells of the data, not of a branch (a perceptron's inputs
@@ -63,8 +64,10 @@ def _facts(name: str, value: Any, setting: bool) -> list[str]:
             return []
         return [f"`{name}` is 0" if value == 0 else f"`{name}` is not 0"]
     if isinstance(value, (list, tuple)) and value and all(isinstance(v, str) for v in value):
-        entries = "1 entry" if len(value) == 1 else f"{len(value)} entries"
-        return [f"the last of `{name}` is {value[-1]!r}", f"`{name}` has {entries}"]
+        if len(value) == 1:
+            return [f"the last of `{name}` is {value[-1]!r}", f"`{name}` has 1 entry"]
+        return [f"the last of `{name}` is {value[-1]!r}", f"`{name}` has {len(value)} entries",
+                f"`{name}` has more than 1 entry"]
     return []
 
 

@@ -225,9 +225,11 @@ def _evidence(check: Check, outcome: Verdict | StudentError, expected: Any) -> E
         return Evidence(function, outcome.passed, outcome.findings, outcome.scopes, outcome.degenerate,
                         neutral=not outcome.related, failed_on=failed_on, right_on=right_on, compared=what)
     # No output, or a property check that raised: nothing to relate, neither for nor against;
-    # but the code ran and failed on this input (or on the case that made `call`, in a table).
+    # but the code ran and failed on this input (in a table, on the case that made `call`; a
+    # path's later steps, made of the student's outputs, count as its first call).
     call = outcome.call
-    ran = () if outcome.kind not in RAN else (call,) if call is not None else judged_calls(check.judge)
+    judged = judged_calls(check.judge)
+    ran = () if outcome.kind not in RAN else (call,) if any(call is c for c in judged) else judged
     if call is not None:
         expected = case_expected(check.judge, expected, call)  # a table: the case that raised
     if outcome.kind != "exception" or not (isinstance(expected, dict) and "raising" in expected):

@@ -1222,3 +1222,49 @@ def test_a_seed_is_no_choice_so_it_does_not_hide_the_method_that_fails(course):
     lines = {line for c in result.checks if c.function == "init_params" and not c.passed
              for line in (c.diagnosis or "").splitlines()}
     assert "`init_params` fails only on inputs where `method` is 'xavier'; where that is not so, it passes" in lines
+
+
+def test_a_mistake_in_the_loop_over_hidden_layers_is_stated_as_failing_with_more_than_one_layer(course):
+    """The hidden layers' activation derivative forgotten: every one-layer network passes (the
+    three are degenerate, so together they prove it), every deeper one fails."""
+    result = grade_mutant(course, "backprop",
+                          'delta = activation_backward(dA_prev, cache[f"Z{layer - 1}"], activations[layer - 2])',
+                          "delta = dA_prev")
+    assert "`backward` fails only on inputs where `activations` has more than 1 entry; where that is not so, " \
+           "it passes" in the_diagnosis(result, "backward").splitlines()
+
+
+def test_only_checks_that_compare_values_count_as_inputs_found_right(course):
+    """A passing check proves where a function fails only when it compared the output with the
+    expected one: a whole value (a gradient, a value, a path), one part of it marked as that part;
+    not an unchanged argument, a property, a raise or a determinism check."""
+    from grader.checks.judges import Differs, Part, Raises, Repeatable, Satisfies, Unchanged
+    from grader.engine.grading import _evidence
+    from grader.model import Verdict
+
+    kinds = {}
+    for a in course.assignments:
+        for check in a.checks:
+            e = _evidence(check, Verdict(True), None)
+            kinds.setdefault(type(check.judge).__name__, set()).add((bool(e.right_on), e.compared))
+            if isinstance(check.judge, Part):
+                assert e.compared == f"[{check.judge.index}]" or e.compared is None
+    assert kinds["Gradient"] == {(True, "")} and kinds["Close"] == {(True, "")}
+    for judge in (Unchanged, Satisfies, Raises, Repeatable, Differs):
+        assert kinds.get(judge.__name__, {(False, None)}) == {(False, None)}, judge
+    assert {"Unchanged", "Satisfies", "Raises"} <= set(kinds)
+    assert (True, "[0]") in kinds["Part"]
+
+
+def test_a_call_made_of_the_students_outputs_counts_as_the_checks_own_call(course):
+    """A path's later step is built from what the student's previous step returned (a state that
+    could be any string); where it raised, the check's own first call stands for it, so nothing
+    the student returned can become a fact about where the function fails."""
+    from grader.checks.judges import Trajectory
+    from grader.engine.grading import _evidence
+    from grader.model import StudentError
+
+    check = next(ch for a in course.assignments for ch in a.checks if isinstance(ch.judge, Trajectory))
+    err = StudentError("exception", "ValueError: no")
+    err.call = Call(check.judge.call.module, check.judge.call.function, ("<b>mine</b>",) * len(check.judge.call.args))
+    assert _evidence(check, err, None).failed_on == (check.judge.call,)
