@@ -1143,8 +1143,8 @@ def test_the_facts_of_an_input_are_its_choices_read_at_their_defaults():
 
     register_parameter_names("m", "def g(X, acts, y, loss='mse', *, flag=False, seed=0, lr=0.1):\n    pass\n")
     call = Call("m", "g", (np.ones(2), ["relu", "softmax"], 0), {"lr": 0.0})
-    assert features(call) == ("the last of `acts` is 'softmax'", "`acts` has 2 entries", "`lr` is 0",
-                              "`loss` is 'mse'", "`flag` is False")  # `y` is data, `seed` a count
+    assert features(call) == ("the last of `acts` is 'softmax'", "`acts` has 2 entries", "`acts` has more than 1 entry",
+                              "`lr` is 0", "`loss` is 'mse'", "`flag` is False")  # `y` is data, `seed` a count
     assert features(Call("m", "g", (np.ones(2), ["tanh"], 1, "cross_entropy"))) == (
         "the last of `acts` is 'tanh'", "`acts` has 1 entry", "`loss` is 'cross_entropy'", "`flag` is False",
         "`lr` is not 0")
