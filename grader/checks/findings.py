@@ -5,6 +5,8 @@ A check that fails records `Finding`s (facts about its one input, made by
 checks of one function: it states an explanation only when it holds on every failing input of
 that function, and only when a non-degenerate input (no axis of length 1, no list of one or two
 entries) proves it or two inputs do. Two catalogued mistakes that both fit are not named.
+It also states where the function fails, from the inputs it fails and passes on together
+(`_only_where`): "`backward` fails only on inputs where `loss` is 'mse'".
 """
 
 from __future__ import annotations
