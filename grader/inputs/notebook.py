@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 from grader.inputs import ipython_syntax
 from grader.inputs.ipython_syntax import split_lines
-from grader.worker.parsing import parse
+from grader.worker.parsing import compiles, parse
 
 MAX_NOTEBOOK_BYTES = 5 << 20
 CHECK_MAGIC = "%run -e -m grader.__main__ check"
@@ -285,8 +285,11 @@ def _cell_definitions(number: int, cell: dict[str, Any], code: str, otter: set[s
     python = ipython_syntax.blank(code, found)
     if any(not _is_grade_check(code, f) for f in found):
         report.magic_cells.append(number)
+    fails = "does not parse"
     try:
         tree: ast.Module | None = parse(python)
+        fails = "does not compile"  # parsed, but Jupyter would run nothing of it either
+        compiles(tree)
         why = ""
     except SyntaxError as exc:
         tree, why = None, f"line {exc.lineno} of the cell: {exc.msg}"
@@ -298,7 +301,7 @@ def _cell_definitions(number: int, cell: dict[str, Any], code: str, otter: set[s
         imports = [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))] if tree else []
         return [_Kept(number, *_segment(split_lines(code), code, n), test_import=True) for n in imports]
     if tree is None:
-        report.notes.append(f"{report.filename}, {report.cells.cell(number)} does not parse ({why}); "
+        report.notes.append(f"{report.filename}, {report.cells.cell(number)} {fails} ({why}); "
                             "it was left out, with everything it defines")
         return []
     lines = split_lines(code)

@@ -1,4 +1,5 @@
-"""`ast.parse` under one lock, for every parse the grader does.
+"""`ast.parse` under one lock, for every parse the grader does (and `compiles`, which turns a
+tree into code the same way).
 
 CPython 3.11 keeps the AST constructor's recursion depth in state shared by all threads of the
 interpreter, so two threads parsing at once can fail with "SystemError: AST constructor
@@ -19,3 +20,11 @@ def parse(source: str | bytes, filename: str = "<unknown>") -> ast.Module:
     """`ast.parse(source, filename)`, one thread at a time."""
     with _LOCK:
         return ast.parse(source, filename=filename)
+
+
+def compiles(tree: ast.Module, filename: str = "<unknown>") -> None:
+    """Raise `SyntaxError` where `tree` parses but would not compile: `return` or `yield` outside
+    a function, `nonlocal` at the top level, `await` outside `async def`... (the compiler's checks,
+    which `ast.parse` does not make). Nothing is run."""
+    with _LOCK:
+        compile(tree, filename, "exec", dont_inherit=True)

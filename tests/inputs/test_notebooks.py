@@ -59,6 +59,15 @@ def test_a_cell_that_does_not_parse_is_reported_not_fatal():
     assert 'x.ipynb, code cell 1 ("def f(:") does not parse (line 1 of the cell' in extracted.notes[0]
 
 
+@pytest.mark.parametrize("cell", ["yield 3", "def g():\n    pass\nnonlocal g", "for i in []:\n    pass\nbreak",
+                                  "class K:\n    def m(self):\n        pass\n    return 1"])
+def test_a_cell_that_parses_but_does_not_compile_is_left_out_as_jupyter_runs_none_of_it(cell):
+    extracted = module_from_notebook(_notebook("def f():\n    return 1", cell), "x.ipynb")
+    compile(extracted.source, "x.py", "exec")
+    assert "def f" in extracted.source and cell.splitlines()[0] not in extracted.source
+    assert any("code cell 2" in n and "does not compile (line" in n for n in extracted.notes)
+
+
 def test_a_notebook_submission_grades_like_the_py(course, tmp_path):
     cells = _reference_as_notebook_cells() + ["X = np.random.rand(2000, 2000)\nfor _ in range(100000):\n    X @ X"]
     (tmp_path / "forward.ipynb").write_bytes(_notebook(*cells))
