@@ -13,9 +13,8 @@ which turns them off (`lr_min = 0`, `lam = 0`). A real-valued setting is a param
 default the reference declares as a float literal. Other numbers are data or counts: whether a
 label `y`, an epoch or a seed is 0 tells of the data, not of a branch (a perceptron's inputs
 that happen to be classified right may all have `y = 1`; the checks with seed 0 may all be of
-one method). An
-argument the call leaves out is read at its default, as the reference declares it
-(`grader.model.PARAMETER_DEFAULTS`).
+one method). An argument the call leaves out is read at its default, as the reference declares
+it (`grader.model.PARAMETER_DEFAULTS`).
 """
 
 from __future__ import annotations
