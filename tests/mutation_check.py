@@ -380,7 +380,7 @@ BREAKAGES = [
       "scope, strong=informative(g), proven=informative(g),", "scope, strong=informative(g), proven=True,",
       ("tests/checks/test_diagnosis.py::test_an_update_that_never_happens_is_not_stated_as_a_sign_error",)),
     B("unchanged-never-found", "checks/diagnosis.py",
-      "        for name, value in _arguments(call):\n            if _is_start(value) and",
+      "        for name, value in arguments(call):\n            if _is_start(value) and",
       "        for name, value in ():\n            if _is_start(value) and",
       ("tests/checks/test_diagnosis.py::test_parameters_returned_as_given_are_stated_as_such",)),
     B("uninformative-input-neutral", "checks/judges.py",

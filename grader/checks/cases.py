@@ -26,12 +26,16 @@ import numpy as np
 from grader.model import PARAMETER_DEFAULTS, PARAMETER_NAMES, Call
 
 
-def _arguments(call: Call) -> list[tuple[str, Any]]:
-    """`(name, value)` of every argument: given by position or by name, else its literal default."""
+def arguments(call: Call, defaults: bool = False) -> list[tuple[str, Any]]:
+    """`(name, value)` of every argument the call gives, by position (named as the reference
+    names its parameters, else `argument 3`) or by name; with `defaults`, also the literal
+    default of each parameter it leaves out."""
     key = f"{call.module}.{call.function}"
     names = PARAMETER_NAMES.get(key, ())
     given = [(names[i] if i < len(names) else f"argument {i + 1}", a) for i, a in enumerate(call.args)]
     given += list(call.kwargs.items())
+    if not defaults:
+        return given
     named = {name for name, _ in given}
     return given + [(k, v) for k, v in PARAMETER_DEFAULTS.get(key, {}).items() if k not in named]
 
@@ -45,7 +49,7 @@ def is_number_list(x: Any) -> bool:
 def is_degenerate(call: Call) -> bool:
     """An input too small to tell similar mistakes apart: an axis of length 1, a list of one entry
     (or two numbers: one layer's sizes), a dict of one or two entries."""
-    for _, value in _arguments(call):
+    for _, value in arguments(call):
         if isinstance(value, np.ndarray) and value.ndim >= 1 and min(value.shape) <= 1:
             return True
         if isinstance(value, (list, tuple)) and (len(value) == 1 or len(value) == 2 and is_number_list(value)):
@@ -73,5 +77,5 @@ def _facts(name: str, value: Any, setting: bool) -> list[str]:
 def features(call: Call) -> tuple[str, ...]:
     """The facts about `call`'s arguments that name a choice, in the order of the arguments."""
     defaults = PARAMETER_DEFAULTS.get(f"{call.module}.{call.function}", {})
-    return tuple(fact for name, value in _arguments(call)
+    return tuple(fact for name, value in arguments(call, defaults=True)
                  for fact in _facts(name, value, isinstance(defaults.get(name), float)))

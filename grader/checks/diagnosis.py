@@ -35,11 +35,11 @@ from typing import Any
 
 import numpy as np
 
-from grader.checks.cases import is_number_list
+from grader.checks.cases import arguments, is_number_list
 from grader.checks.compare import VALUE, difference
 from grader.checks.findings import WHAT, Finding
 from grader.checks.variants import NEGATED, RECIPROCAL, WITHOUT_LAST
-from grader.model import PARAMETER_NAMES, Call
+from grader.model import Call
 
 FACTOR_RTOL = 2e-5
 """how exactly a relation must hold, relative to the largest expected entry (float32 work
@@ -56,22 +56,12 @@ then checked on every entry, to `FACTOR_RTOL`)"""
 # ---------------------------------------------------------------- names of quantities
 
 
-def _param_names(call: Call) -> list[str]:
-    names = list(PARAMETER_NAMES.get(f"{call.module}.{call.function}", ()))
-    names += [f"argument {i + 1}" for i in range(len(names), len(call.args))]
-    return names
-
-
-def _arguments(call: Call) -> list[tuple[str, Any]]:
-    return list(zip(_param_names(call), call.args, strict=False)) + list(call.kwargs.items())
-
-
 def _quantities(call: Call) -> list[tuple[str, str, float]]:
     """`(key, words, value)` of the inputs' positive quantities: axis lengths, list lengths,
     scalar arguments. The key names the quantity whatever the input's shape, so the number of
     examples of a 1-d and of a 2-d argument is one quantity (`X.shape[0]`)."""
     out: list[tuple[str, str, float]] = []
-    for name, value in _arguments(call):
+    for name, value in arguments(call):
         if isinstance(value, np.ndarray):
             for k, size in enumerate(value.shape):
                 out.append((f"{name}.shape[{k}]", f"`{name}.shape[{k}]`", float(size)))
@@ -274,7 +264,7 @@ def _pattern_findings(got: np.ndarray, exp: np.ndarray, what: str, call: Call) -
     if n_wrong == 0:
         return []
     out: list[tuple[str, str]] = []
-    for name, value in _arguments(call):
+    for name, value in arguments(call):
         arr = _as_array(value)
         if arr is not None and arr.shape == got.shape:
             # `diagnose` states the narrowest relation that holds on every input
@@ -371,7 +361,7 @@ def _step_findings(got: np.ndarray, exp: np.ndarray, what: str, call: Call) -> l
     """The change from an argument of the result's shape (`new - old`) off by a named factor:
     a step taken the wrong way, or scaled, while the starting point is right."""
     out = []
-    for name, value in _arguments(call):
+    for name, value in arguments(call):
         if not _is_start(value):  # a float (an array of weights, a learning rate): not a count
             continue
         old = _as_array(value)
@@ -605,7 +595,7 @@ def _dict_relations(got: dict, exp: dict, wrong: list, some_right: bool, what: s
     which = "every wrong entry" if some_right else "every entry"
     out = [Finding(f"factor{key}", f"in {WHAT}, {which} is exactly the expected one {words}", scope, subject=what)
            for key, words in _common_factor(pairs, call)]
-    for name, value in _arguments(call):
+    for name, value in arguments(call):
         if isinstance(value, dict) and set(value) == set(exp):
             olds = [_as_array(value[k]) for k in wrong]
             if any(o is None or o.shape != g.shape for o, (g, _) in zip(olds, pairs)):
@@ -677,7 +667,7 @@ def _through(call: Call, expected: dict[str, Any]) -> list[tuple[str, str, Any, 
     is not `telling`: a relation through it restates a sign or nothing, so it proves nothing,
     but it can still be contradicted (that input does not show it)."""
     out: list[tuple[str, str, Any]] = []
-    args = _arguments(call)
+    args = arguments(call)
     for name, value in args:
         if isinstance(value, np.ndarray) and value.dtype.kind in "fiu" or \
                 isinstance(value, dict) and value and all(isinstance(v, np.ndarray) for v in value.values()):
@@ -766,7 +756,7 @@ def _relation_findings(got: Any, expected: dict[str, Any], call: Call, label: st
         if not keys or gs is None or es is None or any(a.shape != b.shape for a, b in zip(gs, es)):
             continue
         pairs = list(zip(gs, es))
-        starts = [(name, o) for name, v in _arguments(call) if _is_start(v) and (o := _entries(v, keys)) is not None
+        starts = [(name, o) for name, v in arguments(call) if _is_start(v) and (o := _entries(v, keys)) is not None
                   and all(a.shape == b.shape for a, b in zip(o, gs))]
         for key, words, value, telling in through:
             by = _entries(value, keys)
@@ -836,7 +826,7 @@ def value_findings(got: Any, expected: dict[str, Any], call: Call, label: str = 
     of the call, `grader.checks.variants`) and `"defaults"` (`[name, number]` of the arguments
     the call leaves to their defaults). `label` names the result (e.g. "second returned value").
     """
-    given = set(call.kwargs) | set(_param_names(call)[: len(call.args)])
+    given = {name for name, _ in arguments(call)}
     left = {name: v for name, v in expected.get("defaults", []) if name not in given}
     if left:  # the numbers left to their defaults name factors as the arguments do (`h` squared)
         call = Call(call.module, call.function, call.args, {**call.kwargs, **left})
@@ -865,7 +855,7 @@ def _where_through_findings(got: Any, expected: dict[str, Any], call: Call, labe
     """Only the entries of a wrong result (or part) where an array the reference computes on the
     way is 0 (or not, or negative, ...) are wrong: `A / mask` for `A * mask` is wrong exactly where
     the dropout mask is 0. As `_pattern_findings` does with the arguments."""
-    names = {name for name, _ in _arguments(call)}
+    names = {name for name, _ in arguments(call)}
     values = [(name, v) for name, v in expected.get("intermediates", [])
               if name not in names and isinstance(v, np.ndarray) and v.dtype.kind in "biuf" and v.size >= 2]
     out: list[Finding] = []
@@ -919,7 +909,7 @@ def _same_as_findings(got: Any, expected: dict[str, Any], call: Call, label: str
                                    f"(it calls it `{name}`), not its final result: a last step is missing "
                                    "or the wrong variable is returned", scope, strong=informative(g),
                                    proven=not _commonplace(value, call), subject=_what(label or scope)))
-        for name, value in _arguments(call):
+        for name, value in arguments(call):
             if _is_start(value) and not isinstance(value, (float, np.floating)) and _finite(g) \
                     and _same(g, value) and not _same(value, e):
                 # Round numbers (a perceptron's weights) stay put under many mistakes: no proof.
@@ -934,7 +924,7 @@ def _commonplace(value: Any, call: Call) -> bool:
     (or several returned values, each of them such)."""
     if isinstance(value, (list, tuple)) and value and not is_number_list(value):
         return all(_commonplace(v, call) for v in value)
-    return _zeros(value) or any(_same(value, a) for _, a in _arguments(call) if not isinstance(a, (str, bytes)))
+    return _zeros(value) or any(_same(value, a) for _, a in arguments(call) if not isinstance(a, (str, bytes)))
 
 
 def _zeros(value: Any) -> bool:
@@ -962,7 +952,7 @@ def _reciprocal_of_zero_findings(got: Any, exp: Any, call: Call, label: str) -> 
     if _finite(got) or not _finite(exp):
         return []
     return [Finding(f"neighbor:{name}:{RECIPROCAL}", _variant_fact(name, RECIPROCAL), proven=False,
-                    subject=_what(label)) for name, value in _arguments(call) if _has_zero(value)]
+                    subject=_what(label)) for name, value in arguments(call) if _has_zero(value)]
 
 
 def _finite(x: Any) -> bool:
@@ -1014,7 +1004,7 @@ _MATMUL = re.compile(r"matmul: Input operand 1 has a mismatch in its core dimens
 
 def _arrays(call: Call) -> list[tuple[str, np.ndarray]]:
     out = []
-    for name, value in _arguments(call):
+    for name, value in arguments(call):
         if isinstance(value, np.ndarray) and value.ndim == 2:
             out.append((name, value))
         elif isinstance(value, dict):
@@ -1033,7 +1023,7 @@ def _key_findings(message: str, call: Call) -> list[Finding]:
         return []
     prefix, number = m.group(1), int(m.group(2))
     out = []
-    for name, value in _arguments(call):
+    for name, value in arguments(call):
         if not isinstance(value, dict):
             continue
         numbers = sorted(int(k[len(prefix):]) for k in value if isinstance(k, str) and
@@ -1107,11 +1097,11 @@ def _zero_division_findings(message: str, call: Call, expected: dict[str, Any] |
         return []
     # a number argument names a factor as `_name_factor` does (`divided by lam`), a number of the
     # reference's through `_relation_findings` (`divided by the value ... calls total`)
-    zero_args = [(name, f"`{name}`", 0.0) for name, v in _arguments(call)
+    zero_args = [(name, f"`{name}`", 0.0) for name, v in arguments(call)
                  if isinstance(v, (float, np.floating)) and v == 0]
     out = [Finding(f"factor{key}", f"{WHAT} is exactly the expected one {words}", proven=False)
            for key, words, _ in _namings(zero_args) if key.startswith("/")]
-    names = {name for name, _ in _arguments(call)}
+    names = {name for name, _ in arguments(call)}
     zeros = [(f"ref:{name}", f"the value the reference solution calls `{name}`")
              for name, v in expected.get("intermediates", []) if name not in names
              and isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) and v == 0]
@@ -1127,7 +1117,7 @@ def _missing_axis_findings(message: str, call: Call) -> list[Finding]:
     if not message.startswith("IndexError: tuple index out of range"):
         return []
     out = []
-    for name, value in _arguments(call):
+    for name, value in arguments(call):
         if not isinstance(value, np.ndarray):
             continue
         missing = f"{name}.shape[{value.ndim}]"
