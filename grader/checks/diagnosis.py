@@ -38,6 +38,7 @@ import numpy as np
 from grader.checks.cases import arguments, is_number_list
 from grader.checks.compare import VALUE, difference
 from grader.checks.findings import WHAT, Finding
+from grader.checks.returns import RETURN_NAMES
 from grader.checks.variants import NEGATED, RECIPROCAL, WITHOUT_LAST
 from grader.model import Call
 
@@ -643,8 +644,9 @@ def _dict_where(pairs: list[tuple[np.ndarray, np.ndarray]], olds: list[np.ndarra
         if all(not (w & ~m).any() for w, m in zip(wrongs, masks)) and any(m.any() for m in masks):
             proven = any(not m.all() for m in masks)
             n_wrong = sum(int(w.sum()) for w in wrongs)
+            n_right = sum(w.size for w in wrongs) - n_wrong
             out.append(Finding(f"where:{name}{relation}", _where_fact(what, f"{name}[...]", label),
-                               scope, proven, n_wrong >= 2, subject=what))
+                               scope, proven, n_wrong >= 2 and n_right >= 2, subject=what))
     return out
 
 
@@ -848,7 +850,33 @@ def _value_findings(got: Any, expected: dict[str, Any], call: Call, label: str) 
     findings += _same_as_findings(got, expected, call, label)
     findings += _relation_findings(got, expected, call, label)
     findings += _where_through_findings(got, expected, call, label)
+    findings += _parts_findings(got, exp, call) if not label else []
     return findings, scopes or [""]
+
+
+def _parts_findings(got: Any, exp: Any, call: Call) -> list[Finding]:
+    """Of several returned values, some wrong and the others right: where the mistake is not
+    (`adam_update` whose new state is right: its step from the moments is wrong). Named as the
+    handout names them (`grader.checks.returns`). Right by chance says little: the right values
+    must be informative, or another input must confirm them."""
+    if not (isinstance(exp, (list, tuple)) and isinstance(got, (list, tuple)) and len(got) == len(exp) >= 2) \
+            or is_number_list(exp):
+        return []
+    wrong = [i for i, (g, e) in enumerate(zip(got, exp)) if not _same(g, e)]
+    right = [i for i in range(len(exp)) if i not in wrong]
+    if not wrong or not right:
+        return []
+    names = RETURN_NAMES.get(f"{call.module}.{call.function}", ())
+
+    def listed(indices: list[int]) -> str:
+        return " and ".join(f"`{names[i]}`" if len(names) == len(exp) else part_subject(i)
+                            for i in indices)
+
+    verb = "is" if len(wrong) == 1 else "are"
+    text = (f"of the {len(exp)} values you return, only {listed(wrong)} {verb} wrong; {listed(right)} "
+            f"{'is' if len(right) == 1 else 'are'} right")
+    return [Finding("parts:" + ",".join(map(str, wrong)), text,
+                    strong=informative([exp[i] for i in right]), subject=_what(""))]
 
 
 def _where_through_findings(got: Any, expected: dict[str, Any], call: Call, label: str) -> list[Finding]:
@@ -1127,6 +1155,45 @@ def _missing_axis_findings(message: str, call: Call) -> list[Finding]:
     return out
 
 
+def _matmul_findings(message: str, call: Call, traceback: str) -> list[Finding]:
+    """A matrix product whose inner sizes differ (NumPy names the last size of the left operand and
+    the first of the right one) that a transpose of one operand mends, among the 2-d array
+    arguments: the right operand's (`A @ W` where `A @ W.T` fits), or else the left one's
+    (`dZ @ A_prev` where `dZ.T @ A_prev` fits), which is named only when one pair of arguments
+    fits that way (a batch size is shared by many arrays). Where the innermost line of the
+    student's `traceback` names some of these products (`dW = dZ @ A_prev`), only those count."""
+    m = _MATMUL.search(message)
+    if not m:
+        return []
+    rows_b, cols_a = int(m.group(1)), int(m.group(2))
+    arrays = _arrays(call)
+    right, left = [], []
+    for na, a in arrays:
+        for nb, b in arrays:
+            if a is b:
+                continue
+            if a.shape[1] == cols_a and b.shape[0] == rows_b and b.shape[1] == cols_a:  # a @ b.T fits
+                right.append((f"{na} @ {nb}", f"{na} @ {nb}.T", (a.shape[0], b.shape[0]), f"{a.shape} and {b.shape}"))
+            elif a.shape[1] == cols_a and b.shape[1] == rows_b and b.shape[0] == cols_a:  # a @ b fits
+                right.append((f"{na} @ {nb}.T", f"{na} @ {nb}", (a.shape[0], b.shape[1]),
+                              f"{a.shape} and {b.shape[::-1]}"))
+            if a.shape == (rows_b, cols_a) and b.shape[0] == rows_b:  # a @ b failed, a.T @ b fits
+                left.append((f"{na} @ {nb}", f"{na}.T @ {nb}", (cols_a, b.shape[1]), f"{a.shape} and {b.shape}"))
+            elif a.shape == (cols_a, rows_b) and b.shape[0] == rows_b:  # a.T @ b failed, a @ b fits
+                left.append((f"{na}.T @ {nb}", f"{na} @ {nb}", (cols_a, b.shape[1]),
+                             f"{a.shape[::-1]} and {b.shape}"))
+    # the student's own line, where it names the operands, tells which pair it was
+    frames = _FRAME.findall(traceback)
+    line = re.sub(r"\s+", "", frames[-1][2]) if frames else ""
+    named = [c for c in right + left
+             if re.search(rf"(?<![\w.]){re.escape(c[0].replace(' ', ''))}(?![\w.])", line)]
+    fitting = named or right + (left if len(left) == 1 else [])
+    # the key is what was written, as `_product_findings`' (a square input computes the product)
+    return [Finding(f"wrote:{wrote}", f"`{wrote}` cannot work with these shapes ({sizes}: the inner sizes "
+                    f"{cols_a} and {rows_b} differ); `{fits}` fits, giving shape {shape}")
+            for wrote, fits, shape, sizes in fitting]
+
+
 def error_findings(message: str, call: Call | None, traceback: str = "",
                    expected: dict[str, Any] | None = None) -> list[Finding]:
     """Facts about an exception raised on a call the correct function returns a result for, visible
@@ -1138,27 +1205,7 @@ def error_findings(message: str, call: Call | None, traceback: str = "",
         return []
     out = _key_findings(message, call) + _broadcast_findings(message) + _own_raise_findings(message, traceback)
     out += _zero_division_findings(message, call, expected) + _missing_axis_findings(message, call)
-    m = _MATMUL.search(message)
-    if m:
-        rows_b, cols_a = int(m.group(1)), int(m.group(2))
-        arrays = _arrays(call)
-        for na, a in arrays:
-            for nb, b in arrays:
-                if a is b or a.shape[1] != cols_a:
-                    continue
-                if b.shape[0] == rows_b and b.shape[1] == cols_a:  # a @ b failed, a @ b.T fits
-                    wrote, fits, shape = f"{na} @ {nb}", f"{na} @ {nb}.T", (a.shape[0], b.shape[0])
-                    sizes = f"{a.shape} and {b.shape}"
-                elif b.shape[1] == rows_b and b.shape[0] == cols_a:  # a @ b.T failed, a @ b fits
-                    wrote, fits, shape = f"{na} @ {nb}.T", f"{na} @ {nb}", (a.shape[0], b.shape[1])
-                    sizes = f"{a.shape} and {b.shape[::-1]}"
-                else:
-                    continue
-                out.append(Finding(
-                    f"wrote:{wrote}",
-                    f"`{wrote}` cannot work with these shapes ({sizes}: the inner sizes {cols_a} and "
-                    f"{rows_b} differ); `{fits}` fits, giving shape {shape}"))
-    return out
+    return out + _matmul_findings(message, call, traceback)
 
 
 def catalog_findings(got: Any, mistakes: list[Any], tol: Any, subject: str = "your result") -> list[Finding]:

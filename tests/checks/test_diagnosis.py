@@ -1268,3 +1268,87 @@ def test_a_call_made_of_the_students_outputs_counts_as_the_checks_own_call(cours
     err = StudentError("exception", "ValueError: no")
     err.call = Call(check.judge.call.module, check.judge.call.function, ("<b>mine</b>",) * len(check.judge.call.args))
     assert _evidence(check, err, None).failed_on == (check.judge.call,)
+
+
+# ---------------------------------------------------------------- which returned values are right
+
+
+def test_of_several_returned_values_the_right_ones_are_named(course):
+    # the step taken with the OLD velocity: the new velocity is right, the parameters are not
+    files = with_function("optimizers", '''
+        def momentum_update(params, grads, velocity, lr, beta=0.9):
+            new_velocity = {k: beta * velocity[k] + (1 - beta) * grads[k] for k in params}
+            new_params = {k: W - lr * velocity[k] for k, W in params.items()}
+            return new_params, new_velocity
+    ''')
+    text = the_diagnosis(course.grade(files, ["optimizers"]), "momentum_update")
+    assert "of the 2 values you return, only `new_params` is wrong; `new_velocity` is right" in text
+
+
+def test_which_returned_values_are_right_is_a_fact_of_every_failing_input():
+    def evidence(got, exp):
+        findings, scopes = value_findings(got, {"value": exp}, Call("m", "f", (np.ones((3, 3)),), {}))
+        return Evidence("m.f", False, tuple(findings), tuple(scopes))
+
+    a, b = np.arange(6.0).reshape(2, 3) / 7, np.linspace(0.1, 0.9, 5)
+    first_wrong = evidence((a + 1, b), (a, b))
+    assert any("only your first returned value is wrong; your second returned value is right" in t
+               for t in diagnose([first_wrong])["m.f"].texts)
+    both = diagnose([first_wrong, evidence((a + 1, b + 1), (a, b))]).get("m.f")
+    assert both is None or not any("values you return" in t for t in both.texts)
+    # a right value of few round numbers (a label, an unchanged count) may be right by chance
+    few = [f for f in evidence((a + 1, np.array([1.0, 0.0])), (a, np.array([1.0, 0.0]))).findings
+           if "values you return" in f.statement]
+    assert len(few) == 1 and not few[0].strong and diagnose([Evidence("m.f", False, tuple(few))]) == {}
+
+
+# ---------------------------------------------------------------- patterns of entries on small inputs
+
+
+def test_a_pattern_of_dict_entries_rests_on_several_wrong_and_several_right_entries():
+    params = {"W1": np.array([[0.5, 0.0, -1.5], [0.0, -0.2, 0.7]]), "b1": np.array([0.3, 0.4]),
+              "W2": np.array([[0.1, -0.3]]), "b2": np.array([0.2])}
+
+    def stated(zeros: list[tuple[str, tuple[int, ...]]]) -> bool:
+        ps = {k: v.copy() for k, v in params.items()}
+        for key, at in zeros:
+            ps[key][at] = 0.0
+        ex = {k: np.sign(v) for k, v in ps.items()}
+        got = {k: np.where(v == 0, np.nan, ex[k]) for k, v in ps.items()}
+        findings, scopes = value_findings(got, {"value": ex}, Call("m", "f", (), {"params": ps}))
+        result = diagnose([Evidence("m.f", False, tuple(findings), tuple(scopes))])
+        return bool(result) and any("wrong only where `params[...]` is 0" in t for t in result["m.f"].texts)
+
+    assert stated([])  # two wrong entries, eight right
+    assert not stated([("W1", (0, 0)), ("W1", (0, 2)), ("W1", (1, 1)), ("W1", (1, 2)), ("b1", (0,)),
+                       ("b1", (1,)), ("W2", (0, 0)), ("b2", (0,))])  # nine wrong, one right
+
+
+# ---------------------------------------------------------------- a product of the wrong operands
+
+
+def test_a_product_whose_left_operand_needs_a_transpose_is_named(course):
+    files = with_function("backprop", '''
+        def dense_backward(dZ, A_prev, W):
+            m = dZ.shape[0]
+            return dZ @ W, (A_prev @ dZ).T, dZ.sum(axis=0)
+    ''')
+    text = the_diagnosis(course.grade(files, ["backprop"]), "dense_backward")
+    assert "`A_prev @ dZ` cannot work" in text and "`A_prev.T @ dZ` fits" in text, text
+
+
+def test_the_left_operand_is_named_only_when_one_pair_fits_or_the_line_names_it():
+    dZ, A_prev, W = np.ones((5, 3)), np.ones((5, 4)), np.ones((3, 4))
+    call = Call("m", "f", (dZ, A_prev, W), {})
+    message = "ValueError: matmul: Input operand 1 has a mismatch in its core dimension 0, with gufunc " \
+              "signature (n?,k),(k,m?)->(n?,m?) (size 5 is different from 3)"
+    (only,) = error_findings(message, call)
+    assert "`argument 1.T @ argument 2` fits, giving shape (3, 4)" in only.text
+    # a second array of 5 rows: two pairs fit, and nothing says which was written ...
+    crowded = Call("m", "f", (dZ, A_prev, W, np.ones((5, 2))), {})
+    assert error_findings(message, crowded) == []
+    # ... unless the student's line does
+    tb = 'Traceback (most recent call last):\n  File "backprop.py", line 9, in dense_backward\n' \
+         '    dW = argument 1 @ argument 4\n'
+    (named,) = error_findings(message, crowded, tb)
+    assert "`argument 1.T @ argument 4` fits, giving shape (3, 2)" in named.text
