@@ -446,6 +446,21 @@ BREAKAGES = [
     B("where-defaults-unread", "model.py",
       "a.arg: d.value for a, d in given if isinstance(d, ast.Constant)}", "}",
       ("tests/checks/test_diagnosis.py",)),
+    B("parts-right-unread", "checks/diagnosis.py",
+      "    if not wrong or not right:\n        return []", "    if True:\n        return []",
+      ("tests/checks/test_diagnosis.py::test_of_several_returned_values_the_right_ones_are_named",)),
+    B("parts-right-by-chance", "checks/diagnosis.py",
+      "strong=informative([exp[i] for i in right])", "strong=True",
+      ("tests/checks/test_diagnosis.py::test_which_returned_values_are_right_is_a_fact_of_every_failing_input",)),
+    B("dict-pattern-one-right-entry", "checks/diagnosis.py",
+      "n_wrong >= 2 and n_right >= 2, subject=what", "n_wrong >= 2, subject=what",
+      ("tests/checks/test_diagnosis.py::test_a_pattern_of_dict_entries_rests_on_several_wrong_and_several_right_entries",)),
+    B("matmul-left-ambiguous", "checks/diagnosis.py",
+      "right + (left if len(left) == 1 else [])", "right + left",
+      ("tests/checks/test_diagnosis.py::test_the_left_operand_is_named_only_when_one_pair_fits_or_the_line_names_it",)),
+    B("matmul-line-unread", "checks/diagnosis.py",
+      "    fitting = named or right", "    fitting = right",
+      ("tests/checks/test_diagnosis.py::test_the_left_operand_is_named_only_when_one_pair_fits_or_the_line_names_it",)),
 ]
 
 
