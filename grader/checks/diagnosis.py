@@ -1160,8 +1160,9 @@ def _matmul_findings(message: str, call: Call, traceback: str) -> list[Finding]:
     the first of the right one) that a transpose of one operand mends, among the 2-d array
     arguments: the right operand's (`A @ W` where `A @ W.T` fits), or else the left one's
     (`dZ @ A_prev` where `dZ.T @ A_prev` fits), which is named only when one pair of arguments
-    fits that way (a batch size is shared by many arrays). Where the innermost line of the
-    student's `traceback` names some of these products (`dW = dZ @ A_prev`), only those count."""
+    fits that way and no line of the student's says otherwise (a batch size is shared by many
+    arrays). Where the innermost line of the student's `traceback` names some of these products
+    (`dW = dZ @ A_prev`), only those count; where it names none (`dZ @ dZ`), no left operand is."""
     m = _MATMUL.search(message)
     if not m:
         return []
@@ -1187,7 +1188,7 @@ def _matmul_findings(message: str, call: Call, traceback: str) -> list[Finding]:
     line = re.sub(r"\s+", "", frames[-1][2]) if frames else ""
     named = [c for c in right + left
              if re.search(rf"(?<![\w.]){re.escape(c[0].replace(' ', ''))}(?![\w.])", line)]
-    fitting = named or right + (left if len(left) == 1 else [])
+    fitting = named or right + (left if len(left) == 1 and not line else [])
     # the key is what was written, as `_product_findings`' (a square input computes the product)
     return [Finding(f"wrote:{wrote}", f"`{wrote}` cannot work with these shapes ({sizes}: the inner sizes "
                     f"{cols_a} and {rows_b} differ); `{fits}` fits, giving shape {shape}")

@@ -1352,3 +1352,6 @@ def test_the_left_operand_is_named_only_when_one_pair_fits_or_the_line_names_it(
          '    dW = argument 1 @ argument 4\n'
     (named,) = error_findings(message, crowded, tb)
     assert "`argument 1.T @ argument 4` fits, giving shape (3, 2)" in named.text
+    # a line that names another product (`dZ @ dZ`) is not the pair that fits
+    other = tb.replace("argument 1 @ argument 4", "argument 1 @ argument 1")
+    assert error_findings(message, call, other) == []
