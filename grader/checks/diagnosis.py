@@ -471,11 +471,17 @@ def part_subject(index: int, scope: str = "") -> str:
     return _what(f"[{index}]") + (f" {scope}" if scope else "")
 
 
+def _index(scope: str) -> int | None:
+    """`"[1]"` -> 1: the returned value a scope is about; None for another scope."""
+    m = re.fullmatch(r"\[(\d+)\]", scope)
+    return int(m.group(1)) if m else None
+
+
 def _what(scope: str) -> str:
     """`"[1]"` -> `"your second returned value"`, `"['W1']"` -> `"your ['W1']"`."""
-    m = re.fullmatch(r"\[(\d+)\]", scope)
-    if m and int(m.group(1)) < len(_ORDINALS):
-        return f"your {_ORDINALS[int(m.group(1))]} returned value"
+    i = _index(scope)
+    if i is not None and i < len(_ORDINALS):
+        return f"your {_ORDINALS[i]} returned value"
     return f"your {scope}" if scope else "your result"
 
 
@@ -850,21 +856,20 @@ def _value_findings(got: Any, expected: dict[str, Any], call: Call, label: str) 
     findings += _same_as_findings(got, expected, call, label)
     findings += _relation_findings(got, expected, call, label)
     findings += _where_through_findings(got, expected, call, label)
-    findings += _parts_findings(got, exp, call) if not label else []
+    findings += _parts_findings(exp, call, scopes) if not label else []
     return findings, scopes or [""]
 
 
-def _parts_findings(got: Any, exp: Any, call: Call) -> list[Finding]:
-    """Of several returned values, some wrong and the others right: where the mistake is not
-    (`adam_update` whose new state is right: its step from the moments is wrong). Named as the
-    handout names them (`grader.checks.returns`). Right by chance says little: the right values
-    must be informative, or another input must confirm them."""
-    if not (isinstance(exp, (list, tuple)) and isinstance(got, (list, tuple)) and len(got) == len(exp) >= 2) \
-            or is_number_list(exp):
+def _parts_findings(exp: Any, call: Call, scopes: list[str]) -> list[Finding]:
+    """Of several returned values, some wrong (`scopes`, as `_differing` found them) and the
+    others right: where the mistake is not (`adam_update` whose new state is right: its step from
+    the moments is wrong). Named as the handout names them (`grader.checks.returns`). Right by
+    chance says little: the right values must be informative, or another input must confirm them."""
+    wrong = [_index(scope) for scope in scopes]
+    if not scopes or None in wrong or not isinstance(exp, (list, tuple)):
         return []
-    wrong = [i for i, (g, e) in enumerate(zip(got, exp)) if not _same(g, e)]
     right = [i for i in range(len(exp)) if i not in wrong]
-    if not wrong or not right:
+    if not right:
         return []
     names = RETURN_NAMES.get(f"{call.module}.{call.function}", ())
 
@@ -994,10 +999,8 @@ def _finite(x: Any) -> bool:
 
 
 def _part_of(value: Any, scope: str) -> Any:
-    m = re.fullmatch(r"\[(\d+)\]", scope)
-    if m and isinstance(value, (list, tuple)) and int(m.group(1)) < len(value):
-        return value[int(m.group(1))]
-    return None
+    i = _index(scope)
+    return value[i] if i is not None and isinstance(value, (list, tuple)) and i < len(value) else None
 
 
 def _variant_fact(arg: str, change: int | str) -> str:
