@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from conftest import ROOT
 
-from grader.worker import codec
+from conftest import ROOT
 from grader.course.template import build_template, make_stub
+from grader.worker import codec
 
 TEMPLATE = ROOT / "student_template"
 
