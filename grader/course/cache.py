@@ -181,6 +181,13 @@ def store(path: Path, key: str, expected: dict[str, Any]) -> bool:
     return True
 
 
+def _found(course_root: Path, assignments: list[Assignment], folder: Path) -> tuple[str, Path, dict[str, Any] | None]:
+    """The key and file of `assignments`' expected data in `folder`, and the data if it is there."""
+    key = fingerprint(course_root, assignments)
+    path = cache_file(folder, course_root, assignments)
+    return key, path, load(path, key, [c.name for a in assignments for c in a.checks])
+
+
 def cached_expected(
     course_root: Path,
     assignments: list[Assignment],
@@ -194,9 +201,7 @@ def cached_expected(
     folder = folder if folder is not None else cache_dir()
     if not use_cache or folder is None:
         return compute()
-    key = fingerprint(course_root, assignments)
-    path = cache_file(folder, course_root, assignments)
-    found = load(path, key, [c.name for a in assignments for c in a.checks])
+    key, path, found = _found(course_root, assignments, folder)
     if found is not None:
         return found
     expected = compute()
@@ -213,6 +218,19 @@ def expected_of(course: Course, use_cache: bool = True) -> dict[str, Any]:
     expected = cached_expected(course.root, course.assignments, lambda: course.expected, use_cache=use_cache)
     vars(course)["expected"] = expected  # what the `cached_property` would hold
     return expected
+
+
+def cached_only(course: Course, use_cache: bool = True) -> dict[str, Any] | None:
+    """`course`'s expected values when they need no computing (computed already, or in the
+    cache; then kept as `expected_of` keeps them), else None: computes nothing."""
+    if "expected" in vars(course):
+        return course.expected
+    folder = cache_dir() if use_cache else None
+    found = None if folder is None else _found(course.root, course.assignments, folder)[2]
+    if found is not None:
+        course.reference  # noqa: B018  (as in `expected_of`)
+        vars(course)["expected"] = found
+    return found
 
 
 def warm(course_root: Path, names: list[str] | None = None) -> dict[str, Any]:

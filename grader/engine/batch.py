@@ -13,6 +13,7 @@ reports already written, each complete, and their regrade hashes.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import threading
@@ -22,12 +23,12 @@ from collections.abc import Sequence as SequenceABC
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, overload
+from typing import TYPE_CHECKING, Any, overload
 
-from grader.course.cache import expected_of
+from grader.course.cache import cached_only, expected_of
 from grader.course.loading import Assignment, Course
 from grader.course.template import stub_hashes
-from grader.engine.grading import Cancelled, grade_submission
+from grader.engine.grading import Cancelled, grade_submission, prepare_requests
 from grader.engine.regrade import (
     course_fingerprint,
     forget,
@@ -150,6 +151,9 @@ def grade_folder(
     is False.
     """
     sweep()  # the temporary folders of runs that were killed with -9
+    # What the course cache holds is read, and the calls' requests encoded, while the sandbox's
+    # probe runs and the submissions are read (see `_ready_soon`).
+    ready = None if cluster else _ready_soon(course, course_cache)
     assignments = course.assignments
     modules = {m for a in assignments for m in a.modules}
     stubs = stub_hashes(course.root, sorted(modules))
@@ -215,7 +219,7 @@ def grade_folder(
                     if cluster:
                         grade, jobs = cluster.grade, cluster.slots
                     else:
-                        expected = expected_of(course, use_cache=course_cache)
+                        expected = (ready and ready.result()) or expected_of(course, use_cache=course_cache)
                         grade = lambda sub, cancelled: grade_submission(sub, assignments, expected, limits, cancelled)
 
                     def graded(r: Row) -> None:
@@ -238,6 +242,30 @@ def grade_folder(
     if gradebook is not None:  # the semester's record (grader.gradebook.store), from the same results
         record_batch(gradebook, course.assignments_dir, submissions, results, assignments, course_hash, hashes)
     return BatchResult(results, assignments, warnings, out, total, skipped, interrupted, rows, summary)
+
+
+def _ready_soon(course: Course, use_cache: bool) -> Future[dict[str, Any] | None]:
+    """Start reading `course`'s expected values from the course cache, and then encoding the
+    requests of the calls they plan (`prepare_requests`), in a thread of its own: the
+    expected values, or None when the cache does not hold them (then nothing is computed there:
+    a run with nothing to grade must not pay for it). A daemon: a run that grades nothing does
+    not wait for it, and it writes nothing."""
+    future: Future[dict[str, Any] | None] = Future()
+    future.set_running_or_notify_cancel()
+
+    def work() -> None:
+        try:
+            expected = cached_only(course, use_cache)
+        except BaseException as exc:  # noqa: BLE001  (raised where the result is asked for)
+            future.set_exception(exc)
+            return
+        if expected is not None:
+            with contextlib.suppress(Exception):  # only a head start: grading encodes what is left
+                prepare_requests(course.assignments, expected)
+        future.set_result(expected)
+
+    threading.Thread(target=work, name="expected", daemon=True).start()
+    return future
 
 
 def _grade_all(

@@ -26,7 +26,7 @@ from grader.checks.judges import (
 from grader.checks.twins import TWIN_SUFFIX, twin_of
 from grader.course.loading import Assignment
 from grader.inputs.discover import Submission
-from grader.isolation.runner import Limits, StudentProcess
+from grader.isolation.runner import Limits, StudentProcess, prepared_request
 from grader.model import Call, Check, CheckResult, Planned, Problem, StudentError, SubmissionResult, Verdict
 
 
@@ -185,6 +185,21 @@ def call_plans(checks: list[Check], twins: list[tuple[Check | None, Any]], missi
         if expects_error(check.judge):  # the calls sent after it would be answered "not run"
             current = None
     return plans
+
+
+def prepare_requests(assignments: list[Assignment], expected: dict[str, Any]) -> int:
+    """Encode now the arguments of every call that `call_plans` plans (those a correct submission
+    gets), so that grading the first submission of a run does not pay for it (some 60 ms for
+    this course): each is encoded once per process (`prepared_request`) and the twins and plans
+    made here are the objects `grade_submission` uses. The number of calls."""
+    n = 0
+    for assignment in assignments:
+        twins = [_twin_of(check, expected) for check in assignment.checks]
+        for plan in call_plans(assignment.checks, twins, [], expected).values():
+            for planned in plan:
+                prepared_request(planned.call)
+            n += len(plan)
+    return n
 
 
 _TWINS: dict[tuple[int, int], tuple[Check, Check | None]] = {}

@@ -139,7 +139,7 @@ _requests: dict[int, tuple[weakref.ref[Call], codec.Prepared]] = {}
 _requests_lock = threading.Lock()
 
 
-def _prepared(call: Call) -> codec.Prepared:
+def prepared_request(call: Call) -> codec.Prepared:
     """`call`'s arguments encoded once per run: the same calls are made for every student (a
     `Call` is the course's, and is not changed once made)."""
     key = id(call)
@@ -468,7 +468,7 @@ class StudentProcess:
             call = self._planned[0].call
             if call.module != module or self._runnable(call) is not None:
                 break
-            size += _prepared(call).size
+            size += prepared_request(call).size
             if size > AHEAD_BYTES:
                 break
             taken.append(self._planned.popleft())
@@ -503,7 +503,7 @@ class StudentProcess:
         running = self._running or self._start()
         batch = [Planned(call, return_args)]
         if planned:
-            batch += self._sent_ahead(call.module, own_limit, budget, _prepared(call).size)
+            batch += self._sent_ahead(call.module, own_limit, budget, prepared_request(call).size)
         parts: list[bytes] = []
         for i, one in enumerate(batch):
             self._seq += 1
@@ -515,7 +515,7 @@ class StudentProcess:
                 if one.on_path:
                     head["if_previous"] = _digest(one.after)
                 self._ahead.append(_Sent(one, self._seq))
-            parts += codec.message_parts(_prepared(one.call), head)
+            parts += codec.message_parts(prepared_request(one.call), head)
         timeout = min(own_limit, budget)
         ceiling = proctime.wall_ceiling(timeout)
         started = time.monotonic()

@@ -309,6 +309,24 @@ def test_a_warm_batch_grades_exactly_as_a_cold_one_and_as_one_without_the_cache(
     assert "softmax over the wrong axis" in hinted
 
 
+def test_cached_only_reads_what_the_cache_holds_and_computes_nothing(tmp_path, monkeypatch):
+    # What a batch reads in a thread of its own before it knows whether anything needs grading.
+    course = _course(tmp_path)
+    monkeypatch.setenv(coursecache.CACHE_ENV, str(tmp_path / "cache"))
+    computed = []
+    real = grader.course.loading.compute_expected
+    monkeypatch.setattr(grader.course.loading, "compute_expected", lambda *a, **k: computed.append(1) or real(*a, **k))
+    cold = Course.load(course)
+    assert coursecache.cached_only(cold) is None and computed == [] and "expected" not in vars(cold)
+    filled = coursecache.expected_of(Course.load(course))
+    assert computed == [1]
+    warm = Course.load(course)
+    found = coursecache.cached_only(warm)
+    assert computed == [1] and found is not None and found.keys() == filled.keys()
+    assert coursecache.expected_of(warm) is found  # kept: never read or computed again
+    assert coursecache.cached_only(Course.load(course), use_cache=False) is None
+
+
 def test_the_command_line_can_bypass_the_cache(tmp_path):
     course = _course(tmp_path)
     env = grader_env(GRADER_COURSE_CACHE=str(tmp_path / "cache"))

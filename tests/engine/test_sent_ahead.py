@@ -155,3 +155,18 @@ def test_a_visible_check_that_fails_still_runs_its_twin(grade_both) -> None:
         return sum(1 for line in result.output.splitlines() if line.startswith("coun "))
 
     assert calls_of(ahead) == calls_of(correct) > 0
+
+
+def test_the_requests_encoded_before_grading_are_the_ones_a_correct_submission_is_sent(course) -> None:
+    # `prepare_requests` (run by a batch while the sandbox's probe runs) encodes each planned
+    # call's arguments; grading a correct submission afterwards encodes none: its calls are
+    # the same objects, with the same twins and plans.
+    from grader.engine.grading import prepare_requests
+
+    runner._requests.clear()
+    planned = prepare_requests(course.assignments, course.expected)
+    encoded = set(runner._requests)
+    assert planned > 500 and len(encoded) > 500  # some calls are planned twice (a twin's, say)
+    result = course.grade({f"{m}.py": reference_source(m) for m in MODULES}, MODULES, unsandboxed())
+    assert result.score == sum(c.points for a in course.assignments for c in a.checks)
+    assert set(runner._requests) == encoded
