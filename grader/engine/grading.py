@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -73,6 +73,8 @@ def grade_submission(
     started = time.monotonic()
     results: list[CheckResult] = []
     evidence: list[Evidence] = []
+    more: list[Evidence] = []
+    """what the hidden twins of visible checks saw, where it is not their check's outcome"""
     limits = limits or Limits()
     timeouts = {m: min(a.call_timeout, limits.call_timeout) for a in assignments for m in a.modules}
     allowed = {m: a.allowed_imports for a in assignments for m in a.modules}
@@ -94,14 +96,17 @@ def grade_submission(
                         ),
                     )
                 else:
-                    outcome = run_check(check, student, expected[check.name])
-                    outcome = _with_twin(outcome, student, *twins[i])
+                    own = run_check(check, student, expected[check.name])
+                    outcome, other = _with_twin(own, student, *twins[i])
+                    if other is not None and outcome is own:  # the twin's input is another input
+                        twin, found = twins[i]
+                        more.append(_evidence(twin, other, found["expected"]))
                 results.append(_result(assignment.name, check, outcome))
                 evidence.append(_evidence(check, outcome, expected.get(check.name)))
         output = student.output()
         notices = student.notices
         spent = (round(student.student_seconds, 4), round(student.timed_out_seconds, 4))
-    _apply_diagnoses(results, evidence)
+    _apply_diagnoses(results, evidence, more)
     for c in results:  # a line of a notebook's module is named by its cell (`Submission.translate`)
         c.message = submission.translate(c.message)
     return SubmissionResult(
@@ -122,23 +127,25 @@ TWIN_FAILED = (
 )
 
 
-def _with_twin(outcome: Verdict | StudentError, student: Any, twin: Check | None, found: Any) -> Verdict | StudentError:
+def _with_twin(outcome: Verdict | StudentError, student: Any, twin: Check | None,
+               found: Any) -> tuple[Verdict | StudentError, Verdict | StudentError | None]:
     """A visible check keeps its points only when its hidden twin (`grader.checks.twins`, with its
-    expected data `found`) passes too."""
+    expected data `found`) passes too: the check's outcome (the twin's where only the twin
+    failed), and the twin's own (None without a twin)."""
     if twin is None:
-        return outcome
+        return outcome, None
     # Run whatever the visible check gave, so that the calls a submission gets are the course's
     # alone (`call_plans`); its result counts only where the visible check passed.
     other = run_check(twin, student, found["expected"])
     if not (isinstance(outcome, Verdict) and outcome.passed):
-        return outcome
+        return outcome, other
     if isinstance(other, Verdict) and other.passed:
-        return outcome
+        return outcome, other
     if isinstance(other, StudentError):
         # Raising on other inputs is the sign of a lookup; a timeout or a crash there is not.
         return Verdict(False, f"{TWIN_FAILED}; there:\n{describe_error(other)}",
-                       hardcoded=other.kind == "exception")
-    return replace(other, message=f"{TWIN_FAILED}; there:\n{other.message}", hardcoded=True)
+                       hardcoded=other.kind == "exception"), other
+    return replace(other, message=f"{TWIN_FAILED}; there:\n{other.message}", hardcoded=True), other
 
 
 def _twin_of(check: Check, expected: dict[str, Any]) -> tuple[Check | None, Any]:
@@ -261,9 +268,11 @@ RAN = (Problem.EXCEPTION, Problem.TIMEOUT, Problem.CRASH, Problem.BAD_OUTPUT)
 """the problems of a call that ran the student's function on its input (and failed there)"""
 
 
-def _apply_diagnoses(results: list[CheckResult], evidence: list[Evidence]) -> None:
-    """State each function's diagnosis on its failing checks (and only a confirmed mistake's hint)."""
-    diagnoses = diagnose(evidence)
+def _apply_diagnoses(results: list[CheckResult], evidence: list[Evidence], more: Sequence[Evidence] = ()) -> None:
+    """State each function's diagnosis on its failing checks (and only a confirmed mistake's hint).
+    `evidence` is each result's; `more` is what other inputs of the same functions saw (the
+    hidden twins of visible checks), which confirms or refutes a diagnosis as any input does."""
+    diagnoses = diagnose(list(evidence) + list(more))
     for c, e in zip(results, evidence):
         if c.passed or e.neutral:
             continue

@@ -1355,3 +1355,58 @@ def test_the_left_operand_is_named_only_when_one_pair_fits_or_the_line_names_it(
     # a line that names another product (`dZ @ dZ`) is not the pair that fits
     other = tb.replace("argument 1 @ argument 4", "argument 1 @ argument 1")
     assert error_findings(message, call, other) == []
+
+
+def test_the_hidden_twin_of_a_failing_visible_check_is_a_second_input_that_confirms(course, monkeypatch):
+    """`b` as a threshold (`X @ w >= b`): of perceptron_predict's inputs only one is informative
+    and fails (a 0/1 output proves little alone: not strong); its hidden twin, the same input
+    drawn afresh, fails the same way, and that second input names the mistake."""
+    from grader.engine import grading
+
+    files = with_function("perceptron", '''
+        def perceptron_predict(X, w, b):
+            return np.where(np.asarray(X, dtype=float) @ np.asarray(w, dtype=float) >= b, 1, 0)
+    ''')
+    named = {c.mistake for c in course.grade(files, ["perceptron"]).checks
+             if c.function == "perceptron_predict" and not c.passed}
+    assert named == {"bias subtracted (threshold form)"}
+    # without what the twins saw, the one informative input is not enough
+    apply = grading._apply_diagnoses
+    monkeypatch.setattr(grading, "_apply_diagnoses", lambda results, evidence, more=(): apply(results, evidence))
+    alone = {c.mistake for c in course.grade(files, ["perceptron"]).checks
+             if c.function == "perceptron_predict" and not c.passed}
+    assert alone == {None}
+
+
+def test_a_twin_that_replaces_its_visible_check_s_outcome_is_not_counted_twice(course):
+    """Where only the twin fails (code that looks its answers up), its outcome is the check's
+    own: one input, counted once (`grader.engine.grading.grade_submission`)."""
+    from grader.engine import grading
+
+    seen = []
+    apply = grading._apply_diagnoses
+
+    def spy(results, evidence, more=()):
+        seen.append((list(evidence), list(more)))
+        return apply(results, evidence, more)
+
+    files = with_function("perceptron", '''
+        def perceptron_predict(X, w, b):
+            X = np.asarray(X, dtype=float)
+            if X.tolist() == [[0, 0], [0, 0.25], [1, 1], [2, 0], [1, 2]]:  # the visible input's answer
+                return np.array([1, 1, 1, 1, 0])
+            return np.where(X @ np.asarray(w, dtype=float) - b >= 0, 1, 0)  # elsewhere, b as a threshold
+    ''')
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(grading, "_apply_diagnoses", spy)
+        result = course.grade(files, ["perceptron"])
+    [(evidence, more)] = seen
+    looked_up = "perceptron.perceptron_predict: a batch of five, one exactly on the boundary"
+    [check] = [c for c in result.checks if c.name == looked_up]
+    assert not check.passed and check.hardcoded
+    # its evidence is the twin's failure, and the twin is not added a second time
+    [own] = [e for c, e in zip(result.checks, evidence) if c.name == looked_up]
+    assert not own.passed and own.findings
+    twins_of_predict = [e for e in more if e.function == "perceptron.perceptron_predict"]
+    assert len(twins_of_predict) == len([c for c in result.checks if c.function == "perceptron_predict"
+                                        and c.visible]) - 1
