@@ -27,10 +27,10 @@ import click
 
 from grader import __version__
 from grader.course.loading import Course, CourseError, default_course_root
-from grader.engine.batch import grade_folder
+from grader.engine.batch import expected_soon, grade_folder
 from grader.engine.selfcheck import find_checks_dir, run_visible_checks
 from grader.gradebook.store import GradebookError, Target, default_path, open_gradebook
-from grader.isolation import sandbox
+from grader.isolation import sandbox, slots
 from grader.model import Limits, SubmissionResult
 from grader.reports.failures import group_failures
 from grader.reports.feedback import STUDENTS, check_output, explains
@@ -275,13 +275,19 @@ def run(submissions: Path, out: Path, course: Path | None, names: tuple[str, ...
         sandbox.resolve_soon(sandbox_mode)  # the probe runs while the course loads
     limits = Limits(call_timeout=timeout, sandbox=sandbox_mode, memory_mb=memory, unsafe_run_as_root=run_as_root)
     previous = signal.signal(signal.SIGTERM, terminate)  # a `kill` stops like Ctrl-C
+    # While the probe runs: a worker template for the isolation it will most likely find, and
+    # (once the course is loaded) the course cache read. Each is used only if still right.
+    likely = None if cluster_spec else sandbox.likely(sandbox_mode)
     try:
-        loaded = Course.load(root, list(names) or None)
-        if not cluster_spec:
-            _announce_isolation(sandbox_mode, run_as_root=run_as_root)
-        with _cluster(cluster_spec, root, list(names) or None, limits, quiet) as remote:
-            batch = grade_folder(submissions, out, loaded, limits,
-                                 jobs, progress, force, target, cluster=remote, course_cache=not no_course_cache)
+        with slots.ahead(likely, limits):
+            loaded = Course.load(root, list(names) or None)
+            ready = None
+            if not cluster_spec:
+                ready = expected_soon(loaded, not no_course_cache)
+                _announce_isolation(sandbox_mode, run_as_root=run_as_root)
+            with _cluster(cluster_spec, root, list(names) or None, limits, quiet) as remote:
+                batch = grade_folder(submissions, out, loaded, limits, jobs, progress, force, target,
+                                     cluster=remote, course_cache=not no_course_cache, ready=ready)
     except (CourseError, GradebookError) as exc:
         raise click.ClickException(str(exc)) from exc
     except OutputError as exc:  # the reports written so far are complete and kept; a rerun does the rest

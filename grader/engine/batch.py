@@ -133,6 +133,7 @@ def grade_folder(
     gradebook: Target | None = None,
     cluster: ClusterGrader | None = None,
     course_cache: bool = True,
+    ready: Future[dict[str, Any] | None] | None = None,
 ) -> BatchResult:
     """Grade every submission under `root` against `course` (`Course.load(root, names)`); see
     `grader.inputs.collect` for the layouts understood.
@@ -148,12 +149,13 @@ def grade_folder(
     `OutputError` (a report cannot be written) stops the batch the same way and is raised.
     With `cluster` (`grader.engine.cluster`), submissions are graded there, `cluster.slots` at a time.
     The expected values come from the course cache (`grader.course.cache`) unless `course_cache`
-    is False.
+    is False; `ready` is a read of it that the caller started already (`expected_soon`).
     """
     sweep()  # the temporary folders of runs that were killed with -9
     # What the course cache holds is read, and the calls' requests encoded, while the sandbox's
-    # probe runs and the submissions are read (see `_ready_soon`).
-    ready = None if cluster else _ready_soon(course, course_cache)
+    # probe runs and the submissions are read (see `expected_soon`).
+    if ready is None and cluster is None:
+        ready = expected_soon(course, course_cache)
     assignments = course.assignments
     modules = {m for a in assignments for m in a.modules}
     stubs = stub_hashes(course.root, sorted(modules))
@@ -244,12 +246,13 @@ def grade_folder(
     return BatchResult(results, assignments, warnings, out, total, skipped, interrupted, rows, summary)
 
 
-def _ready_soon(course: Course, use_cache: bool) -> Future[dict[str, Any] | None]:
+def expected_soon(course: Course, use_cache: bool = True) -> Future[dict[str, Any] | None]:
     """Start reading `course`'s expected values from the course cache, and then encoding the
     requests of the calls they plan (`prepare_requests`), in a thread of its own: the
     expected values, or None when the cache does not hold them (then nothing is computed there:
     a run with nothing to grade must not pay for it). A daemon: a run that grades nothing does
-    not wait for it, and it writes nothing."""
+    not wait for it, and it writes nothing. `grade run` starts it as soon as the course is
+    loaded, so that it runs while the sandbox's probe does; `grade_folder` takes it as `ready`."""
     future: Future[dict[str, Any] | None] = Future()
     future.set_running_or_notify_cancel()
 

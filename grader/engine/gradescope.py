@@ -30,6 +30,7 @@ from pathlib import Path
 import grader
 from grader.course.cache import expected_of
 from grader.course.loading import Course, CourseError, load_assignments
+from grader.engine.batch import expected_soon
 from grader.engine.grading import grade_submission
 from grader.inputs.collect import collect_one
 from grader.inputs.discover import read_submission
@@ -183,18 +184,25 @@ def run_gradescope(submission: Path, results: Path, course_root: Path, names: li
 
     limits = Limits(call_timeout=timeout)
     sandbox.resolve_soon(limits.sandbox)  # the probe runs while the course loads
-    course = Course.load(Path(course_root), names)
-    assignments = course.assignments
-    modules = set(course.modules)
-    stubs = stub_hashes(Path(course_root), sorted(modules))
-    name, ident = _submitter_name(metadata_file)
-    try:
-        isolation = sandbox.resolve(limits.sandbox)
-    except sandbox.SandboxError:
-        isolation = None  # the worker reports it as the judge's error
-    # The worker's template starts while the submission and the expected values are read.
-    with slots.ahead(isolation, limits):
-        sub = collect_one(Path(submission), modules, name, lambda folder, n: read_submission(folder, n, stubs), ident)
-        result = grade_submission(sub, assignments, expected_of(course), limits)
+    # and so do the worker's template (for the isolation the probe will most likely find) and,
+    # once the course is loaded, the read of the course cache (`grade run` does the same)
+    with slots.ahead(sandbox.likely(limits.sandbox), limits):
+        course = Course.load(Path(course_root), names)
+        ready = expected_soon(course)
+        assignments = course.assignments
+        modules = set(course.modules)
+        stubs = stub_hashes(Path(course_root), sorted(modules))
+        name, ident = _submitter_name(metadata_file)
+        try:
+            isolation = sandbox.resolve(limits.sandbox)
+        except sandbox.SandboxError:
+            isolation = None  # the worker reports it as the judge's error
+        # The worker's template starts (if the one above is not right) while the submission
+        # and the expected values are read.
+        with slots.ahead(isolation, limits):
+            sub = collect_one(Path(submission), modules, name,
+                              lambda folder, n: read_submission(folder, n, stubs), ident)
+            expected = ready.result() or expected_of(course)
+            result = grade_submission(sub, assignments, expected, limits)
     write_gradescope_json(result, make_dir(Path(results).parent) / Path(results).name)
     return result

@@ -149,6 +149,19 @@ def resolve_soon(mode: str = "auto") -> None:
     threading.Thread(target=probe, name="sandbox-probe").start()
 
 
+def likely(mode: str = "auto") -> Isolation | None:
+    """What `resolve(mode)` returns where bubblewrap works, when nothing else its probe finds
+    changes how a worker is launched: a template (`grader.isolation.slots.ahead`) may then be
+    launched while the probe still runs, and is used only if the probe agrees. None for
+    `none`, without bwrap, and for a user's own bwrap 0.8 or newer (its probe decides whether
+    `--disable-userns` is used)."""
+    if mode == "none" or shutil.which("bwrap") is None:
+        return None
+    if os.geteuid() != 0 and _bwrap_version() >= (0, 8):
+        return None
+    return Isolation("bwrap", separate_uids=os.geteuid() == 0)
+
+
 def _resolve(mode: str) -> Isolation:
     if mode != "none":
         problem = _probe_bwrap()

@@ -101,6 +101,8 @@ class Slot:
 
     def __init__(self, iso: sandbox.Isolation, wait: bool = True) -> None:
         """Launch a template; with `wait`, also wait until it is ready (else `ready` does)."""
+        self.iso = iso
+        """the isolation it was launched for"""
         self.tier = iso.tier
         self.token = f"{os.getpid()}-{secrets.token_hex(12)}"
         """marks the environment of the template and its forks (`sandbox.reap`)"""
@@ -255,7 +257,9 @@ def ahead(iso: sandbox.Isolation | None, limits: Limits) -> Iterator[None]:
     (reading the expected values, say); the first grading thread that needs a template adopts
     it (`slot`). A run that grades one submission then pays a fork, not a template's start. The
     template is tied to the calling thread, which must outlive the grading (as `grade_folder`'s
-    does); one that nobody adopted is closed on exit. Nothing is launched where the workers
+    does); one that nobody adopted is closed on exit. Where a template launched ahead for the
+    same isolation still waits (`grade run` launches one for `sandbox.likely` while the probe
+    runs), that one is adopted, and no other is launched. Nothing is launched where the workers
     are not forked here: no tier (`iso` None: they run elsewhere, or the sandbox is refused),
     `limits.worker_templates` off, a tier without templates, or workers that may not run at all
     (as root, `sandbox.check_root`)."""
@@ -267,6 +271,10 @@ def ahead(iso: sandbox.Isolation | None, limits: Limits) -> Iterator[None]:
         wanted = limits.worker_templates and sandbox.uses_template(iso) and iso.tier not in _failed
     except sandbox.SandboxError:
         wanted = False
+    with _ahead_lock:
+        waiting = _ahead.get(iso.tier)
+    if wanted and waiting is not None and waiting.iso == iso and waiting.alive():
+        wanted = False  # launched already for this isolation (`sandbox.likely`): it stays the one
     if not wanted:
         yield
         return

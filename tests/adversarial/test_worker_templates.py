@@ -10,8 +10,10 @@ and the test checks on its own that A did leave what it meant to in its own proc
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import secrets
+import shutil
 import threading
 from pathlib import Path
 
@@ -367,3 +369,69 @@ def test_no_template_is_launched_ahead_for_workers_that_may_not_run_at_all(monke
         with slots._ahead_lock:
             assert "none" not in slots._ahead
     assert launched == []
+
+
+def test_a_template_launched_ahead_for_the_same_isolation_is_the_one_adopted(tier: str) -> None:
+    """`grade run` launches a template for `sandbox.likely` while the probe runs; `grade_folder`'s
+    own `slots.ahead`, for the isolation the probe found, keeps that one when it is the same
+    isolation, and launches its own for another."""
+    limits = _limits(tier)
+    iso = sandbox.resolve(limits.sandbox)
+    with slots.ahead(iso, limits):
+        first = _launched_ahead(iso.tier)
+        with slots.ahead(iso, limits):
+            assert _launched_ahead(iso.tier) is first
+        assert first.alive()  # the inner block did not close what it did not launch
+        other = dataclasses.replace(iso, reason="another isolation of the same tier")
+        with slots.ahead(other, limits):
+            replaced = _launched_ahead(iso.tier)
+            assert replaced is not first and replaced.iso == other and not first.alive()
+    with slots._ahead_lock:
+        assert iso.tier not in slots._ahead
+
+
+def test_the_likely_isolation_is_the_probe_s_where_nothing_else_the_probe_finds_changes_a_launch(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    assert sandbox.likely("none") is None
+    if shutil.which("bwrap") is not None and sandbox.resolve("auto").tier == "bwrap" and (
+            os.geteuid() == 0 or sandbox._bwrap_version() < (0, 8)):
+        assert sandbox.likely("auto") == sandbox.resolve("auto") == sandbox.likely("bwrap")
+    # a user's own bwrap 0.8 or newer: the probe decides whether --disable-userns is used
+    monkeypatch.setattr(sandbox.os, "geteuid", lambda: 1000)
+    monkeypatch.setattr(sandbox, "_bwrap_version", lambda: (0, 9, 0))
+    monkeypatch.setattr(sandbox.shutil, "which", lambda name: "/usr/bin/bwrap")
+    assert sandbox.likely("auto") is None
+    monkeypatch.setattr(sandbox, "_bwrap_version", lambda: (0, 6, 2))
+    assert sandbox.likely("auto") == sandbox.Isolation("bwrap", separate_uids=False)
+    monkeypatch.setattr(sandbox.shutil, "which", lambda name: None)
+    assert sandbox.likely("auto") is None
+
+
+def test_grade_run_on_one_submission_starts_one_template_launched_while_the_probe_runs(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The command's template for `sandbox.likely` is the one its only grading thread forks
+    from: one template in all, launched before the probe ended."""
+    from click.testing import CliRunner
+
+    from grader.cli.commands import main
+
+    iso = sandbox.resolve("auto")
+    if sandbox.likely("auto") != iso or not sandbox.uses_template(iso):
+        pytest.skip("no template launched ahead of the probe here")
+    launched: list[tuple[bool, bool]] = []
+    real_init = slots.Slot.__init__
+
+    def counting_init(self, iso, wait=True):
+        launched.append((wait, "auto" in sandbox._cache))  # (waited for, launched after the probe)
+        real_init(self, iso, wait)
+
+    monkeypatch.setattr(slots.Slot, "__init__", counting_init)
+    monkeypatch.setattr(sandbox, "_cache", {})  # the command probes afresh
+    root = Path(__file__).resolve().parents[2]
+    (tmp_path / "submit" / "ada").mkdir(parents=True)
+    (tmp_path / "submit" / "ada" / "perceptron.py").write_bytes((root / "reference" / "perceptron.py").read_bytes())
+    result = CliRunner().invoke(main, ["run", str(tmp_path / "submit"), "--out", str(tmp_path / "out"),
+                                       "-a", "perceptron", "-j", "1", "-q", "--no-gradebook"])
+    assert result.exit_code == 0, result.output
+    assert "ada" in (tmp_path / "out" / "grades.csv").read_text()
+    assert launched == [(False, False)]
