@@ -210,6 +210,10 @@ def _kind(f: Finding) -> str:
     return f.key.split(":")[0]
 
 
+IMPLIED = {"stops-early": "one-short", "goes-on": "one-long"}
+"""a kind of fact, and the more precise one that implies it: where both are stated for one
+scope, only the precise one is (a sequence one step short also stops too early)"""
+
 NAMINGS = ("factor", "wrongfactor", "step", "offset")
 """kinds whose findings of one scope name one number several ways: the first naming is kept"""
 
@@ -232,7 +236,9 @@ def _one_per_scope_and_kind(findings: list[Finding]) -> list[Finding]:
     for f in findings:
         groups.setdefault((f.scope, _kind(f)), []).append(f)
     kept: list[Finding] = []
-    for (_, kind), fs in groups.items():
+    for (scope, kind), fs in groups.items():
+        if IMPLIED.get(kind) and len(groups.get((scope, IMPLIED[kind]), [])) == 1:
+            continue  # the precise fact is stated
         if kind in NAMINGS:
             kept.append(fs[0])
         elif kind == "where":

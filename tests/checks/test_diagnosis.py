@@ -263,6 +263,30 @@ def test_sequence_relations():
         assert key in {f.key for f in findings}, key
 
 
+def test_a_sequence_cut_short_by_one_step_on_one_input_and_more_on_another_stops_too_early():
+    """A stopping condition that fires too soon cuts each input's sequence where it fires: one
+    step short on one input is also "stops too early", the fact every input then shares; where
+    every input is one step short, that precise fact is stated, and not both."""
+    call = Call("m", "f", ())
+
+    def evidence(got, exp):
+        findings, _ = value_findings(np.array(got), {"value": np.array(exp)}, call)
+        return Evidence("m.f", False, tuple(findings))
+
+    one_short = evidence([2.0, 1.0], [2.0, 1.0, 0.0])
+    assert {"one-short", "stops-early"} <= {f.key for f in one_short.findings}
+    cut = evidence([4.0], [4.0, 3.0, 1.0, 0.0])
+    [stated] = diagnose([one_short, cut])["m.f"].texts
+    assert "stops too early" in stated
+    both_one_short = [one_short, evidence([5.0, 3.0, 2.0], [5.0, 3.0, 2.0, 0.0])]
+    [stated] = diagnose(both_one_short)["m.f"].texts
+    assert "stops one step early" in stated
+    one_long = evidence([2.0, 1.0, 0.0, 0.0], [2.0, 1.0, 0.0])
+    assert {"one-long", "goes-on"} <= {f.key for f in one_long.findings}
+    [stated] = diagnose([one_long, evidence([3.0, 1.0, 0.0, 0.0, 0.0], [3.0, 1.0, 0.0])])["m.f"].texts
+    assert "goes on too long" in stated
+
+
 def test_an_exception_is_explained_only_when_the_shapes_prove_it():
     A, W = np.ones((3, 4)), np.ones((2, 4))
     message = ("matmul: Input operand 1 has a mismatch in its core dimension 0, with gufunc signature "
