@@ -49,6 +49,9 @@ rounds to about 1e-7; an accidental relation would have to hold on every entry t
 SMALL_CONSTANTS = (-1.0, 2.0, 0.5, -2.0, -0.5, 10.0, 0.1, 100.0, 0.01)
 """factors named even when no input explains them"""
 
+COMBINED_CONSTANTS = (2.0, 0.5, 4.0, 0.25)
+"""constants named together with a quantity (`2 * m`, `h / 2`, `4 * h ** 2`)"""
+
 NAMING_RTOL = 1e-6
 """how close a measured factor must be to a named one for that name to be tried (the name is
 then checked on every entry, to `FACTOR_RTOL`)"""
@@ -157,6 +160,15 @@ def _namings(quantities: list[tuple[str, str, float]]) -> list[tuple[str, str, f
                 named.append((f"x{ka}/{kb}", f"times {wa} divided by {wb}", qa / qb))
     for c in SMALL_CONSTANTS:
         named.append((f"x{c:g}", "with the opposite sign" if c == -1.0 else f"times {_num(c)}", c))
+    # A quantity with a factor of 2 (or 4) about it: `/ m` where `/ (2 * m)` belongs, `* (2 * h)`
+    # where `/ (2 * h)` does (the expected one times 4 `h` squared). Last: a plain naming of the
+    # same number is kept first.
+    for key, name, q in [x for x in quantities if _named(x[2]) and x[2] > 0]:
+        for c in COMBINED_CONSTANTS:
+            named.append((f"x{c:g}*{key}", f"times {_num(c)} times {name}", c * q))
+            named.append((f"x{c:g}/{key}", f"times {_num(c)} divided by {name}", c / q))
+            named.append((f"x{c:g}*{key}^2", f"times {_num(c)} times {name} squared", c * q * q))
+            named.append((f"x{c:g}/{key}^2", f"times {_num(c)} divided by {name} squared", c / (q * q)))
     return named
 
 

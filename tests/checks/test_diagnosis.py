@@ -287,6 +287,46 @@ def test_a_sequence_cut_short_by_one_step_on_one_input_and_more_on_another_stops
     assert "goes on too long" in stated
 
 
+def test_a_quantity_with_a_factor_of_two_about_it_is_named(course):
+    """`/ h ** 2` where `/ (2 * h)` belongs: the gradient is the expected one times 2 divided by
+    `h` (the step the call leaves to its default), on every input, the 0-d one included."""
+    files = with_function("backprop", '''
+        def numerical_gradient(f, x, h=1e-5):
+            grad = np.zeros(np.shape(x))
+            flat, out = x.reshape(-1), grad.reshape(-1)
+            for i in range(flat.size):
+                keep = flat[i]
+                flat[i] = keep + h
+                up = f(x)
+                flat[i] = keep - h
+                down = f(x)
+                flat[i] = keep
+                out[i] = (up - down) / h ** 2
+            return grad
+    ''')
+    result = course.grade(files, ["backprop"])
+    assert "times 2 divided by `h`" in the_diagnosis(result, "numerical_gradient")
+
+
+def test_a_constant_times_a_quantity_is_named_and_a_plain_constant_keeps_its_name():
+    X = np.ones((5, 3))
+    call = Call("m", "f", (X,))
+    exp = np.arange(1.0, 7.0)
+
+    def keys(got):
+        return {f.key for f in value_findings(got, {"value": exp}, call)[0]}
+
+    assert "factorx0.5*argument 1.shape[0]" in keys(exp * 2.5)  # half the 5 rows
+    assert "factorx4/argument 1.shape[1]^2" in keys(exp * 4 / 9)  # 4 over the 3 columns squared
+    # 10 is a constant of its own (and 2 times the 5 rows): the plain name comes first, and one
+    # naming per scope is stated (`grader.checks.findings`)
+    found = [f.key for f in value_findings(exp * 10.0, {"value": exp}, call)[0] if f.key.startswith("factor")]
+    assert found.index("factorx10") < found.index("factorx2*argument 1.shape[0]")
+    [stated] = diagnose([Evidence("m.f", False, tuple(value_findings(exp * 10.0, {"value": exp}, call)[0]))] * 2)[
+        "m.f"].texts
+    assert stated.endswith("times 10")
+
+
 def test_an_exception_is_explained_only_when_the_shapes_prove_it():
     A, W = np.ones((3, 4)), np.ones((2, 4))
     message = ("matmul: Input operand 1 has a mismatch in its core dimension 0, with gufunc signature "
