@@ -212,11 +212,18 @@ def cached_expected(
 def expected_of(course: Course, use_cache: bool = True) -> dict[str, Any]:
     """`course.expected`, read from the cache when it holds this course's (and then kept as
     `course.expected`, so it is never computed on top)."""
-    course.reference  # noqa: B018  (loading it names the reference's parameters in the feedback)
     if "expected" in vars(course):  # computed already
         return course.expected
-    expected = cached_expected(course.root, course.assignments, lambda: course.expected, use_cache=use_cache)
-    vars(course)["expected"] = expected  # what the `cached_property` would hold
+    return _kept(course, cached_expected(course.root, course.assignments, lambda: course.expected,
+                                         use_cache=use_cache))
+
+
+def _kept(course: Course, expected: dict[str, Any]) -> dict[str, Any]:
+    """`expected`, kept as `course.expected` (what the `cached_property` would hold), so that it is
+    never read or computed again; the reference loaded too (it names its parameters in the
+    feedback)."""
+    course.reference  # noqa: B018
+    vars(course)["expected"] = expected
     return expected
 
 
@@ -227,10 +234,7 @@ def cached_only(course: Course, use_cache: bool = True) -> dict[str, Any] | None
         return course.expected
     folder = cache_dir() if use_cache else None
     found = None if folder is None else _found(course.root, course.assignments, folder)[2]
-    if found is not None:
-        course.reference  # noqa: B018  (as in `expected_of`)
-        vars(course)["expected"] = found
-    return found
+    return None if found is None else _kept(course, found)
 
 
 def warm(course_root: Path, names: list[str] | None = None) -> dict[str, Any]:

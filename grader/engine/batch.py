@@ -221,7 +221,7 @@ def grade_folder(
                     if cluster:
                         grade, jobs = cluster.grade, cluster.slots
                     else:
-                        expected = (ready and ready.result()) or expected_of(course, use_cache=course_cache)
+                        expected = ready.result() or expected_of(course, use_cache=course_cache)
                         grade = lambda sub, cancelled: grade_submission(sub, assignments, expected, limits, cancelled)
 
                     def graded(r: Row) -> None:

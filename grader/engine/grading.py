@@ -73,8 +73,7 @@ def grade_submission(
     started = time.monotonic()
     results: list[CheckResult] = []
     evidence: list[Evidence] = []
-    more: list[Evidence] = []
-    """what the hidden twins of visible checks saw, where it is not their check's outcome"""
+    more: list[Evidence] = []  # what the hidden twins saw, where it is not their check's outcome
     limits = limits or Limits()
     timeouts = {m: min(a.call_timeout, limits.call_timeout) for a in assignments for m in a.modules}
     allowed = {m: a.allowed_imports for a in assignments for m in a.modules}

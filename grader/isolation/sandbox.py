@@ -159,6 +159,11 @@ def likely(mode: str = "auto") -> Isolation | None:
         return None
     if os.geteuid() != 0 and _bwrap_version() >= (0, 8):
         return None
+    return _bwrap_isolation()
+
+
+def _bwrap_isolation() -> Isolation:
+    """Tier 1 as this process runs it: as root, each worker under a uid of its own."""
     return Isolation("bwrap", separate_uids=os.geteuid() == 0)
 
 
@@ -166,7 +171,7 @@ def _resolve(mode: str) -> Isolation:
     if mode != "none":
         problem = _probe_bwrap()
         if problem is None:
-            return Isolation("bwrap", separate_uids=os.geteuid() == 0)
+            return _bwrap_isolation()
         if mode == "bwrap":
             raise SandboxError(f"--sandbox bwrap: {problem}; use --sandbox none to grade without it")
         reason = problem
