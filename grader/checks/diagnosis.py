@@ -289,6 +289,11 @@ def _pattern_findings(got: np.ndarray, exp: np.ndarray, what: str, call: Call) -
                      f"the expected one {words}") for key, words, c in
                     _name_factor(r, _quantities(call)) + _unnamed(r, [(got[wrong], exp[wrong])])
                     if _equal(got[wrong], c * exp[wrong])]
+    if 2 <= n_wrong < got.size and np.isfinite(got).all():
+        v = float(np.median(got[wrong]))
+        if _equal(got[wrong], np.full(n_wrong, v), slack=FACTOR_RTOL * max(float(np.max(np.abs(exp))), 1e-12)):
+            out.append((f"wrongvalue{v:.6g}", f"{what} is right except some entries, and every wrong entry is "
+                        f"{v:.6g}"))
     if n_wrong == got.size or got.size < 2:  # every entry wrong: no pattern of rows or entries
         return out
     if got.ndim == 2 and got.shape[0] >= 2:
@@ -372,6 +377,42 @@ def _offset_findings(got: np.ndarray, exp: np.ndarray, what: str, call: Call) ->
     return out
 
 
+AFFINE_SLOPES = (-1.0, 2.0, 0.5, -2.0, -0.5)
+"""slopes of `got = a * expected + c` that `_affine_findings` names (1 is an offset, see
+`_offset_findings`)"""
+
+AFFINE_OFFSETS = (1.0, -1.0, 2.0, -2.0, 0.5, -0.5)
+"""offsets `c` that `_affine_findings` names (0 is a factor, see `_factor_findings`)"""
+
+
+def _affine_findings(got: np.ndarray, exp: np.ndarray, what: str) -> list[tuple[str, str]]:
+    """Every entry is a small constant times the expected one plus another (`2 - e`: a `+`
+    where `1 - t ** 2` has a `-`). Only on at least three distinct expected numbers spread wide
+    enough that the named slopes (0.5 apart at least) cannot both fit them: the two constants
+    are read off the lowest and the highest expected entry, then checked on every entry."""
+    if got.shape != exp.shape or not np.isfinite(got).all() or np.unique(exp).size < 3:
+        return []
+    e, g = exp.ravel(), got.ravel()
+    lo, hi = int(np.argmin(e)), int(np.argmax(e))
+    a = (g[hi] - g[lo]) / (e[hi] - e[lo])
+    c = g[lo] - a * e[lo]
+    tol = FACTOR_RTOL * (float(np.max(np.abs(g))) + 1.0)
+    if not e[hi] - e[lo] > 40 * tol:  # 0.5 * spread: a wrong slope would miss by 20 times the tolerance
+        return []
+    out = []
+    for slope in AFFINE_SLOPES:
+        for off in AFFINE_OFFSETS:
+            if abs(a - slope) <= 1e-3 and abs(c - off) <= 1e-3 and _equal(got, slope * exp + off,
+                                                                          slack=FACTOR_RTOL):
+                if slope == -1.0:
+                    words = f"{_num(off)} minus the expected one"
+                else:
+                    words = f"{_num(slope)} times the expected one {'plus' if off > 0 else 'minus'} {_num(abs(off))}"
+                every = "" if got.shape == () else "every entry of "
+                out.append((f"affine{slope:g},{off:g}", f"{every}{what} is exactly {words}"))
+    return out
+
+
 def _step_findings(got: np.ndarray, exp: np.ndarray, what: str, call: Call) -> list[tuple[str, str]]:
     """The change from an argument of the result's shape (`new - old`) off by a named factor:
     a step taken the wrong way, or scaled, while the starting point is right."""
@@ -423,6 +464,7 @@ def _leaf_findings(got: Any, exp: Any, what: str, call: Call, scope: str, strong
         pairs += _factor_findings(g, e, WHAT, call)
         pairs += _product_findings(g, call) if g.ndim == 2 else []
         pairs += _offset_findings(g, e, WHAT, call)
+        pairs += _affine_findings(g, e, WHAT)
         pairs += _step_findings(g, e, WHAT, call)
         pairs += _sequence_findings(g, e, WHAT)
         pairs += _pattern_findings(g, e, WHAT, call)
@@ -470,7 +512,7 @@ def _rests_on_several(key: str, got: np.ndarray, exp: np.ndarray) -> bool:
     non-zero expected entries."""
     if key in SEQUENCE_KEYS:
         return informative(got)
-    if key.startswith(("where:", "row:", "column:", "entry:", "wrongfactor")):
+    if key.startswith(("where:", "row:", "column:", "entry:", "wrongfactor", "wrongvalue")):
         scale = max(float(np.max(np.abs(exp), initial=0.0)), 1e-12)
         wrong = int(np.sum(~(np.abs(got - exp) <= FACTOR_RTOL * scale + 1e-12)))
         return wrong >= 2 and got.size - wrong >= 2
@@ -867,11 +909,41 @@ def _value_findings(got: Any, expected: dict[str, Any], call: Call, label: str) 
             findings += _dict_findings(g, e, what, call, scope)
         else:
             findings += _leaf_findings(g, e, what, call, scope, strong=True)
+    findings += _together_findings(got, exp, call) if not label else []
     findings += _same_as_findings(got, expected, call, label)
     findings += _relation_findings(got, expected, call, label)
     findings += _where_through_findings(got, expected, call, label)
     findings += _parts_findings(exp, call, scopes) if not label else []
     return findings, scopes or [""]
+
+
+TOGETHER = "each value you return"
+"""the subject of a fact about all the returned values together (`_together_findings`)"""
+
+
+def _together_findings(got: Any, exp: Any, call: Call) -> list[Finding]:
+    """Several returned values, each exactly the expected one times the same number: the mistake
+    is in a factor they share (`delta` of `dw = delta * x, db = delta`), not in how each is made
+    from it. Each value alone may be one number (a bias) and prove nothing; together they do."""
+    if not (isinstance(exp, (list, tuple)) and isinstance(got, (list, tuple)) and len(got) == len(exp) >= 2) \
+            or is_number_list(exp):
+        return []
+    pairs = []
+    for g, e in zip(got, exp):
+        ga, ea = _as_array(g), _as_array(e)
+        if ga is None or ea is None or ga.shape != ea.shape:
+            return []
+        pairs.append((ga.ravel(), ea.ravel()))
+    if sum(1 for _, e in pairs if np.any(e != 0)) < 2:  # one value carries it all: its own findings say so
+        return []
+    g, e = np.concatenate([a for a, _ in pairs]), np.concatenate([b for _, b in pairs])
+    r = _ratio(g, e)
+    if r is None:
+        return []
+    strong = int(np.count_nonzero(e)) > 2
+    return [Finding(f"factor{key}", f"{WHAT} is exactly the expected one {words}", "", strong=strong, subject=TOGETHER)
+            for key, words, c in _name_factor(r, _quantities(call)) + _unnamed(r, pairs)
+            if all(_equal(a, c * b) for a, b in pairs)]
 
 
 def _parts_findings(exp: Any, call: Call, scopes: list[str]) -> list[Finding]:

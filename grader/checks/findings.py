@@ -227,6 +227,21 @@ def _narrowest(wheres: list[Finding]) -> list[Finding]:
         for k in keys for narrow, wides in _NARROWER.items() if k.endswith(narrow) for wide in wides)]
 
 
+UNNAMED_FACTOR = "factorx?"
+"""the key of a factor only measured, named by no input (`grader.checks.diagnosis._unnamed`)"""
+
+
+def _said_for_all(scope: str, f: Finding, groups: dict[tuple[str, str], list[Finding]]) -> bool:
+    """A factor of one returned value that the same factor of every returned value states (or,
+    for the whole, a measured factor where a part's is named: `times y_hat` says more than
+    `times 0.5, one number`)."""
+    whole = groups.get(("", "factor"))
+    if scope:
+        return bool(whole) and whole[0].key == f.key
+    return f.key == UNNAMED_FACTOR and any(s and k == "factor" and g[0].key != UNNAMED_FACTOR
+                                           for (s, k), g in groups.items())
+
+
 def _one_per_scope_and_kind(findings: list[Finding]) -> list[Finding]:
     """At most three facts, one per scope and kind. Several namings of one factor are the same
     number, so the first (by argument order) is kept; of the "wrong only where" facts, the
@@ -239,6 +254,8 @@ def _one_per_scope_and_kind(findings: list[Finding]) -> list[Finding]:
     for (scope, kind), fs in groups.items():
         if IMPLIED.get(kind) and len(groups.get((scope, IMPLIED[kind]), [])) == 1:
             continue  # the precise fact is stated
+        if kind == "factor" and _said_for_all(scope, fs[0], groups):
+            continue
         if kind in NAMINGS:
             kept.append(fs[0])
         elif kind == "where":

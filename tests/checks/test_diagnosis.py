@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from conftest import SUBMISSIONS, mutate, reference_source
@@ -1474,3 +1474,73 @@ def test_a_twin_that_replaces_its_visible_check_s_outcome_is_not_counted_twice(c
     twins_of_predict = [e for e in more if e.function == "perceptron.perceptron_predict"]
     assert len(twins_of_predict) == len([c for c in result.checks if c.function == "perceptron_predict"
                                         and c.visible]) - 1
+
+
+# ---------------------------------------------------------------- relations added on 2026-12-02
+
+
+def test_returned_values_scaled_by_one_shared_number_are_stated_together(course):
+    """`sigmoid_neuron_grad` without the sigmoid's derivative in `delta`: dw and db are both off by
+    1 / (1 - yhat), another number on each input; a bias alone is one number and proves nothing,
+    the two values together do."""
+    result = grade_mutant(course, "perceptron", "* y_hat * (1.0 - y_hat))", ")")
+    text = the_diagnosis(result, "sigmoid_neuron_grad")
+    assert text.startswith("each value you return is exactly the expected one times ")
+    doubled = grade_mutant(course, "perceptron", "return delta * x, delta", "return 2 * delta * x, 2 * delta")
+    doubled = the_diagnosis(doubled, "sigmoid_neuron_grad")
+    assert doubled.startswith("each value you return is exactly the expected one times 2")
+    assert "returned value" not in doubled  # dw's own factor 2, proven too, is not restated
+
+
+def test_values_scaled_by_different_numbers_are_not_stated_together():
+    call = Call("m", "f", (np.array([0.5, -1.0, 2.0]), 0.3))
+    dw, db = np.array([50.0, -100.0, 200.0]), 0.001  # db tiny beside dw: each is related on its own scale
+    keys = lambda got: {(f.key, f.scope) for f in value_findings(got, {"value": (dw, db)}, call)[0]}  # noqa: E731
+    assert ("factorx2", "") in keys((2 * dw, 2 * db))
+    together = lambda got: [k for k in keys(got) if k[1] == "" and k[0].startswith("factor")]  # noqa: E731
+    assert not together((2 * dw, 3 * db))
+    assert not together((2 * dw, db))  # a right bias: the factor is dw's alone
+    assert ("factorx2", "[0]") in keys((2 * dw, db))
+
+
+def test_wrong_entries_that_all_hold_one_number_are_named(course):
+    result = grade_mutant(course, "forward", "return np.maximum(z, 0.0)", "return np.where(z > 0, z, 0.01)")
+    text = the_diagnosis(result, "relu")
+    assert "every wrong entry is 0.01" in text
+
+
+def test_wrong_entries_of_different_values_or_one_wrong_entry_name_no_value():
+    call = Call("m", "f", (np.array([-1.0, 2.0, -3.0, 4.0]),))
+    e = np.array([0.0, 2.0, 0.0, 4.0])
+    keys = lambda got: {f.key for f in value_findings(got, {"value": e}, call)[0]}  # noqa: E731
+    assert "wrongvalue0.5" in keys(np.array([0.5, 2.0, 0.5, 4.0]))
+    assert not [k for k in keys(np.array([0.5, 2.0, 0.7, 4.0])) if k.startswith("wrongvalue")]
+    assert not [k for k in keys(np.array([0.5, 2.0, 0.0, 4.0])) if k.startswith("wrongvalue")]
+
+
+def test_a_constant_minus_the_expected_result_is_named(course):
+    result = grade_mutant(course, "forward", "return s * (1.0 - s)", "return 1.0 - s * (1.0 - s)")
+    assert "every entry of your result is exactly 1 minus the expected one" in the_diagnosis(result, "sigmoid_grad")
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.floats(-5, 5, allow_nan=False, allow_subnormal=False), min_size=3, max_size=8, unique=True),
+       st.sampled_from([(-1.0, 2.0), (2.0, -1.0), (0.5, 0.5), (-0.5, 1.0)]))
+@example([0.0, 1e-6, 3e-6], (-1.0, 2.0))  # spread too little to tell the slopes apart
+@example([0.001, 1.2e-7, 0.0], (-1.0, 2.0))
+def test_an_affine_relation_is_named_on_three_distinct_values_and_only_as_it_holds(values, relation):
+    e = np.array(values)
+    a, c = relation
+    call = Call("m", "f", (np.arange(e.size) + 7.0,))
+    found = {f.key for f in value_findings(a * e + c, {"value": e}, call)[0]}
+    if np.ptp(e) > 0.01:
+        assert f"affine{a:g},{c:g}" in found
+    elif np.ptp(e) < 1e-4:  # so little spread that any named slope would fit: none is named
+        assert not [k for k in found if k.startswith("affine")]
+    nudged = a * e + c
+    nudged[np.argsort(e)[1]] += 5e-4  # a middle entry off by more than rounding
+    bents = [nudged] + ([a * e + c + 0.01 * e ** 2] if np.ptp(e) >= 2 else [])  # a bend well above rounding
+    for bent in bents:  # not affine: never named
+        assert not [k for k in (f.key for f in value_findings(bent, {"value": e}, call)[0]) if k.startswith("affine")]
+    two = np.array([1.0, 3.0, 1.0])  # two distinct values: any two constants fit them
+    assert not [f for f in value_findings(a * two + c, {"value": two}, call)[0] if f.key.startswith("affine")]
