@@ -408,8 +408,7 @@ def _affine_findings(got: np.ndarray, exp: np.ndarray, what: str) -> list[tuple[
                     words = f"{_num(off)} minus the expected one"
                 else:
                     words = f"{_num(slope)} times the expected one {'plus' if off > 0 else 'minus'} {_num(abs(off))}"
-                every = "" if got.shape == () else "every entry of "
-                out.append((f"affine{slope:g},{off:g}", f"{every}{what} is exactly {words}"))
+                out.append((f"affine{slope:g},{off:g}", f"every entry of {what} is exactly {words}"))
     return out
 
 
