@@ -39,7 +39,7 @@ from grader.checks.cases import arguments, is_number_list
 from grader.checks.compare import VALUE, difference
 from grader.checks.findings import WHAT, Finding
 from grader.checks.returns import RETURN_NAMES
-from grader.checks.variants import NEGATED, RECIPROCAL, WITHOUT_LAST
+from grader.checks.variants import NEGATED, RECIPROCAL, REVERSED, WITHOUT_LAST
 from grader.model import Call
 
 FACTOR_RTOL = 2e-5
@@ -350,6 +350,15 @@ def _sequence_findings(got: np.ndarray, exp: np.ndarray, what: str) -> list[tupl
     return out
 
 
+def _zero_findings(got: np.ndarray, exp: np.ndarray, what: str) -> list[tuple[str, str]]:
+    """Every entry is exactly 0 where the expected result is not all zeros (a sum over an empty
+    slice, `f(x + h) - f(x + h)`): stated as the fact alone, as its causes are many."""
+    if got.size == 0 or got.dtype.kind not in "biuf" or np.any(got) or not np.any(exp[np.isfinite(exp)]):
+        return []
+    every = "" if got.size == 1 else "every entry of "
+    return [("zeros", f"{every}{what} is exactly 0, where the expected one is not")]
+
+
 def _factor_findings(got: np.ndarray, exp: np.ndarray, what: str, call: Call) -> list[tuple[str, str]]:
     r = _ratio(got, exp)
     if r is None:
@@ -460,6 +469,7 @@ def _leaf_findings(got: Any, exp: Any, what: str, call: Call, scope: str, strong
         if g.ndim == 2 and g.shape[0] == g.shape[1] >= 2 and _equal(g.T, e) and not _equal(g, e):
             pairs.append(("transposed", f"{WHAT} is the expected result transposed (a square matrix, so its "
                           "shape could not show it)"))
+        pairs += _zero_findings(g, e, WHAT)
         pairs += _factor_findings(g, e, WHAT, call)
         pairs += _product_findings(g, call) if g.ndim == 2 else []
         pairs += _offset_findings(g, e, WHAT, call)
@@ -1100,6 +1110,9 @@ def _variant_fact(arg: str, change: int | str) -> str:
         what = f"the last row of {arg}" if "`" in arg else f"the last entry of `{arg}`"
         return (f"{WHAT} is exactly what the correct function gives without {what}: a loop or a slice "
                 "that stops one step early")
+    if change == REVERSED:
+        return (f"{WHAT} is exactly what the correct function gives for `{arg}` reversed: its entries are "
+                "paired or read the wrong way round")
     direction = "one lower" if int(change) < 0 else "one higher"
     return (f"{WHAT} is what `{arg}` {direction} should give: an off-by-one in `{arg}` "
             "(a count or an index starting at the wrong place)")
@@ -1221,8 +1234,24 @@ def _zero_division_findings(message: str, call: Call, expected: dict[str, Any] |
     zeros = [(f"ref:{name}", f"the value the reference solution calls `{name}`")
              for name, v in expected.get("intermediates", []) if name not in names
              and isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) and v == 0]
-    return out + [Finding(f"factor@{key}^{power}", f"{WHAT} is exactly the expected one {how.format(q=words)}",
-                          proven=False) for key, words in zeros for power, how in POWERS if power < 0]
+    out += [Finding(f"factor@{key}^{power}", f"{WHAT} is exactly the expected one {how.format(q=words)}",
+                    proven=False) for key, words in zeros for power, how in POWERS if power < 0]
+    return out + _zero_where_findings(call, zeros)
+
+
+def _zero_where_findings(call: Call, zeros: list[tuple[str, str]]) -> list[Finding]:
+    """Where a `ZeroDivisionError` happens: the number arguments, and the numbers the reference
+    computes on the way (`zeros`), that are 0 on this input (`lr / error` raises exactly where the
+    example is classified right, `-k / epoch` at epoch 0). Each rests on one number, so two
+    inputs must show it; two such numbers that are 0 together on every input are not stated
+    (`findings._one_per_scope_and_kind`)."""
+    named = [(name, f"`{name}`") for name, v in arguments(call)
+             if isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) and v == 0]
+    named += [(key.removeprefix("ref:"), f"the value the reference solution calls {words.rsplit(' ', 1)[-1]}")
+              for key, words in zeros]
+    return [Finding(f"zero-division:{name}", f"your code divides by zero on every input where {words} is 0 "
+                    "(it raises `ZeroDivisionError` there): a division by it, or by a number that is 0 "
+                    "with it", strong=False) for name, words in named]
 
 
 def _missing_axis_findings(message: str, call: Call) -> list[Finding]:

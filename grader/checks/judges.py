@@ -905,6 +905,7 @@ class Trajectory:
         on_path = True  # every step so far returned the reference's output, bit for bit
         for k, want in enumerate(expected["path"]):
             before = point
+            from_path = on_path  # this step's input is the reference's own step k input
             call = path[k].call if on_path else self._step_call(args, point, state)
             got = student.call(call)
             on_path = on_path and k + 1 < len(path) and codec.same(got, path[k + 1].after)
@@ -920,6 +921,12 @@ class Trajectory:
                 )
                 here = [[n, h, o] for n, h, step, o in expected["mistakes"] if step == k]
                 findings = catalog_findings(got, here, self.tol)
+                if not from_path:
+                    # The steps before drifted within the tolerance, so this step's input is not
+                    # the reference's: its output relates to nothing the reference computed, and
+                    # says nothing of the mistake unless a catalogued one gives it.
+                    return Verdict(False, text, findings=tuple(findings), degenerate=_degenerate(self.call),
+                                   related=bool(findings))
                 data = {"value": want}
                 for extra in ("neighbors", "intermediates"):  # of the reference's step k
                     steps_of = expected.get(extra, [])

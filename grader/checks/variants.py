@@ -3,7 +3,8 @@
 A student's mistake often makes the function compute the right thing on slightly different
 inputs: a count one too high (`epoch + 1`), a sign error on one argument (`X @ w - b`,
 `Y_hat + Y`), an argument that divides where it should multiply (`lr0 / drop ** k`, or entry by
-entry `lr / grads`), or a loop that skips the last example. Each variant here is the call with
+entry `lr / grads`), a loop that skips the last example, or pairs of a list taken the wrong way
+round (`zip(sizes[1:], sizes[:-1])`: the result for the list reversed). Each variant here is the call with
 ONE argument changed in such a way; the judges run the reference on it (on the trusted side,
 once per run) and the diagnosis names the variant whose result equals the student's.
 """
@@ -27,7 +28,8 @@ NEIGHBOR_MAX = 1000
 NEGATED = "negated"
 RECIPROCAL = "reciprocal"
 WITHOUT_LAST = "without-last"
-CHANGES = (NEGATED, RECIPROCAL, WITHOUT_LAST)
+REVERSED = "reversed"
+CHANGES = (NEGATED, RECIPROCAL, WITHOUT_LAST, REVERSED)
 """the changes of an argument other than a move by one (an int delta)"""
 
 
@@ -108,7 +110,8 @@ def defaults(ref: ReferenceHandle, call: Call) -> dict[str, Any]:
 def variants(call: Call, defaults: dict[str, Any] | None = None) -> Iterator[tuple[str, int | str, Call]]:
     """`(argument, change, call)`: `change` is -1 or +1 (an integer argument moved by one), or one
     of `CHANGES`. `defaults` (arguments the call leaves to their default) are changed too, passed
-    by name. `WITHOUT_LAST` drops the last entry of a list of numbers, or the last row of
+    by name. `REVERSED` reads a list of numbers backwards (one that reads the same both ways has
+    no such variant). `WITHOUT_LAST` drops the last entry of a list of numbers, or the last row of
     every array argument that has the same number of rows (examples and their labels together);
     its `argument` then names them all, each in backquotes (`"`X`, `y`"`)."""
     slots = _slots(call)
@@ -124,6 +127,8 @@ def variants(call: Call, defaults: dict[str, Any] | None = None) -> Iterator[tup
             yield name, RECIPROCAL, _with(call, {slot: reciprocal})
         if isinstance(a, list) and len(a) >= 2 and all(_is_int(v) or _is_float(v) for v in a):
             yield name, WITHOUT_LAST, _with(call, {slot: a[:-1]})
+            if a != a[::-1]:
+                yield name, REVERSED, _with(call, {slot: a[::-1]})
     rows: dict[int, list[tuple[int | str, str, np.ndarray]]] = {}
     for slot, name, a in slots:
         if isinstance(a, np.ndarray) and a.ndim >= 1 and a.shape[0] >= 3:

@@ -270,11 +270,13 @@ def trace_intermediates(fn: Callable[..., Any], call: Call, folder: str, like: A
     # The reference's own variable names first: `Z` says more than `dense_forward(...)`.
     for name, value in sorted(found.items(), key=lambda item: item[0].endswith("(...)")):
         plain = to_plain(value)
-        if any(difference(plain, kept, EXACT) is None for _, kept in out if _like(kept, plain)):
-            continue
-        # A number 0 is kept even where the result is 0 too: a student's division by it
-        # explains their ZeroDivisionError (`grader.checks.diagnosis.error_findings`).
+        # A number 0 is kept under each of its names, even where the result is 0 too: a
+        # student's division by it explains their ZeroDivisionError
+        # (`grader.checks.diagnosis.error_findings`), and which name is 0 on every input where
+        # they raise tells which number they divided by.
         zero = isinstance(plain, (int, float)) and not isinstance(plain, bool) and plain == 0
+        if not zero and any(difference(plain, kept, EXACT) is None for _, kept in out if _like(kept, plain)):
+            continue
         try:
             if not zero and (difference(plain, result, EXACT) is None
                              or difference(plain, to_plain(like), EXACT) is None):

@@ -670,7 +670,7 @@ def test_key_sets_changed_at_no_single_end_are_not_named():
 
 
 def test_the_variants_of_a_call_change_one_argument_each():
-    from grader.checks.variants import NEGATED, RECIPROCAL, WITHOUT_LAST, variants
+    from grader.checks.variants import NEGATED, RECIPROCAL, REVERSED, WITHOUT_LAST, variants
 
     X, y, w = np.ones((4, 2)), np.array([0.0, 1.0, 1.0, 0.0]), np.array([0.5, -1.0])
     call = Call("m", "f", (X, y, w, 0.5, 3, [2, 3, 1]), {"flag": True})
@@ -679,9 +679,11 @@ def test_the_variants_of_a_call_change_one_argument_each():
         ("argument 1", NEGATED), ("argument 2", NEGATED), ("argument 3", NEGATED), ("argument 3", RECIPROCAL),
         ("argument 4", NEGATED), ("argument 4", RECIPROCAL), ("argument 5", -1), ("argument 5", 1),
         ("argument 5", RECIPROCAL),
-        ("argument 6", WITHOUT_LAST), ("drop", NEGATED), ("drop", RECIPROCAL),
+        ("argument 6", WITHOUT_LAST), ("argument 6", REVERSED), ("drop", NEGATED), ("drop", RECIPROCAL),
         ("`argument 1`, `argument 2`", WITHOUT_LAST),  # the examples and their labels together
     }
+    assert found[("argument 6", REVERSED)].args[5] == [1, 3, 2]
+    assert not any(change == REVERSED for _, change, _ in variants(Call("m", "f", ([2, 3, 2],))))  # a palindrome
     assert found[("argument 4", RECIPROCAL)].args[3] == 2.0
     # entry by entry, for an array without zeros that is not all ones (X) and has no zero (y has)
     assert found[("argument 3", RECIPROCAL)].args[2].tolist() == [2.0, -1.0]
@@ -917,7 +919,10 @@ def test_a_zero_division_does_not_contradict_only_divisions_by_a_number_that_is_
     found = error_findings("ZeroDivisionError: float division by zero", call, "", data)
     assert {(f.key, f.proven) for f in found} == {
         ("factor@ref:total^-1", False), ("factor@ref:total^-2", False),
-        ("factor/argument 2", False), ("factor/-argument 2", False), ("factor/argument 2^2", False)}
+        ("factor/argument 2", False), ("factor/-argument 2", False), ("factor/argument 2^2", False),
+        # where it raised: each number that is 0 here, stated only if every raising input shows it
+        ("zero-division:argument 2", True), ("zero-division:total", True)}
+    assert not any(f.strong for f in found if f.key.startswith("zero-division"))  # one number: two inputs needed
     # the keys a number argument leaves uncontradicted are those a division by it is proven by
     lam = Call("m", "f", ({"W1": np.ones((2, 2))}, 0.25))
     proven = {f.key for f in value_findings(4.0 / 0.25, {"value": 4.0}, lam)[0]}
@@ -1544,3 +1549,39 @@ def test_an_affine_relation_is_named_on_three_distinct_values_and_only_as_it_hol
         assert not [k for k in (f.key for f in value_findings(bent, {"value": e}, call)[0]) if k.startswith("affine")]
     two = np.array([1.0, 3.0, 1.0])  # two distinct values: any two constants fit them
     assert not [f for f in value_findings(a * two + c, {"value": two}, call)[0] if f.key.startswith("affine")]
+
+
+# ---------------------------------------------------------------- facts added on 2026-12-03
+
+
+def test_a_result_of_zeros_is_stated_as_such_and_not_where_zeros_are_expected():
+    call = Call("m", "f", (np.ones(3),))
+    keys = {f.key for f in value_findings(np.zeros(3), {"value": np.array([1.0, 2.0, 3.0])}, call)[0]}
+    assert "zeros" in keys
+    assert "zeros" not in {f.key for f in value_findings(np.array([0.0, 0.0, 1.0]),
+                                                       {"value": np.array([1.0, 2.0, 3.0])}, call)[0]}
+    assert "zeros" not in {f.key for f in value_findings(np.zeros(3), {"value": np.zeros(3) + np.nan}, call)[0]}
+    assert "zeros" in {f.key for f in value_findings(0, {"value": 11}, Call("m", "f", ([10, 1],)))[0]}
+
+
+def test_a_count_over_an_empty_slice_and_a_reversed_list_are_diagnosed(course):
+    source = reference_source("forward")
+    line = "zip(layer_sizes[:-1], layer_sizes[1:])"
+    assert line in source
+    empty = course.grade({"forward.py": source.replace(line, "zip(layer_sizes[:0], layer_sizes[1:])", 1)},
+                         ["forward"])
+    assert the_diagnosis(empty, "count_params") == "your result is exactly 0, where the expected one is not"
+    backwards = course.grade({"forward.py": source.replace(line, "zip(layer_sizes[1:], layer_sizes[:-1])", 1)},
+                             ["forward"])
+    assert "for `layer_sizes` reversed" in the_diagnosis(backwards, "count_params")
+
+
+def test_a_division_by_a_number_that_is_0_where_the_code_raises_is_named(course):
+    source = reference_source("perceptron")
+    line = "w_new = w + lr * error * x"
+    assert line in source
+    result = course.grade({"perceptron.py": source.replace(line, "w_new = w + lr / error * x", 1)}, ["perceptron"])
+    text = the_diagnosis(result, "perceptron_update")
+    assert "divides by zero on every input where the value the reference solution calls `error` is 0" in text
+    # an argument that is 0 on one raising input and not on another is not named
+    assert "`b` is 0" not in text
