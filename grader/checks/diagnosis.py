@@ -353,7 +353,7 @@ def _sequence_findings(got: np.ndarray, exp: np.ndarray, what: str) -> list[tupl
 def _zero_findings(got: np.ndarray, exp: np.ndarray, what: str) -> list[tuple[str, str]]:
     """Every entry is exactly 0 where the expected result is not all zeros (a sum over an empty
     slice, `f(x + h) - f(x + h)`): stated as the fact alone, as its causes are many."""
-    if got.size == 0 or got.dtype.kind not in "biuf" or np.any(got) or not np.any(exp[np.isfinite(exp)]):
+    if got.size == 0 or np.any(got) or not np.any(exp[np.isfinite(exp)]):
         return []
     # one wording for a number and an array: the same fact on inputs of either kind
     return [("zeros", f"{what} is exactly 0 everywhere, where the expected one is not")]
@@ -1236,24 +1236,21 @@ def _zero_division_findings(message: str, call: Call, expected: dict[str, Any] |
              and isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) and v == 0]
     out += [Finding(f"factor@{key}^{power}", f"{WHAT} is exactly the expected one {how.format(q=words)}",
                     proven=False) for key, words in zeros for power, how in POWERS if power < 0]
-    return out + _zero_where_findings(call, zeros)
+    return out + _zero_where_findings(zeros)
 
 
-def _zero_where_findings(call: Call, zeros: list[tuple[str, str]]) -> list[Finding]:
-    """Where a `ZeroDivisionError` happens: the numbers the reference computes on the way
-    (`zeros`) that are 0 on this input (`lr / error` raises exactly where the example is
-    classified right). Each rests on one number, so two
-    inputs must show it; two such numbers that are 0 together on every input are not stated
-    (`findings._one_per_scope_and_kind`)."""
-    # Not the arguments: `-k / epoch` raises at epoch 0 and returns wrong values at every other
-    # epoch, which a fact about where it raises does not explain (on the checks' inputs, tables
-    # that hold an epoch 0, only the raising showed). A number the reference computes that is 0
-    # exactly where the code raises (`error`, 0 where the example is classified right) does.
-    named = [(key.removeprefix("ref:"), f"the value the reference solution calls {words.rsplit(' ', 1)[-1]}")
-             for key, words in zeros]
-    return [Finding(f"zero-division:{name}", f"your code divides by zero on every input where {words} is 0 "
-                    "(it raises `ZeroDivisionError` there): a division by it, or by a number that is 0 "
-                    "with it", strong=False) for name, words in named]
+def _zero_where_findings(zeros: list[tuple[str, str]]) -> list[Finding]:
+    """Where a `ZeroDivisionError` happens: each number the reference computes on the way that
+    is 0 on this input (`zeros`, as `(key, words)`; `lr / error` raises exactly where the example
+    is classified right). Each rests on one number, so two inputs must show it; two such numbers
+    that are 0 together on every input are not stated (`findings._one_per_scope_and_kind`).
+
+    Not the arguments: `-k / epoch` raises at epoch 0 and returns wrong values at every other
+    epoch, which a fact about where it raises does not explain (on the checks' inputs, tables
+    that hold an epoch 0, only the raising showed)."""
+    return [Finding(f"zero-division:{key.removeprefix('ref:')}", f"your code divides by zero on every input where "
+                    f"{words} is 0 (it raises `ZeroDivisionError` there): a division by it, or by a number that "
+                    "is 0 with it", strong=False) for key, words in zeros]
 
 
 def _missing_axis_findings(message: str, call: Call) -> list[Finding]:

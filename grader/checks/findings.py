@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from grader.checks.cases import features, is_degenerate
-from grader.checks.variants import NEGATED, RECIPROCAL, REVERSED, WITHOUT_LAST
+from grader.checks.variants import CHANGES
 from grader.model import Call
 
 WHAT = "{what}"
@@ -205,7 +205,7 @@ def _kind(f: Finding) -> str:
     for kind in ("factor", "wrongfactor", "step:", "offset", "where:"):
         if f.key.startswith(kind):
             return kind.rstrip(":")
-    if f.key.startswith("neighbor:") and f.key.rsplit(":", 1)[1] in (NEGATED, RECIPROCAL, WITHOUT_LAST, REVERSED):
+    if f.key.startswith("neighbor:") and f.key.rsplit(":", 1)[1] in CHANGES:
         return f.key  # each argument's sign (say) is its own fact: `-Y_hat` and `-Y` can both hold
     return f.key.split(":")[0]
 

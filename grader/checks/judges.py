@@ -921,19 +921,17 @@ class Trajectory:
                 )
                 here = [[n, h, o] for n, h, step, o in expected["mistakes"] if step == k]
                 findings = catalog_findings(got, here, self.tol)
-                if not from_path:
-                    # The steps before drifted within the tolerance, so this step's input is not
-                    # the reference's: its output relates to nothing the reference computed, and
-                    # says nothing of the mistake unless a catalogued one gives it.
-                    return Verdict(False, text, findings=tuple(findings), degenerate=_degenerate(self.call),
-                                   related=bool(findings))
-                data = {"value": want}
-                for extra in ("neighbors", "intermediates"):  # of the reference's step k
-                    steps_of = expected.get(extra, [])
-                    data[extra] = steps_of[k] if k < len(steps_of) else []
-                findings += value_findings(got, data, call)[0]
+                # Where the steps before drifted within the tolerance, this step's input is not
+                # the reference's: its output relates to nothing the reference computed, and
+                # says nothing of the mistake unless a catalogued one gives it.
+                if from_path:
+                    data = {"value": want}
+                    for extra in ("neighbors", "intermediates"):  # of the reference's step k
+                        steps_of = expected.get(extra, [])
+                        data[extra] = steps_of[k] if k < len(steps_of) else []
+                    findings += value_findings(got, data, call)[0]
                 return Verdict(False, text, findings=tuple(findings), degenerate=_degenerate(self.call),
-                               related=True)
+                               related=from_path or bool(findings))
             point, state = self._advance(got)
         return Verdict(True)
 
