@@ -90,6 +90,14 @@ def mse_mean_all_entries(Y_hat, Y):
     return float(0.5 * np.mean((Y_hat - Y) ** 2))
 
 
+@MISTAKES.mistake("mse_loss", "differences not squared",
+                  "Square each difference before summing: 0.5 * np.sum((Y_hat - Y) ** 2) / m. Summed "
+                  "unsquared, errors of opposite signs cancel and the loss can be negative.")
+def mse_not_squared(Y_hat, Y):
+    Y_hat, Y = _f64(Y_hat, Y)
+    return float(0.5 * np.sum(Y_hat - Y) / Y_hat.shape[0])
+
+
 @MISTAKES.mistake("mse_loss_grad", "missing 1/m",
                   "Your gradient is m times too large: the 1/m of the mean is missing. "
                   "d/dYhat of (1/m) sum_i 0.5 ||yhat_i - y_i||^2 is (Y_hat - Y) / m.")

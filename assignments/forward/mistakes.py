@@ -62,6 +62,13 @@ def tanh_grad_one_minus_z_squared(z):
     return 1 - np.asarray(z) ** 2
 
 
+@MISTAKES.mistake("tanh_grad", "tanh'(z) computed as 1 - tanh(z), not squared",
+                  "The derivative is 1 - tanh(z)**2: square tanh(z) before subtracting it from 1. "
+                  "1 - tanh(z) is near 2 for very negative z, where tanh is flat (slope 0).")
+def tanh_grad_not_squared(z):
+    return 1 - np.tanh(np.asarray(z, dtype=np.float64))
+
+
 @MISTAKES.mistake("relu_grad", "relu'(0) = 1",
                   "The course defines relu'(0) = 0: use z > 0, not z >= 0.")
 def relu_grad_one_at_zero(z):

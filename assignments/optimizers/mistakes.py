@@ -174,6 +174,13 @@ def step_decay_no_floor(lr0, epoch, drop=0.5, epochs_per_drop=10):
     return float(lr0 * drop ** (epoch / epochs_per_drop))
 
 
+@MISTAKES.mistake("step_decay", "drop multiplied by the number of drops, not raised to it",
+                  "After k drops the rate is lr0 * drop ** k: `**` (a power), not `*`. With `*` the "
+                  "rate is 0 before the first drop and grows with every drop after it.")
+def step_decay_times_not_power(lr0, epoch, drop=0.5, epochs_per_drop=10):
+    return float(lr0 * drop * math.floor(epoch / epochs_per_drop))
+
+
 @MISTAKES.mistake("exponential_decay", "positive exponent",
                   "Your learning rate grows. Exponential decay is lr0 * exp(-k * epoch): mind the minus.")
 def exponential_decay_positive_exponent(lr0, epoch, k=0.1):
@@ -206,6 +213,13 @@ def cosine_lr_min_not_added(lr0, epoch, total_epochs, lr_min=0.0):
                   "-1 over the run.")
 def cosine_without_pi(lr0, epoch, total_epochs, lr_min=0.0):
     return float(lr_min + 0.5 * (lr0 - lr_min) * (1 + math.cos(epoch / total_epochs)))
+
+
+@MISTAKES.mistake("cosine_annealing", "1 - cos: the schedule runs backwards",
+                  "Your rate starts at lr_min and rises to lr0. The factor is 1 + cos(pi * epoch / "
+                  "total_epochs): 2 at epoch 0 (the rate is lr0), 0 at total_epochs (lr_min).")
+def cosine_backwards(lr0, epoch, total_epochs, lr_min=0.0):
+    return float(lr_min + 0.5 * (lr0 - lr_min) * (1 - math.cos(math.pi * epoch / total_epochs)))
 
 
 # --- clip_by_global_norm ----------------------------------------------------------------------

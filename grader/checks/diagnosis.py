@@ -1271,6 +1271,55 @@ def _missing_axis_findings(message: str, call: Call) -> list[Finding]:
     return out
 
 
+_INNERMOST = re.compile(r'^  File "[^"]+", line (\d+), in (\S+)\n    (.*)$', re.MULTILINE)
+_SUBSCRIPT = re.compile(r"(?:(?<![\w.])([A-Za-z_]\w*)|[\w)\]'\"])\s*\[")
+"""a subscript `x[`: group 1 is a plain name's (`layer_sizes[`), empty for any other (`f()[`, `a.b[`, `x[i][`)"""
+
+_OUT_OF_BOUNDS = re.compile(r"IndexError: index (\d+) is out of bounds for axis (\d+) with size (\d+)")
+
+
+def _index_findings(message: str, call: Call, traceback: str) -> list[Finding]:
+    """An index outside a sequence, named from the message and the student's own line:
+    - NumPy's `index 4 is out of bounds for axis 0 with size 4`: the index is the axis's size,
+      one past its last entry (`range(m + 1)`, `x[i + 1]` at the last `i`);
+    - `list index out of range` on a line of the called function itself (not a helper of its)
+      whose every subscript is of one list argument (`layer_sizes[l + 1]`): an index outside that
+      list as it was passed, whose length the fact states."""
+    frames = _INNERMOST.findall(traceback)
+    if not frames or frames[-1][1] != call.function:
+        return []
+    line, _, source = frames[-1]
+    m = _OUT_OF_BOUNDS.search(message)
+    if m and m.group(1) == m.group(3):
+        return [Finding("index:one-past-end",
+                        f"your code reads index {m.group(1)} of an axis of {m.group(3)} entries (at line {line}), one "
+                        f"past its last entry, {int(m.group(3)) - 1}: a loop or an index "
+                        "that goes one step too far")]
+    if not message.startswith("IndexError: list index out of range"):
+        return []
+    names = {m.group(1) for m in _SUBSCRIPT.finditer(source)}
+    lists = {name: value for name, value in arguments(call) if isinstance(value, list)}
+    if len(names) != 1 or None in names or not names <= set(lists):
+        return []
+    name = names.pop()
+    n = len(lists[name])
+    return [Finding(f"index:{name}:outside",
+                    f"your code reads `{name}` at an index it does not have (at line {line}); "
+                    f"as passed it has {n} {'entry' if n == 1 else 'entries'}, at 0 to {n - 1} (or -{n} to -1): an "
+                    "index off by one or more, or a loop that runs a step too far")]
+
+
+def _range_step_findings(message: str, traceback: str) -> list[Finding]:
+    """`range(start, stop, 0)`: Python's `range() arg 3 must not be zero`, named by the student's
+    line that made it (`range(L, 0, -1 + 1)`)."""
+    frames = _INNERMOST.findall(traceback)
+    if not frames or not message.startswith("ValueError: range() arg 3 must not be zero"):
+        return []
+    line = frames[-1][0]
+    return [Finding("range:step-0", f"the `range` at line {line} of your code is given a step of 0, its "
+                    "third argument: a range must move by a step that is not 0 (1 counts up, -1 down)")]
+
+
 def _matmul_findings(message: str, call: Call, traceback: str) -> list[Finding]:
     """A matrix product whose inner sizes differ (NumPy names the last size of the left operand and
     the first of the right one) that a transpose of one operand mends, among the 2-d array
@@ -1317,11 +1366,13 @@ def error_findings(message: str, call: Call | None, traceback: str = "",
     from the call's arguments, the student's `traceback` (`StudentError.detail`) or the call's
     `expected` data: a matrix product whose inner sizes only fit with a transpose (`A @ W` where
     `W.T` fits), a numbered key outside a dict argument's numbers, a `ValueError` raised by the
-    student's own check, a division by a number that is 0 here."""
+    student's own check, a division by a number that is 0 here, an index outside a list argument
+    or one past an axis's end, a `range` with a step of 0."""
     if call is None:
         return []
     out = _key_findings(message, call) + _broadcast_findings(message) + _own_raise_findings(message, traceback)
     out += _zero_division_findings(message, call, expected) + _missing_axis_findings(message, call)
+    out += _index_findings(message, call, traceback) + _range_step_findings(message, traceback)
     return out + _matmul_findings(message, call, traceback)
 
 

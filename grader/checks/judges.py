@@ -23,7 +23,7 @@ import numpy as np
 
 from grader.checks.cases import is_degenerate
 from grader.checks.compare import EXACT, VALUE, Tolerance, difference, kind_of
-from grader.checks.diagnosis import catalog_findings, mistake_key, part_subject, value_findings
+from grader.checks.diagnosis import catalog_findings, error_findings, mistake_key, part_subject, value_findings
 from grader.checks.findings import ARGS, Finding
 from grader.checks.returns import RETURN_NAMES, position
 from grader.checks.variants import defaults, reference_variants
@@ -263,7 +263,10 @@ class Raises:
                 return Verdict(True)
             if err.kind != "exception":
                 raise
-            return Verdict(False, _failed(self.call, f"expected {expected}, but it raised {err.message}"))
+            # another exception: what it shows of its cause is a fact about this input as any is
+            findings = tuple(error_findings(err.message, self.call, err.detail))
+            return Verdict(False, _failed(self.call, f"expected {expected}, but it raised {err.message}"),
+                           findings=findings, degenerate=is_degenerate(self.call), related=bool(findings))
         return Verdict(False, _failed(self.call, f"expected {expected} to be raised, but it returned {kind_of(got)}"))
 
 

@@ -1586,3 +1586,74 @@ def test_a_division_by_a_number_that_is_0_where_the_code_raises_is_named(course)
     assert "divides by zero on every input where the value the reference solution calls `error` is 0" in text
     # an argument that is 0 on one raising input and not on another is not named
     assert "`b` is 0" not in text
+
+
+# ---------------------------------------------------------------- facts added on 2026-12-03 (evening)
+
+
+def _frame(line: int, function: str, source: str) -> str:
+    return f'  File "forward.py", line {line}, in {function}\n    {source}\n'
+
+
+def test_a_list_argument_read_past_its_end_is_named_only_from_a_line_that_reads_it_alone():
+    call = Call("forward", "init_params", (), {"layer_sizes": [4, 3, 2], "seed": 0})
+    message = "IndexError: list index out of range"
+    found = error_findings(message, call, _frame(9, "init_params", "n_out = layer_sizes[i + 1]"))
+    assert [f.key for f in found] == ["index:layer_sizes:outside"]
+    assert "as passed it has 3 entries, at 0 to 2" in found[0].statement
+    # a line that also reads another list, a helper's line, or an index of an index: no fact
+    for function, source in [("init_params", "pair = (layer_sizes[i], sizes[i + 1])"),
+                             ("_shapes", "n_out = layer_sizes[i + 1]"),
+                             ("init_params", "n_out = layer_sizes[i][1]"),
+                             ("init_params", "n_out = self.layer_sizes[i]")]:
+        assert not [f for f in error_findings(message, call, _frame(9, function, source))
+                    if f.key.startswith("index")], source
+
+
+def test_an_index_one_past_an_axis_and_a_range_of_step_0_are_named():
+    call = Call("perceptron", "train_perceptron", (np.zeros((4, 2)), np.zeros(4)))
+    tb = _frame(12, "train_perceptron", "xi = X[k]")
+    found = error_findings("IndexError: index 4 is out of bounds for axis 0 with size 4", call, tb)
+    assert [f.key for f in found] == ["index:one-past-end"]
+    assert "one past its last entry, 3" in found[0].statement
+    # an index further out says nothing of one step too far
+    assert not error_findings("IndexError: index 6 is out of bounds for axis 0 with size 4", call, tb)
+    found = error_findings("ValueError: range() arg 3 must not be zero", call, tb)
+    assert [f.key for f in found] == ["range:step-0"] and "line 12" in found[0].statement
+
+
+def test_a_layer_loop_one_step_too_far_is_named_on_every_failing_check(course):
+    source = reference_source("forward")
+    old = "        n_in, n_out = layer_sizes[l - 1], layer_sizes[l]\n"
+    new = ("        n_in = layer_sizes[l - 1]\n"
+           "        n_out = layer_sizes[l]\n")
+    loop = "for l in range(1, len(layer_sizes)):"
+    student = mutate(mutate(source, old, new), loop, "for l in range(1, len(layer_sizes) + 1):")
+    result = course.grade({"forward.py": student}, ["forward"])
+    assert "your code reads `layer_sizes` at an index it does not have" in the_diagnosis(result, "init_params")
+
+
+def test_a_backward_loop_with_a_step_of_0_is_named(course):
+    source = reference_source("backprop")
+    loop = "for layer in range(L, 0, -1):"
+    student = mutate(source, loop, "step = 0\n    for layer in range(L, 0, step):")
+    result = course.grade({"backprop.py": student, "forward.py": reference_source("forward")}, ["backprop"])
+    assert "is given a step of 0" in the_diagnosis(result, "backward")
+
+
+@pytest.mark.parametrize("module, old, new, function, mistake", [
+    ("forward", "return 1.0 - np.tanh(z) ** 2", "t = np.tanh(z)\n    return 1.0 - t",
+     "tanh_grad", "tanh'(z) computed as 1 - tanh(z), not squared"),
+    ("backprop", "return float(0.5 * np.sum((Y_hat - Y) ** 2) / m)", "return float(np.sum(Y_hat - Y) / (2 * m))",
+     "mse_loss", "differences not squared"),
+    ("optimizers", "return float(lr0 * drop ** math.floor(epoch / epochs_per_drop))",
+     "return lr0 * (drop * (epoch // epochs_per_drop))",
+     "step_decay", "drop multiplied by the number of drops, not raised to it"),
+    ("optimizers", "return float(lr_min + 0.5 * (lr0 - lr_min) * (1 + math.cos(math.pi * epoch / total_epochs)))",
+     "return lr_min + (lr0 - lr_min) * (1 - math.cos(epoch / total_epochs * math.pi)) / 2",
+     "cosine_annealing", "1 - cos: the schedule runs backwards"),
+])
+def test_the_mistakes_catalogued_on_2026_12_03_are_named_in_another_style(course, module, old, new, function, mistake):
+    result = grade_mutant(course, module, old, new)
+    failing = [c for c in result.checks if c.function == function and not c.passed]
+    assert failing and all(c.mistake == mistake for c in failing), [(c.name, c.mistake) for c in failing]
